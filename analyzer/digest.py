@@ -1,0 +1,205 @@
+"""Slow logs in, query classes with statistics out: the digest pipeline.
+
+    events = SlowLogReader(...).events()         # one pass, streamed
+    key, tags = fingerprinter.key(event.query)    # cheap, per event
+    groups[key].add(event, tags)                  # mergeable accumulators
+    ... then, once per distinct key:
+    info = fingerprinter.describe(key, example)   # sqlglot, once
+    classes[info.fingerprint].merge(groups[key])  # several fast keys can be one class
+
+``DigestAccumulator`` is the mergeable state (a chunk of one file, a whole file, or many):
+``merge()`` folds two of them exactly, so files, byte ranges or processes can be digested
+separately and combined.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+from analyzer.events import Malformed, QueryEvent
+from analyzer.filters import EventFilter
+from analyzer.fingerprint.classifier import ClassInfo, Fingerprinter, Mode
+from analyzer.sources.inputs import open_log
+from analyzer.sources.slowlog import SlowLogReader
+from analyzer.stats import GroupStats
+
+ProgressCallback = Callable[[int, int | None], None]
+"""Called with (bytes consumed, total bytes or None when unknown) while reading."""
+
+
+@dataclass
+class SourceSummary:
+    """What one input contributed."""
+
+    kind: str
+    name: str
+    events: int = 0  # events read from the input
+    kept: int = 0  # events that passed the filters
+    malformed: int = 0
+    malformed_samples: list[Malformed] = field(default_factory=list)
+    dialect: str = ""
+    compression: str | None = None
+    bytes: int | None = None
+
+
+@dataclass
+class QueryClass:
+    """One query class: what it is and what was measured."""
+
+    info: ClassInfo
+    stats: GroupStats
+    pt_id: str
+    keys: int  # distinct fast keys folded into this class
+    admin: bool = False
+
+    @property
+    def id(self) -> str:
+        return self.info.id
+
+    @property
+    def fingerprint(self) -> str:
+        return self.info.fingerprint
+
+
+@dataclass
+class DigestResult:
+    """The outcome of a digest: classes (unsorted), per-source summaries and totals."""
+
+    mode: str
+    classes: list[QueryClass]
+    sources: list[SourceSummary]
+    totals: GroupStats
+    elapsed: float = 0.0
+
+    @property
+    def malformed(self) -> int:
+        return sum(s.malformed for s in self.sources)
+
+    @property
+    def unparsed_classes(self) -> int:
+        return sum(1 for c in self.classes if not c.info.parsed and not c.admin)
+
+
+class DigestAccumulator:
+    """Mergeable digest state: one ``GroupStats`` per group key."""
+
+    def __init__(self, mode: Mode = "sqlglot", event_filter: EventFilter | None = None) -> None:
+        self.fingerprinter = Fingerprinter(mode)
+        self.filter = event_filter if event_filter is not None and event_filter.active else None
+        self.groups: dict[tuple[str, bool], GroupStats] = {}
+        self.sources: list[SourceSummary] = []
+
+    def add_events(self, events: Iterable[QueryEvent]) -> int:
+        """Fold events in; returns how many passed the filter."""
+        groups = self.groups
+        key_of = self.fingerprinter.key
+        keep = self.filter.keeps if self.filter is not None else None
+        kept = 0
+        for event in events:
+            admin = event.admin
+            key, tags = key_of(event.query, admin)
+            if keep is not None and not keep(event, tags):
+                continue
+            kept += 1
+            group = groups.get((key, admin))
+            if group is None:
+                group = groups[(key, admin)] = GroupStats()
+            group.add(event, tags)
+        return kept
+
+    def add_log(self, path: str, progress: Callable[[int], None] | None = None) -> SourceSummary:
+        """Read one slow log (path, or ``-`` for stdin) into this accumulator."""
+        log = open_log(path)
+        reader = SlowLogReader(log)
+        summary = SourceSummary(kind="slowlog", name=log.name, compression=log.compression, bytes=log.size)
+        summary.kept = self.add_events(reader.events(progress))
+        summary.events = reader.events_read
+        summary.malformed = reader.malformed_count
+        summary.malformed_samples = list(reader.malformed)
+        summary.dialect = reader.dialect
+        self.sources.append(summary)
+        return summary
+
+    def merge(self, other: DigestAccumulator) -> None:
+        """Fold another accumulator (same mode) into this one, exactly."""
+        if other.fingerprinter.mode != self.fingerprinter.mode:
+            raise ValueError("cannot merge digests made with different fingerprint modes")
+        for key, group in other.groups.items():
+            mine = self.groups.get(key)
+            if mine is None:
+                self.groups[key] = group
+            else:
+                mine.merge(group)
+        self.sources.extend(other.sources)
+
+    def classes(self) -> list[QueryClass]:
+        """Describe every group once and fold groups into classes."""
+        fp = self.fingerprinter
+        by_fingerprint: dict[tuple[str, bool], QueryClass] = {}
+        for (key, admin), group in self.groups.items():
+            example = group.example.query if group.example is not None else key
+            info = fp.describe(key, example, admin)
+            cls = by_fingerprint.get((info.fingerprint, admin))
+            if cls is None:
+                stats = GroupStats()
+                stats.merge(group)
+                by_fingerprint[(info.fingerprint, admin)] = QueryClass(info, stats, "", 1, admin)
+            else:
+                cls.stats.merge(group)
+                cls.keys += 1
+        classes = list(by_fingerprint.values())
+        for cls in classes:
+            example = cls.stats.example.query if cls.stats.example is not None else cls.fingerprint
+            cls.pt_id = fp.pt_id(example)
+        return classes
+
+    def result(self, started: float | None = None) -> DigestResult:
+        classes = self.classes()
+        totals = GroupStats()
+        for cls in classes:
+            totals.merge(cls.stats)
+        elapsed = time.perf_counter() - started if started is not None else 0.0
+        return DigestResult(self.fingerprinter.mode, classes, list(self.sources), totals, elapsed)
+
+
+def digest_logs(
+    paths: Sequence[str],
+    *,
+    mode: Mode = "sqlglot",
+    event_filter: EventFilter | None = None,
+    progress: ProgressCallback | None = None,
+) -> DigestResult:
+    """Digest one or more slow logs (``-`` reads stdin) into query classes.
+
+    >>> result = digest_logs(["sample_workloads/shop/slow.log.gz"])   # doctest: +SKIP
+    >>> top = max(result.classes, key=lambda c: c.stats.total("query_time"))  # doctest: +SKIP
+    """
+    started = time.perf_counter()
+    acc = DigestAccumulator(mode, event_filter)
+    sizes = [None if p == "-" else _size(p) for p in paths]
+    total = None if any(s is None for s in sizes) else sum(s or 0 for s in sizes)
+    done = 0
+    for path, size in zip(paths, sizes):
+        file_progress = None
+        if progress is not None:
+            base = done
+
+            def file_progress(position: int, base: int = base) -> None:
+                progress(base + position, total)
+
+        acc.add_log(path, file_progress)
+        done += size or 0
+        if progress is not None:
+            progress(done, total)
+    return acc.result(started)
+
+
+def _size(path: str) -> int | None:
+    import os
+
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return None  # open_log reports the real problem

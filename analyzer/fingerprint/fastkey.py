@@ -1,0 +1,115 @@
+"""The fast grouping key: a token-level normalisation cheap enough to run on every event.
+
+Literals become ``?`` (a character-set introducer or N/X/B prefix stays in front of its
+``?``: the key only has to be the same for the same shape; ``canonical.py`` folds it),
+comments (optimizer hints and ``/*!NNNNN ... */`` included) are
+dropped, whitespace is collapsed, ``IN (?, ?, ...)`` lists collapse to ``IN (?)`` and
+multi-row ``VALUES`` to their first row.  Identifiers and keywords are left as written:
+folding them is sqlglot's job, done once per distinct key (see ``canonical.py``).
+
+Comment tags written by sqlcommenter (``/*controller='users',action='show'*/``) or by hand
+(``/* app=web,route=/x */``) are returned separately so they become class attributes.
+
+>>> fast_key("SELECT * FROM t WHERE id IN (1, 2,3) AND name = 'x' /* app=web */")
+('SELECT * FROM t WHERE id IN (?) AND name = ?', ('app=web',))
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import unquote
+
+# Quoted strings, written as "unrolled loops" (much faster in Python's re than alternation).
+_STRING = (
+    r"'[^'\\]*(?:(?:\\.|'')[^'\\]*)*'"
+    r'|"[^"\\]*(?:(?:\\.|"")[^"\\]*)*"'
+)
+# Numbers not glued to an identifier (t1, 2024_sales and db2.t_21 keep their digits).  The
+# lookbehind comes after the first digit so the engine can skip non-digits quickly.
+_NUMBER = (
+    r"[0-9](?<![\w$.][0-9])[0-9]*(?:[xX][0-9a-fA-F]+|[bB][01]+)?(?:\.[0-9]*)?(?:[eE][+-]?[0-9]+)?(?![\w$])"
+    r"|\.[0-9](?<![\w$.]\.[0-9])[0-9]*(?:[eE][+-]?[0-9]+)?(?![\w$])"
+)
+_LITERALS = re.compile(_STRING + "|" + _NUMBER, re.S)
+# Comments, skipping over strings and quoted identifiers so "--" or "#" inside them survive.
+# MySQL needs whitespace (or the end of the line) after "--".
+_COMMENTS = re.compile(
+    r"(" + _STRING + r"|`(?:[^`]|``)*`)|/\*.*?(?:\*/|\Z)|--(?:[ \t\r][^\n]*)?(?=\n|\Z)|#[^\n]*", re.S
+)
+# True when no backquoted identifier holds anything but word characters: then literal
+# patterns cannot start inside one, and the tokenizer below is not needed.
+_PLAIN_BACKTICKS = re.compile(r"(?:[^`]*`[\w$]*`)*[^`]*")
+_TOKENS = re.compile(r"(`(?:[^`]|``)*`)|" + _STRING + "|" + _NUMBER, re.S)
+# After whitespace is collapsed: "IN (?, ?, ?)" and "VALUES (...), (...)".  Both patterns
+# start with a literal character, which Python's re finds quickly.
+_IN_LIST = re.compile(r"\((?= ?-?\?(?: ?, ?-?\?)+ ?\)) ?-?\?(?: ?, ?-?\?)+ ?\)")
+_IN_BEFORE = re.compile(r"\b[Ii][Nn] ?\Z")
+_ROW = r"\((?:[^()]|\([^()]*\))*\)"
+_VALUES = re.compile(r"\b([Vv][Aa][Ll][Uu][Ee][Ss]?) ?(" + _ROW + r")(?: ?, ?" + _ROW + ")+")
+
+_COMMENT_BODY = re.compile(r"/\*(?![!+])(.*?)\*/", re.S)
+_TAG = re.compile(r"\s*([A-Za-z_][\w.\-]*)\s*=\s*('(?:[^'\\]|\\.)*'|\"[^\"]*\"|[^,\s'\"]+)\s*(?:,|$)")
+
+
+def fast_key(query: str) -> tuple[str, tuple[str, ...]]:
+    """Return ``(key, tags)`` for one statement."""
+    tags: tuple[str, ...] = ()
+    if "/*" in query or "--" in query or "#" in query:
+        if "/*" in query:
+            tags = comment_tags(query)
+        query = _COMMENTS.sub(_keep_literal, query)
+    if "`" in query and _PLAIN_BACKTICKS.fullmatch(query) is None:
+        text = _TOKENS.sub(_replace_token, query)
+    else:
+        text = _LITERALS.sub("?", query)
+    if "?" in text:
+        key = " ".join(text.split())
+        if "?," in key or "? ," in key:
+            key = _IN_LIST.sub(_collapse_in, key)
+            if "VALUE" in key or "value" in key or "Value" in key:
+                key = _VALUES.sub(r"\1 \2", key)
+        return key, tags
+    return " ".join(text.split()), tags
+
+
+def _collapse_in(match: re.Match[str]) -> str:
+    """Collapse a list of placeholders, but only an IN list (not a function's arguments)."""
+    before = match.string[max(0, match.start() - 4) : match.start()]
+    return "(?)" if _IN_BEFORE.search(before) else match.group(0)
+
+
+def _keep_literal(match: re.Match[str]) -> str:
+    kept = match.group(1)
+    return kept if kept is not None else " "
+
+
+def _replace_token(match: re.Match[str]) -> str:
+    quoted_identifier = match.group(1)
+    return quoted_identifier if quoted_identifier is not None else "?"
+
+
+def comment_tags(query: str) -> tuple[str, ...]:
+    """``key=value`` tags from comments made only of such pairs (sqlcommenter and the like).
+
+    Values are unquoted and URL-decoded as sqlcommenter encodes them; a comment that is
+    prose rather than pairs yields nothing.
+    """
+    found: list[str] = []
+    for body in _COMMENT_BODY.findall(query):
+        body = body.strip()
+        if "=" not in body:
+            continue
+        pairs: list[str] = []
+        pos = 0
+        while pos < len(body):
+            m = _TAG.match(body, pos)
+            if m is None or m.end() == pos:
+                pairs = []
+                break
+            key, value = m.group(1), m.group(2)
+            if value[:1] in ("'", '"'):
+                value = value[1:-1]
+            pairs.append(f"{unquote(key)}={unquote(value)}")
+            pos = m.end()
+        found.extend(pairs)
+    return tuple(found)

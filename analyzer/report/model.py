@@ -1,0 +1,341 @@
+"""The report model: everything a renderer shows, computed once.
+
+Renderers (terminal, Markdown, JSON, later HTML) only format what is here; nothing is
+computed in a renderer.  ``to_json_dict()`` is the versioned JSON contract of DESIGN.md
+(``schema_version: 1``); fields beyond the contract are extensions, never replacements.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from analyzer import __version__
+from analyzer.digest import DigestResult, QueryClass
+from analyzer.errors import UsageError
+from analyzer.sources.slowlog import format_ts
+from analyzer.stats import HISTOGRAM_LABELS, MetricStats
+
+SCHEMA_VERSION = 1
+ORDER_BY: dict[str, str] = {
+    "total": "total query time",
+    "count": "number of executions",
+    "avg": "average query time",
+    "p95": "95th percentile query time",
+    "max": "slowest execution",
+    "rows_examined": "total rows examined",
+    "lock_time": "total lock time",
+}
+# Metrics shown first, in this order; the rest follow alphabetically.
+_METRIC_ORDER = ("query_time", "lock_time", "rows_sent", "rows_examined", "rows_affected", "bytes_sent")
+
+
+def is_time_metric(name: str) -> bool:
+    """Seconds (floats) rather than counts."""
+    return name.endswith(("_time", "_wait"))
+
+
+@dataclass(frozen=True)
+class MetricSummary:
+    count: int
+    sum: float
+    min: float
+    max: float
+    avg: float
+    p50: float
+    p95: float
+    p99: float
+    stddev: float
+    time: bool
+
+    @classmethod
+    def of(cls, name: str, acc: MetricStats) -> MetricSummary:
+        time = is_time_metric(name)
+        p50, p95, p99 = (acc.quantile(q) for q in (0.5, 0.95, 0.99))
+        if not time:  # counts: the sketch's 1% error would show as 99.37 rows
+            p50, p95, p99 = (float(round(p)) for p in (p50, p95, p99))
+        return cls(acc.n, acc.total, acc.min, acc.max, acc.avg, p50, p95, p99, acc.stddev, time)
+
+    def to_json(self) -> dict[str, float | int]:
+        def num(value: float) -> float | int:
+            if not self.time and float(value).is_integer():
+                return int(value)
+            return round(value, 6) if self.time else round(value, 4)
+
+        return {
+            "sum": num(self.sum), "min": num(self.min), "max": num(self.max), "avg": num(self.avg),
+            "p50": num(self.p50), "p95": num(self.p95), "p99": num(self.p99), "stddev": num(self.stddev),
+            "count": self.count,
+        }
+
+
+@dataclass
+class ExampleReport:
+    query: str
+    query_time: float
+    ts: str | None
+    db: str | None
+    user: str | None
+    host: str | None
+    source: str
+    line: int
+    explain: list[str] | None
+
+
+@dataclass
+class ClassReport:
+    rank: int
+    id: str
+    pt_id: str
+    fingerprint: str
+    kind: str
+    parsed: bool
+    parse_error: str | None
+    count: int
+    share: float  # of the total query time, 0..1
+    qps: float | None
+    first_seen: str | None
+    last_seen: str | None
+    databases: dict[str, int]
+    users: dict[str, int]
+    hosts: dict[str, int]
+    tags: dict[str, int]
+    tables: list[str]
+    metrics: dict[str, MetricSummary]
+    histogram: list[int]
+    example: ExampleReport | None
+    variants: int
+
+    def metric(self, name: str, attr: str = "sum") -> float:
+        summary = self.metrics.get(name)
+        return getattr(summary, attr) if summary is not None else 0.0
+
+    @property
+    def rows_examined_per_sent(self) -> float | None:
+        examined = self.metrics.get("rows_examined")
+        sent = self.metrics.get("rows_sent")
+        if examined is None or sent is None:
+            return None
+        return examined.sum / sent.sum if sent.sum else None
+
+
+@dataclass
+class SourceReport:
+    kind: str
+    name: str
+    events: int
+    kept: int
+    malformed: int
+    malformed_samples: list[tuple[int, str]]
+    dialect: str
+    compression: str | None
+    bytes: int | None
+
+
+@dataclass
+class Summary:
+    events: int
+    classes: int
+    start: str | None
+    end: str | None
+    span_seconds: float | None
+    query_time_total: float
+    qps: float | None
+    malformed: int
+    unparsed_classes: int
+    events_read: int
+
+
+@dataclass
+class Report:
+    tool_version: str
+    generated_at: str
+    fingerprint_mode: str
+    order_by: str
+    limit: int | None
+    sources: list[SourceReport]
+    summary: Summary
+    classes: list[ClassReport]
+    findings: list[dict[str, Any]] = field(default_factory=list)
+    index_suggestions: list[dict[str, Any]] = field(default_factory=list)
+    elapsed: float = 0.0
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """The JSON report contract (schema_version 1) plus documented extensions."""
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "tool": {"name": "mqa", "version": self.tool_version},
+            "generated_at": self.generated_at,
+            "sources": [
+                {
+                    "kind": s.kind, "name": s.name, "events": s.events, "malformed": s.malformed,
+                    "dialect": s.dialect, "kept": s.kept, "compression": s.compression, "bytes": s.bytes,
+                    "malformed_samples": [{"line": line, "reason": reason} for line, reason in s.malformed_samples],
+                }
+                for s in self.sources
+            ],
+            "summary": {
+                "events": self.summary.events, "classes": self.summary.classes,
+                "start": self.summary.start, "end": self.summary.end,
+                "query_time_total": round(self.summary.query_time_total, 6),
+                "qps": _round(self.summary.qps, 4), "malformed": self.summary.malformed,
+                "unparsed_classes": self.summary.unparsed_classes, "events_read": self.summary.events_read,
+                "fingerprint": self.fingerprint_mode, "order_by": self.order_by,
+                "classes_reported": len(self.classes),
+            },
+            "classes": [_class_json(c) for c in self.classes],
+            "findings": self.findings,
+            "index_suggestions": self.index_suggestions,
+        }
+
+
+def _class_json(c: ClassReport) -> dict[str, Any]:
+    example = c.example
+    return {
+        "id": c.id,
+        "pt_id": c.pt_id,
+        "fingerprint": c.fingerprint,
+        "example": example.query if example else None,
+        "count": c.count,
+        "first_seen": c.first_seen,
+        "last_seen": c.last_seen,
+        "databases": c.databases,
+        "users": c.users,
+        "hosts": c.hosts,
+        "tags": c.tags,
+        "tables": c.tables,
+        "metrics": {name: m.to_json() for name, m in c.metrics.items()},
+        # extensions
+        "rank": c.rank,
+        "kind": c.kind,
+        "parsed": c.parsed,
+        "parse_error": c.parse_error,
+        "share": round(c.share, 6),
+        "qps": _round(c.qps, 6),
+        "histogram": dict(zip(HISTOGRAM_LABELS, c.histogram)),
+        "example_meta": None if example is None else {
+            "query_time": round(example.query_time, 6), "ts": example.ts, "db": example.db,
+            "user": example.user, "host": example.host, "source": example.source, "line": example.line,
+            "explain": example.explain,
+        },
+        "variants": c.variants,
+    }
+
+
+def _round(value: float | None, digits: int) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+def _sort_key(order_by: str):  # noqa: ANN202
+    if order_by not in ORDER_BY:
+        raise UsageError(f"unknown --order-by {order_by!r}; choose one of {', '.join(ORDER_BY)}")
+
+    def key(cls: QueryClass) -> tuple[float, float, str]:
+        qt = cls.stats.metrics.get("query_time")
+        total = qt.total if qt else 0.0
+        if order_by == "total":
+            primary = total
+        elif order_by == "count":
+            primary = float(cls.stats.count)
+        elif order_by == "avg":
+            primary = qt.avg if qt else 0.0
+        elif order_by == "p95":
+            primary = qt.quantile(0.95) if qt else 0.0
+        elif order_by == "max":
+            primary = qt.max if qt else 0.0
+        else:
+            primary = cls.stats.total(order_by)
+        # Ties: more time first, then the class id, so the order is deterministic.
+        return (-primary, -total, cls.id)
+
+    return key
+
+
+def build_report(
+    result: DigestResult,
+    *,
+    order_by: str = "total",
+    limit: int | None = 20,
+    now: datetime | None = None,
+) -> Report:
+    """Rank the classes and summarise the digest for rendering."""
+    if limit is not None and limit < 1:
+        raise UsageError("the class limit must be a positive number (None reports every class)")
+    ranked = sorted(result.classes, key=_sort_key(order_by))
+    shown = ranked if limit is None else ranked[:limit]
+    totals = result.totals
+    total_time = totals.total("query_time")
+    span = (
+        totals.last_ts - totals.first_ts
+        if totals.first_ts is not None and totals.last_ts is not None
+        else None
+    )
+    qps = totals.count / span if span and span > 0 else None
+    classes = [_class_report(rank, cls, total_time, span) for rank, cls in enumerate(shown, 1)]
+    sources = [
+        SourceReport(
+            s.kind, s.name, s.events, s.kept, s.malformed,
+            [(m.line, m.reason) for m in s.malformed_samples], s.dialect, s.compression, s.bytes,
+        )
+        for s in result.sources
+    ]
+    summary = Summary(
+        events=totals.count,
+        classes=len(result.classes),
+        start=format_ts(totals.first_ts, totals.first_tz),
+        end=format_ts(totals.last_ts, totals.last_tz),
+        span_seconds=span,
+        query_time_total=total_time,
+        qps=qps,
+        malformed=result.malformed,
+        unparsed_classes=result.unparsed_classes,
+        events_read=sum(s.events for s in result.sources),
+    )
+    generated = (now or datetime.now(timezone.utc)).isoformat(timespec="seconds")
+    return Report(
+        tool_version=__version__, generated_at=generated, fingerprint_mode=result.mode,
+        order_by=order_by, limit=limit, sources=sources, summary=summary, classes=classes,
+        elapsed=result.elapsed,
+    )
+
+
+def _class_report(rank: int, cls: QueryClass, total_time: float, span: float | None) -> ClassReport:
+    stats = cls.stats
+    names = [n for n in _METRIC_ORDER if n in stats.metrics]
+    names += sorted(n for n in stats.metrics if n not in _METRIC_ORDER)
+    metrics = {name: MetricSummary.of(name, stats.metrics[name]) for name in names}
+    qt = stats.metrics.get("query_time")
+    databases = dict(stats.databases.most_common())
+    main_db = next(iter(databases), None)
+    tables = [t if "." in t or main_db is None else f"{main_db}.{t}" for t in cls.info.tables]
+    ex = stats.example
+    example = None
+    if ex is not None:
+        example = ExampleReport(
+            ex.query, ex.query_time, format_ts(ex.ts, ex.tz), ex.db, ex.user, ex.host, ex.source, ex.line,
+            ex.explain,
+        )
+    return ClassReport(
+        rank=rank,
+        id=cls.id,
+        pt_id=cls.pt_id,
+        fingerprint=cls.fingerprint,
+        kind=cls.info.kind,
+        parsed=cls.info.parsed,
+        parse_error=cls.info.parse_error,
+        count=stats.count,
+        share=(qt.total / total_time) if qt is not None and total_time > 0 else 0.0,
+        qps=stats.count / span if span and span > 0 else None,
+        first_seen=format_ts(stats.first_ts, stats.first_tz),
+        last_seen=format_ts(stats.last_ts, stats.last_tz),
+        databases=databases,
+        users=dict(stats.users.most_common()),
+        hosts=dict(stats.hosts.most_common()),
+        tags=dict(stats.tags.most_common()),
+        tables=tables,
+        metrics=metrics,
+        histogram=list(stats.histogram),
+        example=example,
+        variants=cls.keys,
+    )

@@ -1,0 +1,492 @@
+"""Streaming reader for slow query logs of MySQL 5.1-9.x, MariaDB and Percona Server.
+
+One pass, line by line, constant memory per event.  An event is a run of header lines
+(``# Time:``, ``# User@Host:``, ``# Query_time: ...`` and the dialect's extra ``# Key: value``
+lines), optional ``use db;`` and ``SET timestamp=...;`` lines, and the statement text.  A new
+event starts at a header line that follows a line ending in ``;`` (so ``#`` comment lines
+inside a multi-line statement stay in the statement), or at any ``# Time:`` /
+``# User@Host:`` line, which no statement line starts with.
+
+Everything odd is survivable: server start banners mid-file are skipped, statement text with
+no header (a log cut mid-event), a header with no statement (a dangling header at the end)
+and unusable header values are recorded as ``Malformed`` with file and line, and reading
+goes on.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta, timezone
+
+from analyzer.events import Malformed, QueryEvent
+from analyzer.sources.inputs import LogInput, iter_text_blocks, open_log
+
+# A header line that may start an event after a statement: "# Key: ..." with a capitalised
+# key (Percona indents its InnoDB lines), or MySQL's "# administrator command:".
+_HEADER_LINE = re.compile(r"#\s+(?:[A-Z][A-Za-z_@]*:|administrator command:)")
+# Server start banners (pt-query-digest's SlowLogParser uses the same three shapes).
+_BANNER = re.compile(
+    r"(?:[/A-Za-z].*(?:mysqld|mariadbd)(?:\.exe)?, Version: .*(?:started with:|embedded library)"
+    r"|T[cC][pP] [pP]ort: \d+"
+    r"|Time\s+Id\s+Command)"
+)
+_BANNER_FIRST = frozenset("/ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+_VERSION = re.compile(r"Version: (\S+)(.*?)\. started with:")
+_USER_HOST = re.compile(r"# User@Host: ([^\[]+|\[[^\[]+\]).*?@ (\S*) \[(.*?)\](?:\s*Id:\s*(\d+))?")
+_OLD_TIME = re.compile(r"(\d\d)(\d\d)(\d\d)\s+(\d{1,2}):(\d\d):(\d\d)(?:\.(\d+))?")
+_SET_HEADER = re.compile(r"SET\s+(?:last_insert_id|insert_id|timestamp)\s*=", re.IGNORECASE)
+_USE = re.compile(r"use\s+(.+?);?\s*$", re.IGNORECASE)
+
+# How each header attribute is stored.  Unlisted keys are numeric metrics when their first
+# value is a number, 0/1 flags when it is Yes/No, and string attributes otherwise.
+_NUM, _MS, _FLAG, _NONZERO, _STR, _SCHEMA, _THREAD, _SKIP = range(8)
+_KNOWN_KEYS: dict[str, tuple[str, int]] = {
+    "Schema": ("db", _SCHEMA),
+    "Thread_id": ("thread_id", _THREAD),
+    "Id": ("thread_id", _THREAD),
+    "InnoDB_trx_id": ("innodb_trx_id", _STR),
+    "Log_slow_rate_type": ("log_slow_rate_type", _STR),
+    "Log_slow_rate_limit": ("log_slow_rate_limit", _STR),
+    "Start": ("start", _SKIP),
+    "End": ("end", _SKIP),
+    # MariaDB writes these two in milliseconds (pt-query-digest misreads them as seconds).
+    "Pages_read_time": ("pages_read_time", _MS),
+    "Engine_time": ("engine_time", _MS),
+    # Error numbers and kill codes are not additive: count the statements that had one.
+    "Errno": ("errors", _NONZERO),
+    "Last_errno": ("errors", _NONZERO),
+    "Killed": ("killed", _NONZERO),
+    "QC_Hit": ("qc_hit", _FLAG),
+    "QC_hit": ("qc_hit", _FLAG),
+}
+_YES_NO = {"Yes": 1.0, "No": 0.0, "yes": 1.0, "no": 0.0, "YES": 1.0, "NO": 0.0}
+
+
+def _metric_name(key: str) -> str:
+    return key.lower()
+
+
+class SlowLogReader:
+    """Reads one slow log and yields ``QueryEvent`` objects.
+
+    >>> reader = SlowLogReader.from_path("sample_workloads/shop/slow.log.gz")  # doctest: +SKIP
+    >>> for event in reader.events(): ...                                      # doctest: +SKIP
+
+    After iteration ``malformed`` holds the events that could not be used (at most
+    ``max_malformed`` of them; ``malformed_count`` counts all), ``events_read`` the number of
+    events yielded and ``dialect`` what the log looked like.
+    """
+
+    def __init__(self, log: LogInput, *, max_malformed: int = 1000) -> None:
+        self.log = log
+        self.name = log.name
+        self.malformed: list[Malformed] = []
+        self.malformed_count = 0
+        self.max_malformed = max_malformed
+        self.events_read = 0
+        self.server_version: str | None = None
+        self._flavor_hints: set[str] = set()
+        self._detect = True
+        self._keys: dict[str, tuple[str, int]] = dict(_KNOWN_KEYS)
+        # Carried from event to event, as the server does: "use db;" is only written when the
+        # database changes and MariaDB writes "# Time:" only when the second changes.
+        self.last_db: str | None = None
+        self.last_ts: float | None = None
+        self.last_tz: int | None = None
+        # The server's UTC offset, learned from a local "# Time" and the UTC "SET timestamp".
+        self.naive_offset: int | None = None
+        self._time_cache: tuple[str, tuple[float, int | None, bool] | None] = ("", None)
+
+    @classmethod
+    def from_path(cls, path: str, **kwargs: object) -> SlowLogReader:
+        return cls(open_log(path), **kwargs)  # type: ignore[arg-type]
+
+    # ------------------------------------------------------------------ results
+    @property
+    def dialect(self) -> str:
+        """``mysql``, ``mariadb`` or ``percona``, with the server version when a banner gave it."""
+        hints = self._flavor_hints
+        flavor = "mariadb" if "mariadb" in hints else "percona" if "percona" in hints else "mysql"
+        return f"{flavor} {self.server_version}" if self.server_version else flavor
+
+    def _bad(self, line: int, reason: str) -> None:
+        self.malformed_count += 1
+        if len(self.malformed) < self.max_malformed:
+            self.malformed.append(Malformed(self.name, line, reason))
+
+    # ------------------------------------------------------------------ parsing
+    def events(self, progress: Callable[[int], None] | None = None) -> Iterator[QueryEvent]:
+        """Yield the log's events in order.  ``progress`` is called with the number of input
+        bytes consumed so far after each block (about 1 MiB)."""
+        try:
+            yield from self._parse(progress)
+        finally:
+            self.log.close()
+
+    def _parse(self, progress: Callable[[int], None] | None) -> Iterator[QueryEvent]:  # noqa: C901
+        keys = self._keys
+        header_line = _HEADER_LINE.match
+        banner = _BANNER.match
+        ev = _Pending(self)
+        lineno = 0
+        for block in iter_text_blocks(self.log):
+            lines = block.split("\n")
+            if block.endswith("\n"):
+                lines.pop()
+            for line in lines:
+                lineno += 1
+                first = line[:1]
+                qlines = ev.qlines
+                if qlines is not None:
+                    # Inside the statement: a header line or a banner after ";" ends it.
+                    if first == "#":
+                        boundary = line.startswith(("# Time:", "# User@Host:")) or (
+                            ev.ends_stmt and header_line(line) is not None
+                        )
+                    else:
+                        boundary = ev.ends_stmt and first in _BANNER_FIRST and banner(line) is not None
+                    if not boundary:
+                        qlines.append(line)
+                        ev.ends_stmt = line.endswith(";") or line.rstrip().endswith(";")
+                        continue
+                    event = ev.finish()
+                    if event is not None:
+                        yield event
+
+                # ---- header state: no statement text yet
+                if first == "#":
+                    if line.startswith("# Time:"):
+                        value = line[7:].strip()
+                        uh = value.find("# User@Host:")
+                        if uh >= 0:  # MySQL 5.0 could write both on one line
+                            value, line = value[:uh].strip(), value[uh:]
+                        ev.set_time(value, lineno)
+                        if uh < 0:
+                            continue
+                    if line.startswith("# User@Host:"):
+                        ev.set_user_host(line, lineno)
+                        continue
+                    if line.startswith("# administrator command:"):
+                        event = ev.finish_admin(line, lineno)
+                        if event is not None:
+                            yield event
+                        continue
+                    if line.startswith("# explain:"):
+                        if ev.explain is None:
+                            ev.explain = []
+                        ev.explain.append(line[10:].strip())
+                        continue
+                    if header_line(line) is None:
+                        continue  # "#", "# No InnoDB statistics ...", other comments
+                    if line.startswith("# Query_time:"):
+                        if "query_time" in ev.metrics or ev.broken:
+                            ev.abandon("event header without a statement")
+                        ev.open(lineno)
+                    elif self._detect and self.events_read < 1000:
+                        self._detect_flavor(line)
+                    metrics = ev.metrics
+                    tokens = line[1:].split()
+                    n = len(tokens)
+                    i = 0
+                    while i < n:
+                        tok = tokens[i]
+                        i += 1
+                        if tok[-1:] != ":":
+                            continue
+                        key = tok[:-1]
+                        if i < n and tokens[i][-1:] != ":":
+                            value = tokens[i]
+                            i += 1
+                        else:
+                            value = ""
+                        spec = keys.get(key)
+                        if spec is None:
+                            spec = keys[key] = _classify(key, value)
+                        mname, kind = spec
+                        if kind == _NUM:
+                            try:
+                                metrics[mname] = float(value)
+                            except ValueError:
+                                flag = _YES_NO.get(value)
+                                if flag is not None:
+                                    metrics[mname] = flag
+                                elif mname == "query_time":
+                                    ev.broken = f"unusable Query_time {value[:40]!r}"
+                                elif value:
+                                    ev.attrs[mname] = value
+                        elif kind == _FLAG:
+                            flag = _YES_NO.get(value)
+                            if flag is not None:
+                                metrics[mname] = flag
+                        elif kind == _SCHEMA:
+                            if value:
+                                ev.schema = value.strip("`")
+                        elif kind == _THREAD:
+                            ev.thread = value or None
+                        elif kind == _MS:
+                            try:
+                                metrics[mname] = float(value) / 1000.0
+                            except ValueError:
+                                pass
+                        elif kind == _NONZERO:
+                            if value:
+                                metrics[mname] = 0.0 if value in ("0", "No", "NO") else 1.0
+                        elif kind == _STR:
+                            if value:
+                                ev.attrs[mname] = value
+                    continue
+
+                if not line or line.isspace():
+                    continue
+                if first in "uU" and ev.start:
+                    m = _USE.match(line)
+                    if m:
+                        ev.db_line = self.last_db = m.group(1).strip().strip("`")
+                        continue
+                elif first in "sS" and ev.has_header and _SET_HEADER.match(line):
+                    ev.set_statement_settings(line, lineno)
+                    continue
+                elif first in _BANNER_FIRST and banner(line):
+                    self._note_banner(line)
+                    if ev.start:
+                        ev.abandon("event header without a statement")
+                    continue
+                ev.start_statement(line, lineno)
+            if progress is not None:
+                progress(self.log.position())
+
+        if ev.qlines is not None:
+            event = ev.finish()
+            if event is not None:
+                yield event
+        elif ev.has_header:
+            ev.abandon("event header without a statement at end of file (log cut short?)")
+
+    def _detect_flavor(self, line: str) -> None:
+        if line.startswith("# Thread_id:"):
+            self._flavor_hints.add("mariadb")
+        elif line.startswith("# Schema:") or "InnoDB_" in line or "Log_slow_rate" in line:
+            self._flavor_hints.add("percona")
+        else:
+            return
+        self._detect = False
+
+    def _note_banner(self, line: str) -> None:
+        m = _VERSION.search(line)
+        if m:
+            self.server_version = m.group(1).split("-log")[0]
+            text = line.lower()
+            if "mariadb" in text:
+                self._flavor_hints.add("mariadb")
+            elif "percona" in text:
+                self._flavor_hints.add("percona")
+
+
+class _Pending:
+    """The event being assembled, and how to finish it."""
+
+    __slots__ = (
+        "reader", "start", "has_header", "qlines", "ends_stmt", "metrics", "attrs", "ts", "tz",
+        "set_ts", "user", "host", "thread", "schema", "db_line", "explain", "broken",
+    )
+
+    def __init__(self, reader: SlowLogReader) -> None:
+        self.reader = reader
+        self.reset()
+
+    def reset(self) -> None:
+        self.start = 0  # line number of the event's first line; 0 = nothing open
+        self.has_header = False
+        self.qlines: list[str] | None = None
+        self.ends_stmt = False
+        self.metrics: dict[str, float] = {}
+        self.attrs: dict[str, str] = {}
+        self.ts: float | None = None
+        self.tz: int | None = None
+        self.set_ts: float | None = None
+        self.user: str | None = None
+        self.host: str | None = None
+        self.thread: str | None = None
+        self.schema: str | None = None
+        self.db_line: str | None = None
+        self.explain: list[str] | None = None
+        self.broken: str | None = None
+
+    def open(self, lineno: int) -> None:
+        if not self.start:
+            self.start = lineno
+        self.has_header = True
+
+    def abandon(self, reason: str) -> None:
+        self.reader._bad(self.start, reason)
+        self.reset()
+
+    def set_time(self, value: str, lineno: int) -> None:
+        if self.has_header and (self.user is not None or self.metrics):
+            self.abandon("event header without a statement")
+        reader = self.reader
+        cached_value, parsed = reader._time_cache
+        if cached_value != value:
+            parsed = _parse_time(value)
+            reader._time_cache = (value, parsed)
+        if parsed is None:
+            reader._bad(lineno, f"unreadable time {value[:40]!r}")
+        else:
+            ts, tz, naive = parsed
+            if naive and reader.naive_offset is not None:
+                ts, tz = ts - reader.naive_offset, reader.naive_offset
+            self.ts, self.tz = ts, tz
+        self.open(lineno)
+
+    def set_user_host(self, line: str, lineno: int) -> None:
+        if self.user is not None or (self.has_header and self.metrics):
+            self.abandon("event header without a statement")
+        m = _USER_HOST.match(line)
+        if m:
+            self.user = m.group(1).strip()
+            self.host = m.group(2) or m.group(3)
+            if m.group(4):
+                self.thread = m.group(4)
+        else:
+            self.user = ""
+        self.open(lineno)
+
+    def set_statement_settings(self, line: str, lineno: int) -> None:
+        """``SET timestamp=...;`` (and insert_id / last_insert_id) written before the statement."""
+        for part in line[4:].rstrip().rstrip(";").split(","):
+            key, _, value = part.partition("=")
+            if key.strip().lower() == "timestamp":
+                try:
+                    self.set_ts = float(value)
+                except ValueError:
+                    self.reader._bad(lineno, f"unreadable SET timestamp {value.strip()[:40]!r}")
+        reader = self.reader
+        if self.set_ts is not None and self.ts is not None and self.tz is None and reader.naive_offset is None:
+            offset = _learn_offset(self.ts, self.set_ts, self.metrics.get("query_time", 0.0))
+            if offset is not None:
+                reader.naive_offset = offset
+                self.ts, self.tz = self.ts - offset, offset
+
+    def start_statement(self, line: str, lineno: int) -> None:
+        if not self.start:
+            self.start = lineno
+        self.qlines = [line]
+        self.ends_stmt = line.endswith(";") or line.rstrip().endswith(";")
+
+    def finish(self) -> QueryEvent | None:
+        """Close the event at the end of its statement; None (and a Malformed) if unusable."""
+        if not self.has_header:
+            self.abandon("statement text without an event header (log starts mid-event?)")
+            return None
+        query = "\n".join(self.qlines or ()).rstrip()
+        if query.endswith(";"):
+            query = query[:-1].rstrip()
+        return self._build(query, False)
+
+    def finish_admin(self, line: str, lineno: int) -> QueryEvent | None:
+        """``# administrator command: Quit;`` is the whole statement of its event."""
+        if not self.has_header:
+            if not self.start:
+                self.start = lineno
+            self.abandon("administrator command without an event header")
+            return None
+        query = line[2:].rstrip()
+        if query.endswith(";"):
+            query = query[:-1].rstrip()
+        return self._build(query, True)
+
+    def _build(self, query: str, admin: bool) -> QueryEvent | None:
+        reader = self.reader
+        if self.broken:
+            self.abandon(self.broken)
+            return None
+        metrics = self.metrics
+        qt = metrics.get("query_time")
+        if qt is not None and not (0.0 <= qt < _MAX_QUERY_TIME):
+            self.abandon(f"implausible Query_time {qt!r}")
+            return None
+        ts, tz = self.ts, self.tz
+        if ts is None and self.set_ts is not None:
+            ts = self.set_ts + (qt or 0.0)
+            # An exact UTC instant: show it in the server's offset when known, else in UTC.
+            tz = reader.naive_offset if reader.naive_offset is not None else reader.last_tz or 0
+        if ts is None:
+            ts, tz = reader.last_ts, reader.last_tz
+        else:
+            reader.last_ts, reader.last_tz = ts, tz
+        event = QueryEvent(
+            query, metrics, ts, tz, self.user, self.host, self.schema or self.db_line or reader.last_db,
+            self.thread, self.attrs, admin, self.explain, reader.name, self.start,
+        )
+        reader.events_read += 1
+        self.reset()
+        return event
+
+
+# A longer "Query_time" is a server bug (a negative duration wrapped around), not a query.
+_MAX_QUERY_TIME = 10_000_000.0
+
+
+def _classify(key: str, value: str) -> tuple[str, int]:
+    name = _metric_name(key)
+    if value in _YES_NO:
+        return name, _FLAG
+    if _is_plain_number(value) or not value:
+        return name, _NUM
+    return name, _STR
+
+
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def _is_plain_number(text: str) -> bool:
+    return _NUMBER.fullmatch(text) is not None
+
+
+def _parse_time(value: str) -> tuple[float, int | None, bool] | None:
+    """Parse a ``# Time:`` value into (UTC epoch, offset seconds or None, naive?)."""
+    if "T" in value or value[:4].isdigit() and value[4:5] == "-":
+        text = value.replace("Z", "+00:00") if value.endswith("Z") else value
+        try:
+            dt = datetime.fromisoformat(text.replace(" ", "T", 1) if "T" not in text else text)
+        except ValueError:
+            return None
+        if dt.tzinfo is None:
+            return dt.replace(tzinfo=timezone.utc).timestamp(), None, True
+        offset = dt.utcoffset()
+        return dt.timestamp(), int(offset.total_seconds()) if offset is not None else 0, False
+    m = _OLD_TIME.fullmatch(value)
+    if not m:
+        return None
+    yy, mo, dd, hh, mi, ss, frac = m.groups()
+    try:
+        dt = datetime(2000 + int(yy), int(mo), int(dd), int(hh), int(mi), int(ss), tzinfo=timezone.utc)
+    except ValueError:
+        return None
+    epoch = dt.timestamp()
+    if frac:
+        epoch += float("0." + frac)
+    return epoch, None, True
+
+
+def _learn_offset(naive_epoch: float, set_ts: float, query_time: float) -> int | None:
+    """The server's UTC offset, from a local ``# Time`` and the UTC ``SET timestamp``.
+
+    ``SET timestamp`` is when the statement started and ``# Time`` when it was logged, so
+    the difference is the offset plus the query time; offsets are whole quarter hours.
+    """
+    delta = naive_epoch - set_ts - query_time
+    offset = int(round(delta / 900.0)) * 900
+    if abs(offset) > 14 * 3600 or abs(delta - offset) > 120:
+        return None
+    return offset
+
+
+def format_ts(ts: float | None, tz: int | None) -> str | None:
+    """ISO-8601 text for an event time, with the offset the log implies (none if unknown)."""
+    if ts is None:
+        return None
+    if tz is None:
+        return datetime.fromtimestamp(ts, timezone.utc).replace(tzinfo=None).isoformat()
+    return datetime.fromtimestamp(ts, timezone(timedelta(seconds=tz))).isoformat()

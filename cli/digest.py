@@ -1,0 +1,77 @@
+"""``mqa digest``: slow logs in, ranked query classes out."""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from typing import Optional
+
+import typer
+
+from analyzer.filters import EventFilter, parse_time_bound
+from analyzer.report.model import ORDER_BY, build_report
+from cli.common import console_for, errors_exit_2, fail, output_stream, stderr_console
+from cli.progress import ReadProgress
+
+
+class Format(str, Enum):
+    table = "table"
+    json = "json"
+    markdown = "markdown"
+
+
+class FingerprintMode(str, Enum):
+    sqlglot = "sqlglot"
+    pt = "pt"
+
+
+OrderBy = Enum("OrderBy", {name: name for name in ORDER_BY}, type=str)  # type: ignore[misc]
+
+
+def digest(
+    logs: list[str] = typer.Argument(..., metavar="LOG...", help="Slow logs: plain, .gz, .bz2, .xz, .zst, or - for stdin."),
+    since: Optional[str] = typer.Option(None, "--since", metavar="T", help="Only events at or after T: ISO-8601 time or date, Unix epoch, or a duration back from now (12h, 7d)."),
+    until: Optional[str] = typer.Option(None, "--until", metavar="T", help="Only events at or before T (same forms as --since)."),
+    database: Optional[list[str]] = typer.Option(None, "--database", "-d", metavar="D", help="Only this database (glob; repeat for several)."),
+    user: Optional[list[str]] = typer.Option(None, "--user", "-u", metavar="U", help="Only this user (glob; repeat for several)."),
+    host: Optional[list[str]] = typer.Option(None, "--host", metavar="H", help="Only this client host (glob; repeat for several)."),
+    tag: Optional[list[str]] = typer.Option(None, "--tag", metavar="K=V", help="Only statements carrying this comment tag (K=V, or K for any value)."),
+    fingerprint: FingerprintMode = typer.Option(FingerprintMode.sqlglot, "--fingerprint", help="sqlglot: canonical classes (default); pt: pt-query-digest's fingerprints and IDs exactly."),
+    order_by: OrderBy = typer.Option("total", "--order-by", help="Rank classes by this."),  # type: ignore[valid-type]
+    limit: int = typer.Option(20, "--limit", "-n", min=0, help="Report the top N classes (0: all)."),
+    details: int = typer.Option(5, "--details", min=0, help="Detailed sections for the top N classes (table and markdown)."),
+    fmt: Format = typer.Option(Format.table, "--format", "-f", help="Output format."),
+    output: Optional[str] = typer.Option(None, "--output", "-o", metavar="FILE", help="Write the report here instead of stdout."),
+    progress: Optional[bool] = typer.Option(None, "--progress/--no-progress", help="Progress bar on stderr (default: when stderr is a terminal)."),
+) -> None:
+    """Digest slow query logs into query classes with statistics."""
+    from analyzer.digest import digest_logs  # imported here so `mqa --help` stays fast
+
+    if logs.count("-") > 1:
+        fail("stdin (-) can be given only once")
+    with errors_exit_2():
+        event_filter = EventFilter(
+            since=parse_time_bound(since) if since else None,
+            until=parse_time_bound(until) if until else None,
+            databases=tuple(database or ()),
+            users=tuple(user or ()),
+            hosts=tuple(host or ()),
+            tags=tuple(tag or ()),
+        )
+        show_progress = sys.stderr.isatty() if progress is None else progress
+        with ReadProgress(stderr_console(), enabled=show_progress) as bar:
+            result = digest_logs(logs, mode=fingerprint.value, event_filter=event_filter, progress=bar.update)
+        report = build_report(result, order_by=order_by.value, limit=limit or None)
+    with output_stream(output) as stream:
+        if fmt is Format.json:
+            from analyzer.report.jsonout import render_json
+
+            stream.write(render_json(report))
+        elif fmt is Format.markdown:
+            from analyzer.report.markdown import render_markdown
+
+            stream.write(render_markdown(report, details=details))
+        else:
+            from analyzer.report.terminal import render_terminal
+
+            render_terminal(report, console_for(stream), details=details)

@@ -1,0 +1,44 @@
+"""The ``mqa`` command: a thin typer layer over the ``analyzer`` library."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from analyzer import __version__
+from cli import digest as digest_command
+
+app = typer.Typer(
+    name="mqa",
+    help="MySQL / MariaDB query performance analyzer: digest slow logs into query classes.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"mqa {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version and exit."),
+) -> None:
+    """MySQL / MariaDB query performance analyzer."""
+
+
+app.command("digest", no_args_is_help=True)(digest_command.digest)
+
+
+def run() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.stderr.write("mqa: interrupted\n")
+        sys.exit(130)
