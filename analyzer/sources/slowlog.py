@@ -36,12 +36,16 @@ _VERSION = re.compile(r"Version: (\S+)(.*?)\. started with:")
 _USER_HOST = re.compile(r"# User@Host: ([^\[]+|\[[^\[]+\]).*?@ (\S*) \[(.*?)\](?:\s*Id:\s*(\d+))?")
 _OLD_TIME = re.compile(r"(\d\d)(\d\d)(\d\d)\s+(\d{1,2}):(\d\d):(\d\d)(?:\.(\d+))?")
 _SET_HEADER = re.compile(r"SET\s+(?:last_insert_id|insert_id|timestamp)\s*=", re.IGNORECASE)
-_USE = re.compile(r"use\s+(.+?);?\s*$", re.IGNORECASE)
+_USE = re.compile(r"use\s+(.+?);?\s*$")
 
 # How each header attribute is stored.  Unlisted keys are numeric metrics when their first
 # value is a number, 0/1 flags when it is Yes/No, and string attributes otherwise.
 _NUM, _MS, _FLAG, _NONZERO, _STR, _SCHEMA, _THREAD, _SKIP = range(8)
 _KNOWN_KEYS: dict[str, tuple[str, int]] = {
+    "Query_time": ("query_time", _NUM),
+    "Lock_time": ("lock_time", _NUM),
+    "Rows_sent": ("rows_sent", _NUM),
+    "Rows_examined": ("rows_examined", _NUM),
     "Schema": ("db", _SCHEMA),
     "Thread_id": ("thread_id", _THREAD),
     "Id": ("thread_id", _THREAD),
@@ -142,7 +146,7 @@ class SlowLogReader:
                     # Inside the statement: a header line or a banner after ";" ends it.
                     if first == "#":
                         boundary = line.startswith(("# Time:", "# User@Host:")) or (
-                            ev.ends_stmt and header_line(line) is not None
+                            (ev.ends_stmt or not ev.has_header) and header_line(line) is not None
                         )
                     else:
                         boundary = ev.ends_stmt and first in _BANNER_FIRST and banner(line) is not None
@@ -161,11 +165,15 @@ class SlowLogReader:
                         uh = value.find("# User@Host:")
                         if uh >= 0:  # MySQL 5.0 could write both on one line
                             value, line = value[:uh].strip(), value[uh:]
-                        ev.set_time(value, lineno)
+                        event = ev.set_time(value, lineno)
+                        if event is not None:
+                            yield event
                         if uh < 0:
                             continue
                     if line.startswith("# User@Host:"):
-                        ev.set_user_host(line, lineno)
+                        event = ev.set_user_host(line, lineno)
+                        if event is not None:
+                            yield event
                         continue
                     if line.startswith("# administrator command:"):
                         event = ev.finish_admin(line, lineno)
@@ -181,10 +189,14 @@ class SlowLogReader:
                         continue  # "#", "# No InnoDB statistics ...", other comments
                     if line.startswith("# Query_time:"):
                         if "query_time" in ev.metrics or ev.broken:
-                            ev.abandon("event header without a statement")
-                        ev.open(lineno)
+                            event = ev.flush_headerless()
+                            if event is not None:
+                                yield event
                     elif self._detect and self.events_read < 1000:
                         self._detect_flavor(line)
+                    # Any header line opens an event: a log that starts in the middle of a
+                    # header still has the rest of that event.
+                    ev.open(lineno)
                     metrics = ev.metrics
                     tokens = line[1:].split()
                     n = len(tokens)
@@ -239,10 +251,13 @@ class SlowLogReader:
 
                 if not line or line.isspace():
                     continue
-                if first in "uU" and ev.start:
+                if first == "u" and ev.has_header and ev.db_line is None and line.startswith("use "):
+                    # The server writes "use db;" (lower case, once) when the database
+                    # changes; "USE x" or a second "use" line is the statement itself.
                     m = _USE.match(line)
                     if m:
                         ev.db_line = self.last_db = m.group(1).strip().strip("`")
+                        ev.use_line = line
                         continue
                 elif first in "sS" and ev.has_header and _SET_HEADER.match(line):
                     ev.set_statement_settings(line, lineno)
@@ -250,7 +265,9 @@ class SlowLogReader:
                 elif first in _BANNER_FIRST and banner(line):
                     self._note_banner(line)
                     if ev.start:
-                        ev.abandon("event header without a statement")
+                        event = ev.flush_headerless()
+                        if event is not None:
+                            yield event
                     continue
                 ev.start_statement(line, lineno)
             if progress is not None:
@@ -261,7 +278,9 @@ class SlowLogReader:
             if event is not None:
                 yield event
         elif ev.has_header:
-            ev.abandon("event header without a statement at end of file (log cut short?)")
+            event = ev.flush_headerless("event header without a statement at end of file (log cut short?)")
+            if event is not None:
+                yield event
 
     def _detect_flavor(self, line: str) -> None:
         if line.startswith("# Thread_id:"):
@@ -288,7 +307,7 @@ class _Pending:
 
     __slots__ = (
         "reader", "start", "has_header", "qlines", "ends_stmt", "metrics", "attrs", "ts", "tz",
-        "set_ts", "user", "host", "thread", "schema", "db_line", "explain", "broken",
+        "set_ts", "user", "host", "thread", "schema", "db_line", "use_line", "explain", "broken",
     )
 
     def __init__(self, reader: SlowLogReader) -> None:
@@ -310,6 +329,7 @@ class _Pending:
         self.thread: str | None = None
         self.schema: str | None = None
         self.db_line: str | None = None
+        self.use_line: str | None = None
         self.explain: list[str] | None = None
         self.broken: str | None = None
 
@@ -322,9 +342,22 @@ class _Pending:
         self.reader._bad(self.start, reason)
         self.reset()
 
-    def set_time(self, value: str, lineno: int) -> None:
+    def flush_headerless(self, reason: str = "event header without a statement") -> QueryEvent | None:
+        """An event whose header is followed by another header instead of a statement.
+
+        When its only line was ``use db;``, that was the statement (a client's USE): the
+        server wrote no separate database marker.  Otherwise it is malformed.
+        """
+        if self.use_line is not None:
+            query = self.use_line.rstrip()
+            return self._build(query[:-1].rstrip() if query.endswith(";") else query, False)
+        self.abandon(reason)
+        return None
+
+    def set_time(self, value: str, lineno: int) -> QueryEvent | None:
+        flushed = None
         if self.has_header and (self.user is not None or self.metrics):
-            self.abandon("event header without a statement")
+            flushed = self.flush_headerless()
         reader = self.reader
         cached_value, parsed = reader._time_cache
         if cached_value != value:
@@ -338,10 +371,12 @@ class _Pending:
                 ts, tz = ts - reader.naive_offset, reader.naive_offset
             self.ts, self.tz = ts, tz
         self.open(lineno)
+        return flushed
 
-    def set_user_host(self, line: str, lineno: int) -> None:
+    def set_user_host(self, line: str, lineno: int) -> QueryEvent | None:
+        flushed = None
         if self.user is not None or (self.has_header and self.metrics):
-            self.abandon("event header without a statement")
+            flushed = self.flush_headerless()
         m = _USER_HOST.match(line)
         if m:
             self.user = m.group(1).strip()
@@ -351,6 +386,7 @@ class _Pending:
         else:
             self.user = ""
         self.open(lineno)
+        return flushed
 
     def set_statement_settings(self, line: str, lineno: int) -> None:
         """``SET timestamp=...;`` (and insert_id / last_insert_id) written before the statement."""
@@ -385,15 +421,22 @@ class _Pending:
         return self._build(query, False)
 
     def finish_admin(self, line: str, lineno: int) -> QueryEvent | None:
-        """``# administrator command: Quit;`` is the whole statement of its event."""
-        if not self.has_header:
-            if not self.start:
-                self.start = lineno
-            self.abandon("administrator command without an event header")
-            return None
+        """``# administrator command: Quit;`` is the whole statement of its event.
+
+        It stays an event even when the log starts right at it (its header cut off): the
+        statement is complete, only its measurements are unknown.  The server reports the
+        previous statement's row counts for administrator commands, so they are zeroed, as
+        pt-query-digest does.
+        """
+        if not self.start:
+            self.start = lineno
         query = line[2:].rstrip()
         if query.endswith(";"):
             query = query[:-1].rstrip()
+        metrics = self.metrics
+        for stale in ("rows_sent", "rows_examined", "rows_read", "rows_affected"):
+            if stale in metrics:
+                metrics[stale] = 0.0
         return self._build(query, True)
 
     def _build(self, query: str, admin: bool) -> QueryEvent | None:
