@@ -42,6 +42,7 @@ class SourceSummary:
     dialect: str = ""
     compression: str | None = None
     bytes: int | None = None
+    flag_metrics: frozenset[str] = frozenset()  # metrics that are 0/1 flags per event
 
 
 @dataclass
@@ -76,6 +77,10 @@ class DigestResult:
     @property
     def malformed(self) -> int:
         return sum(s.malformed for s in self.sources)
+
+    @property
+    def flag_metrics(self) -> frozenset[str]:
+        return frozenset().union(*(s.flag_metrics for s in self.sources))
 
     @property
     def unparsed_classes(self) -> int:
@@ -119,6 +124,7 @@ class DigestAccumulator:
         summary.malformed = reader.malformed_count
         summary.malformed_samples = list(reader.malformed)
         summary.dialect = reader.dialect
+        summary.flag_metrics = reader.flag_metrics
         self.sources.append(summary)
         return summary
 

@@ -47,6 +47,9 @@ _IN_BEFORE = re.compile(r"\b[Ii][Nn] ?\Z")
 _ROW = r"\((?:[^()]|\([^()]*\))*\)"
 _VALUES = re.compile(r"\b([Vv][Aa][Ll][Uu][Ee][Ss]?) ?(" + _ROW + r")(?: ?, ?" + _ROW + ")+")
 
+# Per-request trace context (W3C, as sqlcommenter adds it) is unique per statement: as a class
+# attribute it is noise, so it is not kept as a tag.
+_UNTAGGED_KEYS = frozenset({"traceparent", "tracestate"})
 _COMMENT_BODY = re.compile(r"/\*(?![!+])(.*?)\*/", re.S)
 _TAG = re.compile(r"\s*([A-Za-z_][\w.\-]*)\s*=\s*('(?:[^'\\]|\\.)*'|\"[^\"]*\"|[^,\s'\"]+)\s*(?:,|$)")
 
@@ -92,7 +95,7 @@ def comment_tags(query: str) -> tuple[str, ...]:
     """``key=value`` tags from comments made only of such pairs (sqlcommenter and the like).
 
     Values are unquoted and URL-decoded as sqlcommenter encodes them; a comment that is
-    prose rather than pairs yields nothing.
+    prose rather than pairs yields nothing; ``traceparent``/``tracestate`` are left out.
     """
     found: list[str] = []
     for body in _COMMENT_BODY.findall(query):
@@ -109,7 +112,9 @@ def comment_tags(query: str) -> tuple[str, ...]:
             key, value = m.group(1), m.group(2)
             if value[:1] in ("'", '"'):
                 value = value[1:-1]
-            pairs.append(f"{unquote(key)}={unquote(value)}")
+            key = unquote(key)
+            if key not in _UNTAGGED_KEYS:
+                pairs.append(f"{key}={unquote(value)}")
             pos = m.end()
         found.extend(pairs)
     return tuple(found)

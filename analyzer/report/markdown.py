@@ -80,8 +80,14 @@ def _details(cls: ClassReport) -> list[str]:
     out.append("| Metric | Total | Min | Max | Avg | p50 | p95 | p99 | Stddev |")
     out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for name, m in cls.metrics.items():
+        if m.kind == "flag":
+            continue
         cells = " | ".join(fmt.metric(m, v) for v in (m.sum, m.min, m.max, m.avg, m.p50, m.p95, m.p99, m.stddev))
         out.append(f"| {_escape(name)} | {cells} |")
+    flags = [(name, m) for name, m in cls.metrics.items() if m.kind == "flag"]
+    if flags:
+        shown = ", ".join(f"{_escape(name)} {fmt.percent(m.avg)}" for name, m in flags if m.sum) or "none raised"
+        out += ["", f"Flags (share of events): {shown}."]
     if any(cls.histogram):
         peak = max(cls.histogram)
         out += ["", "Query time distribution:", "", "```"]

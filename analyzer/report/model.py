@@ -47,15 +47,19 @@ class MetricSummary:
     p95: float
     p99: float
     stddev: float
-    time: bool
+    kind: str  # "time" (seconds), "count", or "flag" (0/1 per event: sum = events flagged)
+
+    @property
+    def time(self) -> bool:
+        return self.kind == "time"
 
     @classmethod
-    def of(cls, name: str, acc: MetricStats) -> MetricSummary:
-        time = is_time_metric(name)
+    def of(cls, name: str, acc: MetricStats, flag: bool = False) -> MetricSummary:
+        kind = "flag" if flag else "time" if is_time_metric(name) else "count"
         p50, p95, p99 = (acc.quantile(q) for q in (0.5, 0.95, 0.99))
-        if not time:  # counts: the sketch's 1% error would show as 99.37 rows
+        if kind != "time":  # counts: the sketch's 1% error would show as 99.37 rows
             p50, p95, p99 = (float(round(p)) for p in (p50, p95, p99))
-        return cls(acc.n, acc.total, acc.min, acc.max, acc.avg, p50, p95, p99, acc.stddev, time)
+        return cls(acc.n, acc.total, acc.min, acc.max, acc.avg, p50, p95, p99, acc.stddev, kind)
 
     def to_json(self) -> dict[str, float | int]:
         def num(value: float) -> float | int:
@@ -67,6 +71,7 @@ class MetricSummary:
             "sum": num(self.sum), "min": num(self.min), "max": num(self.max), "avg": num(self.avg),
             "p50": num(self.p50), "p95": num(self.p95), "p99": num(self.p99), "stddev": num(self.stddev),
             "count": self.count,
+            "kind": self.kind,
         }
 
 
@@ -272,7 +277,8 @@ def build_report(
         else None
     )
     qps = totals.count / span if span and span > 0 else None
-    classes = [_class_report(rank, cls, total_time, span) for rank, cls in enumerate(shown, 1)]
+    flags = result.flag_metrics
+    classes = [_class_report(rank, cls, total_time, span, flags) for rank, cls in enumerate(shown, 1)]
     sources = [
         SourceReport(
             s.kind, s.name, s.events, s.kept, s.malformed,
@@ -300,11 +306,14 @@ def build_report(
     )
 
 
-def _class_report(rank: int, cls: QueryClass, total_time: float, span: float | None) -> ClassReport:
+def _class_report(
+    rank: int, cls: QueryClass, total_time: float, span: float | None, flags: frozenset[str]
+) -> ClassReport:
     stats = cls.stats
     names = [n for n in _METRIC_ORDER if n in stats.metrics]
-    names += sorted(n for n in stats.metrics if n not in _METRIC_ORDER)
-    metrics = {name: MetricSummary.of(name, stats.metrics[name]) for name in names}
+    names += sorted(n for n in stats.metrics if n not in _METRIC_ORDER and n not in flags)
+    names += sorted(n for n in stats.metrics if n in flags)
+    metrics = {name: MetricSummary.of(name, stats.metrics[name], name in flags) for name in names}
     qt = stats.metrics.get("query_time")
     databases = dict(stats.databases.most_common())
     main_db = next(iter(databases), None)

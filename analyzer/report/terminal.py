@@ -19,7 +19,6 @@ from analyzer.report.text import visible
 from analyzer.stats import HISTOGRAM_LABELS
 
 EXAMPLE_MAX_CHARS = 4000
-FINGERPRINT_COLUMN_CHARS = 70
 _BAR_WIDTH = 40
 
 
@@ -71,15 +70,12 @@ def _header(report: Report) -> RenderableType:
 def _profile(report: Report) -> RenderableType:
     title = f"Profile: top {len(report.classes)} of {report.summary.classes} classes"
     table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
-    table.add_column("Rank", justify="right")
-    table.add_column("Class")
-    table.add_column("Time", justify="right")
-    table.add_column("%", justify="right")
-    table.add_column("Count", justify="right")
-    table.add_column("Avg", justify="right")
-    table.add_column("p95", justify="right")
-    table.add_column("Ex/Sent", justify="right")
-    table.add_column("Fingerprint", overflow="ellipsis", no_wrap=True, max_width=FINGERPRINT_COLUMN_CHARS)
+    table.add_column("Rank", justify="right", no_wrap=True)
+    table.add_column("Class", no_wrap=True, min_width=16)
+    for heading in ("Time", "%", "Count", "Avg", "p95", "Ex/Sent"):
+        table.add_column(heading, justify="right", no_wrap=True)
+    # Wrappable, so rich gives it the width left over; each cell ellipsizes instead of wrapping.
+    table.add_column("Fingerprint", min_width=20)
     for cls in report.classes:
         qt = cls.metrics.get("query_time")
         table.add_row(
@@ -91,7 +87,7 @@ def _profile(report: Report) -> RenderableType:
             fmt.seconds(qt.avg if qt else None),
             fmt.seconds(qt.p95 if qt else None),
             fmt.ratio(cls.rows_examined_per_sent),
-            Text(visible(cls.fingerprint).replace("\n", " ")),
+            Text(visible(cls.fingerprint).replace("\n", " "), no_wrap=True, overflow="ellipsis"),
         )
     return table
 
@@ -115,10 +111,20 @@ def _details(cls: ClassReport) -> RenderableType:
     for heading in ("Metric", "Total", "Min", "Max", "Avg", "p50", "p95", "p99", "Stddev"):
         metrics.add_column(heading, justify="left" if heading == "Metric" else "right")
     for name, m in cls.metrics.items():
-        metrics.add_row(
-            name, *(fmt.metric(m, v) for v in (m.sum, m.min, m.max, m.avg, m.p50, m.p95, m.p99, m.stddev))
-        )
+        if m.kind != "flag":
+            metrics.add_row(
+                name, *(fmt.metric(m, v) for v in (m.sum, m.min, m.max, m.avg, m.p50, m.p95, m.p99, m.stddev))
+            )
     parts.append(metrics)
+    flags = [(name, m) for name, m in cls.metrics.items() if m.kind == "flag"]
+    if flags:
+        line = Text("Flags: ", style="bold")
+        raised = [f"{name} {fmt.percent(m.avg)} ({m.sum:,.0f})" for name, m in flags if m.sum]
+        never = [name for name, m in flags if not m.sum]
+        line.append(", ".join(raised) if raised else "none raised")
+        if never:
+            line.append(f"; never: {', '.join(never)}", style="dim")
+        parts.append(line)
 
     if any(cls.histogram):
         parts.append(_histogram(cls.histogram))

@@ -185,6 +185,10 @@ class SlowLogReader:
                             ev.explain = []
                         ev.explain.append(line[10:].strip())
                         continue
+                    if line.startswith(("# Warning ", "# Note ", "# Error ")) and ev.has_header:
+                        # MariaDB's log_slow_verbosity=warnings block: count them.
+                        ev.metrics["warnings"] = ev.metrics.get("warnings", 0.0) + 1.0
+                        continue
                     if header_line(line) is None:
                         continue  # "#", "# No InnoDB statistics ...", other comments
                     if line.startswith("# Query_time:"):
@@ -281,6 +285,12 @@ class SlowLogReader:
             event = ev.flush_headerless("event header without a statement at end of file (log cut short?)")
             if event is not None:
                 yield event
+
+    @property
+    def flag_metrics(self) -> frozenset[str]:
+        """Metric names that are Yes/No or non-zero flags (0/1 per event)."""
+        flags = {name for name, kind in self._keys.values() if kind in (_FLAG, _NONZERO)}
+        return frozenset(flags)
 
     def _detect_flavor(self, line: str) -> None:
         if line.startswith("# Thread_id:"):
