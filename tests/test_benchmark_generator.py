@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import require_executable
+
 GEN_PATH = Path(__file__).resolve().parent / "benchmarks" / "generate_slowlog.py"
 
 
@@ -198,11 +200,7 @@ def test_extra_adds_log_slow_extra_fields_in_server_order():
 
 @pytest.mark.oracle
 def test_pt_query_digest_counts_every_event(tmp_path):
-    pt = shutil.which("pt-query-digest")
-    if pt is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("pt-query-digest is required in CI (apt-get install percona-toolkit)")
-        pytest.skip("pt-query-digest not installed")
+    pt = require_executable("pt-query-digest", "apt-get install percona-toolkit")
     log = tmp_path / "slow.log"
     log.write_text(render(3000, 1), encoding="utf-8")
     r = subprocess.run([pt, "--output", "json", "--limit", "1000000", "--no-version-check", str(log)],

@@ -22,8 +22,9 @@ from pathlib import Path
 import pytest
 
 from analyzer.fingerprint.pt import pt_checksum, pt_fingerprint
+from tests.conftest import FIXTURES as _FIXTURES, IN_CI
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
+FIXTURES = _FIXTURES
 PT_DIR = FIXTURES / "percona-toolkit"
 GO_DIR = FIXTURES / "go-mysql"
 SUPPORTED_OPTIONS = {"match_md5_checksums", "match_embedded_numbers"}
@@ -429,7 +430,7 @@ def _require_pt_tool(path: Path) -> None:
         if version.split()[-1:] != [PT_VERSION]:
             problem = f"{path} is {version.strip()!r}; the oracle is Percona Toolkit {PT_VERSION}"
     if problem:
-        if os.environ.get("CI") == "true":
+        if IN_CI:
             pytest.fail(problem)
         pytest.skip(problem)
 

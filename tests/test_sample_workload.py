@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import IN_CI
+
 from sample_workloads.shop import workload as w
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -211,6 +213,8 @@ def _server_or_skip():
     try:
         localserver.server_binaries()
     except localserver.LocalServerError as e:
+        if IN_CI:  # CI must have a server: a missing one is a failure, never a skip
+            pytest.fail(str(e))
         pytest.skip(str(e))
     return localserver
 

@@ -29,6 +29,8 @@ _SAFE_IDENTIFIER = re.compile(r"[A-Za-z_$][\w$]*")
 _REPLACE = re.compile(r"\s*REPLACE\b", re.IGNORECASE)
 _IN_PLACEHOLDER = "IN (?)"
 _IN_DISPLAY = "IN (...)"
+_DML = frozenset({"SELECT", "WITH", "INSERT", "UPDATE", "DELETE", "REPLACE"})
+_QUERY = frozenset({"SELECT", "WITH"})
 _KIND_BY_NODE: dict[type, str] = {
     exp.Select: "SELECT",
     exp.Union: "SELECT",
@@ -79,9 +81,13 @@ def canonicalize(key: str) -> CanonicalForm:
         return _unparsed(key, f"{type(exc).__name__}: {_first_line(exc)}")
     if replace:
         sql = "REPLACE" + sql[len("INSERT") :]
+    written, generated = _first_word(key), _first_word(sql)
+    if written in _DML and generated != written and not (written in _QUERY and generated in _QUERY):
+        # e.g. sqlglot turns SELECT ... INTO @var into CREATE TABLE ... AS SELECT
+        return _unparsed(key, f"sqlglot would rewrite this {written} as {generated}")
     sql = sql.replace(_IN_PLACEHOLDER, _IN_DISPLAY)
     root = trees[0]
-    kind = "REPLACE" if replace else _KIND_BY_NODE.get(type(root)) or _first_word(sql)
+    kind = "REPLACE" if replace else _KIND_BY_NODE.get(type(root)) or generated
     return CanonicalForm(sql, kind, _tables(trees), True, None, root if len(trees) == 1 else None)
 
 

@@ -21,9 +21,9 @@ from urllib.parse import unquote
 
 # Quoted strings, written as "unrolled loops" (much faster in Python's re than alternation).
 _STRING = (
-    r"'[^'\\]*(?:(?:\\.|'')[^'\\]*)*'"
-    r'|"[^"\\]*(?:(?:\\.|"")[^"\\]*)*"'
-)
+    r"'[^'\\]*(?:(?:\\.|'')[^'\\]*)*(?:'|\Z)"
+    r'|"[^"\\]*(?:(?:\\.|"")[^"\\]*)*(?:"|\Z)'
+)  # an unterminated string (a statement cut short) runs to the end
 # Numbers not glued to an identifier (t1, 2024_sales and db2.t_21 keep their digits).  The
 # lookbehind comes after the first digit so the engine can skip non-digits quickly.
 _NUMBER = (
@@ -50,7 +50,8 @@ _VALUES = re.compile(r"\b([Vv][Aa][Ll][Uu][Ee][Ss]?) ?(" + _ROW + r")(?: ?, ?" +
 # Per-request trace context (W3C, as sqlcommenter adds it) is unique per statement: as a class
 # attribute it is noise, so it is not kept as a tag.
 _UNTAGGED_KEYS = frozenset({"traceparent", "tracestate"})
-_COMMENT_BODY = re.compile(r"/\*(?![!+])(.*?)\*/", re.S)
+# Comment bodies (group 1); strings are matched too so that "/*" inside one is skipped.
+_COMMENT_BODIES = re.compile(_STRING + r"|/\*(?![!+])(.*?)\*/", re.S)
 _TAG = re.compile(r"\s*([A-Za-z_][\w.\-]*)\s*=\s*('(?:[^'\\]|\\.)*'|\"[^\"]*\"|[^,\s'\"]+)\s*(?:,|$)")
 
 
@@ -98,7 +99,9 @@ def comment_tags(query: str) -> tuple[str, ...]:
     prose rather than pairs yields nothing; ``traceparent``/``tracestate`` are left out.
     """
     found: list[str] = []
-    for body in _COMMENT_BODY.findall(query):
+    for body in _COMMENT_BODIES.findall(query):
+        if not body:
+            continue  # a string literal: comment markers inside it are text
         body = body.strip()
         if "=" not in body:
             continue

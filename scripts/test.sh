@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Run the whole test suite.  Installs what it needs when missing: Python venv support, the
+# MariaDB server (the integration tests start a throwaway one) and percona-toolkit
+# (pt-query-digest is the oracle of the conformance tests).  Extra arguments go to pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/bootstrap.sh
+need=()
+if ! command -v mariadbd >/dev/null 2>&1 && [ ! -x /usr/sbin/mariadbd ] \
+   && ! command -v mysqld >/dev/null 2>&1 && [ ! -x /usr/sbin/mysqld ] && [ -z "${MQA_TEST_DSN:-}" ]; then
+    need+=(mariadb-server)
+fi
+command -v pt-query-digest >/dev/null 2>&1 || need+=(percona-toolkit)
+apt_install "${need[@]}"
+ensure_venv "[test]"
+exec .venv/bin/python -m pytest "$@"
