@@ -190,7 +190,10 @@ class SlowLogReader:
                         ev.metrics["warnings"] = ev.metrics.get("warnings", 0.0) + 1.0
                         continue
                     if header_line(line) is None:
-                        continue  # "#", "# No InnoDB statistics ...", other comments
+                        if ev.set_ts is not None:
+                            # After "SET timestamp=" the statement begins, even with a comment.
+                            ev.start_statement(line, lineno)
+                        continue  # "#", "# No InnoDB statistics ...", "# Warnings", ...
                     if line.startswith("# Query_time:"):
                         if "query_time" in ev.metrics or ev.broken:
                             event = ev.flush_headerless()
@@ -469,7 +472,7 @@ class _Pending:
         else:
             reader.last_ts, reader.last_tz = ts, tz
         event = QueryEvent(
-            query, metrics, ts, tz, self.user, self.host, self.schema or self.db_line or reader.last_db,
+            query, metrics, ts, tz, self.user, self.host, self.db_line or self.schema or reader.last_db,
             self.thread, self.attrs, admin, self.explain, reader.name, self.start,
         )
         reader.events_read += 1
