@@ -23,7 +23,11 @@ from analyzer.filters import EventFilter
 from analyzer.fingerprint.classifier import ClassInfo, Fingerprinter, Mode
 from analyzer.sources.inputs import open_log
 from analyzer.sources.slowlog import SlowLogReader
-from analyzer.stats import GroupStats
+from analyzer.stats import GroupStats, fold_batch
+
+# Events folded per vectorised batch: large enough to amortise numpy calls, small enough
+# that a batch of statements (about 300 bytes each) stays a few MB.
+BATCH_SIZE = 65536
 
 ProgressCallback = Callable[[int, int | None], None]
 """Called with (bytes consumed, total bytes or None when unknown) while reading."""
@@ -95,23 +99,44 @@ class DigestAccumulator:
         self.filter = event_filter if event_filter is not None and event_filter.active else None
         self.groups: dict[tuple[str, bool], GroupStats] = {}
         self.sources: list[SourceSummary] = []
+        self._index: dict[tuple[str, bool], int] = {}
+        self._group_list: list[GroupStats] = []
 
     def add_events(self, events: Iterable[QueryEvent]) -> int:
-        """Fold events in; returns how many passed the filter."""
-        groups = self.groups
+        """Fold events in; returns how many passed the filter.
+
+        Events are buffered and folded in batches with vectorised arithmetic
+        (``stats.fold_batch``); memory holds one batch, never the whole input.
+        """
+        index: dict[tuple[str, bool], int] = self._index
+        groups = self._group_list
         key_of = self.fingerprinter.key
         keep = self.filter.keeps if self.filter is not None else None
+        gidx: list[int] = []
+        batch: list[QueryEvent] = []
+        tagged: list[tuple[int, tuple[str, ...]]] = []
         kept = 0
         for event in events:
             admin = event.admin
             key, tags = key_of(event.query, admin)
             if keep is not None and not keep(event, tags):
                 continue
-            kept += 1
-            group = groups.get((key, admin))
-            if group is None:
-                group = groups[(key, admin)] = GroupStats()
-            group.add(event, tags)
+            gi = index.get((key, admin))
+            if gi is None:
+                gi = index[(key, admin)] = len(groups)
+                group = GroupStats()
+                groups.append(group)
+                self.groups[(key, admin)] = group
+            if tags:
+                tagged.append((len(batch), tags))
+            gidx.append(gi)
+            batch.append(event)
+            if len(batch) >= BATCH_SIZE:
+                kept += len(batch)
+                fold_batch(groups, gidx, batch, tagged)
+                gidx, batch, tagged = [], [], []
+        kept += len(batch)
+        fold_batch(groups, gidx, batch, tagged)
         return kept
 
     def add_log(self, path: str, progress: Callable[[int], None] | None = None) -> SourceSummary:
@@ -136,6 +161,8 @@ class DigestAccumulator:
             mine = self.groups.get(key)
             if mine is None:
                 self.groups[key] = group
+                self._index[key] = len(self._group_list)
+                self._group_list.append(group)
             else:
                 mine.merge(group)
         self.sources.extend(other.sources)

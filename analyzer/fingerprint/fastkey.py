@@ -42,8 +42,9 @@ _PLAIN_BACKTICKS = re.compile(r"(?:[^`]*`[\w$]*`)*[^`]*")
 _TOKENS = re.compile(r"(`(?:[^`]|``)*`)|" + _STRING + "|" + _NUMBER, re.S)
 # After whitespace is collapsed: "IN (?, ?, ?)" and "VALUES (...), (...)".  Both patterns
 # start with a literal character, which Python's re finds quickly.
-_IN_LIST = re.compile(r"\((?= ?-?\?(?: ?, ?-?\?)+ ?\)) ?-?\?(?: ?, ?-?\?)+ ?\)")
-_IN_BEFORE = re.compile(r"\b[Ii][Nn] ?\Z")
+_IN_LIST = re.compile(
+    r"\((?:(?<=[^\w$][Ii][Nn] \()|(?<=[^\w$][Ii][Nn]\()) ?-?\?(?: ?, ?-?\?)+ ?\)"
+)  # "(" first (fast to find), then look behind for the IN keyword
 _ROW = r"\((?:[^()]|\([^()]*\))*\)"
 _VALUES = re.compile(r"\b([Vv][Aa][Ll][Uu][Ee][Ss]?) ?(" + _ROW + r")(?: ?, ?" + _ROW + ")+")
 
@@ -52,6 +53,7 @@ _VALUES = re.compile(r"\b([Vv][Aa][Ll][Uu][Ee][Ss]?) ?(" + _ROW + r")(?: ?, ?" +
 _UNTAGGED_KEYS = frozenset({"traceparent", "tracestate"})
 # Comment bodies (group 1); strings are matched too so that "/*" inside one is skipped.
 _COMMENT_BODIES = re.compile(_STRING + r"|/\*(?![!+])(.*?)\*/", re.S)
+_TAG_KEY = re.compile(r"[A-Za-z_][\w.\-]*")
 _TAG = re.compile(r"\s*([A-Za-z_][\w.\-]*)\s*=\s*('(?:[^'\\]|\\.)*'|\"[^\"]*\"|[^,\s'\"]+)\s*(?:,|$)")
 
 
@@ -59,27 +61,36 @@ def fast_key(query: str) -> tuple[str, tuple[str, ...]]:
     """Return ``(key, tags)`` for one statement."""
     tags: tuple[str, ...] = ()
     if "/*" in query or "--" in query or "#" in query:
-        if "/*" in query:
-            tags = comment_tags(query)
-        query = _COMMENTS.sub(_keep_literal, query)
+        query, tags = _without_comments(query)
     if "`" in query and _PLAIN_BACKTICKS.fullmatch(query) is None:
         text = _TOKENS.sub(_replace_token, query)
     else:
         text = _LITERALS.sub("?", query)
-    if "?" in text:
-        key = " ".join(text.split())
-        if "?," in key or "? ," in key:
-            key = _IN_LIST.sub(_collapse_in, key)
-            if "VALUE" in key or "value" in key or "Value" in key:
-                key = _VALUES.sub(r"\1 \2", key)
-        return key, tags
-    return " ".join(text.split()), tags
+    key = " ".join(text.split())
+    if "?," in key or "? ," in key:
+        key = _IN_LIST.sub("(?)", key)
+        if "VALUE" in key or "value" in key or "Value" in key:
+            key = _VALUES.sub(r"\1 \2", key)
+    return key, tags
 
 
-def _collapse_in(match: re.Match[str]) -> str:
-    """Collapse a list of placeholders, but only an IN list (not a function's arguments)."""
-    before = match.string[max(0, match.start() - 4) : match.start()]
-    return "(?)" if _IN_BEFORE.search(before) else match.group(0)
+def _without_comments(query: str) -> tuple[str, tuple[str, ...]]:
+    """The statement without comments, and the tags those comments carried."""
+    # Fast path for the common case: one block comment, before or after the statement
+    # (sqlcommenter appends one), and not inside a string literal.
+    if "--" not in query and "#" not in query and query.count("/*") == 1:
+        start = query.find("/*")
+        end = query.find("*/", start + 2)
+        if end > 0 and query.find("*/", end + 2) < 0:
+            head, tail = query[:start], query[end + 2 :]
+            if (not head.strip() or not tail.strip()) and "\\" not in query and (
+                head.count("'") % 2 == 0 and head.count('"') % 2 == 0
+            ):
+                body = query[start + 2 : end]
+                tags = _body_tags(body) if body[:1] not in ("!", "+") else ()
+                return f"{head} {tail}", tags
+    tags = comment_tags(query) if "/*" in query else ()
+    return _COMMENTS.sub(_keep_literal, query), tags
 
 
 def _keep_literal(match: re.Match[str]) -> str:
@@ -100,24 +111,45 @@ def comment_tags(query: str) -> tuple[str, ...]:
     """
     found: list[str] = []
     for body in _COMMENT_BODIES.findall(query):
-        if not body:
-            continue  # a string literal: comment markers inside it are text
-        body = body.strip()
-        if "=" not in body:
-            continue
-        pairs: list[str] = []
-        pos = 0
-        while pos < len(body):
-            m = _TAG.match(body, pos)
-            if m is None or m.end() == pos:
-                pairs = []
-                break
-            key, value = m.group(1), m.group(2)
-            if value[:1] in ("'", '"'):
-                value = value[1:-1]
-            key = unquote(key)
-            if key not in _UNTAGGED_KEYS:
-                pairs.append(f"{key}={unquote(value)}")
-            pos = m.end()
-        found.extend(pairs)
+        if body:  # empty for a string literal: comment markers inside it are text
+            found.extend(_body_tags(body))
     return tuple(found)
+
+
+def _body_tags(body: str) -> tuple[str, ...]:
+    body = body.strip()
+    if "=" not in body:
+        return ()
+    pairs: list[str] = []
+    if "\\" not in body:
+        # Fast path: "k='v',k2=v2" with no comma or '=' inside values (sqlcommenter
+        # URL-encodes them).
+        for piece in body.split(","):
+            key, eq, value = piece.partition("=")
+            key, value = key.strip(), value.strip()
+            if not eq or not _TAG_KEY.fullmatch(key) or not value:
+                break
+            if value[0] in ("'", '"'):
+                if len(value) < 2 or value[-1] != value[0] or value[0] in value[1:-1]:
+                    break
+                value = value[1:-1]
+            elif "'" in value or '"' in value or " " in value:
+                break
+            if key not in _UNTAGGED_KEYS:
+                pairs.append(f"{key}={unquote(value)}" if "%" in value else f"{key}={value}")
+        else:
+            return tuple(pairs)
+        pairs = []
+    pos = 0
+    while pos < len(body):
+        m = _TAG.match(body, pos)
+        if m is None or m.end() == pos:
+            return ()
+        key, value = m.group(1), m.group(2)
+        if value[:1] in ("'", '"'):
+            value = value[1:-1]
+        key = unquote(key)
+        if key not in _UNTAGGED_KEYS:
+            pairs.append(f"{key}={unquote(value)}")
+        pos = m.end()
+    return tuple(pairs)

@@ -31,12 +31,23 @@ _BANNER = re.compile(
     r"|T[cC][pP] [pP]ort: \d+"
     r"|Time\s+Id\s+Command)"
 )
-_BANNER_FIRST = frozenset("/ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+
+
+def _is_banner(line: str) -> bool:
+    """A server start banner line (cheap substring tests before the regex)."""
+    if "Version: " in line or line.startswith(("Tcp ", "TCP ", "Time")):
+        return _BANNER.match(line) is not None
+    return False
+
+
 _VERSION = re.compile(r"Version: (\S+)(.*?)\. started with:")
 _USER_HOST = re.compile(r"# User@Host: ([^\[]+|\[[^\[]+\]).*?@ (\S*) \[(.*?)\](?:\s*Id:\s*(\d+))?")
 _OLD_TIME = re.compile(r"(\d\d)(\d\d)(\d\d)\s+(\d{1,2}):(\d\d):(\d\d)(?:\.(\d+))?")
 _SET_HEADER = re.compile(r"SET\s+(?:last_insert_id|insert_id|timestamp)\s*=", re.IGNORECASE)
 _USE = re.compile(r"use\s+(.+?);?\s*$")
+_CLASSIC_TIMES = re.compile(
+    r"# Query_time: ([\d.]+)\s+Lock_time: ([\d.]+)\s+Rows_sent: (\d+)\s+Rows_examined: (\d+)\s*"
+).fullmatch
 
 # How each header attribute is stored.  Unlisted keys are numeric metrics when their first
 # value is a number, 0/1 flags when it is Yes/No, and string attributes otherwise.
@@ -101,6 +112,7 @@ class SlowLogReader:
         # The server's UTC offset, learned from a local "# Time" and the UTC "SET timestamp".
         self.naive_offset: int | None = None
         self._time_cache: tuple[str, tuple[float, int | None, bool] | None] = ("", None)
+        self._user_host_cache: dict[str, tuple[str, str | None, str | None]] = {}
 
     @classmethod
     def from_path(cls, path: str, **kwargs: object) -> SlowLogReader:
@@ -131,7 +143,7 @@ class SlowLogReader:
     def _parse(self, progress: Callable[[int], None] | None) -> Iterator[QueryEvent]:  # noqa: C901
         keys = self._keys
         header_line = _HEADER_LINE.match
-        banner = _BANNER.match
+        banner = _is_banner
         ev = _Pending(self)
         lineno = 0
         for block in iter_text_blocks(self.log):
@@ -149,7 +161,7 @@ class SlowLogReader:
                             (ev.ends_stmt or not ev.has_header) and header_line(line) is not None
                         )
                     else:
-                        boundary = ev.ends_stmt and first in _BANNER_FIRST and banner(line) is not None
+                        boundary = ev.ends_stmt and banner(line)
                     if not boundary:
                         qlines.append(line)
                         ev.ends_stmt = line.endswith(";") or line.rstrip().endswith(";")
@@ -205,6 +217,19 @@ class SlowLogReader:
                     # header still has the rest of that event.
                     ev.open(lineno)
                     metrics = ev.metrics
+                    m4 = _CLASSIC_TIMES(line)
+                    if m4 is not None:
+                        # The classic 4-field line (MySQL, MariaDB): no token loop needed.
+                        try:
+                            qt, lt, rs, rx = map(float, m4.groups())
+                        except ValueError:
+                            pass
+                        else:
+                            metrics["query_time"] = qt
+                            metrics["lock_time"] = lt
+                            metrics["rows_sent"] = rs
+                            metrics["rows_examined"] = rx
+                            continue
                     tokens = line[1:].split()
                     n = len(tokens)
                     i = 0
@@ -269,7 +294,7 @@ class SlowLogReader:
                 elif first in "sS" and ev.has_header and _SET_HEADER.match(line):
                     ev.set_statement_settings(line, lineno)
                     continue
-                elif first in _BANNER_FIRST and banner(line):
+                elif banner(line):
                     self._note_banner(line)
                     if ev.start:
                         event = ev.flush_headerless()
@@ -390,20 +415,31 @@ class _Pending:
         flushed = None
         if self.user is not None or (self.has_header and self.metrics):
             flushed = self.flush_headerless()
-        m = _USER_HOST.match(line)
-        if m:
-            self.user = m.group(1).strip()
-            self.host = m.group(2) or m.group(3)
-            if m.group(4):
-                self.thread = m.group(4)
-        else:
-            self.user = ""
+        cache = self.reader._user_host_cache
+        parsed = cache.get(line)
+        if parsed is None:
+            m = _USER_HOST.match(line)
+            parsed = (m.group(1).strip(), m.group(2) or m.group(3), m.group(4) or None) if m else ("", None, None)
+            if len(cache) > 50_000:  # one entry per connection; bound it anyway
+                cache.clear()
+            cache[line] = parsed
+        self.user, self.host, thread = parsed
+        if thread is not None:
+            self.thread = thread
         self.open(lineno)
         return flushed
 
     def set_statement_settings(self, line: str, lineno: int) -> None:
         """``SET timestamp=...;`` (and insert_id / last_insert_id) written before the statement."""
-        for part in line[4:].rstrip().rstrip(";").split(","):
+        if line.startswith("SET timestamp=") and line.endswith(";") and "," not in line:
+            try:
+                self.set_ts = float(line[14:-1])
+            except ValueError:
+                self.reader._bad(lineno, f"unreadable SET timestamp {line[14:54]!r}")
+            parts: list[str] = []
+        else:
+            parts = line[4:].rstrip().rstrip(";").split(",")
+        for part in parts:
             key, _, value = part.partition("=")
             if key.strip().lower() == "timestamp":
                 try:
@@ -500,8 +536,32 @@ def _is_plain_number(text: str) -> bool:
     return _NUMBER.fullmatch(text) is not None
 
 
+_ISO_SECOND = re.compile(r"(\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d)(\.\d+)?(Z|[+-]\d\d:?\d\d)?")
+_SECOND_CACHE: dict[tuple[str, str | None], tuple[float, int | None, bool] | None] = {}
+
+
 def _parse_time(value: str) -> tuple[float, int | None, bool] | None:
-    """Parse a ``# Time:`` value into (UTC epoch, offset seconds or None, naive?)."""
+    """Parse a ``# Time:`` value into (UTC epoch, offset seconds or None, naive?).
+
+    ISO times are parsed once per second (and offset): only the fraction differs between
+    the events of one second.
+    """
+    m = _ISO_SECOND.fullmatch(value)
+    if m is not None:
+        second, fraction, offset = m.groups()
+        base = _SECOND_CACHE.get((second, offset))
+        if base is None:
+            base = _parse_time_slow(second + (offset or ""))
+            if len(_SECOND_CACHE) > 100_000:
+                _SECOND_CACHE.clear()
+            _SECOND_CACHE[(second, offset)] = base
+        if base is None or not fraction:
+            return base
+        return base[0] + float(fraction), base[1], base[2]
+    return _parse_time_slow(value)
+
+
+def _parse_time_slow(value: str) -> tuple[float, int | None, bool] | None:
     if "T" in value or value[:4].isdigit() and value[4:5] == "-":
         text = value.replace("Z", "+00:00") if value.endswith("Z") else value
         try:

@@ -1,0 +1,133 @@
+"""Accumulators: exact merges, percentile accuracy, and the vectorised fold."""
+
+from __future__ import annotations
+
+import math
+import random
+import statistics
+from pathlib import Path
+
+import pytest
+
+from analyzer.digest import DigestAccumulator
+from analyzer.sources.slowlog import SlowLogReader
+from analyzer.stats import GroupStats, MetricStats, fold_batch, histogram_bucket
+from tests.conftest import REPO
+
+SAMPLE_LOG = REPO / "sample_workloads/shop/slow.log.gz"
+
+
+def _values(seed: int, n: int = 20_000) -> list[float]:
+    rng = random.Random(seed)
+    values = [rng.lognormvariate(-6, 2.5) for _ in range(n)]
+    values += [0.0] * 37 + [1e-12] * 5 + [12345.678]
+    rng.shuffle(values)
+    return values
+
+
+def test_merge_of_parts_equals_one_pass() -> None:
+    values = _values(1)
+    whole = MetricStats()
+    for v in values:
+        whole.add(v)
+    parts = [MetricStats() for _ in range(7)]
+    for i, v in enumerate(values):
+        parts[(i * 7919) % 7].add(v)
+    merged = MetricStats()
+    for part in parts:
+        merged.merge(part)
+    assert merged.n == whole.n == len(values)
+    assert merged.total == pytest.approx(whole.total, rel=1e-12)
+    assert (merged.min, merged.max) == (whole.min, whole.max)
+    assert merged.buckets == whole.buckets and merged.zeros == whole.zeros
+    assert merged.stddev == pytest.approx(statistics.pstdev(values), rel=1e-9)
+    for q in (0.5, 0.95, 0.99):
+        assert merged.quantile(q) == whole.quantile(q)
+
+
+def test_stddev_is_sound_for_large_nearly_equal_values() -> None:
+    acc = MetricStats()
+    values = [1e9 + (i % 3) for i in range(10_000)]
+    for v in values:
+        acc.add(v)
+    assert acc.stddev == pytest.approx(statistics.pstdev(values), rel=1e-6)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_quantiles_within_one_percent(seed: int) -> None:
+    values = [v for v in _values(seed) if v > 1e-6]
+    acc = MetricStats()
+    for v in values:
+        acc.add(v)
+    ordered = sorted(values)
+    for q in (0.5, 0.9, 0.95, 0.99, 0.999):
+        exact = ordered[int(q * (len(ordered) - 1))]
+        assert abs(acc.quantile(q) - exact) <= 0.0101 * exact, q
+    assert acc.quantile(0.0) == acc.min and acc.quantile(1.0) == acc.max
+
+
+def test_histogram_buckets_are_pt_decades() -> None:
+    assert [histogram_bucket(v) for v in (0.0, 5e-7, 1e-6, 9.9e-6, 1e-5, 5e-4, 0.002, 0.05, 0.5, 5, 10, 1e4)] == [
+        0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 7,
+    ]
+
+
+def _per_event(events: list, keys: list[int], groups: int) -> list[GroupStats]:
+    out = [GroupStats() for _ in range(groups)]
+    for event, key in zip(events, keys):
+        out[key].add(event)
+    return out
+
+
+def test_vectorised_fold_equals_event_by_event_add() -> None:
+    events = list(SlowLogReader.from_path(str(SAMPLE_LOG)).events())
+    keys = [hash(e.query.split(" ", 3)[:3].__str__()) % 50 for e in events]
+    expected = _per_event(events, keys, 50)
+    folded = [GroupStats() for _ in range(50)]
+    for start in range(0, len(events), 3000):  # several batches, so folds also merge
+        fold_batch(folded, keys[start : start + 3000], events[start : start + 3000], [])
+    for want, got in zip(expected, folded):
+        assert got.count == want.count
+        assert got.histogram == want.histogram
+        assert (got.first_ts, got.last_ts, got.first_tz, got.last_tz) == (
+            want.first_ts, want.last_ts, want.first_tz, want.last_tz,
+        )
+        assert got.databases == want.databases and got.users == want.users and got.hosts == want.hosts
+        assert (got.example is None) == (want.example is None)
+        if want.example is not None:
+            assert (got.example.query, got.example.line) == (want.example.query, want.example.line)
+        assert set(got.metrics) == set(want.metrics)
+        for name, w in want.metrics.items():
+            g = got.metrics[name]
+            assert (g.n, g.min, g.max, g.zeros) == (w.n, w.min, w.max, w.zeros), name
+            assert g.buckets == w.buckets, name
+            assert g.total == pytest.approx(w.total, rel=1e-9, abs=1e-12), name
+            assert g.stddev == pytest.approx(w.stddev, rel=1e-6, abs=1e-9), name
+
+
+def test_digests_of_parts_merge_into_the_digest_of_the_whole(tmp_path: Path) -> None:
+    events = list(SlowLogReader.from_path(str(SAMPLE_LOG)).events())
+    whole = DigestAccumulator()
+    whole.add_events(events)
+    first, second = DigestAccumulator(), DigestAccumulator()
+    first.add_events(events[: len(events) // 3])
+    second.add_events(events[len(events) // 3 :])
+    first.merge(second)
+    assert set(first.groups) == set(whole.groups)
+    for key, want in whole.groups.items():
+        got = first.groups[key]
+        assert got.count == want.count
+        assert got.metrics["query_time"].total == pytest.approx(want.metrics["query_time"].total, rel=1e-9)
+        assert got.metrics["rows_examined"].buckets == want.metrics["rows_examined"].buckets
+        assert got.example.query == want.example.query  # type: ignore[union-attr]
+    classes = {c.id: c.stats.count for c in first.classes()}
+    assert classes == {c.id: c.stats.count for c in whole.classes()}
+    assert sum(classes.values()) == len(events)
+
+
+def test_empty_accumulators() -> None:
+    acc = MetricStats()
+    assert (acc.avg, acc.stddev, acc.quantile(0.5)) == (0.0, 0.0, 0.0)
+    merged = MetricStats()
+    merged.merge(acc)
+    assert merged.n == 0 and math.isinf(merged.min)
