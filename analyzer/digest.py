@@ -14,8 +14,10 @@ separately and combined.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from analyzer.events import Malformed, QueryEvent
@@ -27,7 +29,7 @@ from analyzer.stats import GroupStats, fold_batch
 
 # Events folded per vectorised batch: large enough to amortise numpy calls, small enough
 # that a batch of statements (about 300 bytes each) stays a few MB.
-BATCH_SIZE = 65536
+BATCH_SIZE = 32768
 
 ProgressCallback = Callable[[int, int | None], None]
 """Called with (bytes consumed, total bytes or None when unknown) while reading."""
@@ -47,6 +49,8 @@ class SourceSummary:
     compression: str | None = None
     bytes: int | None = None
     flag_metrics: frozenset[str] = frozenset()  # metrics that are 0/1 flags per event
+    flavor_hints: frozenset[str] = frozenset()
+    server_version: str | None = None
 
 
 @dataclass
@@ -108,6 +112,10 @@ class DigestAccumulator:
         Events are buffered and folded in batches with vectorised arithmetic
         (``stats.fold_batch``); memory holds one batch, never the whole input.
         """
+        with relaxed_gc():
+            return self._add_events(events)
+
+    def _add_events(self, events: Iterable[QueryEvent]) -> int:
         index: dict[tuple[str, bool], int] = self._index
         groups = self._group_list
         key_of = self.fingerprinter.key
@@ -141,8 +149,11 @@ class DigestAccumulator:
 
     def add_log(self, path: str, progress: Callable[[int], None] | None = None) -> SourceSummary:
         """Read one slow log (path, or ``-`` for stdin) into this accumulator."""
-        log = open_log(path)
-        reader = SlowLogReader(log)
+        return self.add_reader(SlowLogReader(open_log(path)), progress)
+
+    def add_reader(self, reader: SlowLogReader, progress: Callable[[int], None] | None = None) -> SourceSummary:
+        """Read everything a ``SlowLogReader`` yields into this accumulator."""
+        log = reader.log
         summary = SourceSummary(kind="slowlog", name=log.name, compression=log.compression, bytes=log.size)
         summary.kept = self.add_events(reader.events(progress))
         summary.events = reader.events_read
@@ -150,6 +161,8 @@ class DigestAccumulator:
         summary.malformed_samples = list(reader.malformed)
         summary.dialect = reader.dialect
         summary.flag_metrics = reader.flag_metrics
+        summary.flavor_hints = reader.flavor_hints
+        summary.server_version = reader.server_version
         self.sources.append(summary)
         return summary
 
@@ -157,7 +170,12 @@ class DigestAccumulator:
         """Fold another accumulator (same mode) into this one, exactly."""
         if other.fingerprinter.mode != self.fingerprinter.mode:
             raise ValueError("cannot merge digests made with different fingerprint modes")
-        for key, group in other.groups.items():
+        self.merge_groups(other.groups)
+        self.sources.extend(other.sources)
+
+    def merge_groups(self, groups: dict[tuple[str, bool], GroupStats]) -> None:
+        """Fold groups (keyed as ``self.groups``, same fingerprint mode) into this accumulator."""
+        for key, group in groups.items():
             mine = self.groups.get(key)
             if mine is None:
                 self.groups[key] = group
@@ -165,7 +183,6 @@ class DigestAccumulator:
                 self._group_list.append(group)
             else:
                 mine.merge(group)
-        self.sources.extend(other.sources)
 
     def classes(self) -> list[QueryClass]:
         """Describe every group once and fold groups into classes."""
@@ -197,24 +214,52 @@ class DigestAccumulator:
         return DigestResult(self.fingerprinter.mode, classes, list(self.sources), totals, elapsed)
 
 
+@contextlib.contextmanager
+def relaxed_gc(threshold: int = 200_000) -> Iterator[None]:
+    """Run the cyclic garbage collector less often while events stream through.
+
+    Every event allocates a few objects and a batch keeps tens of thousands alive, so the
+    default threshold (700 allocations) makes the collector rescan them over and over; the
+    data has no reference cycles to find.  Measured: about 20% of a digest's time.
+    """
+    old = gc.get_threshold()
+    gc.set_threshold(max(threshold, old[0]), *old[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*old)
+
+
 def digest_logs(
     paths: Sequence[str],
     *,
     mode: Mode = "sqlglot",
     event_filter: EventFilter | None = None,
     progress: ProgressCallback | None = None,
+    jobs: int | None = 1,
 ) -> DigestResult:
     """Digest one or more slow logs (``-`` reads stdin) into query classes.
+
+    ``jobs`` worker processes read files, and byte ranges of large uncompressed files, in
+    parallel (``None``: one per CPU); their accumulators merge into the same result as one
+    sequential pass.
 
     >>> result = digest_logs(["sample_workloads/shop/slow.log.gz"])   # doctest: +SKIP
     >>> top = max(result.classes, key=lambda c: c.stats.total("query_time"))  # doctest: +SKIP
     """
+    from analyzer import parallel
+
     started = time.perf_counter()
+    workers = parallel.available_cpus() if jobs is None else max(1, jobs)
+    units = parallel.plan(paths, workers, event_filter)
+    if workers > 1 and len(units) > 1:
+        acc = parallel.digest_units(units, mode, event_filter, workers, progress)
+        return acc.result(started)
     acc = DigestAccumulator(mode, event_filter)
-    sizes = [None if p == "-" else _size(p) for p in paths]
-    total = None if any(s is None for s in sizes) else sum(s or 0 for s in sizes)
+    sizes = [u.size for u in units]
+    total = None if any(size is None for size in sizes) else sum(size or 0 for size in sizes)
     done = 0
-    for path, size in zip(paths, sizes):
+    for unit in units:
         file_progress = None
         if progress is not None:
             base = done
@@ -222,17 +267,8 @@ def digest_logs(
             def file_progress(position: int, base: int = base) -> None:
                 progress(base + position, total)
 
-        acc.add_log(path, file_progress)
-        done += size or 0
+        acc.add_log(unit.path, file_progress)
+        done += unit.size or 0
         if progress is not None:
             progress(done, total)
     return acc.result(started)
-
-
-def _size(path: str) -> int | None:
-    import os
-
-    try:
-        return os.path.getsize(path)
-    except OSError:
-        return None  # open_log reports the real problem

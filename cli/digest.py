@@ -43,6 +43,7 @@ def digest(
     fmt: Format = typer.Option(Format.table, "--format", "-f", help="Output format."),
     output: Optional[str] = typer.Option(None, "--output", "-o", metavar="FILE", help="Write the report here instead of stdout."),
     progress: Optional[bool] = typer.Option(None, "--progress/--no-progress", help="Progress bar on stderr (default: when stderr is a terminal)."),
+    jobs: int = typer.Option(0, "--jobs", "-j", min=0, help="Worker processes for large or many logs (0: one per CPU)."),
 ) -> None:
     """Digest slow query logs into query classes with statistics."""
     from analyzer.digest import digest_logs  # imported here so `mqa --help` stays fast
@@ -60,7 +61,9 @@ def digest(
         )
         show_progress = sys.stderr.isatty() if progress is None else progress
         with ReadProgress(stderr_console(), enabled=show_progress) as bar:
-            result = digest_logs(logs, mode=fingerprint.value, event_filter=event_filter, progress=bar.update)
+            result = digest_logs(
+                logs, mode=fingerprint.value, event_filter=event_filter, progress=bar.update, jobs=jobs or None
+            )
         report = build_report(result, order_by=order_by.value, limit=limit or None)
     with output_stream(output) as stream:
         if fmt is Format.json:

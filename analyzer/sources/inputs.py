@@ -39,11 +39,14 @@ class LogInput:
     compression: str | None
     size: int | None  # bytes on disk, None for stdin
     _raw: BinaryIO
+    start: int = 0  # first byte, for a range of a plain file
+    end: int | None = None  # byte after the last one of the range
 
     def position(self) -> int:
-        """Bytes consumed from the underlying file (compressed bytes for compressed input)."""
+        """Bytes consumed from the underlying file (compressed bytes for compressed input);
+        for a byte range, bytes consumed from the range."""
         try:
-            return self._raw.tell()
+            return self._raw.tell() - self.start
         except (OSError, ValueError):
             return 0
 
@@ -84,6 +87,29 @@ def open_log(path: str) -> LogInput:
     return LogInput(name=name, stream=stream, compression=compression, size=size, _raw=peekable)
 
 
+def open_log_range(path: str, start: int, end: int) -> LogInput:
+    """Open bytes ``start`` to ``end`` of an uncompressed file (one chunk of a parallel read)."""
+    log = open_log(path)
+    if log.compression is not None:
+        log.close()
+        raise InputError(f"{path}: compressed files cannot be read in byte ranges")
+    log._raw.seek(start)
+    log.start, log.end = start, end
+    return log
+
+
+def is_splittable(path: str) -> bool:
+    """True for a regular, uncompressed file, which can be read in parallel byte ranges."""
+    if path == "-" or not os.path.isfile(path):
+        return False
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(8)
+    except OSError:
+        return False
+    return not any(head.startswith(magic) for magic, _ in _MAGIC)
+
+
 def _decompressor(raw: BinaryIO, compression: str | None, name: str) -> BinaryIO:
     if compression is None:
         return raw
@@ -108,7 +134,12 @@ def iter_text_blocks(log: LogInput, block_size: int = BLOCK_SIZE) -> Iterator[st
     """
     carry = b""
     read = log.stream.read
+    remaining = None if log.end is None else log.end - log.start
     while True:
+        if remaining is not None:
+            if remaining <= 0:
+                break
+            block_size = min(block_size, remaining)
         try:
             chunk = read(block_size)
         except (OSError, EOFError, lzma.LZMAError) as exc:
@@ -119,6 +150,8 @@ def iter_text_blocks(log: LogInput, block_size: int = BLOCK_SIZE) -> Iterator[st
             raise
         if not chunk:
             break
+        if remaining is not None:
+            remaining -= len(chunk)
         data = carry + chunk if carry else chunk
         cut = data.rfind(b"\n")
         if cut < 0:

@@ -100,6 +100,7 @@ class SlowLogReader:
         self.malformed_count = 0
         self.max_malformed = max_malformed
         self.events_read = 0
+        self.lines_read = 0
         self.server_version: str | None = None
         self._flavor_hints: set[str] = set()
         self._detect = True
@@ -122,9 +123,11 @@ class SlowLogReader:
     @property
     def dialect(self) -> str:
         """``mysql``, ``mariadb`` or ``percona``, with the server version when a banner gave it."""
-        hints = self._flavor_hints
-        flavor = "mariadb" if "mariadb" in hints else "percona" if "percona" in hints else "mysql"
-        return f"{flavor} {self.server_version}" if self.server_version else flavor
+        return dialect_name(self._flavor_hints, self.server_version)
+
+    @property
+    def flavor_hints(self) -> frozenset[str]:
+        return frozenset(self._flavor_hints)
 
     def _bad(self, line: int, reason: str) -> None:
         self.malformed_count += 1
@@ -305,6 +308,7 @@ class SlowLogReader:
             if progress is not None:
                 progress(self.log.position())
 
+        self.lines_read = lineno
         if ev.qlines is not None:
             event = ev.finish()
             if event is not None:
@@ -518,6 +522,57 @@ class _Pending:
 
 # A longer "Query_time" is a server bug (a negative duration wrapped around), not a query.
 _MAX_QUERY_TIME = 10_000_000.0
+
+
+_EVENT_START = re.compile(rb"\n(?=# Time: |# User@Host: )")
+
+
+def event_boundaries(path: str, parts: int, *, min_part: int = 1 << 24) -> list[int]:
+    """Byte offsets that cut an uncompressed slow log into up to ``parts`` ranges at event
+    starts, for reading in parallel: ``[0, cut1, ..., size]``.
+
+    A cut is placed at a ``# Time:`` or ``# User@Host:`` line whose previous line ends a
+    statement (``;``), so every range starts with a whole event.  Ranges are at least
+    ``min_part`` bytes; fewer cuts are returned when none is found in a window.
+    """
+    import os
+
+    size = os.path.getsize(path)
+    parts = max(1, min(parts, size // max(1, min_part)))
+    cuts = [0]
+    with open(path, "rb") as handle:
+        for k in range(1, parts):
+            target = max(size * k // parts, cuts[-1] + 1)
+            cut = _next_event_start(handle, target, size)
+            if cut is None or cut >= size:
+                break
+            if cut > cuts[-1]:
+                cuts.append(cut)
+    cuts.append(size)
+    return cuts
+
+
+def _next_event_start(handle, offset: int, size: int, window: int = 1 << 20) -> int | None:  # noqa: ANN001
+    position = offset
+    while position < size:
+        # Read from one byte early so the line before the first candidate is complete.
+        start = max(0, position - 65536)
+        handle.seek(start)
+        data = handle.read(position - start + window)
+        for m in _EVENT_START.finditer(data, position - start):
+            newline = m.start()
+            previous = data[data.rfind(b"\n", 0, newline) + 1 : newline].rstrip()
+            if previous.endswith(b";"):
+                return start + newline + 1
+        if len(data) <= position - start:
+            return None
+        position = start + len(data)
+    return None
+
+
+def dialect_name(hints: set[str] | frozenset[str], version: str | None) -> str:
+    flavor = "mariadb" if "mariadb" in hints else "percona" if "percona" in hints else "mysql"
+    return f"{flavor} {version}" if version else flavor
 
 
 def _classify(key: str, value: str) -> tuple[str, int]:

@@ -1,0 +1,195 @@
+"""Digesting in parallel: files, and byte ranges of large uncompressed files, in worker
+processes whose accumulators merge exactly.
+
+A range starts at an event boundary (``slowlog.event_boundaries``), so no event is split.
+What a range cannot know on its own is fixed when the ranges of a file are merged, in order:
+line numbers are shifted by the lines before the range, and the database of the events
+before the range's first ``use db;`` line (the server writes it only when the database
+changes) is the last one the previous ranges set.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+
+from analyzer.events import Malformed
+from analyzer.filters import EventFilter
+from analyzer.fingerprint.classifier import Mode
+from analyzer.sources.inputs import is_splittable, open_log, open_log_range
+from analyzer.sources.slowlog import SlowLogReader, dialect_name, event_boundaries
+
+# A range smaller than this is not worth a process of its own.
+MIN_RANGE_BYTES = 16 << 20
+# Stands for "the database set before this range" until the ranges are merged.
+INHERITED_DB = "\\x00inherited-database"
+
+_progress_slots = None  # shared array of bytes read per unit, set in each worker
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One piece of work: a whole input, or bytes [start, end) of an uncompressed file."""
+
+    path: str
+    size: int | None
+    start: int = 0
+    end: int | None = None
+
+    @property
+    def is_range(self) -> bool:
+        return self.end is not None
+
+
+def available_cpus() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def plan(paths: Sequence[str], workers: int, event_filter: EventFilter | None) -> list[Unit]:
+    """Split the inputs into units: large plain files into up to ``workers`` ranges."""
+    # A --database filter needs each event's database when it is read, which a range that
+    # starts before its first "use db;" line does not know yet: such runs read whole files.
+    can_split = workers > 1 and not (event_filter is not None and event_filter.databases)
+    units: list[Unit] = []
+    for path in paths:
+        size = _size(path)
+        if can_split and size is not None and size >= 2 * MIN_RANGE_BYTES and is_splittable(path):
+            cuts = event_boundaries(path, workers, min_part=MIN_RANGE_BYTES)
+            if len(cuts) > 2:
+                units.extend(Unit(path, size, a, b) for a, b in zip(cuts, cuts[1:]))
+                continue
+        units.append(Unit(path, size))
+    return units
+
+
+@dataclass
+class UnitResult:
+    groups: dict
+    summary: object  # digest.SourceSummary
+    lines: int
+    last_db: str | None
+
+
+def _init_worker(slots) -> None:  # noqa: ANN001
+    global _progress_slots
+    _progress_slots = slots
+
+
+def _digest_unit(index: int, unit: Unit, mode: Mode, event_filter: EventFilter | None) -> UnitResult:
+    from analyzer.digest import DigestAccumulator
+
+    log = open_log_range(unit.path, unit.start, unit.end) if unit.is_range else open_log(unit.path)
+    reader = SlowLogReader(log)
+    if unit.start > 0:
+        reader.last_db = INHERITED_DB
+    slots = _progress_slots
+
+    def progress(position: int) -> None:
+        if slots is not None:
+            slots[index] = position
+
+    acc = DigestAccumulator(mode, event_filter)
+    summary = acc.add_reader(reader, progress)
+    return UnitResult(acc.groups, summary, reader.lines_read, reader.last_db)
+
+
+def digest_units(units: list[Unit], mode: Mode, event_filter: EventFilter | None, workers: int, progress):  # noqa: ANN001, ANN201
+    """Run the units in ``workers`` processes and merge their results in input order."""
+    import multiprocessing
+
+    from analyzer.digest import DigestAccumulator
+
+    context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+    slots = context.RawArray("q", len(units))
+    total = None if any(u.size is None for u in units) else sum(
+        (u.end - u.start) if u.is_range else (u.size or 0) for u in units  # type: ignore[operator]
+    )
+    results: dict[int, UnitResult] = {}
+    with ProcessPoolExecutor(
+        max_workers=min(workers, len(units)), mp_context=context, initializer=_init_worker, initargs=(slots,)
+    ) as pool:
+        futures: dict[Future, int] = {
+            pool.submit(_digest_unit, i, unit, mode, event_filter): i for i, unit in enumerate(units)
+        }
+        pending = set(futures)
+        while pending:
+            done, pending = wait(pending, timeout=0.25, return_when=FIRST_COMPLETED)
+            for future in done:
+                results[futures[future]] = future.result()  # re-raises a worker's error here
+            if progress is not None:
+                progress(sum(slots), total)
+    merged = DigestAccumulator(mode, event_filter)
+    _merge_in_order(merged, units, results)
+    return merged
+
+
+def _merge_in_order(merged, units: list[Unit], results: dict[int, UnitResult]) -> None:  # noqa: ANN001
+    lines_before = 0
+    known_db: str | None = None
+    file_summary = None
+    for k, unit in enumerate(units):
+        if not unit.is_range or unit.start == 0:  # a new input begins
+            if file_summary is not None:
+                _finish_summary(merged, file_summary)
+            lines_before, known_db, file_summary = 0, None, None
+        result = results[k]
+        for group in result.groups.values():
+            _resolve(group, lines_before, known_db)
+        summary = result.summary
+        summary.malformed_samples = [
+            Malformed(m.source, m.line + lines_before, m.reason) for m in summary.malformed_samples
+        ]
+        merged.merge_groups(result.groups)
+        if file_summary is None:
+            file_summary = summary
+            file_summary.bytes = unit.size
+        else:
+            _add_summary(file_summary, summary)
+        lines_before += result.lines
+        if result.last_db != INHERITED_DB:
+            known_db = result.last_db
+    if file_summary is not None:
+        _finish_summary(merged, file_summary)
+
+
+def _finish_summary(merged, summary) -> None:  # noqa: ANN001
+    summary.dialect = dialect_name(summary.flavor_hints, summary.server_version)
+    merged.sources.append(summary)
+
+
+def _resolve(group, lines_before: int, known_db: str | None) -> None:  # noqa: ANN001
+    inherited = group.databases.pop(INHERITED_DB, 0)
+    if inherited and known_db is not None:
+        group.databases[known_db] += inherited
+    example = group.example
+    if example is not None:
+        example.line += lines_before
+        if example.db == INHERITED_DB:
+            example.db = known_db
+
+
+def _add_summary(into, other) -> None:  # noqa: ANN001
+    into.events += other.events
+    into.kept += other.kept
+    into.malformed += other.malformed
+    room = 1000 - len(into.malformed_samples)
+    if room > 0:
+        into.malformed_samples.extend(other.malformed_samples[:room])
+    into.flag_metrics = into.flag_metrics | other.flag_metrics
+    into.flavor_hints = into.flavor_hints | other.flavor_hints
+    into.server_version = into.server_version or other.server_version
+
+
+def _size(path: str) -> int | None:
+    if path == "-":
+        return None
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return None  # open_log reports the real problem
+
