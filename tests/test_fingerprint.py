@@ -199,3 +199,19 @@ def test_generated_templates_map_one_to_one_onto_classes() -> None:
             assert fp.startswith(("INSERT", "REPLACE")), fp
             heads = {templates[i].shape.split(" values")[0] for i in owners}
             assert len(heads) == 1, fp
+
+
+def test_class_tree_is_rebuilt_on_demand() -> None:
+    fp = Fingerprinter("sqlglot")
+    key, _ = fp.key("SELECT a FROM t WHERE id IN (1, 2) AND b = 'x'")
+    info = fp.describe(key, "")
+    tree = info.tree()
+    assert tree is not None and tree.sql(dialect="mysql") == "SELECT a FROM t WHERE id IN (?) AND b = ?"
+    unparsed = fp.describe(fp.key("DO SLEEP(1)")[0], "DO SLEEP(1)")
+    assert unparsed.tree() is None
+
+
+def test_comment_only_statements_are_one_class() -> None:
+    fp = Fingerprinter("sqlglot")
+    infos = {fp.describe(fp.key(q)[0], q).fingerprint for q in ("/* ping */", "-- nothing\n", "# x")}
+    assert infos == {"/* statement with comments only */"}

@@ -13,6 +13,7 @@ MODE`` becomes ``FOR SHARE``).  The advisor uses the original sample.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from dataclasses import dataclass
@@ -51,7 +52,17 @@ class CanonicalForm:
     tables: tuple[str, ...]  # as written: "db.t" or "t" (resolve "t" with the class's database)
     parsed: bool
     error: str | None = None
-    tree: exp.Expression | None = None  # the canonical syntax tree, for the advisor
+
+
+@functools.lru_cache(maxsize=256)
+def canonical_tree(key: str) -> exp.Expression | None:
+    """The canonical syntax tree of a fast key (one statement), for the advisor.
+
+    Trees are rebuilt on demand rather than kept for every class: a digest can have tens of
+    thousands of classes, and the advisor looks at a few.
+    """
+    trees = _canonical_trees(key)
+    return trees[0] if trees is not None and len(trees) == 1 else None
 
 
 def canonicalize(key: str) -> CanonicalForm:
@@ -60,22 +71,12 @@ def canonicalize(key: str) -> CanonicalForm:
     >>> canonicalize("select `a`,b from `t` where id in (?) and c = 'x' limit ?").fingerprint
     'SELECT a, b FROM t WHERE id IN (...) AND c = ? LIMIT ?'
     """
-    text = _PREFIXED.sub("?", key) if "?" in key else key
-    replace = _REPLACE.match(text) is not None
-    if replace:  # sqlglot only knows REPLACE INTO as an opaque command; it is an INSERT.
-        text = "INSERT" + text[_REPLACE.match(text).end() :]  # type: ignore[union-attr]
+    replace = _REPLACE.match(key) is not None
     try:
-        trees = [t for t in sqlglot.parse(text, read="mysql") if t is not None]
-    except (ParseError, TokenError) as exc:
-        return _unparsed(key, _first_line(exc))
-    except (SqlglotError, RecursionError, ValueError) as exc:  # sqlglot bugs must not stop a digest
-        return _unparsed(key, f"{type(exc).__name__}: {_first_line(exc)}")
-    if not trees:
-        return _unparsed(key, "empty statement")
-    if any(isinstance(t, exp.Command) for t in trees):
-        return _unparsed(key, "sqlglot reads it only as an opaque command")
+        trees = _canonical_trees(key)
+    except _Unparsable as exc:
+        return _unparsed(key, str(exc))
     try:
-        trees = [t.transform(_normalize, copy=False) for t in trees]
         sql = "; ".join(t.sql(dialect="mysql", comments=False) for t in trees)
     except (SqlglotError, RecursionError, ValueError, TypeError, AttributeError) as exc:
         return _unparsed(key, f"{type(exc).__name__}: {_first_line(exc)}")
@@ -88,7 +89,33 @@ def canonicalize(key: str) -> CanonicalForm:
     sql = sql.replace(_IN_PLACEHOLDER, _IN_DISPLAY)
     root = trees[0]
     kind = "REPLACE" if replace else _KIND_BY_NODE.get(type(root)) or generated
-    return CanonicalForm(sql, kind, _tables(trees), True, None, root if len(trees) == 1 else None)
+    return CanonicalForm(sql, kind, _tables(trees) if kind != "USE" else (), True, None)
+
+
+class _Unparsable(Exception):
+    pass
+
+
+def _canonical_trees(key: str) -> list[exp.Expression]:
+    """Parse a fast key with sqlglot and normalise the trees; ``_Unparsable`` says why not."""
+    text = _PREFIXED.sub("?", key) if "?" in key else key
+    match = _REPLACE.match(text)
+    if match is not None:  # sqlglot only knows REPLACE INTO as an opaque command; it is an INSERT.
+        text = "INSERT" + text[match.end() :]
+    try:
+        trees = [t for t in sqlglot.parse(text, read="mysql") if t is not None]
+    except (ParseError, TokenError) as exc:
+        raise _Unparsable(_first_line(exc)) from None
+    except (SqlglotError, RecursionError, ValueError) as exc:  # sqlglot bugs must not stop a digest
+        raise _Unparsable(f"{type(exc).__name__}: {_first_line(exc)}") from None
+    if not trees:
+        raise _Unparsable("empty statement")
+    if any(isinstance(t, exp.Command) for t in trees):
+        raise _Unparsable("sqlglot reads it only as an opaque command")
+    try:
+        return [t.transform(_normalize, copy=False) for t in trees]
+    except (SqlglotError, RecursionError, ValueError, TypeError, AttributeError) as exc:
+        raise _Unparsable(f"{type(exc).__name__}: {_first_line(exc)}") from None
 
 
 def _normalize(node: exp.Expression) -> exp.Expression:
@@ -128,7 +155,7 @@ def _tables(trees: list[exp.Expression]) -> tuple[str, ...]:
 
 
 def _unparsed(key: str, error: str) -> CanonicalForm:
-    return CanonicalForm(key, _first_word(key), (), False, error, None)
+    return CanonicalForm(key, _first_word(key), (), False, error)
 
 
 def _first_word(sql: str) -> str:

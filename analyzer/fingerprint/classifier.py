@@ -6,7 +6,9 @@ import hashlib
 from dataclasses import dataclass
 from typing import Literal
 
-from analyzer.fingerprint.canonical import CanonicalForm, canonicalize
+from sqlglot import exp
+
+from analyzer.fingerprint.canonical import canonical_tree, canonicalize
 from analyzer.fingerprint.fastkey import comment_tags, fast_key
 from analyzer.fingerprint.pt import pt_checksum, pt_fingerprint
 
@@ -29,7 +31,11 @@ class ClassInfo:
     tables: tuple[str, ...]
     parsed: bool  # sqlglot understood the statement
     parse_error: str | None
-    canonical: CanonicalForm | None
+    key: str  # a fast key of the class: what its canonical tree is rebuilt from
+
+    def tree(self) -> exp.Expression | None:
+        """The canonical sqlglot tree (``?`` for literals), or None if sqlglot cannot parse it."""
+        return canonical_tree(self.key) if self.parsed else None
 
 
 class Fingerprinter:
@@ -64,17 +70,20 @@ class Fingerprinter:
         """Class text, kind and tables for a group key (``example`` is one of its statements)."""
         if admin:
             fingerprint = pt_fingerprint(key) if self.mode == "pt" else key
-            return ClassInfo(class_id(fingerprint), fingerprint, "ADMIN", (), False, None, None)
+            return ClassInfo(class_id(fingerprint), fingerprint, "ADMIN", (), False, None, key)
+        if not key.strip():  # only comments: nothing to parse, one class for them all
+            label = "/* statement with comments only */"
+            return ClassInfo(class_id(label), label, "COMMENT", (), False, "no statement, only comments", key)
         if self.mode == "sqlglot":
             form = canonicalize(key)
             return ClassInfo(
-                class_id(form.fingerprint), form.fingerprint, form.kind, form.tables, form.parsed,
-                form.error, form,
+                class_id(form.fingerprint), form.fingerprint, form.kind, form.tables, form.parsed, form.error, key
             )
         # pt mode: the class is pt's fingerprint; sqlglot still reads the example for its
         # kind and tables.
-        form = canonicalize(fast_key(example)[0])
-        return ClassInfo(class_id(key), key, form.kind, form.tables, form.parsed, form.error, form)
+        fast = fast_key(example)[0]
+        form = canonicalize(fast)
+        return ClassInfo(class_id(key), key, form.kind, form.tables, form.parsed, form.error, fast)
 
     @staticmethod
     def pt_id(example: str) -> str:

@@ -12,8 +12,9 @@ Rows timed (each run in a fresh process, runs interleaved round-robin between th
     mqa digest LOG --format json --output /dev/null
     mqa digest LOG --fingerprint pt --format json --output /dev/null
 
-For every run: wall time, peak RSS (``ru_maxrss`` of the waited-for process tree: the largest
-single process in it) and CPU time (user + sys of the tree).  Measured with GNU ``/usr/bin/time``
+For every run: wall time, peak RSS of the whole process tree (the sum over the tool's processes,
+sampled every 50 ms from /proc, so parallel workers count; never less than ``ru_maxrss`` of the
+largest process) and CPU time (user + sys of the tree).  Measured with GNU ``/usr/bin/time``
 when it is installed (``--timer auto``), otherwise with a small Python wrapper process that spawns
 the tool and reports its own ``getrusage(RUSAGE_CHILDREN)``.  Before timing, every tool is run once
 on the first events of the log and must exit 0 (pt-query-digest's JSON must also count them all).
@@ -137,6 +138,60 @@ def generate_log(events: int, seed: int, templates: int, extra: bool) -> Path:
     return path
 
 
+def _proc_children() -> dict[int, list[int]]:
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as handle:
+                stat = handle.read()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(ppid, []).append(int(entry))
+    return children
+
+
+def _pss_kib(pid: int) -> int:
+    """Proportional set size: resident memory with pages shared by n processes counted 1/n
+    times, so forked workers sharing their parent's pages are not counted twice."""
+    for path, field_name in ((f"/proc/{pid}/smaps_rollup", "Pss:"), (f"/proc/{pid}/status", "VmRSS:")):
+        try:
+            with open(path) as handle:
+                for line in handle:
+                    if line.startswith(field_name):
+                        return int(line.split()[1])
+        except OSError:
+            continue
+    return 0
+
+
+def tree_rss_kib(root: int) -> int:
+    """Memory (PSS) of every descendant of ``root`` (not root itself, the timer)."""
+    children = _proc_children()
+    total, stack = 0, list(children.get(root, []))
+    while stack:
+        pid = stack.pop()
+        total += _pss_kib(pid)
+        stack.extend(children.get(pid, []))
+    return total
+
+
+def _run_sampled(argv: list[str], stdout, stderr) -> tuple[int, float, int]:  # noqa: ANN001
+    """Run argv; return (exit status, wall seconds, peak memory of its whole process tree in KiB:
+    the sum of PSS over its processes, sampled every 50 ms; worker processes count, unlike
+    in ru_maxrss)."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=stdout, stderr=stderr)
+    peak = 0
+    while proc.poll() is None:
+        if os.path.isdir("/proc"):
+            peak = max(peak, tree_rss_kib(proc.pid))
+        time.sleep(0.05)
+    return proc.returncode, time.perf_counter() - t0, peak
+
+
 def run_once(tool: Tool, log: Path, timer: str, tmpdir: Path) -> dict:
     argv = tool.command(log)
     out_path = os.devnull  # pt's report goes to stdout; mqa writes to --output /dev/null
@@ -145,25 +200,28 @@ def run_once(tool: Tool, log: Path, timer: str, tmpdir: Path) -> dict:
         tfile = tmpdir / "time.out"
         full = [GNU_TIME, "-o", str(tfile), "-f", "%e %U %S %M", "--"] + argv
         with open(out_path, "wb") as out, open(err_path, "wb") as err:
-            t0 = time.perf_counter()
-            p = subprocess.run(full, stdin=subprocess.DEVNULL, stdout=out, stderr=err)
-            outer_wall = time.perf_counter() - t0
+            rc, outer_wall, tree_peak = _run_sampled(full, out, err)
         lines = tfile.read_text().strip().splitlines() if tfile.exists() else []
         try:
             e, u, s, m = lines[-1].split()
             # wall: the parent's perf_counter (GNU time's %e has 10 ms resolution)
-            res = {"rc": p.returncode, "wall": outer_wall, "time_e": float(e), "user": float(u),
+            res = {"rc": rc, "wall": outer_wall, "time_e": float(e), "user": float(u),
                    "sys": float(s), "maxrss_kib": int(m)}
         except (IndexError, ValueError):
-            res = {"rc": p.returncode if p.returncode else 1, "wall": outer_wall, "user": 0.0, "sys": 0.0,
+            res = {"rc": rc if rc else 1, "wall": outer_wall, "user": 0.0, "sys": 0.0,
                    "maxrss_kib": 0, "timer_output": lines}
+        res["tree_rss_kib"] = tree_peak
     else:
         spec = json.dumps({"argv": argv, "stdout": out_path, "stderr": str(err_path)})
-        p = subprocess.run([sys.executable, "-I", "-S", "-c", RUSAGE_WRAPPER, spec], stdin=subprocess.DEVNULL,
-                           capture_output=True, text=True)
-        if p.returncode != 0:
-            fail(f"measurement wrapper failed for {tool.label}: {p.stderr.strip()}")
-        res = json.loads(p.stdout.strip().splitlines()[-1])
+        with tempfile.TemporaryFile("w+") as captured:
+            rc, _, tree_peak = _run_sampled([sys.executable, "-I", "-S", "-c", RUSAGE_WRAPPER, spec], captured,
+                                            subprocess.DEVNULL)
+            captured.seek(0)
+            output = captured.read()
+        if rc != 0:
+            fail(f"measurement wrapper failed for {tool.label}")
+        res = json.loads(output.strip().splitlines()[-1])
+        res["tree_rss_kib"] = tree_peak
     if res["rc"] != 0:
         err = err_path.read_text(errors="replace")[-3000:] if err_path.exists() else ""
         fail(f"{tool.label} exited with status {res['rc']} during a timed run\n"
@@ -282,14 +340,15 @@ def render_markdown(tools: list[Tool], stats: dict, facts: dict, log: dict, runs
     lines.append(f"### `mqa digest` vs `pt-query-digest`: {log['events']:,} events, {size_mb:,.0f} MB "
                  f"MySQL 8.0 slow log")
     lines.append("")
-    lines.append("| tool | wall s, median (min–max) | peak RSS MiB, median (min–max) | CPU s, median | events/s |")
-    lines.append("|---|---:|---:|---:|---:|")
+    lines.append("| tool | wall s, median (min–max) | peak memory MiB (PSS, all processes), median (min–max) "
+                 "| largest process peak RSS MiB, median | CPU s, median | events/s |")
+    lines.append("|---|---:|---:|---:|---:|---:|")
     for t in tools:
         s = stats[t.key]
         eps = f"{log['events'] / s['wall']['median']:,.0f}" if s["wall"]["median"] > 0 else "n/a"
         wf = ".2f" if s["wall"]["median"] >= 1 else ".3f"
         lines.append(f"| {t.label} | {fmt_range(s['wall'], wf)} | {fmt_range(s['rss_mib'], '.0f')} | "
-                     f"{s['cpu']['median']:.2f} | {eps} |")
+                     f"{s['largest_process_rss_mib']['median']:.0f} | {s['cpu']['median']:.2f} | {eps} |")
     lines.append("")
     if "pt" in stats:
         for t in tools:
@@ -298,7 +357,7 @@ def render_markdown(tools: list[Tool], stats: dict, facts: dict, log: dict, runs
             s, p = stats[t.key], stats["pt"]
             rw = ratio(p["wall"]["median"], s["wall"]["median"])
             rr = ratio(p["rss_mib"]["median"], s["rss_mib"]["median"])
-            lines.append(f"- pt/mqa ratio, {t.label}: wall **{rw}**, peak RSS **{rr}** "
+            lines.append(f"- pt/mqa ratio, {t.label}: wall **{rw}**, peak memory **{rr}** "
                          f"(> 1 means mqa is faster / smaller)")
         lines.append("")
     lines.append("Commands (LOG = the generated log):")
@@ -320,7 +379,9 @@ def render_markdown(tools: list[Tool], stats: dict, facts: dict, log: dict, runs
     lines.append(f"Log: `{log['name']}`, {log['events']:,} events, {log['bytes']:,} bytes "
                  f"({log['bytes'] / max(log['events'], 1):.0f} bytes/event){log.get('origin', '')}.")
     lines.append(f"Method: {runs} runs per tool, each a fresh process, interleaved round-robin, page cache warm; "
-                 f"peak RSS = max RSS of the waited-for process tree ({timer}). Date: {facts['date']}.")
+                 f"peak memory = the largest sum of PSS over the tool's whole process tree (workers "
+                 f"included), sampled every 50 ms; largest process = ru_maxrss ({timer}). "
+                 f"Date: {facts['date']}.")
     return "\n".join(lines)
 
 
@@ -404,7 +465,8 @@ def main(argv: list[str] | None = None) -> int:
     for t in tools:
         stats[t.key] = {
             "wall": summarize([r["wall"] for r in t.runs]),
-            "rss_mib": summarize([r["maxrss_kib"] / 1024 for r in t.runs]),
+            "rss_mib": summarize([r["tree_rss_kib"] / 1024 for r in t.runs]),
+            "largest_process_rss_mib": summarize([r["maxrss_kib"] / 1024 for r in t.runs]),
             "cpu": summarize([r["user"] + r["sys"] for r in t.runs]),
         }
     md = render_markdown(tools, stats, facts, log, a.runs, timer)
