@@ -25,11 +25,11 @@ from analyzer.filters import EventFilter
 from analyzer.fingerprint.classifier import ClassInfo, Fingerprinter, Mode
 from analyzer.sources.inputs import open_log
 from analyzer.sources.slowlog import SlowLogReader
-from analyzer.stats import GroupStats, fold_batch
+from analyzer.stats import GroupStats, GroupTable
 
 # Events folded per vectorised batch: large enough to amortise numpy calls, small enough
-# that a batch of statements (about 300 bytes each) stays a few MB.
-BATCH_SIZE = 32768
+# that a batch of statements (about 300 bytes each, with their attributes) stays a few MB.
+BATCH_SIZE = 8192
 
 ProgressCallback = Callable[[int, int | None], None]
 """Called with (bytes consumed, total bytes or None when unknown) while reading."""
@@ -103,8 +103,7 @@ class DigestAccumulator:
         self.filter = event_filter if event_filter is not None and event_filter.active else None
         self.groups: dict[tuple[str, bool], GroupStats] = {}
         self.sources: list[SourceSummary] = []
-        self._index: dict[tuple[str, bool], int] = {}
-        self._group_list: list[GroupStats] = []
+
 
     def add_events(self, events: Iterable[QueryEvent]) -> int:
         """Fold events in; returns how many passed the filter.
@@ -116,8 +115,8 @@ class DigestAccumulator:
             return self._add_events(events)
 
     def _add_events(self, events: Iterable[QueryEvent]) -> int:
-        index: dict[tuple[str, bool], int] = self._index
-        groups = self._group_list
+        table = GroupTable()
+        index: dict[tuple[str, bool], int] = {}
         key_of = self.fingerprinter.key
         keep = self.filter.keeps if self.filter is not None else None
         gidx: list[int] = []
@@ -131,20 +130,18 @@ class DigestAccumulator:
                 continue
             gi = index.get((key, admin))
             if gi is None:
-                gi = index[(key, admin)] = len(groups)
-                group = GroupStats()
-                groups.append(group)
-                self.groups[(key, admin)] = group
+                gi = index[(key, admin)] = table.add_group()
             if tags:
                 tagged.append((len(batch), tags))
             gidx.append(gi)
             batch.append(event)
             if len(batch) >= BATCH_SIZE:
                 kept += len(batch)
-                fold_batch(groups, gidx, batch, tagged)
+                table.fold(gidx, batch, tagged)
                 gidx, batch, tagged = [], [], []
         kept += len(batch)
-        fold_batch(groups, gidx, batch, tagged)
+        table.fold(gidx, batch, tagged)
+        self.merge_groups(dict(zip(index, table.group_stats())))
         return kept
 
     def add_log(self, path: str, progress: Callable[[int], None] | None = None) -> SourceSummary:
@@ -179,8 +176,6 @@ class DigestAccumulator:
             mine = self.groups.get(key)
             if mine is None:
                 self.groups[key] = group
-                self._index[key] = len(self._group_list)
-                self._group_list.append(group)
             else:
                 mine.merge(group)
 

@@ -80,7 +80,9 @@ def _init_worker(slots) -> None:  # noqa: ANN001
     _progress_slots = slots
 
 
-def _digest_unit(index: int, unit: Unit, mode: Mode, event_filter: EventFilter | None) -> UnitResult:
+def _digest_unit(
+    index: int, unit: Unit, mode: Mode, event_filter: EventFilter | None, on_block=None  # noqa: ANN001
+) -> UnitResult:
     from analyzer.digest import DigestAccumulator
 
     log = open_log_range(unit.path, unit.start, unit.end) if unit.is_range else open_log(unit.path)
@@ -92,6 +94,8 @@ def _digest_unit(index: int, unit: Unit, mode: Mode, event_filter: EventFilter |
     def progress(position: int) -> None:
         if slots is not None:
             slots[index] = position
+        if on_block is not None:
+            on_block(position)
 
     acc = DigestAccumulator(mode, event_filter)
     summary = acc.add_reader(reader, progress)
@@ -99,30 +103,57 @@ def _digest_unit(index: int, unit: Unit, mode: Mode, event_filter: EventFilter |
 
 
 def digest_units(units: list[Unit], mode: Mode, event_filter: EventFilter | None, workers: int, progress):  # noqa: ANN001, ANN201
-    """Run the units in ``workers`` processes and merge their results in input order."""
+    """Run the units in ``workers`` processes (this one included) and merge in input order.
+
+    This process works too instead of waiting: with two CPUs, one extra process does half of
+    the work, and only one more copy of the interpreter is in memory.
+    """
     import multiprocessing
 
     from analyzer.digest import DigestAccumulator
 
+    global _progress_slots
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
     slots = context.RawArray("q", len(units))
     total = None if any(u.size is None for u in units) else sum(
         (u.end - u.start) if u.is_range else (u.size or 0) for u in units  # type: ignore[operator]
     )
     results: dict[int, UnitResult] = {}
+    queue = list(range(len(units)))
+    helpers = min(workers, len(units)) - 1
     with ProcessPoolExecutor(
-        max_workers=min(workers, len(units)), mp_context=context, initializer=_init_worker, initargs=(slots,)
+        max_workers=helpers, mp_context=context, initializer=_init_worker, initargs=(slots,)
     ) as pool:
-        futures: dict[Future, int] = {
-            pool.submit(_digest_unit, i, unit, mode, event_filter): i for i, unit in enumerate(units)
-        }
-        pending = set(futures)
-        while pending:
-            done, pending = wait(pending, timeout=0.25, return_when=FIRST_COMPLETED)
+        futures: dict[Future, int] = {}
+
+        def collect(timeout: float | None) -> None:
+            done, _ = wait(list(futures), timeout=timeout, return_when=FIRST_COMPLETED)
             for future in done:
-                results[futures[future]] = future.result()  # re-raises a worker's error here
+                results[futures.pop(future)] = future.result()  # re-raises a worker's error here
+
+        def report(_position: int = 0) -> None:
             if progress is not None:
                 progress(sum(slots), total)
+
+        # The last units go to the helpers, the first to this process: ranges of one file are
+        # the same size, so both finish at about the same time.
+        while len(futures) < helpers and len(queue) > 1:
+            index = queue.pop()
+            futures[pool.submit(_digest_unit, index, units[index], mode, event_filter)] = index
+        _progress_slots = slots
+        try:
+            while queue:
+                index = queue.pop(0)
+                results[index] = _digest_unit(index, units[index], mode, event_filter, on_block=report)
+                collect(0)
+                while len(futures) < helpers and len(queue) > 1:
+                    index = queue.pop()
+                    futures[pool.submit(_digest_unit, index, units[index], mode, event_filter)] = index
+            while futures:
+                collect(0.25)
+                report()
+        finally:
+            _progress_slots = None
     merged = DigestAccumulator(mode, event_filter)
     _merge_in_order(merged, units, results)
     return merged

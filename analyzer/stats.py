@@ -11,6 +11,7 @@ the values, never with the number of events.
 from __future__ import annotations
 
 import math
+from array import array
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -34,6 +35,61 @@ def histogram_bucket(seconds: float) -> int:
     return min(7, max(0, int(math.floor(math.log10(seconds))) + 6))
 
 
+class Buckets:
+    """Counts of the sketch's log buckets, dense from the lowest bucket seen to the highest.
+
+    An ``array`` of int64 rather than a dict: 8 bytes a bucket instead of about 70, which is
+    most of a digest's memory when it has thousands of classes.
+    """
+
+    __slots__ = ("low", "counts")
+
+    def __init__(self) -> None:
+        self.low = 0
+        self.counts = array("q")
+
+    def add(self, index: int, count: int = 1) -> None:
+        counts = self.counts
+        if not counts:
+            self.low = index
+            counts.append(count)
+            return
+        offset = index - self.low
+        if offset < 0:
+            self.counts = array("q", bytes(8 * -offset)) + counts
+            self.low = index
+            self.counts[0] += count
+        elif offset >= len(counts):
+            counts.extend(array("q", bytes(8 * (offset - len(counts) + 1))))
+            counts[offset] += count
+        else:
+            counts[offset] += count
+
+    def merge(self, other: Buckets) -> None:
+        if not other.counts:
+            return
+        if not self.counts:
+            self.low, self.counts = other.low, array("q", other.counts)
+            return
+        self.add(other.low, 0)
+        self.add(other.low + len(other.counts) - 1, 0)
+        mine, base = self.counts, other.low - self.low
+        for i, count in enumerate(other.counts):
+            if count:
+                mine[base + i] += count
+
+    def items(self) -> list[tuple[int, int]]:
+        """(bucket index, count) for the non-empty buckets, in order."""
+        low = self.low
+        return [(low + i, c) for i, c in enumerate(self.counts) if c]
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Buckets) and self.items() == other.items()
+
+    def __repr__(self) -> str:
+        return f"Buckets({dict(self.items())})"
+
+
 class MetricStats:
     """Count, sum, min, max, standard deviation and a mergeable quantile sketch of one metric."""
 
@@ -48,7 +104,7 @@ class MetricStats:
         self.dsum = 0.0
         self.dsq = 0.0
         self.zeros = 0
-        self.buckets: dict[int, int] = {}
+        self.buckets = Buckets()
 
     def add(self, value: float) -> None:
         self.n += 1
@@ -65,9 +121,7 @@ class MetricStats:
             self.dsum += d
             self.dsq += d * d
         if value > _MIN_POSITIVE:
-            index = math.ceil(math.log(value) * _INV_LN_GAMMA)
-            buckets = self.buckets
-            buckets[index] = buckets.get(index, 0) + 1
+            self.buckets.add(math.ceil(math.log(value) * _INV_LN_GAMMA))
         else:
             self.zeros += 1
 
@@ -87,9 +141,7 @@ class MetricStats:
         self.min = min(self.min, other.min)
         self.max = max(self.max, other.max)
         self.zeros += other.zeros
-        buckets = self.buckets
-        for index, count in other.buckets.items():
-            buckets[index] = buckets.get(index, 0) + count
+        self.buckets.merge(other.buckets)
 
     @property
     def avg(self) -> float:
@@ -117,8 +169,8 @@ class MetricStats:
         if rank < seen:
             return max(self.min, 0.0) if self.min <= _MIN_POSITIVE else self.min
         value = self.max
-        for index in sorted(self.buckets):
-            seen += self.buckets[index]
+        for index, count in self.buckets.items():
+            seen += count
             if seen > rank:
                 value = 2.0 * _GAMMA**index / (_GAMMA + 1.0)
                 break
@@ -224,151 +276,278 @@ class GroupStats:
         return acc.total if acc is not None else 0.0
 
 
+# Bucket indices are stored with an offset so that (group, bucket) packs into one int64.
+_BUCKET_OFFSET = 4096  # |index| < 4096 covers values from 1e-35 to 1e35
+_BUCKET_SPAN = 2 * _BUCKET_OFFSET
+_NO_TZ = -(1 << 40)  # "offset unknown" in the integer tz columns
+
+
+class _MetricColumns:
+    """One metric of every group of a ``GroupTable``, as numpy columns."""
+
+    def __init__(self, np, capacity: int) -> None:  # noqa: ANN001
+        self.np = np
+        self.n = np.zeros(capacity, np.int64)
+        self.total = np.zeros(capacity)
+        self.min = np.full(capacity, np.inf)
+        self.max = np.full(capacity, -np.inf)
+        self.shift = np.full(capacity, np.nan)
+        self.dsum = np.zeros(capacity)
+        self.dsq = np.zeros(capacity)
+        self.zeros = np.zeros(capacity, np.int64)
+        # (group * _BUCKET_SPAN + bucket + _BUCKET_OFFSET, count) pairs, consolidated now and then
+        self.keys = np.zeros(0, np.int64)
+        self.counts = np.zeros(0, np.int64)
+        self.pending: list[tuple] = []
+        self.pending_size = 0
+
+    def grow(self, capacity: int) -> None:
+        np = self.np
+        for name, fill in (("n", 0), ("total", 0.0), ("min", np.inf), ("max", -np.inf), ("shift", np.nan),
+                           ("dsum", 0.0), ("dsq", 0.0), ("zeros", 0)):
+            old = getattr(self, name)
+            new = np.full(capacity, fill, dtype=old.dtype)
+            new[: len(old)] = old
+            setattr(self, name, new)
+
+    def consolidate(self) -> None:
+        if not self.pending:
+            return
+        np = self.np
+        keys = np.concatenate([self.keys] + [k for k, _ in self.pending])
+        counts = np.concatenate([self.counts] + [c for _, c in self.pending])
+        self.keys, inverse = np.unique(keys, return_inverse=True)
+        self.counts = np.bincount(inverse, weights=counts, minlength=len(self.keys)).astype(np.int64)
+        self.pending, self.pending_size = [], 0
+
+
+class GroupTable:
+    """The statistics of many groups at once, in numpy columns indexed by group number.
+
+    ``fold()`` takes a batch of events and updates every column with vectorised operations
+    (bincount, ufunc.at), so the cost per event does not depend on how many groups there
+    are.  ``group_stats()`` turns row ``g`` into a ``GroupStats``, the mergeable object the
+    rest of the library uses.  The result equals ``GroupStats.add`` applied to each event in
+    order (sums may differ in the last bits: floating-point addition order).
+    """
+
+    def __init__(self, capacity: int = 1024) -> None:
+        import numpy as np
+
+        self.np = np
+        self.size = 0
+        self.capacity = capacity
+        self.count = np.zeros(capacity, np.int64)
+        self.histogram = np.zeros((capacity, len(HISTOGRAM_LABELS)), np.int64)
+        self.first_ts = np.full(capacity, np.inf)
+        self.first_tz = np.full(capacity, _NO_TZ, np.int64)
+        self.last_ts = np.full(capacity, -np.inf)
+        self.last_tz = np.full(capacity, _NO_TZ, np.int64)
+        self.best_qt = np.full(capacity, -np.inf)
+        self.examples: list[Example | None] = [None] * capacity
+        self.metrics: dict[str, _MetricColumns] = {}
+        self.who: Counter[tuple[int, str | None, str | None, str | None]] = Counter()
+        self.tags: Counter[tuple[int, str]] = Counter()
+
+    def add_group(self) -> int:
+        """A new empty group; returns its number."""
+        if self.size == self.capacity:
+            self._grow(2 * self.capacity)
+        self.size += 1
+        return self.size - 1
+
+    def _grow(self, capacity: int) -> None:
+        np = self.np
+
+        def grown(old, fill):  # noqa: ANN001, ANN202
+            new = np.full((capacity,) + old.shape[1:], fill, dtype=old.dtype)
+            new[: len(old)] = old
+            return new
+
+        self.count = grown(self.count, 0)
+        self.histogram = grown(self.histogram, 0)
+        self.first_ts = grown(self.first_ts, np.inf)
+        self.first_tz = grown(self.first_tz, _NO_TZ)
+        self.last_ts = grown(self.last_ts, -np.inf)
+        self.last_tz = grown(self.last_tz, _NO_TZ)
+        self.best_qt = grown(self.best_qt, -np.inf)
+        self.examples.extend([None] * (capacity - self.capacity))
+        for columns in self.metrics.values():
+            columns.grow(capacity)
+        self.capacity = capacity
+
+    def fold(self, gidx: list[int], events: list[QueryEvent], tagged: list[tuple[int, tuple[str, ...]]]) -> None:
+        """Account for a batch of events; ``gidx[i]`` is the group of ``events[i]``."""
+        np = self.np
+        n = len(events)
+        if n == 0:
+            return
+        size = self.size
+        g = np.fromiter(gidx, dtype=np.int64, count=n)
+        self.count[:size] += np.bincount(g, minlength=size)
+        rows = np.arange(n)
+
+        metric_dicts = [e.metrics for e in events]
+        nan = math.nan
+        for name in set().union(*metric_dicts):
+            values = np.array([m.get(name, nan) for m in metric_dicts], dtype=np.float64)
+            present = ~np.isnan(values)
+            if present.all():
+                v, gi, at = values, g, rows
+            else:
+                at = np.nonzero(present)[0]
+                v, gi = values[at], g[at]
+            self._fold_metric(name, v, gi, size)
+            if name == "query_time":
+                self._fold_examples(events, v, gi, at, size)
+
+        # Groups whose events have no query time keep their first event as the example.
+        missing = [u for u in np.unique(g).tolist() if self.examples[u] is None]
+        if missing:
+            first_row = np.full(size, n, np.int64)
+            np.minimum.at(first_row, g, rows)
+            for u in missing:
+                self.examples[u] = _example(events[int(first_row[u])], 0.0)
+
+        ts = np.fromiter((nan if e.ts is None else e.ts for e in events), dtype=np.float64, count=n)
+        valid = np.nonzero(~np.isnan(ts))[0]
+        if valid.size:
+            t, gt = ts[valid], g[valid]
+            tz = np.fromiter((_NO_TZ if e.tz is None else e.tz for e in events), dtype=np.int64, count=n)[valid]
+            low = np.full(size, np.inf)
+            np.minimum.at(low, gt, t)
+            first = np.full(size, n, np.int64)  # earliest row among equally early events
+            hit = t == low[gt]
+            np.minimum.at(first, gt[hit], np.nonzero(hit)[0])
+            better = np.nonzero(low < self.first_ts[:size])[0]
+            self.first_ts[better] = low[better]
+            self.first_tz[better] = tz[first[better]]
+            high = np.full(size, -np.inf)
+            np.maximum.at(high, gt, t)
+            last = np.full(size, -1, np.int64)  # latest row among equally late events
+            hit = t == high[gt]
+            np.maximum.at(last, gt[hit], np.nonzero(hit)[0])
+            better = np.nonzero((high >= self.last_ts[:size]) & (last >= 0))[0]
+            self.last_ts[better] = high[better]
+            self.last_tz[better] = tz[last[better]]
+
+        self.who.update(zip(gidx, [e.db for e in events], [e.user for e in events], [e.host for e in events]))
+        for row, tags in tagged:
+            u = gidx[row]
+            for tag in tags:
+                self.tags[(u, tag)] += 1
+
+    def _fold_metric(self, name: str, v, gi, size: int) -> None:  # noqa: ANN001
+        np = self.np
+        col = self.metrics.get(name)
+        if col is None:
+            col = self.metrics[name] = _MetricColumns(np, self.capacity)
+        col.n[:size] += np.bincount(gi, minlength=size)
+        col.total[:size] += np.bincount(gi, weights=v, minlength=size)
+        np.minimum.at(col.min, gi, v)
+        np.maximum.at(col.max, gi, v)
+        unshifted = np.isnan(col.shift[gi])
+        if unshifted.any():  # a group's first value becomes its shift (numerical soundness)
+            col.shift[gi[unshifted][::-1]] = v[unshifted][::-1]  # the first of repeated indices wins
+        d = v - col.shift[gi]
+        col.dsum[:size] += np.bincount(gi, weights=d, minlength=size)
+        col.dsq[:size] += np.bincount(gi, weights=d * d, minlength=size)
+        positive = v > _MIN_POSITIVE
+        col.zeros[:size] += np.bincount(gi[~positive], minlength=size)
+        if positive.any():
+            index = np.clip(np.ceil(np.log(v[positive]) * _INV_LN_GAMMA), 1 - _BUCKET_OFFSET, _BUCKET_OFFSET - 1)
+            keys, counts = np.unique(gi[positive] * _BUCKET_SPAN + index.astype(np.int64) + _BUCKET_OFFSET,
+                                     return_counts=True)
+            col.pending.append((keys, counts))
+            col.pending_size += len(keys)
+            if col.pending_size > 200_000:
+                col.consolidate()
+
+    def _fold_examples(self, events: list[QueryEvent], v, gi, at, size: int) -> None:  # noqa: ANN001
+        np = self.np
+        size_h = len(HISTOGRAM_LABELS)
+        with np.errstate(divide="ignore"):
+            decade = np.floor(np.log10(v)) + 6
+        decade = np.where(v < 1e-5, 0, np.clip(decade, 0, size_h - 1)).astype(np.int64)
+        self.histogram[:size] += np.bincount(gi * size_h + decade, minlength=size * size_h).reshape(size, size_h)
+        # The slowest event of each group; among equally slow ones the latest (as pt-query-digest).
+        high = np.full(size, -np.inf)
+        np.maximum.at(high, gi, v)
+        hit = v == high[gi]
+        last = np.full(size, -1, np.int64)
+        np.maximum.at(last, gi[hit], at[hit])
+        for u in np.nonzero((high >= self.best_qt[:size]) & (last >= 0))[0].tolist():
+            self.best_qt[u] = high[u]
+            self.examples[u] = _example(events[int(last[u])], float(high[u]))
+
+    def group_stats(self) -> list[GroupStats]:
+        """Every group of the table as a ``GroupStats``, in group-number order."""
+        np = self.np
+        size = self.size
+        out = [GroupStats() for _ in range(size)]
+        counts = self.count[:size].tolist()
+        histograms = self.histogram[:size].tolist()
+        for u, grp in enumerate(out):
+            grp.count = counts[u]
+            grp.histogram = histograms[u]
+            grp.example = self.examples[u]
+            if self.first_ts[u] != np.inf:
+                grp.first_ts = float(self.first_ts[u])
+                grp.first_tz = None if self.first_tz[u] == _NO_TZ else int(self.first_tz[u])
+            if self.last_ts[u] != -np.inf:
+                grp.last_ts = float(self.last_ts[u])
+                grp.last_tz = None if self.last_tz[u] == _NO_TZ else int(self.last_tz[u])
+        for name, col in self.metrics.items():
+            col.consolidate()
+            owners = col.keys // _BUCKET_SPAN
+            bounds = np.searchsorted(owners, np.arange(size + 1))
+            n = col.n[:size].tolist()
+            for u in np.nonzero(col.n[:size])[0].tolist():
+                acc = MetricStats()
+                acc.n = n[u]
+                acc.total = float(col.total[u])
+                acc.min, acc.max = float(col.min[u]), float(col.max[u])
+                acc.shift = float(col.shift[u])
+                acc.dsum, acc.dsq = float(col.dsum[u]), float(col.dsq[u])
+                acc.zeros = int(col.zeros[u])
+                lo, hi = bounds[u], bounds[u + 1]
+                if hi > lo:
+                    index = col.keys[lo:hi] - u * _BUCKET_SPAN - _BUCKET_OFFSET
+                    low = int(index[0])
+                    dense = np.zeros(int(index[-1]) - low + 1, np.int64)
+                    dense[index - low] = col.counts[lo:hi]
+                    acc.buckets.low = low
+                    acc.buckets.counts = array("q", dense.tobytes())
+                out[u].metrics[name] = acc
+        for (u, db, user, host), count in self.who.items():
+            grp = out[u]
+            if db is not None:
+                grp.databases[db] += count
+            if user is not None:
+                grp.users[user] += count
+            if host is not None:
+                grp.hosts[host] += count
+        for (u, tag), count in self.tags.items():
+            out[u].tags[tag] += count
+        return out
+
+
+def _example(e: QueryEvent, query_time: float) -> Example:
+    return Example(e.query, query_time, e.ts, e.tz, e.db, e.user, e.host, e.source, e.line, e.explain)
+
+
 def fold_batch(
     groups: list[GroupStats],
     gidx: list[int],
     events: list[QueryEvent],
     tagged: list[tuple[int, tuple[str, ...]]],
 ) -> None:
-    """Fold a batch of events into their groups with vectorised (numpy) arithmetic.
-
-    The result is what ``groups[gidx[i]].add(events[i], tags)`` would give for every event in
-    order (sums may differ in the last bits: floating-point addition order), at a fraction of
-    the per-event cost.  ``tagged`` lists ``(row, tags)`` for the events that carry tags.
-    """
-    import numpy as np
-
-    n = len(events)
-    if n == 0:
-        return
-    g = np.fromiter(gidx, dtype=np.intp, count=n)
-    uniq, inv = np.unique(g, return_inverse=True)
-    width = len(uniq)
-    targets = [groups[i] for i in uniq.tolist()]
-    first_rows = np.unique(inv, return_index=True)[1].tolist()
-    for grp, count in zip(targets, np.bincount(inv, minlength=width).tolist()):
-        grp.count += count
-
-    metric_dicts = [e.metrics for e in events]
-    nan = math.nan
-    for name in set().union(*metric_dicts):
-        values = np.array([m.get(name, nan) for m in metric_dicts], dtype=np.float64)
-        present = ~np.isnan(values)
-        if present.all():
-            rows = np.arange(n)
-            v, gi = values, inv
-        else:
-            rows = np.nonzero(present)[0]
-            v, gi = values[rows], inv[rows]
-        _fold_metric(targets, name, v, gi, width)
-        if name == "query_time":
-            _fold_query_time(targets, events, v, gi, rows, width)
-
-    for u, row in enumerate(first_rows):  # groups whose events have no query time at all
-        grp = targets[u]
-        if grp.example is None:
-            e = events[row]
-            grp.example = Example(e.query, 0.0, e.ts, e.tz, e.db, e.user, e.host, e.source, e.line, e.explain)
-
-    ts = np.fromiter((nan if e.ts is None else e.ts for e in events), dtype=np.float64, count=n)
-    valid = np.nonzero(~np.isnan(ts))[0]
-    if valid.size:
-        t, gt = ts[valid], inv[valid]
-        order = np.lexsort((valid, t, gt))
-        counts = np.bincount(gt, minlength=width)
-        ends = np.cumsum(counts)
-        for u in np.nonzero(counts)[0].tolist():
-            lo_row = int(valid[order[ends[u] - counts[u]]])
-            hi_row = int(valid[order[ends[u] - 1]])
-            grp = targets[u]
-            lo, hi = events[lo_row], events[hi_row]
-            if grp.first_ts is None or lo.ts < grp.first_ts:  # type: ignore[operator]
-                grp.first_ts, grp.first_tz = lo.ts, lo.tz
-            if grp.last_ts is None or hi.ts >= grp.last_ts:  # type: ignore[operator]
-                grp.last_ts, grp.last_tz = hi.ts, hi.tz
-
-    who = Counter(zip(inv.tolist(), [e.db for e in events], [e.user for e in events], [e.host for e in events]))
-    for (u, db, user, host), count in who.items():
-        grp = targets[u]
-        if db is not None:
-            grp.databases[db] += count
-        if user is not None:
-            grp.users[user] += count
-        if host is not None:
-            grp.hosts[host] += count
-    for row, tags in tagged:
-        counter = groups[gidx[row]].tags
-        for tag in tags:
-            counter[tag] += 1
-
-
-def _fold_metric(targets: list[GroupStats], name: str, v, gi, width: int) -> None:  # noqa: ANN001
-    import numpy as np
-
-    counts = np.bincount(gi, minlength=width)
-    order = np.lexsort((v, gi))
-    sorted_v = v[order]
-    ends = np.cumsum(counts)
-    present = np.nonzero(counts)[0]
-    mins = sorted_v[(ends - counts)[present]].tolist()
-    maxs = sorted_v[ends[present] - 1].tolist()
-    shift = np.zeros(width)
-    accs: list[MetricStats] = []
-    for u, low in zip(present.tolist(), mins):
-        acc = targets[u].metrics.get(name)
-        if acc is None:
-            acc = targets[u].metrics[name] = MetricStats()
-        if acc.n == 0:
-            acc.shift = low
-        shift[u] = acc.shift
-        accs.append(acc)
-    d = v - shift[gi]
-    totals = np.bincount(gi, weights=v, minlength=width)[present].tolist()
-    dsums = np.bincount(gi, weights=d, minlength=width)[present].tolist()
-    dsqs = np.bincount(gi, weights=d * d, minlength=width)[present].tolist()
-    positive = v > _MIN_POSITIVE
-    zeros = np.bincount(gi[~positive], minlength=width)[present].tolist()
-    for acc, count, total, low, high, dsum, dsq, zero in zip(
-        accs, counts[present].tolist(), totals, mins, maxs, dsums, dsqs, zeros
-    ):
-        acc.n += count
-        acc.total += total
-        if low < acc.min:
-            acc.min = low
-        if high > acc.max:
-            acc.max = high
-        acc.dsum += dsum
-        acc.dsq += dsq
-        acc.zeros += zero
-    if positive.any():
-        index = np.ceil(np.log(v[positive]) * _INV_LN_GAMMA).astype(np.int64)
-        low_index = int(index.min())
-        span = int(index.max()) - low_index + 1
-        keys, key_counts = np.unique(gi[positive].astype(np.int64) * span + (index - low_index), return_counts=True)
-        for key, count in zip(keys.tolist(), key_counts.tolist()):
-            u, bucket = divmod(key, span)
-            buckets = targets[u].metrics[name].buckets
-            bucket += low_index
-            buckets[bucket] = buckets.get(bucket, 0) + count
-
-
-def _fold_query_time(targets: list[GroupStats], events: list[QueryEvent], v, gi, rows, width: int) -> None:  # noqa: ANN001
-    import numpy as np
-
-    with np.errstate(divide="ignore"):
-        decade = np.floor(np.log10(v)) + 6
-    decade = np.where(v < 1e-5, 0, np.clip(decade, 0, len(HISTOGRAM_LABELS) - 1)).astype(np.int64)
-    size = len(HISTOGRAM_LABELS)
-    hist = np.bincount(gi * size + decade, minlength=width * size).reshape(width, size).tolist()
-    counts = np.bincount(gi, minlength=width)
-    # The slowest event of each group; among equally slow ones the latest (as pt-query-digest).
-    order = np.lexsort((rows, v, gi))
-    ends = np.cumsum(counts)
-    for u in np.nonzero(counts)[0].tolist():
-        grp = targets[u]
-        grp.histogram = [a + b for a, b in zip(grp.histogram, hist[u])]
-        row = int(rows[order[ends[u] - 1]])
-        e = events[row]
-        qt = e.metrics["query_time"]
-        if grp.example is None or qt >= grp.example.query_time:
-            grp.example = Example(e.query, qt, e.ts, e.tz, e.db, e.user, e.host, e.source, e.line, e.explain)
+    """Fold a batch of events into ``groups[gidx[i]]`` through a ``GroupTable``: the result of
+    ``GroupStats.add`` for every event in order, with vectorised arithmetic."""
+    table = GroupTable(max(1, len(groups)))
+    for _ in groups:
+        table.add_group()
+    table.fold(gidx, events, tagged)
+    for target, folded in zip(groups, table.group_stats()):
+        if folded.count:
+            target.merge(folded)

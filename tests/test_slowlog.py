@@ -312,6 +312,20 @@ def test_malformed_events_are_reported_with_file_and_line(tmp_path: Path) -> Non
     assert reader.malformed[0].line == 1 and "Query_time" in reader.malformed[0].reason
 
 
+def test_unusable_query_time_in_a_common_event(tmp_path: Path) -> None:
+    log = (
+        "# Time: 2024-05-01T10:00:00.000001Z\n# User@Host: a[a] @ h []  Id: 1\n"
+        "# Query_time: 18446744073708.796870.000036  Lock_time: 0.000036  Rows_sent: 1  Rows_examined: 127\n"
+        "SET timestamp=1714557600;\nSELECT 1;\n"
+        "# Time: 2024-05-01T10:00:01.000001Z\n# User@Host: a[a] @ h []  Id: 1\n"
+        "# Query_time: 0.5  Lock_time: 0.000036  Rows_sent: 1  Rows_examined: 127\n"
+        "SET timestamp=1714557601;\nSELECT 2;\n"
+    )
+    events, reader = read_text(log, tmp_path)
+    assert [e.query for e in events] == ["SELECT 2"]
+    assert [(m.line, m.reason) for m in reader.malformed] == [(1, "unusable Query_time '18446744073708.796870.000036'")]
+
+
 @pytest.mark.parametrize("log", all_fixture_logs(), ids=lambda p: str(p.relative_to(FIXTURES)))
 def test_every_corpus_log_parses(log: Path) -> None:
     events, reader = read(log)

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from sqlglot import exp
-
-from analyzer.fingerprint.canonical import canonical_tree, canonicalize
 from analyzer.fingerprint.fastkey import comment_tags, fast_key
 from analyzer.fingerprint.pt import pt_checksum, pt_fingerprint
+
+if TYPE_CHECKING:
+    from sqlglot import exp
+
+# sqlglot (canonical.py) is imported only when classes are described: the per-event work, which
+# worker processes do, needs none of it, and it is the largest import (about 35 MB).
+
+_CACHE_ENTRIES = 20_000
 
 Mode = Literal["sqlglot", "pt"]
 MODES: tuple[str, ...] = ("sqlglot", "pt")
@@ -35,7 +40,11 @@ class ClassInfo:
 
     def tree(self) -> exp.Expression | None:
         """The canonical sqlglot tree (``?`` for literals), or None if sqlglot cannot parse it."""
-        return canonical_tree(self.key) if self.parsed else None
+        if not self.parsed:
+            return None
+        from analyzer.fingerprint.canonical import canonical_tree
+
+        return canonical_tree(self.key)
 
 
 class Fingerprinter:
@@ -51,20 +60,25 @@ class Fingerprinter:
         if mode not in MODES:
             raise ValueError(f"unknown fingerprint mode {mode!r}; choose one of {', '.join(MODES)}")
         self.mode = mode
-        self._pt_cache: dict[str, str] = {}
+        # Statements repeat verbatim (COMMIT, config lookups, health checks): remember their
+        # keys.  Bounded, because most statements carry literals that never repeat.
+        self._cache: dict[str, tuple[str, tuple[str, ...]]] = {}
 
     def key(self, query: str, admin: bool = False) -> tuple[str, tuple[str, ...]]:
         """Group key and comment tags of one statement."""
         if admin:
             return query, ()
-        if self.mode == "sqlglot":
-            return fast_key(query)
-        cached = self._pt_cache.get(query)
+        cache = self._cache
+        cached = cache.get(query)
         if cached is None:
-            cached = pt_fingerprint(query)
-            if len(self._pt_cache) < 100_000:
-                self._pt_cache[query] = cached
-        return cached, comment_tags(query) if "/*" in query else ()
+            if self.mode == "sqlglot":
+                cached = fast_key(query)
+            else:
+                cached = pt_fingerprint(query), comment_tags(query) if "/*" in query else ()
+            if len(cache) >= _CACHE_ENTRIES:
+                cache.clear()
+            cache[query] = cached
+        return cached
 
     def describe(self, key: str, example: str, admin: bool = False) -> ClassInfo:
         """Class text, kind and tables for a group key (``example`` is one of its statements)."""
@@ -74,6 +88,8 @@ class Fingerprinter:
         if not key.strip():  # only comments: nothing to parse, one class for them all
             label = "/* statement with comments only */"
             return ClassInfo(class_id(label), label, "COMMENT", (), False, "no statement, only comments", key)
+        from analyzer.fingerprint.canonical import canonicalize
+
         if self.mode == "sqlglot":
             form = canonicalize(key)
             return ClassInfo(

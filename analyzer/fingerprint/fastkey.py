@@ -66,7 +66,10 @@ def fast_key(query: str) -> tuple[str, tuple[str, ...]]:
         text = _TOKENS.sub(_replace_token, query)
     else:
         text = _LITERALS.sub("?", query)
-    key = " ".join(text.split())
+    if "  " in text or "\n" in text or "\t" in text or "\r" in text or text[:1] == " " or text[-1:] == " ":
+        key = " ".join(text.split())
+    else:
+        key = text  # already single-spaced: most statements are
     if "?," in key or "? ," in key:
         key = _IN_LIST.sub("(?)", key)
         if "VALUE" in key or "value" in key or "Value" in key:

@@ -45,6 +45,17 @@ _USER_HOST = re.compile(r"# User@Host: ([^\[]+|\[[^\[]+\]).*?@ (\S*) \[(.*?)\](?
 _OLD_TIME = re.compile(r"(\d\d)(\d\d)(\d\d)\s+(\d{1,2}):(\d\d):(\d\d)(?:\.(\d+))?")
 _SET_HEADER = re.compile(r"SET\s+(?:last_insert_id|insert_id|timestamp)\s*=", re.IGNORECASE)
 _USE = re.compile(r"use\s+(.+?);?\s*$")
+_FAST_HEADER = re.compile(
+    r"(?:# Time: ([^\n#]*)\n)?"
+    r"(# User@Host: [^\n]*)\n"
+    r"(?:# Query_time: ([\d.]+)\s+Lock_time: ([\d.]+)\s+Rows_sent: (\d+)\s+Rows_examined: (\d+)[ \t]*"
+    r"|(# Query_time: [^\n]*))\n"
+    r"(use [^\n]*\n)?"
+    r"(SET (?:last_insert_id|insert_id|timestamp)=[^\n]*)\n"
+).match
+_SET_TIMESTAMP_ONLY = re.compile(r"SET timestamp=(\d+(?:\.\d+)?);").fullmatch
+_NOT_A_FIRST_CHAR = frozenset(" \t\r\n#")
+_BANNER_CHARS = frozenset("/ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 _CLASSIC_TIMES = re.compile(
     r"# Query_time: ([\d.]+)\s+Lock_time: ([\d.]+)\s+Rows_sent: (\d+)\s+Rows_examined: (\d+)\s*"
 ).fullmatch
@@ -114,6 +125,7 @@ class SlowLogReader:
         self.naive_offset: int | None = None
         self._time_cache: tuple[str, tuple[float, int | None, bool] | None] = ("", None)
         self._user_host_cache: dict[str, tuple[str, str | None, str | None]] = {}
+        self._use_cache: dict[str, str] = {}
 
     @classmethod
     def from_path(cls, path: str, **kwargs: object) -> SlowLogReader:
@@ -144,16 +156,34 @@ class SlowLogReader:
             self.log.close()
 
     def _parse(self, progress: Callable[[int], None] | None) -> Iterator[QueryEvent]:  # noqa: C901
-        keys = self._keys
         header_line = _HEADER_LINE.match
         banner = _is_banner
         ev = _Pending(self)
         lineno = 0
+        fast_event = self._fast_event
         for block in iter_text_blocks(self.log):
             lines = block.split("\n")
             if block.endswith("\n"):
                 lines.pop()
-            for line in lines:
+            count = len(lines)
+            index = 0
+            offset = 0  # of lines[index] in block
+            while index < count:
+                line = lines[index]
+                if line.startswith(("# Time: ", "# User@Host: ")):
+                    if ev.qlines is not None:  # such a line always ends the statement before it
+                        event = ev.finish()
+                        if event is not None:
+                            yield event
+                    if ev.start == 0 and (fast := fast_event(ev, block, offset, lineno)) is not None:
+                        event, consumed, offset = fast
+                        index += consumed
+                        lineno += consumed
+                        if event is not None:
+                            yield event
+                        continue
+                index += 1
+                offset += len(line) + 1
                 lineno += 1
                 first = line[:1]
                 qlines = ev.qlines
@@ -219,69 +249,7 @@ class SlowLogReader:
                     # Any header line opens an event: a log that starts in the middle of a
                     # header still has the rest of that event.
                     ev.open(lineno)
-                    metrics = ev.metrics
-                    m4 = _CLASSIC_TIMES(line)
-                    if m4 is not None:
-                        # The classic 4-field line (MySQL, MariaDB): no token loop needed.
-                        try:
-                            qt, lt, rs, rx = map(float, m4.groups())
-                        except ValueError:
-                            pass
-                        else:
-                            metrics["query_time"] = qt
-                            metrics["lock_time"] = lt
-                            metrics["rows_sent"] = rs
-                            metrics["rows_examined"] = rx
-                            continue
-                    tokens = line[1:].split()
-                    n = len(tokens)
-                    i = 0
-                    while i < n:
-                        tok = tokens[i]
-                        i += 1
-                        if tok[-1:] != ":":
-                            continue
-                        key = tok[:-1]
-                        if i < n and tokens[i][-1:] != ":":
-                            value = tokens[i]
-                            i += 1
-                        else:
-                            value = ""
-                        spec = keys.get(key)
-                        if spec is None:
-                            spec = keys[key] = _classify(key, value)
-                        mname, kind = spec
-                        if kind == _NUM:
-                            try:
-                                metrics[mname] = float(value)
-                            except ValueError:
-                                flag = _YES_NO.get(value)
-                                if flag is not None:
-                                    metrics[mname] = flag
-                                elif mname == "query_time":
-                                    ev.broken = f"unusable Query_time {value[:40]!r}"
-                                elif value:
-                                    ev.attrs[mname] = value
-                        elif kind == _FLAG:
-                            flag = _YES_NO.get(value)
-                            if flag is not None:
-                                metrics[mname] = flag
-                        elif kind == _SCHEMA:
-                            if value:
-                                ev.schema = value.strip("`")
-                        elif kind == _THREAD:
-                            ev.thread = value or None
-                        elif kind == _MS:
-                            try:
-                                metrics[mname] = float(value) / 1000.0
-                            except ValueError:
-                                pass
-                        elif kind == _NONZERO:
-                            if value:
-                                metrics[mname] = 0.0 if value in ("0", "No", "NO") else 1.0
-                        elif kind == _STR:
-                            if value:
-                                ev.attrs[mname] = value
+                    self._attributes(line, ev)
                     continue
 
                 if not line or line.isspace():
@@ -317,6 +285,144 @@ class SlowLogReader:
             event = ev.flush_headerless("event header without a statement at end of file (log cut short?)")
             if event is not None:
                 yield event
+
+    def _attributes(self, line: str, ev: _Pending) -> None:
+        """Read a "# Key: value  Key: value" header line into the pending event."""
+        metrics = ev.metrics
+        m4 = _CLASSIC_TIMES(line)
+        if m4 is not None:
+            # The classic 4-field line (MySQL, MariaDB): no token loop needed.
+            try:
+                qt, lt, rs, rx = map(float, m4.groups())
+            except ValueError:
+                pass
+            else:
+                metrics["query_time"] = qt
+                metrics["lock_time"] = lt
+                metrics["rows_sent"] = rs
+                metrics["rows_examined"] = rx
+                return
+        keys = self._keys
+        tokens = line[1:].split()
+        n = len(tokens)
+        i = 0
+        while i < n:
+            tok = tokens[i]
+            i += 1
+            if tok[-1:] != ":":
+                continue
+            key = tok[:-1]
+            if i < n and tokens[i][-1:] != ":":
+                value = tokens[i]
+                i += 1
+            else:
+                value = ""
+            spec = keys.get(key)
+            if spec is None:
+                spec = keys[key] = _classify(key, value)
+            mname, kind = spec
+            if kind == _NUM:
+                try:
+                    metrics[mname] = float(value)
+                except ValueError:
+                    flag = _YES_NO.get(value)
+                    if flag is not None:
+                        metrics[mname] = flag
+                    elif mname == "query_time":
+                        ev.broken = f"unusable Query_time {value[:40]!r}"
+                    elif value:
+                        ev.attrs[mname] = value
+            elif kind == _FLAG:
+                flag = _YES_NO.get(value)
+                if flag is not None:
+                    metrics[mname] = flag
+            elif kind == _SCHEMA:
+                if value:
+                    ev.schema = value.strip("`")
+            elif kind == _THREAD:
+                ev.thread = value or None
+            elif kind == _MS:
+                try:
+                    metrics[mname] = float(value) / 1000.0
+                except ValueError:
+                    pass
+            elif kind == _NONZERO:
+                if value:
+                    metrics[mname] = 0.0 if value in ("0", "No", "NO") else 1.0
+            elif kind == _STR:
+                if value:
+                    ev.attrs[mname] = value
+
+    def _fast_event(self, ev: _Pending, block: str, offset: int, lineno: int) -> tuple[QueryEvent | None, int, int] | None:
+        """Read a whole common event at ``offset`` in one go, or None to let the line machine do it.
+
+        The common shape (MySQL 5.1-9.x): optional "# Time:", "# User@Host:", "# Query_time:"
+        (any fields), optional "use db;", "SET timestamp=...;", then a statement that has no
+        line starting with "#" and runs to the next "# Time:"/"# User@Host:" line of this
+        block.  It is read with the same helpers as the line machine, so the event is the
+        same; anything else (MariaDB's and Percona's extra lines, comments, banners, the end
+        of a block) goes to the line machine.  Returns (event, lines consumed, next offset).
+        """
+        m = _FAST_HEADER(block, offset)
+        if m is None:
+            return None
+        body = m.end()
+        nxt = block.find("\n# Time: ", body)
+        other = block.find("\n# User@Host: ", body, nxt if nxt >= 0 else len(block))
+        if other >= 0:
+            nxt = other
+        if nxt < 0:
+            return None  # the statement may go on in the next block
+        statement = block[body:nxt]
+        if not statement or statement[0] in _NOT_A_FIRST_CHAR or "\n#" in statement:
+            return None
+        if "Version: " in statement or statement.startswith(("Tcp ", "TCP ", "Time")) or (
+            "\nT" in statement
+        ):
+            return None  # possibly a server banner: the line machine knows what to do
+        time_value, user_host, qt, lt, rs, rx, attributes, use_line, settings = m.groups()
+        if statement.startswith("use ") or (statement[:3].upper() == "SET" and _SET_HEADER.match(statement)):
+            return None  # a second "use"/"SET" line: the line machine decides what it is
+        line = lineno
+        if time_value is not None:
+            line += 1
+            ev.set_time(time_value.strip(), line)
+        line += 1
+        ev.set_user_host(user_host, line)
+        line += 1
+        ev.open(line)
+        if attributes is None:  # the classic four fields, already split by the pattern
+            try:
+                ev.metrics = {"query_time": float(qt), "lock_time": float(lt), "rows_sent": float(rs),
+                              "rows_examined": float(rx)}
+            except ValueError:  # e.g. "1.2.3": the line machine reports it
+                ev.reset()
+                return None
+        else:
+            self._attributes(attributes, ev)
+        if use_line is not None:
+            line += 1
+            use_line = use_line[:-1]
+            db = self._use_cache.get(use_line)
+            if db is None:
+                use = _USE.match(use_line)
+                if use is None:
+                    ev.reset()
+                    return None  # cannot happen for a line the header pattern accepted; be safe
+                db = self._use_cache[use_line] = use.group(1).strip().strip("`")
+            ev.db_line = self.last_db = db
+            ev.use_line = use_line
+        line += 1
+        timestamp = _SET_TIMESTAMP_ONLY(settings)
+        if timestamp is not None and ev.tz is not None:
+            ev.set_ts = float(timestamp.group(1))  # the common case: nothing to learn from it
+        else:
+            ev.set_statement_settings(settings, line)
+        query = statement.rstrip()
+        if query.endswith(";"):
+            query = query[:-1].rstrip()
+        consumed = block.count("\n", offset, nxt) + 1
+        return ev._build(query, False), consumed, nxt + 1
 
     @property
     def flag_metrics(self) -> frozenset[str]:
@@ -591,29 +697,39 @@ def _is_plain_number(text: str) -> bool:
     return _NUMBER.fullmatch(text) is not None
 
 
-_ISO_SECOND = re.compile(r"(\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d)(\.\d+)?(Z|[+-]\d\d:?\d\d)?")
-_SECOND_CACHE: dict[tuple[str, str | None], tuple[float, int | None, bool] | None] = {}
+_ISO_SECOND = re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d")
+_ISO_FRACTION = re.compile(r"(\.\d+)?(Z|[+-]\d\d:?\d\d)?")
+_last_second: tuple[str, tuple[float, int | None, bool] | None] = ("", None)
 
 
 def _parse_time(value: str) -> tuple[float, int | None, bool] | None:
     """Parse a ``# Time:`` value into (UTC epoch, offset seconds or None, naive?).
 
-    ISO times are parsed once per second (and offset): only the fraction differs between
-    the events of one second.
+    An ISO time is parsed once per second (logs are in time order): only the fraction
+    differs between the events of one second.
     """
-    m = _ISO_SECOND.fullmatch(value)
-    if m is not None:
-        second, fraction, offset = m.groups()
-        base = _SECOND_CACHE.get((second, offset))
-        if base is None:
-            base = _parse_time_slow(second + (offset or ""))
-            if len(_SECOND_CACHE) > 100_000:
-                _SECOND_CACHE.clear()
-            _SECOND_CACHE[(second, offset)] = base
-        if base is None or not fraction:
-            return base
+    global _last_second
+    second, rest = value[:19], value[19:]
+    if rest.endswith("Z") and (rest == "Z" or rest[0] == "."):  # the common MySQL 5.7+ form
+        fraction, offset = rest[:-1], "Z"
+    else:
+        m = _ISO_FRACTION.fullmatch(rest)
+        if m is None:
+            return _parse_time_slow(value)
+        fraction, offset = m.group(1) or "", m.group(2) or ""
+    cache_key = second + offset
+    cached_key, base = _last_second
+    if cached_key != cache_key:
+        if _ISO_SECOND.fullmatch(second) is None:
+            return _parse_time_slow(value)
+        base = _parse_time_slow(cache_key)
+        _last_second = (cache_key, base)
+    if base is None or not fraction:
+        return base
+    try:
         return base[0] + float(fraction), base[1], base[2]
-    return _parse_time_slow(value)
+    except ValueError:
+        return None
 
 
 def _parse_time_slow(value: str) -> tuple[float, int | None, bool] | None:
