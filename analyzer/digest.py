@@ -96,27 +96,47 @@ class DigestResult:
 
 
 class DigestAccumulator:
-    """Mergeable digest state: one ``GroupStats`` per group key."""
+    """Mergeable digest state: per group key, the statistics of its events.
+
+    Groups live in a columnar ``GroupTable`` while events stream in and while accumulators
+    merge; ``groups`` turns them into ``GroupStats`` objects when they are needed.
+    """
 
     def __init__(self, mode: Mode = "sqlglot", event_filter: EventFilter | None = None) -> None:
         self.fingerprinter = Fingerprinter(mode)
         self.filter = event_filter if event_filter is not None and event_filter.active else None
-        self.groups: dict[tuple[str, bool], GroupStats] = {}
         self.sources: list[SourceSummary] = []
+        self.table: GroupTable | None = None
+        self.keys: list[tuple[str, bool]] = []  # group key of each table row
+        self._index: dict[tuple[str, bool], int] = {}
 
+    def _table(self) -> GroupTable:
+        if self.table is None:
+            self.table = GroupTable()
+        return self.table
+
+    @property
+    def groups(self) -> dict[tuple[str, bool], GroupStats]:
+        """Every group key with its statistics."""
+        if self.table is None:
+            return {}
+        return dict(zip(self.keys, self.table.group_stats()))
 
     def add_events(self, events: Iterable[QueryEvent]) -> int:
         """Fold events in; returns how many passed the filter.
 
         Events are buffered and folded in batches with vectorised arithmetic
-        (``stats.fold_batch``); memory holds one batch, never the whole input.
+        (``GroupTable.fold``); memory holds one batch, never the whole input.
         """
         with relaxed_gc():
-            return self._add_events(events)
+            kept = self._add_events(events)
+        release_free_memory()
+        return kept
 
     def _add_events(self, events: Iterable[QueryEvent]) -> int:
-        table = GroupTable()
-        index: dict[tuple[str, bool], int] = {}
+        table = self._table()
+        index = self._index
+        keys = self.keys
         key_of = self.fingerprinter.key
         keep = self.filter.keeps if self.filter is not None else None
         gidx: list[int] = []
@@ -131,6 +151,7 @@ class DigestAccumulator:
             gi = index.get((key, admin))
             if gi is None:
                 gi = index[(key, admin)] = table.add_group()
+                keys.append((key, admin))
             if tags:
                 tagged.append((len(batch), tags))
             gidx.append(gi)
@@ -141,7 +162,6 @@ class DigestAccumulator:
                 gidx, batch, tagged = [], [], []
         kept += len(batch)
         table.fold(gidx, batch, tagged)
-        self.merge_groups(dict(zip(index, table.group_stats())))
         return kept
 
     def add_log(self, path: str, progress: Callable[[int], None] | None = None) -> SourceSummary:
@@ -167,17 +187,21 @@ class DigestAccumulator:
         """Fold another accumulator (same mode) into this one, exactly."""
         if other.fingerprinter.mode != self.fingerprinter.mode:
             raise ValueError("cannot merge digests made with different fingerprint modes")
-        self.merge_groups(other.groups)
+        if other.table is not None:
+            self.merge_table(other.keys, other.table)
         self.sources.extend(other.sources)
 
-    def merge_groups(self, groups: dict[tuple[str, bool], GroupStats]) -> None:
-        """Fold groups (keyed as ``self.groups``, same fingerprint mode) into this accumulator."""
-        for key, group in groups.items():
-            mine = self.groups.get(key)
-            if mine is None:
-                self.groups[key] = group
-            else:
-                mine.merge(group)
+    def merge_table(self, keys: list[tuple[str, bool]], table: GroupTable) -> None:
+        """Fold a ``GroupTable`` whose row ``i`` holds the group ``keys[i]`` into this one."""
+        mine = self._table()
+        targets = []
+        for key in keys:
+            gi = self._index.get(key)
+            if gi is None:
+                gi = self._index[key] = mine.add_group()
+                self.keys.append(key)
+            targets.append(gi)
+        mine.merge(table, targets)
 
     def classes(self) -> list[QueryClass]:
         """Describe every group once and fold groups into classes."""
@@ -207,6 +231,20 @@ class DigestAccumulator:
             totals.merge(cls.stats)
         elapsed = time.perf_counter() - started if started is not None else 0.0
         return DigestResult(self.fingerprinter.mode, classes, list(self.sources), totals, elapsed)
+
+
+def release_free_memory() -> None:
+    """Hand memory freed after a large read back to the operating system (glibc only).
+
+    Batches and caches of a digest leave the C heap fragmented; without this, the freed
+    space stays in the process's resident set until it exits.
+    """
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: nothing to do
+        pass
 
 
 @contextlib.contextmanager

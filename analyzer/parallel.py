@@ -69,7 +69,8 @@ def plan(paths: Sequence[str], workers: int, event_filter: EventFilter | None) -
 
 @dataclass
 class UnitResult:
-    groups: dict
+    keys: list
+    table: object  # stats.GroupTable (None when the unit had no events)
     summary: object  # digest.SourceSummary
     lines: int
     last_db: str | None
@@ -99,7 +100,7 @@ def _digest_unit(
 
     acc = DigestAccumulator(mode, event_filter)
     summary = acc.add_reader(reader, progress)
-    return UnitResult(acc.groups, summary, reader.lines_read, reader.last_db)
+    return UnitResult(acc.keys, acc.table, summary, reader.lines_read, reader.last_db)
 
 
 def digest_units(units: list[Unit], mode: Mode, event_filter: EventFilter | None, workers: int, progress):  # noqa: ANN001, ANN201
@@ -113,6 +114,7 @@ def digest_units(units: list[Unit], mode: Mode, event_filter: EventFilter | None
     from analyzer.digest import DigestAccumulator
 
     global _progress_slots
+    import numpy  # noqa: F401 - imported before the workers fork, so its pages are shared
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
     slots = context.RawArray("q", len(units))
     total = None if any(u.size is None for u in units) else sum(
@@ -169,13 +171,14 @@ def _merge_in_order(merged, units: list[Unit], results: dict[int, UnitResult]) -
                 _finish_summary(merged, file_summary)
             lines_before, known_db, file_summary = 0, None, None
         result = results[k]
-        for group in result.groups.values():
-            _resolve(group, lines_before, known_db)
+        if result.table is not None:
+            _resolve(result.table, lines_before, known_db)
+            merged.merge_table(result.keys, result.table)
         summary = result.summary
         summary.malformed_samples = [
             Malformed(m.source, m.line + lines_before, m.reason) for m in summary.malformed_samples
         ]
-        merged.merge_groups(result.groups)
+        results[k] = None  # type: ignore[assignment]  # free it: the table is merged
         if file_summary is None:
             file_summary = summary
             file_summary.bytes = unit.size
@@ -193,15 +196,19 @@ def _finish_summary(merged, summary) -> None:  # noqa: ANN001
     merged.sources.append(summary)
 
 
-def _resolve(group, lines_before: int, known_db: str | None) -> None:  # noqa: ANN001
-    inherited = group.databases.pop(INHERITED_DB, 0)
-    if inherited and known_db is not None:
-        group.databases[known_db] += inherited
-    example = group.example
-    if example is not None:
-        example.line += lines_before
-        if example.db == INHERITED_DB:
-            example.db = known_db
+def _resolve(table, lines_before: int, known_db: str | None) -> None:  # noqa: ANN001
+    """Fix what a byte range could not know: absolute line numbers, and the database of
+    the events before its first "use db;" line."""
+    for example in table.examples[: table.size]:
+        if example is not None:
+            example.line += lines_before
+            if example.db == INHERITED_DB:
+                example.db = known_db
+    if any(db == INHERITED_DB for (_, db, _, _) in table.who):
+        who = type(table.who)()
+        for (u, db, user, host), count in table.who.items():
+            who[(u, known_db if db == INHERITED_DB else db, user, host)] += count
+        table.who = who
 
 
 def _add_summary(into, other) -> None:  # noqa: ANN001

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from analyzer.events import QueryEvent
 
-RELATIVE_ACCURACY = 0.01
+RELATIVE_ACCURACY = 0.02
 _GAMMA = (1 + RELATIVE_ACCURACY) / (1 - RELATIVE_ACCURACY)
 _INV_LN_GAMMA = 1.0 / math.log(_GAMMA)
 _MIN_POSITIVE = 1e-9  # values at or below count as zero
@@ -285,6 +285,17 @@ _NO_TZ = -(1 << 40)  # "offset unknown" in the integer tz columns
 class _MetricColumns:
     """One metric of every group of a ``GroupTable``, as numpy columns."""
 
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        del state["np"]
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        import numpy as np
+
+        self.__dict__.update(state)
+        self.np = np
+
     def __init__(self, np, capacity: int) -> None:  # noqa: ANN001
         self.np = np
         self.n = np.zeros(capacity, np.int64)
@@ -460,7 +471,7 @@ class GroupTable:
                                      return_counts=True)
             col.pending.append((keys, counts))
             col.pending_size += len(keys)
-            if col.pending_size > 200_000:
+            if col.pending_size > 100_000:
                 col.consolidate()
 
     def _fold_examples(self, events: list[QueryEvent], v, gi, at, size: int) -> None:  # noqa: ANN001
@@ -479,6 +490,78 @@ class GroupTable:
         for u in np.nonzero((high >= self.best_qt[:size]) & (last >= 0))[0].tolist():
             self.best_qt[u] = high[u]
             self.examples[u] = _example(events[int(last[u])], float(high[u]))
+
+    def merge(self, other: GroupTable, targets: list[int]) -> None:
+        """Fold ``other`` in: its group ``i`` goes into this table's group ``targets[i]``
+        (create the groups with ``add_group`` first).  Exact, like ``GroupStats.merge``."""
+        np = self.np
+        size = other.size
+        if size == 0:
+            return
+        t = np.asarray(targets, dtype=np.int64)
+        np.add.at(self.count, t, other.count[:size])
+        np.add.at(self.histogram, t, other.histogram[:size])
+        # earliest first, latest last; ties: this table's (earlier) first, other's (later) last
+        earlier = other.first_ts[:size] < self.first_ts[t]
+        self.first_ts[t[earlier]] = other.first_ts[:size][earlier]
+        self.first_tz[t[earlier]] = other.first_tz[:size][earlier]
+        later = (other.last_ts[:size] >= self.last_ts[t]) & (other.last_ts[:size] > -np.inf)
+        self.last_ts[t[later]] = other.last_ts[:size][later]
+        self.last_tz[t[later]] = other.last_tz[:size][later]
+        for i, u in enumerate(t.tolist()):
+            example = other.examples[i]
+            if example is None:
+                continue
+            mine = self.examples[u]
+            if mine is None or (other.best_qt[i] > -np.inf and other.best_qt[i] >= self.best_qt[u]):
+                self.examples[u] = example
+                self.best_qt[u] = max(self.best_qt[u], other.best_qt[i])
+        for name, theirs in other.metrics.items():
+            col = self.metrics.get(name)
+            if col is None:
+                col = self.metrics[name] = _MetricColumns(np, self.capacity)
+            n = theirs.n[:size]
+            has = n > 0
+            tt, n = t[has], n[has]
+            o_shift = theirs.shift[:size][has]
+            o_dsum, o_dsq = theirs.dsum[:size][has], theirs.dsq[:size][has]
+            fresh = np.isnan(col.shift[tt])
+            col.shift[tt[fresh]] = o_shift[fresh]
+            # Re-express other's sums of (v - b) around our shift a: v - a = (v - b) + (b - a).
+            delta = o_shift - col.shift[tt]
+            np.add.at(col.dsum, tt, o_dsum + n * delta)
+            np.add.at(col.dsq, tt, o_dsq + 2.0 * delta * o_dsum + n * delta * delta)
+            np.add.at(col.n, tt, n)
+            np.add.at(col.total, tt, theirs.total[:size][has])
+            np.minimum.at(col.min, tt, theirs.min[:size][has])
+            np.maximum.at(col.max, tt, theirs.max[:size][has])
+            np.add.at(col.zeros, tt, theirs.zeros[:size][has])
+            theirs.consolidate()
+            if len(theirs.keys):
+                owner = theirs.keys // _BUCKET_SPAN
+                keys = t[owner] * _BUCKET_SPAN + theirs.keys % _BUCKET_SPAN
+                col.pending.append((keys, theirs.counts))
+                col.pending_size += len(keys)
+                col.consolidate()
+        for (i, db, user, host), count in other.who.items():
+            self.who[(targets[i], db, user, host)] += count
+        for (i, tag), count in other.tags.items():
+            self.tags[(targets[i], tag)] += count
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        del state["np"]
+        for col in state["metrics"].values():
+            col.consolidate()
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        import numpy as np
+
+        self.__dict__.update(state)
+        self.np = np
+        for col in self.metrics.values():
+            col.np = np
 
     def group_stats(self) -> list[GroupStats]:
         """Every group of the table as a ``GroupStats``, in group-number order."""

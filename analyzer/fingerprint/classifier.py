@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 # sqlglot (canonical.py) is imported only when classes are described: the per-event work, which
 # worker processes do, needs none of it, and it is the largest import (about 35 MB).
 
-_CACHE_ENTRIES = 20_000
+_CACHE_ENTRIES = 16_000
 
 Mode = Literal["sqlglot", "pt"]
 MODES: tuple[str, ...] = ("sqlglot", "pt")

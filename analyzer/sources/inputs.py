@@ -20,7 +20,7 @@ from typing import BinaryIO
 
 from analyzer.errors import InputError
 
-BLOCK_SIZE = 1 << 20
+BLOCK_SIZE = 1 << 18
 
 _MAGIC = (
     (b"\x1f\x8b", "gzip"),
