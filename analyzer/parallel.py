@@ -24,7 +24,7 @@ from analyzer.sources.slowlog import SlowLogReader, dialect_name, event_boundari
 # A range smaller than this is not worth a process of its own.
 MIN_RANGE_BYTES = 16 << 20
 # Stands for "the database set before this range" until the ranges are merged.
-INHERITED_DB = "\\x00inherited-database"
+INHERITED_DB = "\x00inherited-database"
 
 _progress_slots = None  # shared array of bytes read per unit, set in each worker
 

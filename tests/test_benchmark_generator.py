@@ -6,9 +6,7 @@ import gzip
 import importlib.util
 import io
 import json
-import os
 import re
-import shutil
 import subprocess
 import sys
 from functools import lru_cache

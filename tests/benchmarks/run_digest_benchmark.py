@@ -39,6 +39,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NoReturn
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
@@ -81,7 +82,7 @@ class Tool:
 
 
 # ---------------------------------------------------------------------------------------------
-def fail(msg: str, code: int = 2) -> "NoReturn":  # type: ignore[name-defined]
+def fail(msg: str, code: int = 2) -> NoReturn:
     print(f"run_digest_benchmark: ERROR: {msg}", file=sys.stderr)
     sys.exit(code)
 
