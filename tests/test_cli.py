@@ -207,3 +207,20 @@ def test_malformed_events_are_listed_with_file_and_line() -> None:
     assert doc["sources"][0]["malformed_samples"] == [
         {"line": 5, "reason": "event header without a statement at end of file (log cut short?)"}
     ]
+
+
+def test_progress_bar_draws_on_a_terminal_only() -> None:
+    from cli.progress import ReadProgress
+
+    terminal = io.StringIO()
+    with ReadProgress(Console(file=terminal, force_terminal=True, width=100), enabled=True) as bar:
+        bar.update(512 << 10, 1 << 20)
+        bar.update(1 << 20, 1 << 20)
+    assert "reading" in terminal.getvalue()
+    quiet = io.StringIO()
+    with ReadProgress(Console(file=quiet, force_terminal=True, width=100), enabled=False) as bar:
+        bar.update(1, 2)
+    assert quiet.getvalue() == ""
+    # mqa digest decides by whether stderr is a terminal; under the test runner it is not
+    result = mqa("digest", SAMPLE, "--limit", "1", "--details", "0")
+    assert result.stderr == ""
