@@ -39,7 +39,7 @@ def test_table_report_on_the_sample_workload() -> None:
     result = mqa("digest", SAMPLE, "--limit", "5", "--details", "2")
     assert result.exit_code == 0, result.stderr
     out = result.stdout
-    assert "20,009 events" in out and "mariadb 10.11" in out
+    assert "20,009 events" in out and "mariadb 10.11" in out and "0 malformed events" in out
     assert "Profile: top 5 of" in out
     assert out.count("Fingerprint:") == 2 and "Query time distribution" in out and "Example (slowest" in out
     assert "SELECT orders.* FROM orders WHERE orders.customer_id = ?" in out  # the slowest class

@@ -44,6 +44,7 @@ def _header(report: Report) -> RenderableType:
     lines.append(f"total query time {fmt.seconds(s.query_time_total)}")
     if s.qps is not None:
         lines.append(f", {s.qps:.3g} QPS")
+    lines.append(f", {s.malformed:,} malformed events", style="yellow" if s.malformed else "")
     lines.append(f", fingerprint {report.fingerprint_mode}, ordered by {report.order_by}")
     if s.unparsed_classes:
         lines.append(f", {s.unparsed_classes} classes sqlglot could not parse")

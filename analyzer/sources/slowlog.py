@@ -15,6 +15,7 @@ goes on.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
@@ -699,8 +700,6 @@ def event_boundaries(path: str, parts: int, *, min_part: int = 1 << 24) -> list[
     statement (``;``), so every range starts with a whole event.  Ranges are at least
     ``min_part`` bytes; fewer cuts are returned when none is found in a window.
     """
-    import os
-
     size = os.path.getsize(path)
     parts = max(1, min(parts, size // max(1, min_part)))
     cuts = [0]
@@ -719,7 +718,7 @@ def event_boundaries(path: str, parts: int, *, min_part: int = 1 << 24) -> list[
 def _next_event_start(handle, offset: int, size: int, window: int = 1 << 20) -> int | None:  # noqa: ANN001
     position = offset
     while position < size:
-        # Read from one byte early so the line before the first candidate is complete.
+        # Start 64 KiB early so the line before the first candidate is there (only its end matters).
         start = max(0, position - 65536)
         handle.seek(start)
         data = handle.read(position - start + window)
