@@ -273,9 +273,9 @@ def digest_logs(
 ) -> DigestResult:
     """Digest one or more slow logs (``-`` reads stdin) into query classes.
 
-    ``jobs`` worker processes read files, and byte ranges of large uncompressed files, in
-    parallel (``None``: one per CPU); their accumulators merge into the same result as one
-    sequential pass.
+    ``jobs`` processes read files, and byte ranges of large uncompressed files, in parallel
+    (``None``: one per CPU, at most four); their accumulators merge into the same result as
+    one sequential pass.
 
     >>> result = digest_logs(["sample_workloads/shop/slow.log.gz"])   # doctest: +SKIP
     >>> top = max(result.classes, key=lambda c: c.stats.total("query_time"))  # doctest: +SKIP
@@ -283,7 +283,7 @@ def digest_logs(
     from analyzer import parallel
 
     started = time.perf_counter()
-    workers = parallel.available_cpus() if jobs is None else max(1, jobs)
+    workers = parallel.default_workers() if jobs is None else max(1, jobs)
     units = parallel.plan(paths, workers, event_filter)
     if workers > 1 and len(units) > 1:
         acc = parallel.digest_units(units, mode, event_filter, workers, progress)

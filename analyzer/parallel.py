@@ -43,11 +43,20 @@ class Unit:
         return self.end is not None
 
 
+# The default number of processes: all CPUs, but no more than this.  Each process holds its
+# own interpreter and statistics (about 60 MB), and mqa often runs on a database host.
+DEFAULT_MAX_WORKERS = 4
+
+
 def available_cpus() -> int:
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # pragma: no cover - not Linux
         return max(1, os.cpu_count() or 1)
+
+
+def default_workers() -> int:
+    return min(available_cpus(), DEFAULT_MAX_WORKERS)
 
 
 def plan(paths: Sequence[str], workers: int, event_filter: EventFilter | None) -> list[Unit]:

@@ -43,7 +43,7 @@ def digest(
     fmt: Format = typer.Option(Format.table, "--format", "-f", help="Output format."),
     output: Optional[str] = typer.Option(None, "--output", "-o", metavar="FILE", help="Write the report here instead of stdout."),
     progress: Optional[bool] = typer.Option(None, "--progress/--no-progress", help="Progress bar on stderr (default: when stderr is a terminal)."),
-    jobs: int = typer.Option(0, "--jobs", "-j", min=0, help="Worker processes for large or many logs (0: one per CPU)."),
+    jobs: int = typer.Option(0, "--jobs", "-j", min=0, help="Processes reading large or many logs in parallel (0: one per CPU, at most 4)."),
 ) -> None:
     """Digest slow query logs into query classes with statistics."""
     from analyzer.digest import digest_logs  # imported here so `mqa --help` stays fast

@@ -123,6 +123,26 @@ def _body_tags(body: str) -> tuple[str, ...]:
     body = body.strip()
     if "=" not in body:
         return ()
+    if "trace" in body:
+        # The trace context differs for every request, the rest of a tag comment repeats:
+        # cache on what is left once it is cut out.
+        body = _TRACE_PAIR.sub("", body).strip(", ")
+    cached = _TAG_CACHE.get(body)
+    if cached is None:
+        cached = _parse_tag_body(body)
+        if len(_TAG_CACHE) >= 4096:
+            _TAG_CACHE.clear()
+        _TAG_CACHE[body] = cached
+    return cached
+
+
+_TRACE_PAIR = re.compile(r"(?:^|,)\s*trace(?:parent|state)\s*=\s*(?:'[^']*'|\"[^\"]*\"|[^,]*)")
+_TAG_CACHE: dict[str, tuple[str, ...]] = {}
+
+
+def _parse_tag_body(body: str) -> tuple[str, ...]:
+    if not body:
+        return ()
     pairs: list[str] = []
     if "\\" not in body:
         # Fast path: "k='v',k2=v2" with no comma or '=' inside values (sqlcommenter
