@@ -29,3 +29,28 @@ def require_executable(name: str, hint: str) -> str:
             pytest.fail(message)
         pytest.skip(message)
     return path
+
+
+@pytest.fixture(scope="session")
+def server():
+    """The real MySQL/MariaDB server of this test session (see tests/servers.py).
+
+    Tests that use it are marked ``server``; without a server they skip, in CI they fail.
+    """
+    from tests.servers import NoServer, start_test_server
+
+    try:
+        test_server = start_test_server()
+    except NoServer as exc:
+        if IN_CI:
+            pytest.fail(f"no test server: {exc}")
+        pytest.skip(f"no test server: {exc}")
+    yield test_server
+    test_server.close()
+
+
+def pytest_collection_modifyitems(config, items):  # noqa: ANN001, ANN201
+    """Every test that asks for the server is a server test (``-m "not server"`` skips them)."""
+    for item in items:
+        if "server" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.server)

@@ -1,0 +1,33 @@
+"""The integration-test server itself: reachable, with what the tests rely on switched on."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.servers import NoServer, connect_args_from_dsn
+
+
+def test_server_answers_with_performance_schema_and_slow_log(server) -> None:  # noqa: ANN001
+    variables = dict(server.execute("SHOW GLOBAL VARIABLES WHERE Variable_name IN "
+                                    "('performance_schema', 'slow_query_log', 'long_query_time')"))
+    assert variables["performance_schema"] == "ON"
+    if server.kind != "dsn":  # a server of the user's may log differently
+        assert variables["slow_query_log"] == "ON" and float(variables["long_query_time"]) == 0
+    assert server.flavor in ("mariadb", "mysql") and server.version
+
+
+def test_local_server_has_its_files_here(server) -> None:  # noqa: ANN001
+    if server.local is None:
+        pytest.skip(f"the {server.kind} server's files are not on this machine")
+    server.execute("SELECT 'harness-probe'")
+    with open(server.slow_log_path, encoding="utf-8", errors="replace") as handle:
+        assert "harness-probe" in handle.read()
+
+
+def test_dsn_parsing() -> None:
+    assert connect_args_from_dsn("mysql://u:p%40ss@db.example:3307/x") == {
+        "user": "u", "password": "p@ss", "host": "db.example", "port": 3307}
+    assert connect_args_from_dsn("mysql://root@localhost/?socket=/tmp/s.sock") == {
+        "user": "root", "password": "", "unix_socket": "/tmp/s.sock"}
+    with pytest.raises(NoServer):
+        connect_args_from_dsn("postgres://x@y/")
