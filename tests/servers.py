@@ -160,3 +160,12 @@ def start_test_server() -> TestServer:
     server.version = row[0]
     server.flavor = "mariadb" if "mariadb" in row[0].lower() else "mysql"
     return server
+
+
+def session(server: TestServer, **overrides: Any):  # noqa: ANN201
+    """An mqa session (``analyzer.db.Server``: read-only, time-limited) on the test server as
+    administrator, for library tests that do not go through the connection options."""
+    from analyzer.db import open_session
+
+    conn = server.admin(**overrides)
+    return open_session(conn, f"{server.kind} test server")
