@@ -313,14 +313,18 @@ class SlowLogReader:
             tokens = line.split()
             if len(tokens) == shape.size and tokens[1::2] == shape.keys:  # "#", key, value, key, value...
                 values = tokens[2::2]
-                try:
-                    metrics.update(zip(shape.numbers, map(float, shape.pick(values))))
-                except ValueError:
-                    pass  # a number that is not one: the general rules below decide
-                else:
-                    for i, mname, kind in shape.others:
-                        _store(ev, mname, kind, values[i])
-                    return
+                flags = [_YES_NO.get(values[i]) for i in shape.flag_at] if shape.flag_at else ()
+                if None not in flags:
+                    try:
+                        metrics.update(zip(shape.numbers, map(float, shape.pick(values))))
+                    except ValueError:
+                        pass  # a number that is not one: the general rules below decide
+                    else:
+                        if flags:
+                            metrics.update(zip(shape.flags, flags))
+                        for i, mname, kind in shape.others:
+                            _store(ev, mname, kind, values[i])
+                        return
         keys = self._attributes_generic(line, ev)
         if shape is _UNKNOWN and len(self._shapes) < 256:
             self._shapes[signature] = _Shape.of(keys, self._keys)
@@ -787,7 +791,7 @@ _UNKNOWN = object()  # a line shape not seen yet (None: seen, and not worth comp
 class _Shape:
     """A "# Key: value ..." line shape: its key tokens, and which values are plain numbers."""
 
-    __slots__ = ("keys", "size", "numbers", "pick", "others")
+    __slots__ = ("keys", "size", "numbers", "pick", "flags", "flag_at", "others")
 
     @classmethod
     def of(cls, keys: list[str], specs: dict[str, tuple[str, int]]) -> _Shape | None:
@@ -800,9 +804,11 @@ class _Shape:
         at = [i for i, (name, kind) in enumerate(kinds) if kind == _NUM and name != "query_time"]
         shape.numbers = [kinds[i][0] for i in at]
         shape.pick = operator.itemgetter(*at) if len(at) > 1 else (lambda values, at=at: [values[i] for i in at])
+        shape.flag_at = [i for i, (name, kind) in enumerate(kinds) if kind == _FLAG]
+        shape.flags = [kinds[i][0] for i in shape.flag_at]
         # Query_time stays out of the bulk conversion: an unusable one must mark the event.
         shape.others = [(i, name, kind) for i, (name, kind) in enumerate(kinds)
-                        if kind != _NUM or name == "query_time"]
+                        if (kind != _NUM and kind != _FLAG) or name == "query_time"]
         return shape
 
 
