@@ -15,6 +15,7 @@ Without any of them a server test skips, except in CI (``CI=true``), where it fa
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -169,3 +170,71 @@ def session(server: TestServer, **overrides: Any):  # noqa: ANN201
 
     conn = server.admin(**overrides)
     return open_session(conn, f"{server.kind} test server")
+
+
+@dataclass
+class LoggedStatement:
+    user: str
+    thread_id: int
+    command: str  # "Query", "Connect", "Quit", "Init DB", ...
+    text: str
+
+
+class GeneralLog:
+    """The server's general query log between ``start()`` and ``stop()``, read from the
+    ``mysql.general_log`` table (so it works for local and remote test servers alike)."""
+
+    def __init__(self, server: TestServer) -> None:
+        self.server = server
+        self.entries: list[LoggedStatement] = []
+        self._saved: tuple[str, str] | None = None
+
+    def start(self) -> GeneralLog:
+        output, enabled = self.server.execute("SELECT @@GLOBAL.log_output, @@GLOBAL.general_log")[0]
+        self._saved = (output, str(enabled))
+        outputs = {o for o in str(output).upper().split(",") if o and o != "NONE"}
+        self.server.execute(
+            "TRUNCATE TABLE mysql.general_log",
+            f"SET GLOBAL log_output = '{','.join(sorted(outputs | {'TABLE'}))}'",
+            "SET GLOBAL general_log = ON",
+        )
+        return self
+
+    def stop(self) -> list[LoggedStatement]:
+        assert self._saved is not None, "start() first"
+        self.server.execute("SET GLOBAL general_log = OFF")
+        rows = self.server.execute(
+            "SELECT user_host, thread_id, command_type, CONVERT(argument USING utf8mb4) FROM mysql.general_log "
+            "ORDER BY event_time"
+        )
+        output, enabled = self._saved
+        self.server.execute(f"SET GLOBAL log_output = '{output}'",
+                            f"SET GLOBAL general_log = {'ON' if enabled in ('1', 'ON') else 'OFF'}")
+        self.entries = [
+            LoggedStatement(str(user_host).split("[", 1)[0], int(thread), str(command), text or "")
+            for user_host, thread, command, text in rows
+        ]
+        return self.entries
+
+    def statements_of(self, user: str) -> list[LoggedStatement]:
+        """What the connections of ``user`` sent, in order (Connect and Quit lines included)."""
+        threads = {e.thread_id for e in self.entries if e.command == "Connect" and e.text.startswith(f"{user}@")}
+        return [e for e in self.entries if e.thread_id in threads]
+
+    def __enter__(self) -> GeneralLog:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+_READ_STATEMENT = re.compile(
+    r"\s*(?:/\*.*?\*/\s*)*(?:SELECT|SHOW|EXPLAIN|DESCRIBE|DESC|WITH)\b"
+    r"|\s*SET\s+(?!GLOBAL\b|PERSIST\b|PERSIST_ONLY\b|@@GLOBAL\.|@@PERSIST)",
+    re.IGNORECASE | re.DOTALL,
+)
+
+
+def is_read(statement: str) -> bool:
+    """A statement that reads, or sets a session variable: what a read-only tool may send."""
+    return _READ_STATEMENT.match(statement) is not None

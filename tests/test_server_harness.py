@@ -31,3 +31,27 @@ def test_dsn_parsing() -> None:
         "user": "root", "password": "", "unix_socket": "/tmp/s.sock"}
     with pytest.raises(NoServer):
         connect_args_from_dsn("postgres://x@y/")
+
+
+def test_general_log_capture_and_read_classification(server) -> None:  # noqa: ANN001
+    from tests.servers import GeneralLog, is_read
+
+    server.execute("CREATE USER IF NOT EXISTS 'harness_probe'@'localhost'", "GRANT SELECT ON *.* TO 'harness_probe'@'localhost'")
+    try:
+        with GeneralLog(server) as log:
+            conn = server.admin(user="harness_probe", password="")
+            with conn.cursor() as cur:
+                cur.execute("SELECT 42")
+                cur.execute("SET SESSION sql_mode = ''")
+            conn.close()
+        sent = [e.text for e in log.statements_of("harness_probe") if e.command == "Query"]
+        assert "SELECT 42" in sent and "SET SESSION sql_mode = ''" in sent
+        assert all(is_read(text) for text in sent)
+    finally:
+        server.execute("DROP USER IF EXISTS 'harness_probe'@'localhost'")
+    for text in ("SELECT 1", "show tables", "/* x */ SELECT 1", "SET NAMES utf8mb4", "SET SESSION TRANSACTION READ ONLY",
+                 "EXPLAIN FORMAT=JSON SELECT 1", "SET autocommit=0"):
+        assert is_read(text), text
+    for text in ("INSERT INTO t VALUES (1)", "SET GLOBAL general_log = ON", "SET @@GLOBAL.x = 1", "UPDATE t SET a = 1",
+                 "TRUNCATE TABLE x", "CREATE INDEX i ON t (a)", "SET PERSIST x = 1"):
+        assert not is_read(text), text
