@@ -62,6 +62,9 @@ class QueryClass:
     pt_id: str
     keys: int  # distinct fast keys folded into this class
     admin: bool = False
+    # Per-execution distributions (percentiles, histogram) from another source than ``stats``
+    # when ``stats`` cannot have them: a performance_schema window combined with a slow log.
+    distribution: GroupStats | None = None
 
     @property
     def id(self) -> str:
@@ -81,6 +84,7 @@ class DigestResult:
     sources: list[SourceSummary]
     totals: GroupStats
     elapsed: float = 0.0
+    notes: list[str] = field(default_factory=list)  # what limits the result's accuracy
 
     @property
     def malformed(self) -> int:

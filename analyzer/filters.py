@@ -33,6 +33,22 @@ class TimeBound:
         return ts if self.aware else ts + (tz or 0)
 
 
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?", re.IGNORECASE)
+
+
+def parse_duration(text: str) -> float:
+    """Seconds in ``"60s"``, ``"5m"``, ``"1.5h"``, ``"500ms"`` or a plain number of seconds.
+
+    >>> parse_duration("5m")
+    300.0
+    """
+    m = _DURATION.fullmatch(text.strip())
+    if m is None:
+        raise UsageError(f"cannot read duration {text!r}; use e.g. 30s, 5m, 1h or a number of seconds")
+    unit = (m.group(2) or "s").lower()
+    return float(m.group(1)) * (0.001 if unit == "ms" else _UNIT_SECONDS[unit])
+
+
 def parse_time_bound(text: str, now: float | None = None) -> TimeBound:
     """Parse ``--since``/``--until``: ISO-8601 (with or without offset), a date, a Unix
     epoch, or a duration back from now such as ``30m``, ``12h``, ``7d``.

@@ -148,6 +148,11 @@ class MetricStats:
         return self.total / self.n if self.n else 0.0
 
     @property
+    def has_distribution(self) -> bool:
+        """The sketch holds every value (False for sums-only sources such as performance_schema)."""
+        return self.zeros + sum(self.buckets.counts) == self.n
+
+    @property
     def stddev(self) -> float:
         """Population standard deviation (as pt-query-digest reports it)."""
         if self.n < 2:

@@ -3,29 +3,15 @@
 from __future__ import annotations
 
 import sys
-from enum import Enum
 from typing import Optional
 
 import typer
 
 from analyzer.filters import EventFilter, parse_time_bound
-from analyzer.report.model import ORDER_BY, build_report
-from cli.common import console_for, errors_exit_2, fail, output_stream, stderr_console
+from analyzer.report.model import build_report
+from cli.common import errors_exit_2, fail, stderr_console
 from cli.progress import ReadProgress
-
-
-class Format(str, Enum):
-    table = "table"
-    json = "json"
-    markdown = "markdown"
-
-
-class FingerprintMode(str, Enum):
-    sqlglot = "sqlglot"
-    pt = "pt"
-
-
-OrderBy = Enum("OrderBy", {name: name for name in ORDER_BY}, type=str)  # type: ignore[misc]
+from cli.render import FingerprintMode, Format, OrderBy, write_report
 
 
 def digest(
@@ -65,16 +51,4 @@ def digest(
                 logs, mode=fingerprint.value, event_filter=event_filter, progress=bar.update, jobs=jobs or None
             )
         report = build_report(result, order_by=order_by.value, limit=limit or None)
-    with output_stream(output) as stream:
-        if fmt is Format.json:
-            from analyzer.report.jsonout import render_json
-
-            stream.write(render_json(report))
-        elif fmt is Format.markdown:
-            from analyzer.report.markdown import render_markdown
-
-            stream.write(render_markdown(report, details=details))
-        else:
-            from analyzer.report.terminal import render_terminal
-
-            render_terminal(report, console_for(stream), details=details)
+    write_report(report, fmt, output, details=details)

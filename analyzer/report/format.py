@@ -39,7 +39,9 @@ def count(value: float | None) -> str:
     return f"{value:.0f}"  # pragma: no cover
 
 
-def metric(summary: MetricSummary, value: float) -> str:
+def metric(summary: MetricSummary, value: float | None) -> str:
+    if value is None:
+        return "-"
     return seconds(value) if summary.time else count(value)
 
 

@@ -37,6 +37,9 @@ def render_markdown(report: Report, *, details: int = 5) -> str:
         out.append(
             f"| {_escape(src.name)} | {_escape(src.dialect)} | {src.events:,} | {src.kept:,} | {src.malformed:,} |"
         )
+    if report.notes:
+        out.append("")
+        out += [f"> **Note:** {_escape(note)}" for note in report.notes]
     malformed = [(src.name, line, reason) for src in report.sources for line, reason in src.malformed_samples]
     if malformed:
         out.append("")

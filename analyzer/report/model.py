@@ -43,10 +43,10 @@ class MetricSummary:
     min: float
     max: float
     avg: float
-    p50: float
-    p95: float
-    p99: float
-    stddev: float
+    p50: float | None  # None: the source has no per-execution values (performance_schema)
+    p95: float | None
+    p99: float | None
+    stddev: float | None
     kind: str  # "time" (seconds), "count", or "flag" (0/1 per event: sum = events flagged)
 
     @property
@@ -54,15 +54,24 @@ class MetricSummary:
         return self.kind == "time"
 
     @classmethod
-    def of(cls, name: str, acc: MetricStats, flag: bool = False) -> MetricSummary:
+    def of(cls, name: str, acc: MetricStats, flag: bool = False, distribution: MetricStats | None = None) -> MetricSummary:
+        """Counts and sums from ``acc``; percentiles and spread from ``distribution`` when given
+        (another source's executions of the class), else from ``acc`` when it has them."""
         kind = "flag" if flag else "time" if is_time_metric(name) else "count"
-        p50, p95, p99 = (acc.quantile(q) for q in (0.5, 0.95, 0.99))
-        if kind != "time":  # counts: the sketch's 1% error would show as 99.37 rows
-            p50, p95, p99 = (float(round(p)) for p in (p50, p95, p99))
-        return cls(acc.n, acc.total, acc.min, acc.max, acc.avg, p50, p95, p99, acc.stddev, kind)
+        spread = distribution if distribution is not None else acc
+        if spread.n and spread.has_distribution:
+            p50, p95, p99 = (spread.quantile(q) for q in (0.5, 0.95, 0.99))
+            if kind != "time":  # counts: the sketch's relative error would show as 99.37 rows
+                p50, p95, p99 = (float(round(p)) for p in (p50, p95, p99))
+            stddev: float | None = spread.stddev
+        else:
+            p50 = p95 = p99 = stddev = None
+        return cls(acc.n, acc.total, acc.min, acc.max, acc.avg, p50, p95, p99, stddev, kind)
 
-    def to_json(self) -> dict[str, float | int]:
-        def num(value: float) -> float | int:
+    def to_json(self) -> dict[str, float | int | str | None]:
+        def num(value: float | None) -> float | int | None:
+            if value is None:
+                return None
             if not self.time and float(value).is_integer():
                 return int(value)
             return round(value, 6) if self.time else round(value, 4)
@@ -165,6 +174,7 @@ class Report:
     findings: list[dict[str, Any]] = field(default_factory=list)
     index_suggestions: list[dict[str, Any]] = field(default_factory=list)
     elapsed: float = 0.0
+    notes: list[str] = field(default_factory=list)  # what limits the report's accuracy
 
     def to_json_dict(self) -> dict[str, Any]:
         """The JSON report contract (schema_version 1) plus documented extensions."""
@@ -187,7 +197,7 @@ class Report:
                 "qps": _round(self.summary.qps, 4), "malformed": self.summary.malformed,
                 "unparsed_classes": self.summary.unparsed_classes, "events_read": self.summary.events_read,
                 "fingerprint": self.fingerprint_mode, "order_by": self.order_by,
-                "classes_reported": len(self.classes),
+                "classes_reported": len(self.classes), "notes": self.notes,
             },
             "classes": [_class_json(c) for c in self.classes],
             "findings": self.findings,
@@ -246,7 +256,8 @@ def _sort_key(order_by: str):  # noqa: ANN202
         elif order_by == "avg":
             primary = qt.avg if qt else 0.0
         elif order_by == "p95":
-            primary = qt.quantile(0.95) if qt else 0.0
+            spread = cls.distribution.metrics.get("query_time") if cls.distribution is not None else qt
+            primary = spread.quantile(0.95) if spread is not None and spread.has_distribution else 0.0
         elif order_by == "max":
             primary = qt.max if qt else 0.0
         else:
@@ -302,7 +313,7 @@ def build_report(
     return Report(
         tool_version=__version__, generated_at=generated, fingerprint_mode=result.mode,
         order_by=order_by, limit=limit, sources=sources, summary=summary, classes=classes,
-        elapsed=result.elapsed,
+        elapsed=result.elapsed, notes=list(result.notes),
     )
 
 
@@ -313,7 +324,8 @@ def _class_report(
     names = [n for n in _METRIC_ORDER if n in stats.metrics]
     names += sorted(n for n in stats.metrics if n not in _METRIC_ORDER and n not in flags)
     names += sorted(n for n in stats.metrics if n in flags)
-    metrics = {name: MetricSummary.of(name, stats.metrics[name], name in flags) for name in names}
+    spread = cls.distribution.metrics if cls.distribution is not None else {}
+    metrics = {name: MetricSummary.of(name, stats.metrics[name], name in flags, spread.get(name)) for name in names}
     qt = stats.metrics.get("query_time")
     databases = dict(stats.databases.most_common())
     main_db = next(iter(databases), None)
@@ -344,7 +356,7 @@ def _class_report(
         tags=dict(stats.tags.most_common()),
         tables=tables,
         metrics=metrics,
-        histogram=list(stats.histogram),
+        histogram=list(cls.distribution.histogram if cls.distribution is not None else stats.histogram),
         example=example,
         variants=cls.keys,
     )

@@ -59,6 +59,9 @@ def _header(report: Report) -> RenderableType:
             lines.append(f", {visible(src.dialect)}", style="dim")
         if src.malformed:
             lines.append(f", {src.malformed:,} malformed", style="yellow")
+    for note in report.notes:
+        lines.append("\nnote: ", style="yellow")
+        lines.append(visible(note))
     malformed = [(src.name, line, reason) for src in report.sources for line, reason in src.malformed_samples]
     for name, line, reason in malformed[:10]:
         lines.append("\n  ")

@@ -1,0 +1,137 @@
+"""The busiest query classes interval after interval (``mqa top``).
+
+Each interval is the difference of two snapshots of performance_schema's digest table, the
+second of one interval being the first of the next, so nothing between them is lost or
+counted twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from analyzer.digest import DigestResult
+from analyzer.fingerprint.classifier import Mode
+from analyzer.sources import perfschema as ps
+
+
+@dataclass
+class Interval:
+    """One refresh of ``mqa top``: the classes of the interval and how long it was."""
+
+    number: int
+    seconds: float
+    result: DigestResult
+    window: ps.PerfSchemaWindow
+
+
+class TopMonitor:
+    """Snapshots the digest table; ``next_interval()`` sleeps and returns the interval's classes."""
+
+    def __init__(self, server: Any, *, mode: Mode = "sqlglot", sleep: Callable[[float], None] | None = None) -> None:
+        import time
+
+        self._session = ps._CountingSession(server)
+        self._server = server
+        self.mode = mode
+        self._sleep = sleep or time.sleep
+        setup = ps.check_setup(self._session)
+        setup.require_digests()
+        self.setup = setup
+        self.settings = ps.digest_settings(self._session)
+        self.columns = ps.digest_columns(self._session)
+        self._widths = ps.TableWidths(self._session)
+        self._session.counting = True
+        self._before = ps.take_snapshot(self._session, self.columns)
+        self.intervals = 0
+
+    def next_interval(self, seconds: float) -> Interval:
+        """Wait ``seconds`` and return what the server executed meanwhile."""
+        self._sleep(seconds)
+        after = ps.take_snapshot(self._session, self.columns)
+        before, self._before = self._before, after
+        deltas = ps.diff_snapshots(before, after)
+        deltas = ps._without_own(deltas, self._session.executed, getattr(self._server, "conn", None), self.settings)
+        self._session.executed.clear()
+        for delta in deltas:
+            if delta.digest_text is not None:
+                delta.text = ps.read_digest_text(
+                    delta.digest_text, self.settings.max_digest_length, self._widths.for_schema(delta.schema)
+                )
+        lost = None
+        if before.digest_lost is not None and after.digest_lost is not None:
+            lost = max(0, after.digest_lost - before.digest_lost)
+        caps = getattr(self._server, "capabilities", None)
+        window = ps.PerfSchemaWindow(
+            server=getattr(self._server, "description", ""),
+            flavor=getattr(caps, "flavor", ""),
+            version=getattr(caps, "version_text", ""),
+            started_at=before.taken_at,
+            ended_at=after.taken_at,
+            deltas=deltas,
+            settings=self.settings,
+            digest_lost=lost,
+            rows_used=len(after.rows),
+            columns=self.columns,
+            setup=self.setup,
+        )
+        self.intervals += 1
+        return Interval(self.intervals, window.seconds, ps.window_result(window, self.mode, use_samples=False), window)
+
+
+@dataclass(frozen=True)
+class TopRow:
+    rank: int
+    id: str
+    fingerprint: str
+    load: float  # seconds of statement time per second of the interval (average active sessions)
+    share: float  # of the interval's statement time
+    calls_per_second: float
+    avg: float | None
+    rows_examined_per_call: float | None
+
+
+@dataclass(frozen=True)
+class TopView:
+    """What one refresh of ``mqa top`` shows (computed here; the renderer only formats)."""
+
+    number: int
+    seconds: float
+    server: str
+    statements_per_second: float
+    load: float
+    rows: list[TopRow]
+    notes: list[str]
+
+
+_ORDER = {
+    "total": lambda r: r.load,
+    "count": lambda r: r.calls_per_second,
+    "avg": lambda r: r.avg or 0.0,
+}
+
+
+def top_view(interval: Interval, *, limit: int = 15, order_by: str = "total") -> TopView:
+    """Rank the interval's classes for display."""
+    seconds = interval.seconds if interval.seconds > 0 else 1e-9
+    rows = []
+    total_time = interval.result.totals.total("query_time")
+    for cls in interval.result.classes:
+        qt = cls.stats.metrics.get("query_time")
+        time_sum = qt.total if qt is not None else 0.0
+        examined = cls.stats.metrics.get("rows_examined")
+        count = cls.stats.count
+        rows.append(TopRow(
+            0, cls.id, cls.fingerprint, time_sum / seconds, time_sum / total_time if total_time else 0.0,
+            count / seconds, time_sum / count if count and qt is not None else None,
+            examined.total / count if examined is not None and count else None,
+        ))
+    key = _ORDER.get(order_by, _ORDER["total"])
+    rows.sort(key=lambda r: (-key(r), -r.load, r.id))
+    ranked = [TopRow(i, *(getattr(r, f) for f in ("id", "fingerprint", "load", "share", "calls_per_second", "avg",
+                                                  "rows_examined_per_call")))
+              for i, r in enumerate(rows[:limit], 1)]
+    count = interval.result.totals.count
+    return TopView(interval.number, interval.seconds, interval.window.server, count / seconds, total_time / seconds,
+                   ranked, list(interval.window.notes))

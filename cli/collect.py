@@ -1,0 +1,60 @@
+"""``mqa collect``: what a live server executed in a time window (performance_schema)."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Optional
+
+import typer
+
+from cli.common import errors_exit_2, stderr_console
+from cli.connection import ServerArgs, open_server, server_options
+from cli.progress import WindowProgress
+from cli.render import FingerprintMode, Format, OrderBy, write_report
+
+
+@server_options
+def collect(
+    window: str = typer.Option("60s", "--window", "-w", metavar="DURATION", help="How long to watch: 30s, 5m, 1h."),
+    slow_logs: Optional[list[str]] = typer.Option(
+        None, "--slow-log", metavar="LOG",
+        help="Also read this slow log (repeatable) for the same window: counts stay performance_schema's, "
+             "percentiles, examples, users, hosts and tags come from the log."),
+    samples: bool = typer.Option(True, "--samples/--no-samples", help="Keep real statements from the statement history."),
+    fingerprint: FingerprintMode = typer.Option(FingerprintMode.sqlglot, "--fingerprint", help="Class fingerprints: sqlglot or pt."),
+    order_by: OrderBy = typer.Option("total", "--order-by", help="Rank classes by this."),  # type: ignore[valid-type]
+    limit: int = typer.Option(20, "--limit", "-n", min=0, help="Report the top N classes (0: all)."),
+    details: int = typer.Option(5, "--details", min=0, help="Detailed sections for the top N classes."),
+    fmt: Format = typer.Option(Format.table, "--format", "-f", help="Output format."),
+    output: Optional[str] = typer.Option(None, "--output", "-o", metavar="FILE", help="Write the report here."),
+    progress: Optional[bool] = typer.Option(None, "--progress/--no-progress", help="Countdown on stderr (default: on a terminal)."),
+    *,
+    server_args: ServerArgs,
+) -> None:
+    """Watch a live server for a window (performance_schema statement digests) and report its query classes."""
+    from analyzer.db import PERFORMANCE_SCHEMA_SELECT, require_privileges
+    from analyzer.filters import EventFilter, TimeBound, parse_duration
+    from analyzer.report.model import build_report
+    from analyzer.sources.perfschema import collect_window, window_result
+
+    with errors_exit_2():
+        seconds = parse_duration(window)
+    with open_server(server_args) as server, errors_exit_2():
+        require_privileges(server, [PERFORMANCE_SCHEMA_SELECT])
+        show = sys.stderr.isatty() if progress is None else progress
+        with WindowProgress(stderr_console(), seconds, enabled=show) as countdown, \
+                server.translate_errors("reading performance_schema"):
+            collected = collect_window(server, seconds, sleep=countdown.sleep, clock=time.monotonic, samples=samples)
+        result = window_result(collected, fingerprint.value)
+        if slow_logs:
+            from analyzer.combine import combine
+            from analyzer.digest import digest_logs
+
+            same_time = EventFilter(
+                since=TimeBound(collected.started_at, True, "window start"),
+                until=TimeBound(collected.ended_at, True, "window end"),
+            )
+            result = combine(result, digest_logs(slow_logs, mode=fingerprint.value, event_filter=same_time, jobs=None))
+        report = build_report(result, order_by=order_by.value, limit=limit or None)
+    write_report(report, fmt, output, details=details)

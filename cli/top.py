@@ -1,0 +1,53 @@
+"""``mqa top``: the busiest query classes, refreshed every interval."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from cli.common import errors_exit_2
+from cli.connection import ServerArgs, open_server, server_options
+
+
+@server_options
+def top(
+    interval: str = typer.Option("5s", "--interval", "-i", metavar="DURATION", help="Refresh every DURATION (e.g. 2s, 1m)."),
+    iterations: int = typer.Option(0, "--iterations", min=0, help="Stop after N intervals (0: until Ctrl-C)."),
+    limit: int = typer.Option(15, "--limit", "-n", min=1, help="Classes shown per interval."),
+    order_by: str = typer.Option("total", "--order-by", help="total (load), count (calls/s) or avg."),
+    *,
+    server_args: ServerArgs,
+) -> None:
+    """Show the busiest query classes of a live server, interval after interval (performance_schema)."""
+    from analyzer.db import PERFORMANCE_SCHEMA_SELECT, require_privileges
+    from analyzer.errors import UsageError
+    from analyzer.filters import parse_duration
+    from analyzer.report.top import top_table, top_text
+    from analyzer.top import TopMonitor, top_view
+
+    with errors_exit_2():
+        seconds = parse_duration(interval)
+        if seconds <= 0:
+            raise UsageError("the interval must be longer than zero")
+        if order_by not in ("total", "count", "avg"):
+            raise UsageError(f"unknown --order-by {order_by!r}; choose total, count or avg")
+    with open_server(server_args) as server, errors_exit_2(), server.translate_errors("reading performance_schema"):
+        require_privileges(server, [PERFORMANCE_SCHEMA_SELECT])
+        monitor = TopMonitor(server)
+        count = 0
+        if sys.stdout.isatty():
+            from rich.console import Console
+            from rich.live import Live
+
+            with Live(console=Console(), auto_refresh=False) as live:
+                while not iterations or count < iterations:
+                    view = top_view(monitor.next_interval(seconds), limit=limit, order_by=order_by)
+                    live.update(top_table(view), refresh=True)
+                    count += 1
+        else:
+            while not iterations or count < iterations:
+                view = top_view(monitor.next_interval(seconds), limit=limit, order_by=order_by)
+                sys.stdout.write(top_text(view))
+                sys.stdout.flush()
+                count += 1
