@@ -9,6 +9,7 @@ import typer
 from analyzer import __version__
 from cli import collect as collect_command
 from cli import digest as digest_command
+from cli import indexes as indexes_command
 from cli import top as top_command
 from cli.connection import COMMAND_SETTINGS
 
@@ -38,6 +39,7 @@ def main(
 app.command("digest", no_args_is_help=True)(digest_command.digest)
 app.command("collect", context_settings=COMMAND_SETTINGS)(collect_command.collect)
 app.command("top", context_settings=COMMAND_SETTINGS)(top_command.top)
+app.command("indexes", context_settings=COMMAND_SETTINGS)(indexes_command.indexes)
 
 
 def run() -> None:
