@@ -70,6 +70,15 @@ class QueryClass:
     def id(self) -> str:
         return self.info.id
 
+    def known_bounds(self, metric: str) -> bool:
+        """Whether ``stats`` holds the real minimum and maximum of ``metric`` (a source that
+        keeps only sums, like performance_schema, does not)."""
+        return True
+
+    def details(self) -> dict:
+        """Source-specific facts for the JSON report (an extension of the class object)."""
+        return {}
+
     @property
     def fingerprint(self) -> str:
         return self.info.fingerprint

@@ -56,5 +56,6 @@ def collect(
                 until=TimeBound(collected.ended_at, True, "window end"),
             )
             result = combine(result, digest_logs(slow_logs, mode=fingerprint.value, event_filter=same_time, jobs=None))
-        report = build_report(result, order_by=order_by.value, limit=limit or None)
+        title = f"mqa collect ({seconds:g}s window" + (" + slow log)" if slow_logs else ")")
+        report = build_report(result, order_by=order_by.value, limit=limit or None, title=title)
     write_report(report, fmt, output, details=details)

@@ -12,7 +12,7 @@ port of 127.0.0.1), waits until it accepts connections and shuts it down again::
         print(open(srv.slow_log_path).read())
     # the server is stopped and its temporary folder removed here
 
-Enabled by default: performance_schema (with the statements history-long consumer),
+Enabled by default: performance_schema (with the statements current and history-long consumers),
 the slow query log to ``slow_log_path`` with ``long_query_time=0``. The general log
 goes to ``general_log_path`` when ``general_log=True``.
 
@@ -316,6 +316,8 @@ class LocalMariaDB:
             args.append("--mysqlx=OFF")
         if self.performance_schema:
             args.append("--performance-schema-consumer-events-statements-history-long=ON")
+            # MariaDB fills the history tables only when the "current" consumer is on too.
+            args.append("--performance-schema-consumer-events-statements-current=ON")
         if self.log_slow_verbosity is not None:
             if mariadb:
                 args.append(f"--log-slow-verbosity={self.log_slow_verbosity}")

@@ -14,7 +14,7 @@ _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+\-.!|~])")
 
 def render_markdown(report: Report, *, details: int = 5) -> str:
     s = report.summary
-    out: list[str] = ["# mqa digest", ""]
+    out: list[str] = [f"# {report.title}", ""]
     facts = [
         f"**{s.events:,}** events, **{s.classes:,}** classes",
         f"total query time **{fmt.seconds(s.query_time_total)}**",

@@ -40,8 +40,8 @@ def is_time_metric(name: str) -> bool:
 class MetricSummary:
     count: int
     sum: float
-    min: float
-    max: float
+    min: float | None  # None: the source keeps sums only (performance_schema)
+    max: float | None
     avg: float
     p50: float | None  # None: the source has no per-execution values (performance_schema)
     p95: float | None
@@ -54,7 +54,10 @@ class MetricSummary:
         return self.kind == "time"
 
     @classmethod
-    def of(cls, name: str, acc: MetricStats, flag: bool = False, distribution: MetricStats | None = None) -> MetricSummary:
+    def of(
+        cls, name: str, acc: MetricStats, flag: bool = False, distribution: MetricStats | None = None,
+        bounds: bool = True,
+    ) -> MetricSummary:
         """Counts and sums from ``acc``; percentiles and spread from ``distribution`` when given
         (another source's executions of the class), else from ``acc`` when it has them."""
         kind = "flag" if flag else "time" if is_time_metric(name) else "count"
@@ -66,7 +69,8 @@ class MetricSummary:
             stddev: float | None = spread.stddev
         else:
             p50 = p95 = p99 = stddev = None
-        return cls(acc.n, acc.total, acc.min, acc.max, acc.avg, p50, p95, p99, stddev, kind)
+        low, high = (acc.min, acc.max) if bounds else (None, None)
+        return cls(acc.n, acc.total, low, high, acc.avg, p50, p95, p99, stddev, kind)
 
     def to_json(self) -> dict[str, float | int | str | None]:
         def num(value: float | None) -> float | int | None:
@@ -120,6 +124,7 @@ class ClassReport:
     histogram: list[int]
     example: ExampleReport | None
     variants: int
+    details: dict[str, Any] = field(default_factory=dict)
 
     def metric(self, name: str, attr: str = "sum") -> float:
         summary = self.metrics.get(name)
@@ -175,6 +180,7 @@ class Report:
     index_suggestions: list[dict[str, Any]] = field(default_factory=list)
     elapsed: float = 0.0
     notes: list[str] = field(default_factory=list)  # what limits the report's accuracy
+    title: str = "mqa digest"
 
     def to_json_dict(self) -> dict[str, Any]:
         """The JSON report contract (schema_version 1) plus documented extensions."""
@@ -235,6 +241,7 @@ def _class_json(c: ClassReport) -> dict[str, Any]:
             "explain": example.explain,
         },
         "variants": c.variants,
+        **({"source_details": c.details} if c.details else {}),
     }
 
 
@@ -274,6 +281,7 @@ def build_report(
     order_by: str = "total",
     limit: int | None = 20,
     now: datetime | None = None,
+    title: str = "mqa digest",
 ) -> Report:
     """Rank the classes and summarise the digest for rendering."""
     if limit is not None and limit < 1:
@@ -313,7 +321,7 @@ def build_report(
     return Report(
         tool_version=__version__, generated_at=generated, fingerprint_mode=result.mode,
         order_by=order_by, limit=limit, sources=sources, summary=summary, classes=classes,
-        elapsed=result.elapsed, notes=list(result.notes),
+        elapsed=result.elapsed, notes=list(result.notes), title=title,
     )
 
 
@@ -325,7 +333,10 @@ def _class_report(
     names += sorted(n for n in stats.metrics if n not in _METRIC_ORDER and n not in flags)
     names += sorted(n for n in stats.metrics if n in flags)
     spread = cls.distribution.metrics if cls.distribution is not None else {}
-    metrics = {name: MetricSummary.of(name, stats.metrics[name], name in flags, spread.get(name)) for name in names}
+    metrics = {
+        name: MetricSummary.of(name, stats.metrics[name], name in flags, spread.get(name), cls.known_bounds(name))
+        for name in names
+    }
     qt = stats.metrics.get("query_time")
     databases = dict(stats.databases.most_common())
     main_db = next(iter(databases), None)
@@ -359,4 +370,5 @@ def _class_report(
         histogram=list(cls.distribution.histogram if cls.distribution is not None else stats.histogram),
         example=example,
         variants=cls.keys,
+        details=cls.details(),
     )

@@ -36,7 +36,7 @@ def render_terminal(report: Report, console: Console, *, details: int = 5) -> No
 def _header(report: Report) -> RenderableType:
     s = report.summary
     lines = Text()
-    lines.append("mqa digest", style="bold")
+    lines.append(report.title, style="bold")
     lines.append(f"  {s.events:,} events, {s.classes:,} classes")
     if s.start:
         lines.append(f", {visible(s.start)} to {visible(s.end or '')} ({fmt.span(s.span_seconds)})")

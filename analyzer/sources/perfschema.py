@@ -767,6 +767,17 @@ class PerfSchemaClass(QueryClass):
     exact: dict[str, bool] = field(default_factory=dict)  # "min_time", "max_time", "first_seen"
     lifetime: dict[str, dict[str, float]] = field(default_factory=dict)  # digest -> lifetime values
 
+    def known_bounds(self, metric: str) -> bool:
+        """performance_schema has a minimum and maximum for the statement time only."""
+        return metric == "query_time" and self.exact.get("min_time", False) and self.exact.get("max_time", False)
+
+    def details(self) -> dict[str, Any]:
+        return {"perfschema": {
+            "digests": [{"schema": schema, "digest": digest} for schema, digest in self.digests],
+            "digest_texts": self.digest_texts, "truncated": self.truncated, "lossy": self.lossy,
+            "class_from": self.key_source, "exact": dict(self.exact), "lifetime": self.lifetime,
+        }}
+
 
 def delta_stats(delta: DigestDelta, window_start: float | None = None) -> GroupStats:
     """A window's digest row as ``GroupStats``: counts and sums exact, no distribution."""
@@ -888,7 +899,12 @@ def window_result(window: PerfSchemaWindow, mode: Mode = "sqlglot", *, use_sampl
     totals = GroupStats()
     for cls in classes:
         totals.merge(cls.stats)
-    return DigestResult(mode, classes, [window_summary(window)], totals, time.perf_counter() - started)
+    result = DigestResult(mode, classes, [window_summary(window)], totals, time.perf_counter() - started,
+                          list(window.notes))
+    # The window, not the statements' own first/last seen, is the time the counts cover.
+    totals.first_ts, totals.first_tz = window.started_at, None
+    totals.last_ts, totals.last_tz = window.ended_at, None
+    return result
 
 
 # ------------------------------------------------------------------------------ helpers
