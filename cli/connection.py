@@ -116,16 +116,27 @@ def open_server(args: ServerArgs, *, prompt: Callable[[str], str] | None = None)
     return server
 
 
-def _refuse_password_value(value: bool) -> bool:
+SERVER_COMMANDS = ("collect", "top", "indexes")
+
+
+def refuse_password_argument(argv: list[str]) -> None:
     """``-p`` is a switch, so ``-pSECRET`` would be read as ``-p`` plus other short options
-    (``-phunter2`` = ``-p -h unter2``). Refuse such arguments before anything uses them."""
+    (``-phunter2`` = ``-p -h unter2``) and click would echo part of the secret in its usage
+    error. Refuse such arguments of the server commands before click parses anything."""
+    words = [arg for arg in argv if not arg.startswith("-")]
+    if not words or words[0] not in SERVER_COMMANDS:
+        return
+    for arg in argv:
+        if arg == "--":
+            break
+        if arg.startswith("--password=") or (arg.startswith("-p") and not arg.startswith("--") and len(arg) > 2):
+            fail(f"a password on the command line is visible to every user of this machine: "
+                 f"{NON_INTERACTIVE_PASSWORD}")
+
+
+def _refuse_password_value(value: bool) -> bool:
     if value:
-        for arg in sys.argv[1:]:
-            if arg == "--":
-                break
-            if arg.startswith("--password=") or (arg.startswith("-p") and not arg.startswith("--") and len(arg) > 2):
-                fail(f"a password on the command line is visible to every user of this machine: "
-                     f"{NON_INTERACTIVE_PASSWORD}")
+        refuse_password_argument(sys.argv[1:])
     return value
 
 

@@ -11,7 +11,7 @@ from cli import collect as collect_command
 from cli import digest as digest_command
 from cli import indexes as indexes_command
 from cli import top as top_command
-from cli.connection import COMMAND_SETTINGS
+from cli.connection import COMMAND_SETTINGS, refuse_password_argument
 
 app = typer.Typer(
     name="mqa",
@@ -45,6 +45,10 @@ app.command("indexes", context_settings=COMMAND_SETTINGS)(indexes_command.indexe
 def run() -> None:
     """Console-script entry point."""
     try:
+        try:
+            refuse_password_argument(sys.argv[1:])
+        except typer.Exit as stop:
+            sys.exit(stop.exit_code)
         app()
     except KeyboardInterrupt:
         sys.stderr.write("mqa: interrupted\n")
