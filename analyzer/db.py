@@ -145,6 +145,11 @@ class Server:
         self._account: str | None = None
 
     @property
+    def connection_id(self) -> int:
+        """This session's id on the server (``CONNECTION_ID()``, the slow log's Thread_id / Id)."""
+        return int(self.conn.thread_id())
+
+    @property
     def account(self) -> str:
         """The account the server matched, quoted for a GRANT: ``'mqa'@'%'`` (from ``CURRENT_USER()``)."""
         if self._account is None:

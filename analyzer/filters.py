@@ -92,10 +92,13 @@ class EventFilter:
     users: Sequence[str] = field(default_factory=tuple)
     hosts: Sequence[str] = field(default_factory=tuple)
     tags: Sequence[str] = field(default_factory=tuple)
+    #: connection ids whose statements are left out (mqa's own session while it collected)
+    exclude_threads: frozenset[str] = frozenset()
 
     @property
     def active(self) -> bool:
-        return bool(self.since or self.until or self.databases or self.users or self.hosts or self.tags)
+        return bool(self.since or self.until or self.databases or self.users or self.hosts or self.tags
+                    or self.exclude_threads)
 
     def keeps(self, event: QueryEvent, tags: tuple[str, ...] = ()) -> bool:
         if self.since is not None or self.until is not None:
@@ -110,6 +113,8 @@ class EventFilter:
         if self.users and not _matches(event.user, self.users):
             return False
         if self.hosts and not _matches(event.host, self.hosts):
+            return False
+        if self.exclude_threads and event.thread_id in self.exclude_threads:
             return False
         if self.tags:
             return any(_tag_matches(tag, wanted) for tag in tags for wanted in self.tags)

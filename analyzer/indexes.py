@@ -649,8 +649,14 @@ def _duration(seconds: float) -> str:
     return f"{minutes}m {secs}s" if minutes else f"{secs}s"
 
 
+#: How long the counters must have run before an unused index is a safe drop: a week covers
+#: the weekly jobs; a monthly report's index still needs a longer window (``min_window``).
+DEFAULT_MIN_WINDOW = 7 * 86400
+
+
 def find_unused_indexes(server: QueryRunner, tables: Sequence[Table], *,
-                        guard: ForeignKeyGuard | None = None) -> UnusedIndexes:
+                        guard: ForeignKeyGuard | None = None,
+                        min_window: float = DEFAULT_MIN_WINDOW) -> UnusedIndexes:
     """Indexes (not PRIMARY, not unique, not FULLTEXT) of ``tables`` with no read counted by
     performance_schema (IDX005), with the window the counters cover.
 
@@ -661,7 +667,8 @@ def find_unused_indexes(server: QueryRunner, tables: Sequence[Table], *,
     the summary table also resets them and leaves no trace.  The counters are this server's
     only: a replica's reads are not in them.  When performance_schema is off, or the table I/O
     instrument or the global_instrumentation consumer is disabled, nothing is reported and
-    ``skipped`` says why.
+    ``skipped`` says why.  A finding counted over less than ``min_window`` seconds is reported
+    but not ``safe``: its DROP is shown as advice to confirm over a longer window.
     """
     result = UnusedIndexes()
     if not getattr(server.capabilities, "performance_schema", False):
@@ -724,12 +731,12 @@ def find_unused_indexes(server: QueryRunner, tables: Sequence[Table], *,
             count = int(row["count_star"]) if row is not None else 0
             if count:
                 continue
-            result.findings.append(_unused_finding(table, index, row, since, window, guard))
+            result.findings.append(_unused_finding(table, index, row, since, window, guard, min_window))
     return result
 
 
 def _unused_finding(table: Table, index: Index, row: dict[str, Any] | None, since: datetime,
-                    window: UsageWindow, guard: ForeignKeyGuard) -> IndexFinding:
+                    window: UsageWindow, guard: ForeignKeyGuard, min_window: float) -> IndexFinding:
     counting = (window.checked_at - since).total_seconds()
     evidence: dict[str, Any] = {
         "count_star": int(row["count_star"]) if row is not None else 0,
@@ -751,6 +758,12 @@ def _unused_finding(table: Table, index: Index, row: dict[str, Any] | None, sinc
     safe = True
     if guard.is_dropped(table, index):
         evidence["also_redundant"] = True
+    elif counting < min_window:
+        evidence["min_window_seconds"] = int(min_window)
+        message += f"; too short a window to act on (less than {_duration(min_window)})"
+        ddl = (f"-- confirm over at least {_duration(min_window)} of counting (jobs that run weekly or monthly "
+               f"may need it), then: {ddl}")
+        safe = False
     else:
         blockers = guard.blockers(table, index)
         if blockers:
@@ -827,11 +840,11 @@ def find_missing_primary_keys(tables: Sequence[Table]) -> list[IndexFinding]:
 # --------------------------------------------------------------------------------------------
 
 def check_indexes(server: QueryRunner, schemas: Sequence[str] | None = None, *, clustered: bool = True,
-                  unused: bool = True) -> IndexReport:
+                  unused: bool = True, min_window: float = DEFAULT_MIN_WINDOW) -> IndexReport:
     """Load the tables of ``schemas`` (default: every schema but the system ones) and run every
     index check.  Redundant indexes are chosen first, then unused ones, sharing one
     ``ForeignKeyGuard`` so that the safe statements together never leave a foreign key without
-    its index.  A check that fails is recorded in ``notes`` and the others still run.
+    its index.  Unused indexes are safe drops only after ``min_window`` seconds of counting.  A check that fails is recorded in ``notes`` and the others still run.
     """
     tables = load_tables(server, schemas)
     guard = ForeignKeyGuard(tables)
@@ -842,7 +855,7 @@ def check_indexes(server: QueryRunner, schemas: Sequence[str] | None = None, *, 
         ("missing primary keys", lambda: find_missing_primary_keys(tables)),
     ]
     if unused:
-        runs.insert(1, ("unused indexes", lambda: _unused(server, tables, guard, report)))
+        runs.insert(1, ("unused indexes", lambda: _unused(server, tables, guard, report, min_window)))
     for label, run in runs:
         try:
             report.findings.extend(run())
@@ -851,8 +864,9 @@ def check_indexes(server: QueryRunner, schemas: Sequence[str] | None = None, *, 
     return report
 
 
-def _unused(server: QueryRunner, tables: Sequence[Table], guard: ForeignKeyGuard, report: IndexReport) -> list[IndexFinding]:
-    found = find_unused_indexes(server, tables, guard=guard)
+def _unused(server: QueryRunner, tables: Sequence[Table], guard: ForeignKeyGuard, report: IndexReport,
+            min_window: float) -> list[IndexFinding]:
+    found = find_unused_indexes(server, tables, guard=guard, min_window=min_window)
     report.window = found.window
     if found.skipped:
         report.notes.append(f"unused indexes: {found.skipped}")

@@ -51,9 +51,10 @@ def collect(
             from analyzer.combine import combine
             from analyzer.digest import digest_logs
 
-            same_time = EventFilter(
+            same_time = EventFilter(  # and not mqa's own reads, which the window leaves out too
                 since=TimeBound(collected.started_at, True, "window start"),
                 until=TimeBound(collected.ended_at, True, "window end"),
+                exclude_threads=frozenset({str(server.connection_id)}),
             )
             result = combine(result, digest_logs(slow_logs, mode=fingerprint.value, event_filter=same_time, jobs=None))
         title = f"mqa collect ({seconds:g}s window" + (" + slow log)" if slow_logs else ")")

@@ -119,12 +119,12 @@ def open_server(args: ServerArgs, *, prompt: Callable[[str], str] | None = None)
 SERVER_COMMANDS = ("collect", "top", "indexes")
 
 
-def refuse_password_argument(argv: list[str]) -> None:
+def refuse_password_argument(argv: list[str], commands: tuple[str, ...] | None = SERVER_COMMANDS) -> None:
     """``-p`` is a switch, so ``-pSECRET`` would be read as ``-p`` plus other short options
     (``-phunter2`` = ``-p -h unter2``) and click would echo part of the secret in its usage
     error. Refuse such arguments of the server commands before click parses anything."""
     words = [arg for arg in argv if not arg.startswith("-")]
-    if not words or words[0] not in SERVER_COMMANDS:
+    if commands is not None and (not words or words[0] not in commands):
         return
     for arg in argv:
         if arg == "--":
@@ -136,7 +136,7 @@ def refuse_password_argument(argv: list[str]) -> None:
 
 def _refuse_password_value(value: bool) -> bool:
     if value:
-        refuse_password_argument(sys.argv[1:])
+        refuse_password_argument(sys.argv[1:], commands=None)  # this command has the option
     return value
 
 

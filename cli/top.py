@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import sys
 
 import typer
@@ -10,12 +11,19 @@ from cli.common import errors_exit_2
 from cli.connection import ServerArgs, open_server, server_options
 
 
+class TopOrder(str, enum.Enum):
+    total = "total"
+    count = "count"
+    avg = "avg"
+
+
 @server_options
 def top(
     interval: str = typer.Option("5s", "--interval", "-i", metavar="DURATION", help="Refresh every DURATION (e.g. 2s, 1m)."),
     iterations: int = typer.Option(0, "--iterations", min=0, help="Stop after N intervals (0: until Ctrl-C)."),
     limit: int = typer.Option(15, "--limit", "-n", min=1, help="Classes shown per interval."),
-    order_by: str = typer.Option("total", "--order-by", help="total (load), count (calls/s) or avg."),
+    order_by: TopOrder = typer.Option(TopOrder.total, "--order-by", case_sensitive=False,
+                                      help="total (load), count (calls/s) or avg (time per call)."),
     *,
     server_args: ServerArgs,
 ) -> None:
@@ -30,8 +38,6 @@ def top(
         seconds = parse_duration(interval)
         if seconds <= 0:
             raise UsageError("the interval must be longer than zero")
-        if order_by not in ("total", "count", "avg"):
-            raise UsageError(f"unknown --order-by {order_by!r}; choose total, count or avg")
     with open_server(server_args) as server, errors_exit_2(), server.translate_errors("reading performance_schema"):
         require_privileges(server, [PERFORMANCE_SCHEMA_SELECT])
         monitor = TopMonitor(server)
@@ -42,12 +48,12 @@ def top(
 
             with Live(console=Console(), auto_refresh=False) as live:
                 while not iterations or count < iterations:
-                    view = top_view(monitor.next_interval(seconds), limit=limit, order_by=order_by)
+                    view = top_view(monitor.next_interval(seconds), limit=limit, order_by=order_by.value)
                     live.update(top_table(view), refresh=True)
                     count += 1
         else:
             while not iterations or count < iterations:
-                view = top_view(monitor.next_interval(seconds), limit=limit, order_by=order_by)
+                view = top_view(monitor.next_interval(seconds), limit=limit, order_by=order_by.value)
                 sys.stdout.write(top_text(view))
                 sys.stdout.flush()
                 count += 1

@@ -524,7 +524,7 @@ def test_only_the_index_never_read_is_unused(server: TestServer) -> None:
         with session(server) as mqa:
             recorder = RecordingServer(mqa.capabilities, wrapped=mqa)
             tables = load_tables(recorder, [db])
-            result = find_unused_indexes(recorder, tables)
+            result = find_unused_indexes(recorder, tables, min_window=0)
         assert_reads_only(recorder.sent)
         assert result.skipped is None
         assert {(f.table, f.index) for f in result.findings} == {(f"{db}.t", "ib"), (f"{db}.untouched", "ic")}
@@ -620,11 +620,23 @@ def test_tables_setup_objects_excludes_are_listed_not_judged() -> None:
 def test_unused_index_a_foreign_key_needs_is_kept() -> None:
     table = _table_with_two_indexes()
     table.foreign_keys = [ForeignKey("fk_b", ("b",), "db", "p", ("x",))]
-    result = find_unused_indexes(RecordingServer(MARIADB, _answers([])), [table])
+    result = find_unused_indexes(RecordingServer(MARIADB, _answers([])), [table], min_window=3600)
     by_index = {f.index: f for f in result.findings}
     assert by_index["ia"].safe
     assert not by_index["ib"].safe and by_index["ib"].ddl.startswith("--")
     assert by_index["ib"].evidence["needed_by_foreign_keys"][0]["foreign_key"] == "fk_b"
+
+
+def test_unused_index_counted_too_briefly_is_advice_not_a_drop() -> None:
+    """The table's counters started a day ago: not long enough to drop an index by default."""
+    result = find_unused_indexes(RecordingServer(MARIADB, _answers([])), [_table_with_two_indexes()])
+    assert [f.index for f in result.findings] == ["ia", "ib"]
+    for finding in result.findings:
+        assert not finding.safe and finding.ddl.startswith("-- confirm over at least 7d 0h")
+        assert finding.ddl.endswith(f"DROP INDEX `{finding.index}`;")
+        assert "too short a window" in finding.message and finding.evidence["min_window_seconds"] == 7 * 86400
+    day = find_unused_indexes(RecordingServer(MARIADB, _answers([])), [_table_with_two_indexes()], min_window=86400)
+    assert all(f.safe and f.ddl.startswith("ALTER TABLE") for f in day.findings)
 
 
 # --------------------------------------------------------------------------------------------

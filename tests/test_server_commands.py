@@ -190,3 +190,87 @@ def test_slow_log_and_collect_window_agree_on_class_ids(server: TestServer, app_
     matched_window = sum(t for i, t in from_window.items() if i in from_log)
     assert matched_log / log_time >= 0.95, sorted(set(from_log) - set(from_window))
     assert matched_window / window_time >= 0.95, sorted(set(from_window) - set(from_log))
+
+
+def _watch_a_replay(server: TestServer, app_db: str, tmp_path: Path, args: list[str], statements: int,
+                    warmup: float = 2.5) -> tuple[subprocess.CompletedProcess, Path]:
+    """Run ``mqa args`` (as mqa_ro over TCP) while the shop workload replays ``statements``;
+    returns the finished command and the slow log of that time (every statement: long_query_time=0)."""
+    from sample_workloads.shop import workload
+
+    if server.local is None:
+        pytest.skip("needs the server's slow log file on this machine")
+    slow_log = Path(server.slow_log_path)
+    host, port = _tcp(server)
+    start_offset = slow_log.stat().st_size
+    command = subprocess.Popen(
+        MQA + args + ["-h", host, "-P", str(port), "-u", "mqa_ro"],
+        env={**os.environ, "MYSQL_PWD": PASSWORD, "HOME": "/nonexistent", "COLUMNS": "160"}, cwd=REPO,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        time.sleep(warmup)  # the first snapshot is taken
+        conn = server.admin(app_db)
+        workload.replay(conn, statements=statements, seed=11, scale=0.02, database=app_db, id_base="probe")
+        conn.close()
+        out, err = command.communicate(timeout=90)
+    finally:
+        if command.poll() is None:
+            command.kill()
+    tail = tmp_path / "replay.slow.log"
+    with open(slow_log, "rb") as handle:
+        handle.seek(start_offset)
+        tail.write_bytes(handle.read())
+    return subprocess.CompletedProcess(command.args, command.returncode, out, err), tail
+
+
+def _log_classes(log: Path, user: str) -> dict[str, dict]:
+    digested = mqa("digest", str(log), "--user", user, "--limit", "0", "-f", "json")
+    assert digested.returncode == 0, digested.stderr
+    return {c["id"]: c for c in json.loads(digested.stdout)["classes"]}
+
+
+def test_collect_with_the_slow_log_counts_once_and_takes_distributions_from_the_log(
+        server: TestServer, app_db: str, tmp_path: Path) -> None:
+    """`collect --slow-log`: counts stay performance_schema's (not window + log), percentiles,
+    real examples and users come from the log's events of the same class."""
+    slow_log = server.slow_log_path or "/nonexistent"
+    result, tail = _watch_a_replay(server, app_db, tmp_path, [
+        "collect", "--window", "9s", "--slow-log", slow_log, "--limit", "0", "-f", "json", "--no-progress"], 800)
+    assert result.returncode == 0, result.stderr
+    combined = {c["id"]: c for c in json.loads(result.stdout)["classes"]}
+    replayer = server.connect_args["user"]
+    from_log = _log_classes(tail, replayer)
+    assert len(from_log) > 30
+    for class_id, logged in from_log.items():
+        cls = combined[class_id]
+        assert cls["count"] == logged["count"], cls["fingerprint"]  # once, not twice
+        assert replayer in cls["users"]
+        query_time = cls["metrics"]["query_time"]
+        assert query_time["p95"] is not None and query_time["p50"] <= query_time["p95"] <= query_time["max"] * 1.02
+        assert cls["example"] == logged["example"]  # the slowest real statement, with its literals
+    document = json.loads(result.stdout)
+    assert any("percentiles and examples come from the slow log" in note for note in document["summary"]["notes"])
+
+
+def test_top_shows_every_replayed_statement_once_across_its_intervals(
+        server: TestServer, app_db: str, tmp_path: Path) -> None:
+    """`mqa top` piped: one header per interval, then one line per class; calls/s x interval
+    summed over the intervals gives back the statements the replay ran, per class."""
+    result, tail = _watch_a_replay(server, app_db, tmp_path,
+                                   ["top", "--interval", "2s", "--iterations", "4", "--limit", "500"], 600, warmup=1.0)
+    assert result.returncode == 0, result.stderr
+    headers = [line for line in result.stdout.splitlines() if line.startswith("# interval ")]
+    assert [h.split()[2] for h in headers] == ["1", "2", "3", "4"]
+    seen: dict[str, float] = {}
+    seconds = 0.0
+    for line in result.stdout.splitlines():
+        if line.startswith("# interval "):
+            seconds = float(line.split()[3].rstrip("s"))
+        elif line and not line.startswith("#"):
+            rank, class_id, load, share, rate, *_ = line.split("\t")
+            seen[class_id] = seen.get(class_id, 0.0) + float(rate.rstrip("/s")) * seconds
+    from_log = _log_classes(tail, server.connect_args["user"])
+    assert from_log and set(from_log) <= set(seen)
+    for class_id, logged in from_log.items():
+        assert abs(seen[class_id] - logged["count"]) <= 0.05 * logged["count"] + 0.5, logged["fingerprint"]

@@ -59,7 +59,9 @@ class MetricSummary:
         bounds: bool = True,
     ) -> MetricSummary:
         """Counts and sums from ``acc``; percentiles and spread from ``distribution`` when given
-        (another source's executions of the class), else from ``acc`` when it has them."""
+        (another source's executions of the class), else from ``acc`` when it has them.  Without
+        ``bounds`` (``acc`` cannot know its minimum and maximum) they come from ``distribution``
+        when it saw as many executions, else they are unknown."""
         kind = "flag" if flag else "time" if is_time_metric(name) else "count"
         spread = distribution if distribution is not None else acc
         if spread.n and spread.has_distribution:
@@ -69,7 +71,12 @@ class MetricSummary:
             stddev: float | None = spread.stddev
         else:
             p50 = p95 = p99 = stddev = None
-        low, high = (acc.min, acc.max) if bounds else (None, None)
+        if bounds:
+            low, high = acc.min, acc.max
+        elif distribution is not None and distribution.n == acc.n:  # the other source saw every execution
+            low, high = distribution.min, distribution.max
+        else:
+            low = high = None
         return cls(acc.n, acc.total, low, high, acc.avg, p50, p95, p99, stddev, kind)
 
     def to_json(self) -> dict[str, float | int | str | None]:
