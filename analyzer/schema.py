@@ -388,3 +388,60 @@ def load_tables(server: QueryRunner, schemas: Sequence[str] | None = None) -> li
         ))
 
     return [tables[k] for k in sorted(tables)]
+
+
+class Catalog:
+    """Tables by name, for the advisor: ``find("orders", schema="shop")``.
+
+    Names compare case-insensitively (as on case-insensitive file systems and for most
+    deployments' ``lower_case_table_names``).  A name without a schema is looked up in
+    ``default_schema``, then in any schema when exactly one has such a table.  ``source`` says
+    where the facts come from: ``live`` (a server; row counts and cardinalities known) or
+    ``ddl`` (a schema file; no statistics).
+
+    >>> cat = Catalog([Table("shop", "orders", "InnoDB")], default_schema="shop")
+    >>> cat.find("ORDERS").full_name
+    'shop.orders'
+    """
+
+    def __init__(self, tables: Iterable[Table], *, default_schema: str | None = None, source: str = "live") -> None:
+        self.tables = list(tables)
+        self.default_schema = default_schema
+        self.source = source
+        self._by_key = {(t.schema.lower(), t.name.lower()): t for t in self.tables}
+        self._by_name: dict[str, list[Table]] = {}
+        for t in self.tables:
+            self._by_name.setdefault(t.name.lower(), []).append(t)
+        # Distinct-value estimates of columns, (schema, table, column) -> distinct count; filled
+        # by the advisor from cardinalities or sampled counts.
+        self.distinct: dict[tuple[str, str, str], float] = {}
+
+    def find(self, name: str, schema: str | None = None) -> Table | None:
+        lname = name.lower()
+        if schema:
+            return self._by_key.get((schema.lower(), lname))
+        if self.default_schema:
+            found = self._by_key.get((self.default_schema.lower(), lname))
+            if found is not None:
+                return found
+        candidates = self._by_name.get(lname, [])
+        return candidates[0] if len(candidates) == 1 else None
+
+    @property
+    def has_statistics(self) -> bool:
+        return self.source == "live"
+
+    def column_distinct(self, table: Table, column: str) -> float | None:
+        """Distinct values of ``column``: a sampled or recorded estimate, else the cardinality of
+        an index that starts with the column, else None (unknown)."""
+        key = (table.schema.lower(), table.name.lower(), column.lower())
+        if key in self.distinct:
+            return self.distinct[key]
+        best = None
+        for index in table.indexes:
+            if index.columns and index.columns[0].name and index.columns[0].name.lower() == column.lower():
+                if len(index.columns) == 1 and index.cardinality is not None:
+                    return float(index.cardinality)
+                if index.unique and len(index.columns) == 1 and table.rows:
+                    best = float(table.rows)
+        return best
