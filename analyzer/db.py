@@ -196,14 +196,17 @@ class Server:
 
 
 def open_session(
-    conn: pymysql.connections.Connection, description: str, *, statement_timeout: float | None = 30.0
+    conn: pymysql.connections.Connection, description: str, *, statement_timeout: float | None = 30.0,
+    read_only: bool = True,
 ) -> Server:
-    """Turn a fresh connection into an mqa session: read-only, with a statement time limit."""
+    """Turn a fresh connection into an mqa session: read-only (unless the caller must write, and
+    says so), with a statement time limit."""
     with conn.cursor() as cur:
         cur.execute("SELECT VERSION(), @@version_comment, @@performance_schema")
         version_text, comment, perf = cur.fetchone()
         caps = capabilities_of(version_text, comment or "", bool(int(perf)))
-        cur.execute("SET SESSION TRANSACTION READ ONLY")
+        if read_only:
+            cur.execute("SET SESSION TRANSACTION READ ONLY")
         if statement_timeout:
             if caps.is_mariadb:
                 cur.execute("SET SESSION max_statement_time = %s", (float(statement_timeout),))
@@ -1089,12 +1092,14 @@ def connect(
     *,
     password_prompt: Callable[[str], str] | None = None,
     environ: Mapping[str, str] | None = None,
+    writable: bool = False,
 ) -> Server:
     """Open an mqa session (read-only, time-limited, ``program_name=mqa``) as the mysql client would.
 
     ``password_prompt`` (e.g. ``getpass.getpass``) is asked for the password unless
     ``options.password`` is set: like ``mysql -p``, a typed password overrides option files,
-    login paths and ``MYSQL_PWD``. Every failure is a ``DatabaseError`` subclass with one
+    login paths and ``MYSQL_PWD``.  ``writable`` leaves out ``SET SESSION TRANSACTION READ ONLY``:
+    only for the scratch target of ``advise --verify`` and for ``--apply``. Every failure is a ``DatabaseError`` subclass with one
     line saying what to do.
 
     >>> server = connect(ConnectionOptions(dsn="mysql://mqa@db.example/shop"))  # doctest: +SKIP
@@ -1120,7 +1125,8 @@ def connect(
     conn._read_timeout = resolved.statement_timeout + READ_TIMEOUT_MARGIN if resolved.statement_timeout else None
     conn._write_timeout = None
     try:
-        server = open_session(conn, resolved.description, statement_timeout=resolved.statement_timeout)
+        server = open_session(conn, resolved.description, statement_timeout=resolved.statement_timeout,
+                              read_only=not writable)
     except pymysql.MySQLError as exc:
         with contextlib.suppress(Exception):
             conn.close()
