@@ -7,6 +7,7 @@ import sys
 import typer
 
 from analyzer import __version__
+from cli import advise as advise_command
 from cli import collect as collect_command
 from cli import digest as digest_command
 from cli import indexes as indexes_command
@@ -15,7 +16,7 @@ from cli.connection import COMMAND_SETTINGS, refuse_password_argument
 
 app = typer.Typer(
     name="mqa",
-    help="MySQL / MariaDB query performance analyzer: digest slow logs into query classes.",
+    help="MySQL / MariaDB query performance analyzer: digest slow logs into query classes, explain and advise.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -40,6 +41,8 @@ app.command("digest", no_args_is_help=True)(digest_command.digest)
 app.command("collect", context_settings=COMMAND_SETTINGS)(collect_command.collect)
 app.command("top", context_settings=COMMAND_SETTINGS)(top_command.top)
 app.command("indexes", context_settings=COMMAND_SETTINGS)(indexes_command.indexes)
+app.command("explain", context_settings=COMMAND_SETTINGS, no_args_is_help=True)(advise_command.explain)
+app.command("advise", context_settings=COMMAND_SETTINGS, no_args_is_help=True)(advise_command.advise)
 
 
 def run() -> None:

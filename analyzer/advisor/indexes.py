@@ -268,8 +268,9 @@ class _TableNeeds:
     unusable: list[Predicate] = field(default_factory=list)
 
 
-def _needs(scope: Scope, catalog: Catalog, default_schema: str | None) -> list[_TableNeeds]:
+def _needs(scope: Scope, catalog: Catalog, plan: Plan | None = None) -> list[_TableNeeds]:
     out: dict[int, _TableNeeds] = {}
+    joins: list[tuple[_TableNeeds, str, Predicate]] = []
     for ref in scope.tables:
         if ref.derived:
             continue
@@ -285,12 +286,31 @@ def _needs(scope: Scope, catalog: Catalog, default_schema: str | None) -> list[_
             continue
         column = needs.table.column(pred.column.column).name  # type: ignore[union-attr]
         implicit = pred.literal == "number" and _string_column(needs.table, column)  # index unusable
-        if pred.kind in ("eq", "is_null", "in") and not implicit or pred.kind == "join":
+        if pred.kind == "join":
+            joins.append((needs, column, pred))
+        elif pred.kind in ("eq", "is_null", "in") and not implicit:
             needs.eq.append((column, pred))
         elif pred.kind in ("range", "like_prefix") and not implicit:
             needs.ranges.append((column, pred))
         else:
             needs.unusable.append(pred)
+    # A join column serves a table only when the other table is read first (the lookup value
+    # comes from it): the plan's join order says which; without a plan, a table with filters of
+    # its own that comes first in FROM is taken as the driving table.
+    order = [t.table.lower() for t in plan.tables] if plan is not None else []
+    for needs, column, pred in joins:
+        other = pred.other.table if pred.other is not None else None
+        if other is None or pred.other is not None and pred.other.outer:
+            needs.eq.append((column, pred))
+            continue
+        me, them = needs.ref.label.lower(), other.label.lower()
+        if me in order and them in order:
+            if order.index(them) < order.index(me):
+                needs.eq.append((column, pred))
+            continue
+        first = scope.tables.index(needs.ref) == 0 if needs.ref in scope.tables else False
+        if not (first and (needs.eq or needs.ranges)):
+            needs.eq.append((column, pred))
     return list(out.values())
 
 
@@ -332,7 +352,7 @@ def class_candidates(wc: WorkloadClass, shape: QueryShape, catalog: Catalog,
     for scope_number, scope in enumerate(shape.scopes):
         if scope.kind == "derived" and not scope.tables:
             continue
-        for needs in _needs(scope, catalog, wc.database):
+        for needs in _needs(scope, catalog, plan):
             cand, reason = _table_candidate(wc, scope, needs, catalog, plan, rows_examined, shape)
             if cand is not None:
                 candidates.append(cand)
