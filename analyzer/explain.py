@@ -206,6 +206,7 @@ class PlanTable:
     context: str = ""
     dependent: bool = False
     operation: str | None = None  # update / delete / insert / replace when the access is the write's
+    materialized_from: int | None = None  # select id of the derived table / subquery it was built from
     message: str | None = None
     r_rows: float | None = None
     r_loops: float | None = None
@@ -326,6 +327,8 @@ _SUBQUERY_LISTS = {
     "order_by_subqueries": "subquery",
     "group_by_subqueries": "subquery",
     "update_value_subqueries": "subquery",
+    "insert_values_subqueries": "subquery",
+    "insert_update_subqueries": "subquery",
     "subqueries": "subquery",
 }
 
@@ -429,8 +432,8 @@ class _PlanBuilder:
             elif key in ("ordering_operation", "grouping_operation", "duplicates_removal", "windowing",
                          "buffer_result", "filesort", "temporary_table", "read_sorted_file", "duplicate_removal"):
                 self.operation(key, value, parent, select_id, context, dependent)
-            elif key == "union_result":
-                self.union(value, parent, context, dependent)
+            elif key in ("union_result", "unary_result", "intersect_result", "except_result"):
+                self.union(value, parent, context, dependent, key.split("_")[0])
             elif key in _SUBQUERY_LISTS:
                 for item in value or ():
                     self.subquery(item, parent, _SUBQUERY_LISTS[key])
@@ -447,6 +450,8 @@ class _PlanBuilder:
                         if inner.get("attached_condition"):
                             node.table.attached_condition = inner["attached_condition"]
                     parent.children.append(node)
+            elif key == "insert_from" and isinstance(value, dict):  # MySQL: INSERT/REPLACE ... SELECT
+                self.content(value, parent, select_id, context, dependent)
             elif key in ("range-checked-for-each-record",) and isinstance(value, dict):
                 self.content(value, parent, select_id, context, dependent)
 
@@ -488,19 +493,30 @@ class _PlanBuilder:
             first.using_filesort = first.using_filesort or using_filesort
             first.using_temporary = first.using_temporary or using_temporary
 
-    def union(self, value: Any, parent: PlanNode, context: str, dependent: bool) -> None:
+    def union(self, value: Any, parent: PlanNode, context: str, dependent: bool, kind: str = "union") -> None:
         if not isinstance(value, dict):
             return
-        using_temporary = bool(value.get("using_temporary_table")) or value.get("table_name", "").startswith("<union")
-        node = PlanNode(f"union {value.get('table_name', '')}".strip(), "operation",
-                        details={"using_temporary": bool(value.get("using_temporary_table"))})
+        using_temporary = bool(value.get("using_temporary_table"))
+        using_filesort = bool(value.get("using_filesort"))
+        node = PlanNode(f"{kind} {value.get('table_name', '')}".strip(), "operation",
+                        details={"using_temporary": using_temporary, "using_filesort": using_filesort})
         parent.children.append(node)
-        del using_temporary
+        if value.get("table_name"):
+            sid = value.get("select_id")
+            self.tables.append(PlanTable(
+                table=str(value["table_name"]), select_id=int(sid) if isinstance(sid, (int, float)) else None,
+                access_type=value.get("access_type"), rows=_num(value.get("rows_examined_per_scan", value.get("rows"))),
+                using_filesort=using_filesort, using_temporary=using_temporary, context=f"{kind} result",
+                dependent=dependent))
         for spec in value.get("query_specifications") or ():
-            block = spec.get("query_block") if isinstance(spec, dict) else None
+            if not isinstance(spec, dict):
+                continue
+            block = spec.get("query_block")
+            dep = dependent or bool(spec.get("dependent"))
             if isinstance(block, dict):
-                dep = dependent or bool(spec.get("dependent"))
                 node.children.append(self.block(block, context or "", dep))
+            else:  # a nested union / intersect / except
+                self.content(spec, node, None, context, dep)
         if isinstance(value.get("query_block"), dict):  # UNION result with ORDER BY (MySQL)
             node.children.append(self.block(value["query_block"], context, dependent))
 
@@ -565,12 +581,32 @@ class _PlanBuilder:
         derived = t.get("materialized_from_subquery") or t.get("materialized")
         if isinstance(derived, dict) and isinstance(derived.get("query_block"), dict):
             dep = bool(derived.get("dependent"))
-            kind = "derived" if name.startswith("<derived") else "materialized"
+            sid = _first_select_id(derived["query_block"])
+            table.materialized_from = int(sid) if isinstance(sid, (int, float)) else None
+            kind = "derived" if name.startswith("<derived") or "materialized_from_subquery" in t else "materialized"
             node.children.append(self.block(derived["query_block"], kind, dep))
         for key, ctx in _SUBQUERY_LISTS.items():
             for item in t.get(key) or ():
                 self.subquery(item, node, ctx)
         return node
+
+
+def _first_select_id(obj: Any) -> int | None:
+    """The first select id inside a block (a union's block has none of its own)."""
+    if isinstance(obj, dict):
+        sid = obj.get("select_id")
+        if isinstance(sid, (int, float)):
+            return int(sid)
+        for value in obj.values():
+            found = _first_select_id(value)
+            if found is not None:
+                return found
+    elif isinstance(obj, list):
+        for value in obj:
+            found = _first_select_id(value)
+            if found is not None:
+                return found
+    return None
 
 
 def parse_plan(document: str | bytes | dict[str, Any], *, statement: str = "", flavor: str | None = None,
@@ -588,11 +624,9 @@ def parse_plan(document: str | bytes | dict[str, Any], *, statement: str = "", f
     if not isinstance(block, dict):
         raise ExplainError("the EXPLAIN document has no query_block")
     root = builder.block(block, "", False)
-    message = None
-    for node in root.walk():
-        if node.kind == "message":
-            message = node.label
-            break
+    message = next((node.label for node in root.walk() if node.kind == "message"), None)
+    if message is None:
+        message = next((t.message for t in builder.tables if t.message), None)
     cost = _num((block.get("cost_info") or {}).get("query_cost"))
     detected = "mysql" if (cost is not None or any(t.rows_produced is not None for t in builder.tables)) else builder.flavor
     plan = Plan(flavor=flavor or detected, root=root, tables=builder.tables, query_cost=cost, document=doc,
@@ -629,8 +663,9 @@ def explain(server: Any, sql: str, *, database: str | None = None, analyze: bool
                            f"(this is {'a locking read' if check.locking else check.kind})")
     caps = server.capabilities
     if database:
+        # COM_INIT_DB (what USE sends): selects the default database, changes nothing
         with server.translate_errors(f"use database {database}"):
-            server.query("USE " + "`" + database.replace("`", "``") + "`")
+            server.conn.select_db(database)
     text = sql.strip().rstrip(";")
     explained_as_select = False
     if analyze and not caps.is_mariadb:
