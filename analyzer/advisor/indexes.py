@@ -477,7 +477,7 @@ def _table_candidate(wc: WorkloadClass, scope: Scope, needs: _TableNeeds, catalo
         return None, None
     # low-cardinality: the best equality leaves a large share of the table
     if rows is not None and rows >= MIN_ROWS_FOR_INDEX and eq and not uses_order and not ranges \
-            and fraction > LOW_SELECTIVITY:
+            and fraction >= LOW_SELECTIVITY:
         col = eq[0][0]
         distinct = _distinct(catalog, table, col)
         return None, (f"low-cardinality filter: {col} has about {int(distinct or 0)} distinct values in "
