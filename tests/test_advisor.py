@@ -1,0 +1,170 @@
+"""The advisor on a real server: index suggestions, the cases where no index helps, findings that
+name the rewrite, verification in a scratch schema, and what mqa sends while it advises.
+
+The shop sample is loaded with primary keys only (as for the effectiveness benchmark), so the
+advisor has the workload's real gaps to find.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from analyzer.advisor.indexes import WorkloadClass
+from analyzer.advisor.workload import advise
+from analyzer.schema import Catalog, load_tables
+from tests.conftest import REPO
+from tests.servers import GeneralLog, TestServer, is_read
+from tests.servers import session as open_session
+
+DB = "mqa_advise"
+SCRATCH = "mqa_advise_scratch"
+PASSWORD = "mqa-adv-Secret-1"
+MQA = [sys.executable, "-m", "cli"]
+
+
+def mqa(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    full_env = {k: v for k, v in os.environ.items() if k not in ("MYSQL_PWD", "MYSQL_HOST", "MYSQL_TCP_PORT")}
+    full_env.update({"HOME": "/nonexistent", "COLUMNS": "160", **(env or {})})
+    return subprocess.run(MQA + list(args), capture_output=True, text=True, timeout=300, env=full_env, cwd=REPO)
+
+
+@pytest.fixture(scope="module")
+def shop(server: TestServer, tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+    """The shop data (20k orders) with primary keys only, a replayed slow log of it, and two
+    accounts: mqa_adv (SELECT on the shop) and mqa_ver (also everything on the scratch schema)."""
+    from sample_workloads.shop import workload
+
+    if server.local is None:
+        pytest.skip("needs the server's slow log file on this machine")
+    conn = server.admin()
+    workload.load(conn, scale=0.2, seed=42, database=DB, secondary_indexes=False)
+    conn.close()
+    slow_log = Path(server.slow_log_path)
+    start = slow_log.stat().st_size
+    conn = server.admin(DB)
+    workload.replay(conn, statements=3000, seed=5, scale=0.2, database=DB, strict=False)  # FORCE INDEX of a missing index fails
+    conn.close()
+    log = tmp_path_factory.mktemp("advise") / "shop.slow.log"
+    with open(slow_log, "rb") as handle:
+        handle.seek(start)
+        log.write_bytes(handle.read())
+    for user in ("mqa_adv", "mqa_ver"):
+        server.execute(f"DROP USER IF EXISTS '{user}'@'localhost'",
+                       f"CREATE USER '{user}'@'localhost' IDENTIFIED BY '{PASSWORD}'",
+                       f"GRANT SELECT, SHOW VIEW ON `{DB}`.* TO '{user}'@'localhost'")
+    server.execute(f"GRANT ALL ON `{SCRATCH}`.* TO 'mqa_ver'@'localhost'")
+    yield log
+    server.execute("DROP USER IF EXISTS 'mqa_adv'@'localhost'", "DROP USER IF EXISTS 'mqa_ver'@'localhost'",
+                   f"DROP DATABASE IF EXISTS `{DB}`", f"DROP DATABASE IF EXISTS `{SCRATCH}`")
+
+
+@pytest.fixture()
+def live(server: TestServer, shop: Path):  # noqa: ANN201
+    session = open_session(server)
+    catalog = Catalog(load_tables(session, [DB]), default_schema=DB)
+    yield session, catalog
+    session.close()
+
+
+def _advise_one(live, sql: str, *, count: int = 1000, total: float = 20.0):  # noqa: ANN001, ANN202
+    session, catalog = live
+    wc = WorkloadClass("c1", sql, DB, count=count, query_time_total=total)
+    return advise([wc], catalog=catalog, server=session, top=None)
+
+
+@pytest.mark.parametrize("sql, reason", [
+    ("SELECT * FROM orders WHERE id = 123", "primary-key lookup"),
+    ("SELECT id, name FROM products WHERE name LIKE '%wireless%'", "leading wildcard"),
+    ("SELECT COUNT(*) FROM orders WHERE status = 'shipped'", "low-cardinality filter: status has about 5 distinct values"),
+])
+def test_no_index_where_none_helps(live, sql: str, reason: str) -> None:  # noqa: ANN001
+    advice = _advise_one(live, sql)
+    assert advice.indexes.suggestions == []
+    reasons = [n.reason for n in advice.indexes.no_help]
+    assert any(reason in r for r in reasons), reasons
+
+
+def test_non_sargable_date_gets_the_range_rewrite_and_no_index(live) -> None:  # noqa: ANN001
+    advice = _advise_one(live, "SELECT id, total_cents FROM orders WHERE DATE(created_at) = '2024-03-14'")
+    found = [f for f in advice.findings if f.check == "QRY001"]
+    assert found, [f.check for f in advice.findings]
+    assert "created_at >= '2024-03-14'" in found[0].fix and "INTERVAL 1 DAY" in found[0].fix
+    assert advice.classes[0].plan is not None and advice.classes[0].plan.tables[0].access_type == "ALL"
+    assert advice.indexes.suggestions == []
+
+
+def test_implicit_conversion_gets_the_quoted_value(live) -> None:  # noqa: ANN001
+    advice = _advise_one(live, "SELECT id FROM orders WHERE external_ref = 4012345678")
+    found = [f for f in advice.findings if f.check == "QRY002"]
+    assert found, [f.check for f in advice.findings]
+    assert "'4012345678'" in (found[0].fix or "")
+    # the index a user would add cannot be used with a number: none is suggested
+    assert all("external_ref" not in s.columns for s in advice.indexes.suggestions)
+
+
+def test_the_my_orders_page_gets_customer_then_created_at(live) -> None:  # noqa: ANN001
+    advice = _advise_one(live, "SELECT * FROM orders WHERE customer_id = 42 ORDER BY created_at DESC LIMIT 10")
+    assert [s.columns for s in advice.indexes.suggestions] == [("customer_id", "created_at")]
+    estimate = advice.indexes.suggestions[0].estimate()
+    assert estimate["rows_before"] >= 10_000 and estimate["rows_after"] <= 20
+
+
+def test_advise_verify_builds_only_in_the_scratch_schema_and_cleans_up(server: TestServer, shop: Path) -> None:
+    with GeneralLog(server) as log:
+        result = mqa("advise", str(shop), "-S", server.local.socket, "-u", "mqa_ver", "-D", DB, "--no-defaults",
+                     "--verify", "--scratch-schema", SCRATCH, "--format", "json", env={"MYSQL_PWD": PASSWORD})
+    assert result.returncode == 0, result.stderr
+    doc = json.loads(result.stdout)
+    suggestions = doc["index_suggestions"]
+    assert {"table", "columns", "ddl", "class_ids", "verified", "estimate"} <= set(suggestions[0])
+    by_columns = {(s["table"], tuple(s["columns"])): s for s in suggestions}
+    w1 = by_columns.get((f"{DB}.orders", ("customer_id", "created_at")))
+    assert w1 is not None and w1["verified"] is True, sorted(by_columns)
+    assert any(c["key_after"] == w1["name"] for c in w1["classes"])
+    assert doc["advice"]["ddl"] and all(d.startswith(f"ALTER TABLE `{DB}`.") for d in doc["advice"]["ddl"])
+    sent = [e.text for e in log.statements_of("mqa_ver") if e.command == "Query"]
+    writes = [q for q in sent if not is_read(q)]
+    assert writes, "verification wrote nothing"
+    assert all(SCRATCH in q for q in writes), [q for q in writes if SCRATCH not in q]
+    assert any(q.startswith("DROP DATABASE") for q in writes)
+    assert server.execute(f"SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = '{SCRATCH}'")[0][0] == 0
+    # the application tables did not change
+    assert server.execute(f"SELECT COUNT(*) FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = '{DB}' "
+                          "AND INDEX_NAME <> 'PRIMARY'")[0][0] == 0
+
+
+def test_explain_and_advise_without_verify_send_only_reads(server: TestServer, shop: Path) -> None:
+    who = ["-S", server.local.socket, "-u", "mqa_adv", "-D", DB, "--no-defaults"]
+    pwd = {"MYSQL_PWD": PASSWORD}
+    with GeneralLog(server) as log:
+        results = [
+            mqa("explain", "SELECT * FROM orders WHERE customer_id = 42 ORDER BY created_at DESC LIMIT 10", *who, env=pwd),
+            mqa("explain", "UPDATE orders SET status = 'paid' WHERE customer_id = 42", *who, env=pwd),
+            mqa("advise", str(shop), *who, "--format", "json", env=pwd),
+        ]
+    for result in results:
+        assert result.returncode == 0, result.stderr
+    sent = log.statements_of("mqa_adv")
+    queries = [e.text for e in sent if e.command in ("Query", "Execute", "Prepare")]
+    assert any(q.startswith("EXPLAIN FORMAT=JSON") for q in queries)
+    assert {e.command for e in sent} <= {"Connect", "Query", "Quit", "Init DB", "Field List"}
+    assert [q for q in queries if not is_read(q)] == []
+    assert "customer_id" in results[0].stdout and "ALTER TABLE" in results[0].stdout
+
+
+def test_explain_refuses_what_it_must_not_run(server: TestServer, shop: Path) -> None:
+    who = ["-S", server.local.socket, "-u", "mqa_adv", "-D", DB, "--no-defaults"]
+    for sql, message in (("SELECT * FROM orders WHERE id = ?", "no sample is available"),
+                         ("DROP TABLE orders", "DROP statements are not explained"),
+                         ("SELECT 1; DELETE FROM orders", "two or more statements")):
+        result = mqa("explain", sql, *who, env={"MYSQL_PWD": PASSWORD})
+        assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
+    result = mqa("explain", "--analyze", "DELETE FROM orders WHERE id = 1", *who, env={"MYSQL_PWD": PASSWORD})
+    assert result.returncode == 2 and "plain SELECT" in result.stderr
+    assert server.execute(f"SELECT COUNT(*) FROM `{DB}`.orders WHERE id = 1")[0][0] == 1
