@@ -44,7 +44,7 @@ from analyzer.schema import (
     Table,
     load_tables,
 )
-from tests.conftest import FIXTURES, IN_CI, REPO, require_executable
+from tests.conftest import FIXTURES, IN_CI, require_executable
 from tests.servers import GeneralLog, TestServer, is_read, session
 
 PT = FIXTURES / "percona-toolkit"
@@ -107,8 +107,9 @@ RECORDED = {
     "nonexistent_db.txt": None,
 }
 
-# Schemas nobody here wrote, for the live comparison (from ../shared/corpora, not copied).
-SAMPLE_DBS = REPO.parent / "shared" / "corpora" / "sample-dbs" / "datacharmer-test_db"
+# Schemas nobody here wrote, for the live comparison (copied from ../shared/corpora with their
+# SOURCE.txt and licenses: a fresh clone has no ../shared).
+SAMPLE_DBS = FIXTURES
 
 
 # --------------------------------------------------------------------------------------------
@@ -296,7 +297,7 @@ def test_parse_pt_reads_every_kind_of_block() -> None:
 def _sample_schema(name: str) -> Path:
     path = SAMPLE_DBS / name
     if not path.is_file():
-        message = f"{path} is not here (shared/corpora beside the repository)"
+        message = f"{path} is missing from the test fixtures"
         if IN_CI:
             pytest.fail(message)
         pytest.skip(message)
@@ -315,7 +316,7 @@ def _load_create_tables(server: TestServer, database: str, path: Path) -> None:
         conn.close()
 
 
-@pytest.mark.parametrize("schema", ["sakila/sakila-mv-schema.sql", "employees.sql"])
+@pytest.mark.parametrize("schema", ["sakila/sakila-mv-schema.sql", "employees/employees.sql"])
 def test_duplicates_agree_with_pt_on_sample_databases(server: TestServer, schema: str, tmp_path: Path) -> None:
     path = _sample_schema(schema)
     with fresh_database(server, "mqa_idx_db_" + _slug(Path(schema).stem)) as db:
