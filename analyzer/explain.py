@@ -220,8 +220,9 @@ class PlanTable:
 
     @property
     def internal(self) -> bool:
-        """A derived/materialized/union temporary table (``<derived2>``, ``<subquery3>``), not a base table."""
-        return self.table.startswith("<")
+        """A derived/materialized/union temporary table (``<derived2>``, ``<subquery3>``, or MySQL 8's
+        alias of a derived table), not a base table."""
+        return self.table.startswith("<") or self.materialized_from is not None
 
     def to_dict(self) -> dict[str, Any]:
         out = {k: v for k, v in self.__dict__.items()}
@@ -496,7 +497,10 @@ class _PlanBuilder:
     def union(self, value: Any, parent: PlanNode, context: str, dependent: bool, kind: str = "union") -> None:
         if not isinstance(value, dict):
             return
-        using_temporary = bool(value.get("using_temporary_table"))
+        # MySQL says whether the union result is a temporary table; MariaDB never does, and its
+        # <unionN,M> result always is one.
+        using_temporary = bool(value.get("using_temporary_table")) if "using_temporary_table" in value \
+            else str(value.get("table_name", "")).startswith("<union")
         using_filesort = bool(value.get("using_filesort"))
         node = PlanNode(f"{kind} {value.get('table_name', '')}".strip(), "operation",
                         details={"using_temporary": using_temporary, "using_filesort": using_filesort})

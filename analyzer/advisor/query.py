@@ -382,9 +382,12 @@ class _Analyzer:
 
     def conditions(self, scope: Scope, node: exp.Expression, stack: list[Scope], source: str) -> None:
         for conjunct in _conjuncts(node):
-            if isinstance(conjunct, exp.Or):
+            bare = conjunct
+            while isinstance(bare, exp.Paren):
+                bare = bare.this
+            if isinstance(bare, exp.Or):
                 group = []
-                for disjunct in _disjuncts(conjunct):
+                for disjunct in _disjuncts(bare):
                     for part in _conjuncts(disjunct):
                         pred = self.classify(scope, part, stack, source)
                         if pred is not None:
