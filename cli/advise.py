@@ -18,7 +18,7 @@ def _catalog(schema_file: Optional[str], server: Any, database: Optional[str], s
     if schema_file:
         from analyzer.schema_ddl import load_tables_from_ddl_file
 
-        loaded = load_tables_from_ddl_file(schema_file)
+        loaded = load_tables_from_ddl_file(schema_file, default_schema=database or "")
         for warning in loaded.warnings:
             sys.stderr.write(f"mqa: warning: {schema_file}: {warning}\n")
         default = database or (loaded.tables[0].schema if len({t.schema for t in loaded.tables}) == 1 else None)
@@ -137,7 +137,10 @@ def advise(
         classes = workload_from_report(report)
     if schema_file:
         with errors_exit_2():
-            catalog = _catalog(schema_file, None, server_args.database)
+            # a schema file without CREATE DATABASE/USE describes the workload's (most used) database
+            used = [wc.database for wc in classes if wc.database]
+            database = server_args.database or (max(set(used), key=used.count) if used else None)
+            catalog = _catalog(schema_file, None, database)
             for wc in classes:
                 wc.database = wc.database or catalog.default_schema
             advice = run_advise(classes, catalog=catalog, server=None, top=top or None, max_per_table=max_per_table)

@@ -44,7 +44,7 @@ MIN_REDUCTION = 0.5  # a candidate must avoid at least half of the rows its tabl
 WRITE_HEAVY_SHARE = 0.2  # writes >= 20% of the statements touching a table: warn about the write cost
 MAX_COVERING_EXTRA = 2
 NARROW_TYPES = re.compile(r"^(tinyint|smallint|mediumint|int|integer|bigint|date|datetime|timestamp|time|year|"
-                          r"decimal|float|double|char\(\d{1,2}\)|varchar\((\d{1,2}|1\d\d)\)|enum|bit)", re.IGNORECASE)
+                          r"decimal|float|double|char\(\d\)|varchar\(([1-9]|[12]\d|3[0-2])\)|enum|bit)", re.IGNORECASE)
 
 
 class AdvisorError(AnalyzerError):
@@ -244,10 +244,47 @@ def _distinct(catalog: Catalog, table: Table, column: str) -> float | None:
     return catalog.column_distinct(table, column)
 
 
+_LOW_CARDINALITY_NAME = re.compile(r"(^|_)(status|state|type|kind|flag|level|gender|role|currency|lang|locale)$|^(is|has)_",
+                                   re.IGNORECASE)
+
+
+def guess_distinct(table: Table, column: str) -> float:
+    """Distinct values of a column when no statistics exist (a schema file): from its type, its
+    name and unique keys, so that an index still leads with what is likely the selective column.
+
+    >>> from analyzer.schema import Column
+    >>> t = Table("db", "t", "InnoDB", columns=[Column("is_active", "tinyint(1)", False, 1),
+    ...                                          Column("product_id", "int(10) unsigned", False, 2)])
+    >>> guess_distinct(t, "is_active") < guess_distinct(t, "product_id")
+    True
+    """
+    col = table.column(column)
+    if col is None:
+        return 1000.0
+    for index in table.indexes:
+        if index.unique and len(index.columns) == 1 and index.columns[0].name and \
+                index.columns[0].name.lower() == column.lower():
+            return 1e9
+    kind = col.type.lower()
+    if kind.startswith(("tinyint(1)", "bit(1)", "bool")):
+        return 2.0
+    if kind.startswith(("enum(", "set(")):
+        return float(max(2, kind.count(",") + 1))
+    if _LOW_CARDINALITY_NAME.search(column):
+        return 10.0
+    if kind.startswith(("char(2)", "char(3)")):
+        return 200.0
+    if kind.startswith(("datetime", "timestamp", "date")) or column.lower().endswith(("_id", "_token", "_ref", "email")):
+        return 1e5
+    return 1000.0
+
+
 def _selectivity(catalog: Catalog, table: Table, column: str, predicate: Predicate) -> float:
     """Fraction of the table's rows a predicate keeps."""
     rows = float(table.rows or 0)
     distinct = _distinct(catalog, table, column)
+    if distinct is None and not catalog.has_statistics:
+        distinct = guess_distinct(table, column)
     if predicate.kind in ("eq", "join", "is_null"):
         if distinct:
             return 1.0 / max(distinct, 1.0)
@@ -356,10 +393,40 @@ def class_candidates(wc: WorkloadClass, shape: QueryShape, catalog: Catalog,
             cand, reason = _table_candidate(wc, scope, needs, catalog, plan, rows_examined, shape)
             if cand is not None:
                 candidates.append(cand)
-            elif reason:
-                no_help.append(NoIndexHelps(wc.class_id, needs.table.full_name, reason))
+            else:
+                driver = _driver_candidate(wc, scope, needs, catalog, plan, rows_examined, shape)
+                if driver is not None:
+                    candidates.append(driver)
+                elif reason:
+                    no_help.append(NoIndexHelps(wc.class_id, needs.table.full_name, reason))
         del scope_number
     return candidates, no_help
+
+
+def _driver_candidate(wc: WorkloadClass, scope: Scope, needs: _TableNeeds, catalog: Catalog, plan: Plan | None,
+                      rows_examined: float | None, shape: QueryShape) -> Candidate | None:
+    """A table joined as the inner side (through its primary key, say) whose own filters are very
+    selective would be a better first table of the join: an index on those filters lets the
+    optimizer start there and look the other tables up, instead of scanning another table."""
+    own = [(c, p) for c, p in needs.eq if p.kind != "join"]
+    if not own or len(own) == len(needs.eq) or len(scope.tables) < 2 or not needs.table.rows:
+        return None
+    if any(_served_by([c for c, _ in own], len(own), i) for i in needs.table.indexes):
+        return None
+    fraction = 1.0
+    for column, pred in own:
+        fraction *= _selectivity(catalog, needs.table, column, pred)
+    if fraction > 0.05:
+        return None
+    total = _class_rows(plan, rows_examined, 0.0)
+    after = max(1.0, float(needs.table.rows) * fraction) * len(scope.tables)
+    if total <= 0 or after >= total * (1.0 - MIN_REDUCTION):
+        return None
+    own.sort(key=lambda item: (_selectivity(catalog, needs.table, item[0], item[1]), item[0]))
+    columns = tuple(c for c, _ in own)
+    reduction = 1.0 - after / total
+    return Candidate(needs.table, columns, wc.class_id, columns, total, after, wc.query_time_total * reduction,
+                     "lookup (first table of the join)", None)
 
 
 def _plan_rows(plan: Plan | None, ref: TableRef) -> tuple[float | None, str | None, float]:
@@ -442,14 +509,22 @@ def _table_candidate(wc: WorkloadClass, scope: Scope, needs: _TableNeeds, catalo
     if len(set(c.lower() for c in columns)) != len(columns):
         seen: list[str] = []
         columns = [c for c in columns if not (c.lower() in seen or seen.append(c.lower()))]
+    # InnoDB appends the primary key to every secondary index: trailing primary-key columns add nothing
+    if table.is_innodb or table.engine is None:
+        while len(columns) > 1 and columns[-1].lower() in pk_cols:
+            columns.pop()
 
+    # An existing index already serves the lookup (the clustered primary key covers every column
+    # anyway): no new index only to cover a few more columns.
+    if any(_served_by(columns, len(eq), i) for i in table.indexes):
+        return None, None
     # covering: a few narrow extra columns the statement reads from this table
     selected = {c.column for c in scope.selected if c.table == needs.ref}
     star = any(s is None or s == needs.ref for s in scope.select_star)
     if not star and selected and shape.kind == "SELECT":
         extra = [table.column(c).name for c in sorted(selected) if table.column(c) is not None
                  and c.lower() not in {x.lower() for x in columns} and c.lower() not in pk_cols]
-        if 0 < len(extra) <= MAX_COVERING_EXTRA and all(_narrow(table, c) for c in extra) and len(columns) + len(extra) <= 5:
+        if 0 < len(extra) <= MAX_COVERING_EXTRA and all(_narrow(table, c) for c in extra) and len(columns) + len(extra) <= 4:
             columns += extra
             reason += " (covering)"
 
