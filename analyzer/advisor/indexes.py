@@ -43,6 +43,7 @@ RANGE_SELECTIVITY = 0.1  # fraction of rows a range predicate is assumed to keep
 MIN_REDUCTION = 0.5  # a candidate must avoid at least half of the rows its table's access reads
 WRITE_HEAVY_SHARE = 0.2  # writes >= 20% of the statements touching a table: warn about the write cost
 MAX_COVERING_EXTRA = 2
+COVERING_MIN_ROWS = 100  # rows an index returns per execution before covering columns pay for themselves
 NARROW_TYPES = re.compile(r"^(tinyint|smallint|mediumint|int|integer|bigint|date|datetime|timestamp|time|year|"
                           r"decimal|float|double|char\(\d\)|varchar\(([1-9]|[12]\d|3[0-2])\)|enum|bit)", re.IGNORECASE)
 
@@ -108,8 +109,10 @@ class ClassEstimate:
     time_saved: float
     chosen_key_before: str | None = None
     chosen_key_after: str | None = None
-    verified_rows_before: float | None = None
+    verified_rows_before: float | None = None  # the statement's rows examined, EXPLAIN's estimate
     verified_rows_after: float | None = None
+    sort_before: bool | None = None  # the plan sorts (filesort)
+    sort_after: bool | None = None
 
 
 @dataclass
@@ -160,7 +163,8 @@ class IndexSuggestion:
                          "rows_after": round(c.rows_after, 1), "time_saved": round(c.time_saved, 6),
                          "key_before": c.chosen_key_before, "key_after": c.chosen_key_after,
                          "verified_rows_before": c.verified_rows_before,
-                         "verified_rows_after": c.verified_rows_after} for c in self.classes],
+                         "verified_rows_after": c.verified_rows_after,
+                         "sort_before": c.sort_before, "sort_after": c.sort_after} for c in self.classes],
         }
 
 
@@ -521,7 +525,11 @@ def _table_candidate(wc: WorkloadClass, scope: Scope, needs: _TableNeeds, catalo
     # covering: a few narrow extra columns the statement reads from this table
     selected = {c.column for c in scope.selected if c.table == needs.ref}
     star = any(s is None or s == needs.ref for s in scope.select_star)
-    if not star and selected and shape.kind == "SELECT":
+    # ... and only when the index would return many rows: each one saves a lookup into the table
+    returned = float(table.rows) * fraction if table.rows else float(rows_examined or 0)
+    if uses_order and scope.limit is not None and not ranges:
+        returned = min(returned, float(scope.limit + (scope.offset or 0)))
+    if not star and selected and shape.kind == "SELECT" and returned >= COVERING_MIN_ROWS:
         extra = [table.column(c).name for c in sorted(selected) if table.column(c) is not None
                  and c.lower() not in {x.lower() for x in columns} and c.lower() not in pk_cols]
         if 0 < len(extra) <= MAX_COVERING_EXTRA and all(_narrow(table, c) for c in extra) and len(columns) + len(extra) <= 4:

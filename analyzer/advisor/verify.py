@@ -172,6 +172,9 @@ def verify_in_scratch(advice: Advice, catalog: Catalog, *, source: Any, target: 
             target.query(sql, args)
 
     try:
+        # the copies keep their foreign keys (CREATE TABLE ... LIKE); their parents may be copied
+        # later or not at all, so the scratch session does not check them
+        target.query("SET SESSION foreign_key_checks = 0")
         if not schema_exists:
             write(f"CREATE DATABASE {qs}")
         for table in tables.values():
@@ -247,7 +250,11 @@ def _explain_all(advice: Advice, catalog: Catalog, target: Any, scratch_schema: 
             plan = explain(target, sql, database=scratch_schema)
         except AnalyzerError:
             continue
-        out[ca.wc.class_id] = _accesses_by_table(plan, ca.wc.sample, catalog, ca.wc.database)
+        accesses = _accesses_by_table(plan, ca.wc.sample, catalog, ca.wc.database)
+        # the whole statement's estimated rows (nested loops included) under a key no table has
+        accesses["*"] = (None, plan.rows_examined_estimate)
+        accesses["*sort"] = (None, 1.0 if plan.using_filesort else 0.0)
+        out[ca.wc.class_id] = accesses
     return out
 
 
@@ -259,9 +266,13 @@ def _judge(suggestions: Sequence[IndexSuggestion], before: dict[str, dict[str, t
             b = before.get(c.class_id, {}).get(s.table.name.lower())
             a = after.get(c.class_id, {}).get(s.table.name.lower())
             if b is not None:
-                c.chosen_key_before, c.verified_rows_before = b[0], b[1]
+                c.chosen_key_before = b[0]
+                c.verified_rows_before = before[c.class_id]["*"][1]
+                c.sort_before = bool(before[c.class_id]["*sort"][1])
             if a is not None:
-                c.chosen_key_after, c.verified_rows_after = a[0], a[1]
+                c.chosen_key_after = a[0]
+                c.verified_rows_after = after[c.class_id]["*"][1]
+                c.sort_after = bool(after[c.class_id]["*sort"][1])
                 if a[0] and a[0].lower() == s.name.lower():
                     chosen += 1
         if chosen:
