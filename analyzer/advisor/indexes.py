@@ -81,6 +81,7 @@ class Candidate:
     time_saved: float  # seconds over the workload
     reason: str  # what the index does: "lookup", "lookup + order", "range", "covering"
     extends: Index | None = None  # an existing index this one would replace
+    eq_fraction: float = 1.0  # share of the table the equality columns alone keep
 
     @property
     def reduction(self) -> float:
@@ -491,12 +492,20 @@ def _table_candidate(wc: WorkloadClass, scope: Scope, needs: _TableNeeds, catalo
     fraction = 1.0
     for item in eq:
         fraction *= sel(item)
+    eq_fraction = fraction
     reason = "lookup" if eq else ""
     uses_order = False
+    range_on_order = False
     if order_cols and not multi_in and (eq or scope.limit is not None):
         columns += order_cols
         uses_order = True
         reason = (reason + " + order") if reason else "order"
+        # a range on the first ORDER BY column is served by the same index part
+        on_order = [r for r in ranges if r[0].lower() == order_cols[0].lower()]
+        if on_order:
+            fraction *= sel(on_order[0])
+            range_on_order = True
+            reason += " + range"
     elif ranges:
         ranges.sort(key=lambda item: (sel(item), item[0]))
         columns.append(ranges[0][0])
@@ -527,7 +536,7 @@ def _table_candidate(wc: WorkloadClass, scope: Scope, needs: _TableNeeds, catalo
     star = any(s is None or s == needs.ref for s in scope.select_star)
     # ... and only when the index would return many rows: each one saves a lookup into the table
     returned = float(table.rows) * fraction if table.rows else float(rows_examined or 0)
-    if uses_order and scope.limit is not None and not ranges:
+    if uses_order and scope.limit is not None and (not ranges or range_on_order):
         returned = min(returned, float(scope.limit + (scope.offset or 0)))
     if not star and selected and shape.kind == "SELECT" and returned >= COVERING_MIN_ROWS:
         extra = [table.column(c).name for c in sorted(selected) if table.column(c) is not None
@@ -550,7 +559,7 @@ def _table_candidate(wc: WorkloadClass, scope: Scope, needs: _TableNeeds, catalo
         before = rows_examined or 0.0
     if rows is not None:
         after = max(1.0, rows * fraction) * loops
-        if uses_order and scope.limit is not None and not ranges:
+        if uses_order and scope.limit is not None and (not ranges or range_on_order):
             after = min(after, float(scope.limit + (scope.offset or 0)) * loops)
     else:
         base = rows_examined or 0.0
@@ -576,7 +585,7 @@ def _table_candidate(wc: WorkloadClass, scope: Scope, needs: _TableNeeds, catalo
     time_saved = wc.query_time_total * share * reduction
     extends = next((i for i in table.indexes if _extends(columns, i)), None)
     return Candidate(table, tuple(columns), wc.class_id, tuple(c for c, _ in eq), before, after, time_saved,
-                     reason.strip(), extends), None
+                     reason.strip(), extends, eq_fraction), None
 
 
 def _class_rows(plan: Plan | None, rows_examined: float | None, fallback: float) -> float:
@@ -657,7 +666,8 @@ def advise_indexes(classes: Sequence[WorkloadClass], catalog: Catalog, *, max_pe
                 if _served_by(cand.columns, len(cand.eq_columns), fake):
                     target = sugg
                     break
-                if cand.eq_columns and eq_len and sorted(c.lower() for c in sugg.columns[:len(cand.eq_columns)]) \
+                if cand.eq_columns and eq_len and cand.eq_fraction < LOW_SELECTIVITY \
+                        and sorted(c.lower() for c in sugg.columns[:len(cand.eq_columns)]) \
                         == sorted(c.lower() for c in cand.eq_columns):
                     # same lookup columns: the chosen index serves this class's lookup; a second
                     # index differing only in order or covering columns is not worth its writes
