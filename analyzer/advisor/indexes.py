@@ -196,13 +196,19 @@ class IndexAdvice:
 
 
 def alter_table_ddl(table: Table, suggestions: Sequence[IndexSuggestion], *, online: bool = True) -> str:
-    """``ALTER TABLE `db`.`t` ADD INDEX ..., DROP INDEX ..., ALGORITHM=INPLACE, LOCK=NONE``."""
+    """``ALTER TABLE `db`.`t` DROP INDEX ..., ADD INDEX ..., ALGORITHM=INPLACE, LOCK=NONE`` (the online
+    clauses for InnoDB tables only).
+
+    >>> t = Table("db", "t", "MyISAM")
+    >>> alter_table_ddl(t, [IndexSuggestion(t, ("a", "b"), "idx_t_a_b")])
+    'ALTER TABLE `db`.`t` ADD INDEX `idx_t_a_b` (`a`, `b`)'
+    """
     parts = []
     for s in suggestions:
         if s.replaces is not None:
             parts.append(f"DROP INDEX {quote_identifier(s.replaces.name)}")
         parts.append(f"ADD INDEX {s.definition}")
-    if online:
+    if online and (table.is_innodb or table.engine is None):  # MyISAM and MEMORY cannot add indexes online
         parts.extend(["ALGORITHM=INPLACE", "LOCK=NONE"])
     return f"ALTER TABLE {table.quoted_name} " + ", ".join(parts)
 

@@ -15,7 +15,6 @@ from analyzer.advisor.query import (
     QueryShape,
     Scope,
     TableRef,
-    _Analyzer,
 )
 from analyzer.explain import Plan, PlanTable
 from analyzer.schema import Catalog, Column, Index, Table
@@ -122,36 +121,14 @@ def add_index_ddl(table: str, columns: Sequence[str], *, desc: Sequence[bool] = 
     return f"ALTER TABLE {table} ADD INDEX {index_name(table, columns)} ({', '.join(parts)})"
 
 
-def _parenthesized_or(p: Predicate) -> exp.Or | None:
-    node = p.expression
-    while isinstance(node, exp.Paren):
-        node = node.this
-    return node if isinstance(node, exp.Or) else None
-
-
 def conjunct_predicates(scope: Scope) -> list[Predicate]:
-    """The scope's predicates without the parenthesized ORs query.py records as one ``other``
-    predicate (``a = 1 AND (b = 2 OR c = 3)``): those are in ``or_groups()``."""
-    return [p for p in scope.predicates if not (p.kind == "other" and _parenthesized_or(p) is not None)]
+    """The scope's AND-ed predicates (OR groups are in ``or_groups()``)."""
+    return list(scope.predicates)
 
 
 def or_groups(scope: Scope, catalog: Catalog | None = None) -> list[list[Predicate]]:
-    """The scope's OR groups, including the parenthesized ones next to an AND.
-
-    Works around query.py, whose ``conditions()`` only sees an ``Or`` conjunct, while
-    ``_conjuncts()`` yields a parenthesized OR as ``Paren(Or)``: those are classified again here,
-    with the scope's tables (columns of enclosing scopes stay unresolved)."""
-    groups = [list(g) for g in scope.or_groups]
-    for p in scope.predicates:
-        node = _parenthesized_or(p) if p.kind == "other" else None
-        if node is None:
-            continue
-        analyzer = _Analyzer(catalog, None)
-        temp = Scope(scope.kind, tables=list(scope.tables))
-        analyzer.scopes.append(temp)
-        analyzer.conditions(temp, node, [temp], p.source)
-        groups.extend(temp.or_groups)
-    return groups
+    """The scope's OR groups (parenthesized ones next to an AND included: query.py unwraps them)."""
+    return [list(g) for g in scope.or_groups]
 
 
 def all_predicates(scope: Scope, catalog: Catalog | None = None) -> list[Predicate]:
