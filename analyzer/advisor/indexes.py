@@ -499,6 +499,13 @@ def _table_candidate(wc: WorkloadClass, scope: Scope, needs: _TableNeeds, catalo
     for item in eq:
         fraction *= sel(item)
     eq_fraction = fraction
+    # ORDER BY ... LIMIT n stops after n index entries only when nothing else filters the rows
+    # read in index order: no condition on another table of the join, no subquery filter, and
+    # no condition on this table the index does not hold
+    other_filters = any(
+        p.column is not None and p.kind != "join" and (p.column.table != needs.ref or p.kind in (
+            "in_subquery", "not_in_subquery", "function", "like_infix", "ne", "other"))
+        for p in scope.predicates) or bool(scope.or_groups)
     reason = "lookup" if eq else ""
     uses_order = False
     range_on_order = False
@@ -542,7 +549,8 @@ def _table_candidate(wc: WorkloadClass, scope: Scope, needs: _TableNeeds, catalo
     star = any(s is None or s == needs.ref for s in scope.select_star)
     # ... and only when the index would return many rows: each one saves a lookup into the table
     returned = float(table.rows) * fraction if table.rows else float(rows_examined or 0)
-    if uses_order and scope.limit is not None and (not ranges or range_on_order):
+    limit_stops_early = uses_order and scope.limit is not None and (not ranges or range_on_order) and not other_filters
+    if limit_stops_early:
         returned = min(returned, float(scope.limit + (scope.offset or 0)))
     if not star and selected and shape.kind == "SELECT" and returned >= COVERING_MIN_ROWS:
         extra = [table.column(c).name for c in sorted(selected) if table.column(c) is not None
@@ -565,7 +573,8 @@ def _table_candidate(wc: WorkloadClass, scope: Scope, needs: _TableNeeds, catalo
         before = rows_examined or 0.0
     if rows is not None:
         after = max(1.0, rows * fraction) * loops
-        if uses_order and scope.limit is not None and (not ranges or range_on_order):
+        limit_stops_early = uses_order and scope.limit is not None and (not ranges or range_on_order) and not other_filters
+    if limit_stops_early:
             after = min(after, float(scope.limit + (scope.offset or 0)) * loops)
     else:
         base = rows_examined or 0.0
@@ -574,7 +583,7 @@ def _table_candidate(wc: WorkloadClass, scope: Scope, needs: _TableNeeds, catalo
     if served is not None:
         return None, None
     # low-cardinality: the best equality leaves a large share of the table
-    if rows is not None and rows >= MIN_ROWS_FOR_INDEX and eq and not uses_order and not ranges \
+    if rows is not None and rows >= MIN_ROWS_FOR_INDEX and eq and not limit_stops_early and not ranges \
             and fraction >= LOW_SELECTIVITY:
         col = eq[0][0]
         distinct = _distinct(catalog, table, col)
@@ -583,8 +592,7 @@ def _table_candidate(wc: WorkloadClass, scope: Scope, needs: _TableNeeds, catalo
     if rows is not None and rows < MIN_ROWS_FOR_INDEX:
         return None, f"small table ({int(rows)} rows): reading it whole is cheap"
     if before <= 0 or after >= before * (1.0 - MIN_REDUCTION):
-        if plan_key is not None or before <= 0:
-            return None, None
+        return None, None
     reduction = 0.0 if before <= 0 else max(0.0, 1.0 - after / before)
     total_rows = _class_rows(plan, rows_examined, before)
     share = min(1.0, before / total_rows) if total_rows > 0 else 1.0
