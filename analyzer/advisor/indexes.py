@@ -573,8 +573,7 @@ def _table_candidate(wc: WorkloadClass, scope: Scope, needs: _TableNeeds, catalo
         before = rows_examined or 0.0
     if rows is not None:
         after = max(1.0, rows * fraction) * loops
-        limit_stops_early = uses_order and scope.limit is not None and (not ranges or range_on_order) and not other_filters
-    if limit_stops_early:
+        if limit_stops_early:
             after = min(after, float(scope.limit + (scope.offset or 0)) * loops)
     else:
         base = rows_examined or 0.0
