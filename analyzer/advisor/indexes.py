@@ -38,6 +38,7 @@ from analyzer.schema import Catalog, Index, Table, quote_identifier
 
 DEFAULT_MAX_PER_TABLE = 3
 MIN_ROWS_FOR_INDEX = 1_000  # tables smaller than this are read whole in no time
+NOMINAL_ROWS = 100_000  # table size assumed for estimates when nothing is known (schema file, one statement)
 LOW_SELECTIVITY = 0.2  # an index that still leaves 20% of the table to read is not worth it
 RANGE_SELECTIVITY = 0.1  # fraction of rows a range predicate is assumed to keep without histograms
 MIN_REDUCTION = 0.5  # a candidate must avoid at least half of the rows its table's access reads
@@ -464,6 +465,10 @@ def _table_candidate(wc: WorkloadClass, scope: Scope, needs: _TableNeeds, catalo
                      rows_examined: float | None, shape: QueryShape) -> tuple[Candidate | None, str | None]:
     table = needs.table
     rows = float(table.rows) if table.rows else None
+    assumed_rows = False
+    if rows is None and not rows_examined and not catalog.has_statistics:
+        # a schema file and a single statement: nothing measured, so estimate on a nominal table
+        rows, assumed_rows = float(NOMINAL_ROWS), True
     eq = _dedupe(needs.eq)
     ranges = _dedupe(needs.ranges)
     like_infix = [p for p in needs.unusable if p.kind == "like_infix"]
@@ -586,8 +591,11 @@ def _table_candidate(wc: WorkloadClass, scope: Scope, needs: _TableNeeds, catalo
             and fraction >= LOW_SELECTIVITY:
         col = eq[0][0]
         distinct = _distinct(catalog, table, col)
+        if distinct is None and not catalog.has_statistics:
+            distinct = guess_distinct(table, col)
+        size = "a table of unknown size" if assumed_rows else f"{int(rows)} rows"
         return None, (f"low-cardinality filter: {col} has about {int(distinct or 0)} distinct values in "
-                      f"{int(rows)} rows, an index would still read {fraction:.0%} of the table")
+                      f"{size}, an index would still read {fraction:.0%} of the table")
     if rows is not None and rows < MIN_ROWS_FOR_INDEX:
         return None, f"small table ({int(rows)} rows): reading it whole is cheap"
     if before <= 0 or after >= before * (1.0 - MIN_REDUCTION):

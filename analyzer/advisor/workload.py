@@ -131,7 +131,7 @@ def advise(classes: Sequence[WorkloadClass], *, catalog: Catalog, server: Any = 
             elif not check.ok:
                 advice.explain_note = check.reason
             else:
-                advice.explain_note = "not explained: no server (offline schema)"
+                advice.explain_note = "no server to run EXPLAIN on (the schema comes from a file)"
             try:
                 advice.shape = analyze_query(wc.sample, catalog=scoped, default_schema=wc.database)
             except AnalyzerError as exc:

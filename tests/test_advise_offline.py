@@ -1,0 +1,55 @@
+"""`mqa advise` and `mqa explain` with a schema file and no server (what a CI job without a
+database runs): the recorded shop slow log against the shop schema as shipped."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from tests.conftest import REPO
+
+LOG = str(REPO / "sample_workloads" / "shop" / "slow.log.gz")
+SCHEMA = str(REPO / "sample_workloads" / "shop" / "schema.sql")
+
+
+def mqa(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "cli", *args], capture_output=True, text=True, timeout=300,
+                          cwd=REPO, env={"HOME": "/nonexistent", "COLUMNS": "160", "PATH": "/usr/bin:/bin"})
+
+
+def test_offline_advice_finds_the_workloads_missing_indexes_unverified() -> None:
+    result = mqa("advise", LOG, "--schema", SCHEMA, "--format", "json")
+    assert result.returncode == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert doc["schema_version"] == 1 and doc["classes"]
+    found = {(s["table"], tuple(s["columns"])) for s in doc["index_suggestions"]}
+    # W1, W2 and W7 of sample_workloads/shop/README.md
+    assert ("shop.orders", ("customer_id", "created_at")) in found
+    assert any(t == "shop.reviews" and cols[0] == "product_id" for t, cols in found)
+    assert any(t == "shop.events" and cols[0] == "session_token" for t, cols in found)
+    assert all(s["verified"] is False and s["verification"] == "not verified" for s in doc["index_suggestions"])
+    assert doc["advice"]["statistics"] == "ddl"
+    # nothing already served: the shipped secondary indexes are known from the file
+    assert ("shop.customers", ("email",)) not in found and ("shop.order_items", ("order_id",)) not in found
+    checks = {f["check"] for f in doc["findings"]}
+    assert {"QRY001", "QRY002", "QRY003", "QRY006", "QRY007"} <= checks
+
+
+def test_offline_explain_gives_checks_and_an_index_without_a_plan() -> None:
+    result = mqa("explain", "SELECT * FROM orders WHERE customer_id = 7 ORDER BY created_at DESC LIMIT 10",
+                 "--schema", SCHEMA, "-D", "shop", "--format", "markdown")
+    assert result.returncode == 0, result.stderr
+    assert "Not explained: no server to run EXPLAIN on" in result.stdout
+    assert "`customer_id`" in result.stdout or "customer_id, created_at" in result.stdout
+
+
+def test_offline_usage_errors_are_one_line() -> None:
+    for args, message in ((["advise", LOG, "--schema", SCHEMA, "--verify"], "--verify and --apply need a server"),
+                          (["advise", "--schema", SCHEMA], "give the workload's slow logs"),
+                          (["advise", LOG, "--schema", "/nonexistent.sql"], "/nonexistent.sql"),
+                          (["explain", "SELECT * FROM t WHERE a = ?", "--schema", SCHEMA], "no sample is available")):
+        result = mqa(*args)
+        assert result.returncode == 2, (args, result.stderr)
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and message in lines[0] and "Traceback" not in result.stderr, result.stderr
