@@ -168,3 +168,28 @@ def test_explain_refuses_what_it_must_not_run(server: TestServer, shop: Path) ->
     result = mqa("explain", "--analyze", "DELETE FROM orders WHERE id = 1", *who, env={"MYSQL_PWD": PASSWORD})
     assert result.returncode == 2 and "plain SELECT" in result.stderr
     assert server.execute(f"SELECT COUNT(*) FROM `{DB}`.orders WHERE id = 1")[0][0] == 1
+
+
+def test_verify_on_another_server_streams_the_rows_there(server: TestServer, live) -> None:  # noqa: ANN001
+    """--verify-dsn: the scratch copy is built through a second connection (here the same server
+    over TCP, so mqa cannot use INSERT ... SELECT between them and copies the rows itself)."""
+    from analyzer.advisor.verify import verify_in_scratch
+    from analyzer.db import ConnectionOptions, connect
+
+    if server.local is None or not server.local.port:
+        pytest.skip("needs the local server's TCP port")
+    session, catalog = live
+    advice = advise([WorkloadClass("w1", "SELECT * FROM orders WHERE customer_id = 42 ORDER BY created_at DESC LIMIT 10",
+                                   DB, count=1000, query_time_total=20.0)], catalog=catalog, server=session, top=None)
+    target = connect(ConnectionOptions(host="127.0.0.1", port=server.local.port, user="root", no_defaults=True,
+                                       protocol="tcp"), writable=True)
+    try:
+        verification = verify_in_scratch(advice, catalog, source=session, target=target, scratch_schema=SCRATCH,
+                                         sample_rows=None)
+    finally:
+        target.close()
+    [s] = advice.indexes.suggestions
+    assert s.verified is True and s.classes[0].chosen_key_after == s.name
+    assert any("in batches of" in w for w in verification.writes)
+    assert not any("INSERT INTO" in w and "SELECT" in w for w in verification.writes)
+    assert server.execute(f"SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = '{SCRATCH}'")[0][0] == 0
