@@ -53,3 +53,13 @@ def test_offline_usage_errors_are_one_line() -> None:
         assert result.returncode == 2, (args, result.stderr)
         lines = result.stderr.strip().splitlines()
         assert len(lines) == 1 and message in lines[0] and "Traceback" not in result.stderr, result.stderr
+
+
+def test_hostile_statement_text_is_shown_literally() -> None:
+    sql = "SELECT '[/]', '[link=javascript:alert(1)]x[/link]' AS `[bold]`, '```' FROM orders WHERE customer_id = 1 /* [red]x */"
+    table = mqa("explain", sql, "--schema", SCHEMA, "-D", "shop")
+    assert table.returncode == 0, table.stderr
+    assert "'[link=javascript:alert(1)]x[/link]' AS `[bold]`" in table.stdout and "/* [red]x */" in table.stdout
+    markdown = mqa("explain", sql, "--schema", SCHEMA, "-D", "shop", "--format", "markdown")
+    assert markdown.returncode == 0, markdown.stderr
+    assert f"````sql\n{sql}\n````" in markdown.stdout  # a fence longer than any backtick run inside

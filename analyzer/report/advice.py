@@ -23,6 +23,7 @@ from rich.tree import Tree
 from analyzer import __version__
 from analyzer.advisor.workload import Advice, ClassAdvice
 from analyzer.explain import Plan, PlanNode
+from analyzer.report.markdown import code_block
 from analyzer.report.text import clean_json, visible
 
 _SEVERITY_STYLE = {"critical": "bold red", "warning": "yellow", "info": "cyan"}
@@ -240,9 +241,7 @@ def _md_cell(text: str) -> str:
 
 
 def _md_code(text: str) -> str:
-    text = visible(text)
-    fence = "`" * max(3, max((len(r) for r in text.split("\n") if set(r) == {"`"}), default=0) + 1)
-    return f"{fence}sql\n{text}\n{fence}"
+    return "\n".join(code_block(text))
 
 
 def _md_tree(node: PlanNode, depth: int = 0) -> list[str]:

@@ -106,13 +106,13 @@ def _details(cls: ClassReport) -> list[str]:
             out.append(f"- **{label}:** {shown}{more}")
     if cls.tables:
         out.append(f"- **Tables:** {', '.join(_escape(t) for t in cls.tables)}")
-    out += ["", "Fingerprint:", ""] + _code_block(cls.fingerprint)
+    out += ["", "Fingerprint:", ""] + code_block(cls.fingerprint)
     if cls.example is not None:
         ex = cls.example
         where = f"{_escape(ex.source)}:{ex.line}"
         when = f" at {_escape(ex.ts)}" if ex.ts else ""
         out += ["", f"Example (slowest, {fmt.seconds(ex.query_time)}{when}, {where}):", ""]
-        out += _code_block(ex.query)
+        out += code_block(ex.query)
     return out
 
 
@@ -129,7 +129,7 @@ def _code_span(text: str) -> str:
     return f"{fence}{pad}{text}{pad}{fence}"
 
 
-def _code_block(text: str) -> list[str]:
+def code_block(text: str) -> list[str]:
     """A fenced block whose fence is longer than any backtick run inside the text."""
     text = visible(text)
     longest = max((len(run) for run in re.findall(r"`{3,}", text)), default=2)
