@@ -99,7 +99,8 @@ def _current_database(server: Any) -> Optional[str]:
 
 @server_options
 def advise(
-    logs: Optional[list[str]] = typer.Argument(None, metavar="[LOG...]", help="Slow logs of the workload (plain, .gz, .bz2, .xz, .zst, or - for stdin)."),
+    logs: Optional[list[str]] = typer.Argument(None, metavar="[LOG...]", help="Slow logs of the workload (plain, .gz, .bz2, .xz, .zst, or - for stdin); without any, the workload is a performance_schema --window."),
+    window: Optional[str] = typer.Option(None, "--window", "-w", metavar="DURATION", help="No logs: watch the server's performance_schema this long (30s, 5m) and advise on what ran."),
     schema_file: Optional[str] = typer.Option(None, "--schema", metavar="FILE", help="Work offline from this DDL file instead of a server (no plans, suggestions unverified)."),
     verify: bool = typer.Option(False, "--verify", help="Re-EXPLAIN each class with the suggested indexes built in a scratch copy (--scratch-schema) or, on MySQL 8, as invisible indexes."),
     scratch_schema: Optional[str] = typer.Option(None, "--scratch-schema", metavar="DB", help="Where --verify builds copies of the tables (created and dropped by mqa; never an application schema)."),
@@ -123,18 +124,23 @@ def advise(
     from analyzer.filters import EventFilter, parse_time_bound
     from analyzer.report.model import build_report
 
-    if not logs:
-        fail("give the workload's slow logs (LOG...), or - for stdin")
+    if not logs and (schema_file or not window):
+        fail("give the workload's slow logs (LOG...), or - for stdin, or --window DURATION to watch a server's "
+             "performance_schema")
+    if logs and window:
+        fail("--window is for advising without logs: give either LOG... or --window")
     if schema_file and (verify or apply):
         fail("--verify and --apply need a server, not --schema")
     if (scratch_schema or verify_dsn) and not verify:
         fail("--scratch-schema and --verify-dsn are for --verify")
-    with errors_exit_2():
-        event_filter = EventFilter(since=parse_time_bound(since) if since else None,
-                                   until=parse_time_bound(until) if until else None)
-        result = digest_logs(logs, event_filter=event_filter)
-        report = build_report(result, limit=None, title="mqa advise")
-        classes = workload_from_report(report)
+    report = classes = None
+    if logs:
+        with errors_exit_2():
+            event_filter = EventFilter(since=parse_time_bound(since) if since else None,
+                                       until=parse_time_bound(until) if until else None)
+            result = digest_logs(logs, event_filter=event_filter)
+            report = build_report(result, limit=None, title="mqa advise")
+            classes = workload_from_report(report)
     if schema_file:
         with errors_exit_2():
             # a schema file without CREATE DATABASE/USE describes the workload's (most used) database
@@ -147,6 +153,9 @@ def advise(
         where = f"offline, schema from {schema_file}"
     else:
         with open_server(server_args) as server, errors_exit_2():
+            if classes is None:
+                report = _watch(server, window or "60s")
+                classes = workload_from_report(report)
             catalog = _catalog(None, server, server_args.database)
             for wc in classes:
                 wc.database = wc.database or server_args.database
@@ -159,6 +168,25 @@ def advise(
             where = server.description
     _render(advice, fmt, output, title="mqa advise", subtitle=where, statement=None, report=report, details=details,
             command="advise")
+
+
+def _watch(server: Any, window: str) -> Any:
+    """The classes a performance_schema window saw, with real samples from the statement history
+    (or MySQL 8's QUERY_SAMPLE_TEXT): what ``mqa collect`` reports."""
+    import time
+
+    from analyzer.db import PERFORMANCE_SCHEMA_SELECT, require_privileges
+    from analyzer.filters import parse_duration
+    from analyzer.report.model import build_report
+    from analyzer.sources.perfschema import collect_window, window_result
+    from cli.progress import WindowProgress
+
+    seconds = parse_duration(window)
+    require_privileges(server, [PERFORMANCE_SCHEMA_SELECT])
+    with WindowProgress(stderr_console(), seconds, enabled=sys.stderr.isatty()) as countdown, \
+            server.translate_errors("reading performance_schema"):
+        collected = collect_window(server, seconds, sleep=countdown.sleep, clock=time.monotonic, samples=True)
+    return build_report(window_result(collected), limit=None, title=f"mqa advise ({seconds:g}s window)")
 
 
 def _verify(advice: Any, catalog: Any, server: Any, server_args: ServerArgs, scratch_schema: Optional[str],

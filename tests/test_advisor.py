@@ -193,3 +193,36 @@ def test_verify_on_another_server_streams_the_rows_there(server: TestServer, liv
     assert any("in batches of" in w for w in verification.writes)
     assert not any("INSERT INTO" in w and "SELECT" in w for w in verification.writes)
     assert server.execute(f"SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = '{SCRATCH}'")[0][0] == 0
+
+
+def test_advise_on_a_performance_schema_window(server: TestServer, shop: Path) -> None:
+    """No logs: mqa watches performance_schema while the workload runs, explains the real samples
+    of the statement history, and finds the same gap as from the slow log."""
+    import threading
+    import time
+
+    from sample_workloads.shop import workload
+
+    def replay() -> None:
+        time.sleep(2.0)  # after the first snapshot
+        conn = server.admin(DB)
+        workload.replay(conn, statements=1500, seed=8, scale=0.2, database=DB, strict=False)
+        conn.close()
+
+    worker = threading.Thread(target=replay)
+    worker.start()
+    try:
+        result = mqa("advise", "--window", "8s", "-S", server.local.socket, "-u", "root", "-D", DB, "--no-defaults",
+                     "--max-per-table", "6", "--format", "json")
+    finally:
+        worker.join()
+    assert result.returncode == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert doc["sources"][0]["kind"] == "perfschema" and doc["classes"]
+    explained = [c for c in doc["advice"]["classes"] if c["plan"] is not None]
+    assert len(explained) >= 10, "few classes had a real sample to explain"
+    my_orders = [c for c in explained if "WHERE orders.customer_id = ? ORDER BY orders.created_at DESC" in c["fingerprint"]]
+    assert my_orders and "?" not in my_orders[0]["plan"]["statement"]
+    found = {(s["table"], tuple(s["columns"])): s for s in doc["index_suggestions"]}
+    w1 = found.get((f"{DB}.orders", ("customer_id", "created_at")))
+    assert w1 is not None and my_orders[0]["class_id"] in w1["class_ids"], sorted(found)
