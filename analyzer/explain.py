@@ -82,6 +82,33 @@ def _has_placeholder(sql: str) -> bool:
     return bool(re.search(r"(?<![.\w`'\"])\.\.\.\s*$", sql.strip())) or re.search(r"\(\s*\.\.\.\s*\)", sql) is not None
 
 
+# Functions with effects beyond the statement's result: the optimizer may evaluate a constant
+# subquery or expression while it plans (so even EXPLAIN could run them), and ANALYZE runs them.
+_EFFECT_FUNCTIONS = frozenset({
+    "SLEEP", "BENCHMARK", "GET_LOCK", "RELEASE_LOCK", "RELEASE_ALL_LOCKS", "LOAD_FILE", "MASTER_POS_WAIT",
+    "SOURCE_POS_WAIT", "MASTER_GTID_WAIT", "WAIT_FOR_EXECUTED_GTID_SET", "WAIT_UNTIL_SQL_THREAD_AFTER_GTIDS",
+    "NEXTVAL", "SETVAL", "LAST_INSERT_ID", "SYS_EXEC", "SYS_EVAL",
+})
+
+
+def _effect_function(sql: str) -> str | None:
+    """The first call of a function with side effects (``SLEEP(``, ``GET_LOCK(``), or ``NEXT VALUE FOR``."""
+    try:
+        tokens = sqlglot.tokenize(sql, read="mysql")
+    except (TokenError, ParseError):
+        return None
+    for i, token in enumerate(tokens[:-1]):
+        word = token.text.upper()
+        if word in _EFFECT_FUNCTIONS and tokens[i + 1].token_type == TokenType.L_PAREN \
+                and token.token_type not in (TokenType.STRING, TokenType.IDENTIFIER):
+            reads_only = word == "LAST_INSERT_ID" and i + 2 < len(tokens) and tokens[i + 2].token_type == TokenType.R_PAREN
+            if not reads_only:  # LAST_INSERT_ID() reads; LAST_INSERT_ID(expr) sets it
+                return word
+        if word == "NEXT" and tokens[i + 1].text.upper() == "VALUE":
+            return "NEXT VALUE FOR"
+    return None
+
+
 def explainable(sql: str) -> Explainability:
     """Whether ``sql`` is one real statement mqa may EXPLAIN, and which kind it is.
 
@@ -104,6 +131,10 @@ def explainable(sql: str) -> Explainability:
     if len(statements) != 1:
         return Explainability(False, reason="two or more statements: explain one at a time"
                               if statements else "no statement")
+    effect = _effect_function(text)
+    if effect is not None:
+        return Explainability(False, reason=f"the statement calls {effect}(), which has effects beyond its result "
+                                            "(the optimizer may evaluate it while planning): not explained")
     node = statements[0]
     if isinstance(node, exp.Command):
         stripped = _strip_comments_and_space(text)

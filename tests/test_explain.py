@@ -103,6 +103,11 @@ def test_end_markers_are_stripped_outside_strings_only() -> None:
     ("SELECT * INTO OUTFILE '/tmp/x' FROM t", False, None),
     ("SELECT a INTO @x FROM t", False, None),
     ("CALL p()", False, None),
+    ("SELECT * FROM t WHERE id = (SELECT SLEEP(100))", False, None),
+    ("SELECT GET_LOCK('x', 10) FROM t", False, None),
+    ("SELECT NEXT VALUE FOR s", False, None),
+    ("SELECT NEXTVAL(s)", False, None),
+    ("SELECT 'SLEEP(1)', `sleep` FROM t", True, "SELECT"),
     ("", False, None),
 ])
 def test_only_single_real_reads_and_writes_are_explained(sql: str, ok: bool, kind: str | None) -> None:
