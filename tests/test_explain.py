@@ -196,3 +196,19 @@ def test_live_server_errors_are_one_line(server, plan_db, session) -> None:  # n
     with pytest.raises(ExplainError) as caught:
         explain(session, "SELECT nope FROM orders", database=plan_db)
     assert "\n" not in str(caught.value) and "Unknown column" in str(caught.value)
+
+
+@pytest.mark.parametrize("sample", SAMPLES, ids=[s["file"] for s in SAMPLES])
+def test_every_recorded_plan_renders_as_a_tree_naming_its_tables(sample: dict) -> None:
+    from rich.console import Console
+
+    from analyzer.report.advice import plan_tree
+
+    plan = parse_plan((MYSQL8 / sample["file"]).read_text(), statement=sample["statement"])
+    console = Console(record=True, width=200, color_system=None)
+    console.print(plan_tree(plan))
+    text = console.export_text()
+    for t in plan.tables:
+        assert t.table in text
+    if plan.message:
+        assert plan.message in text

@@ -99,6 +99,8 @@ def _node_text(node: PlanNode) -> Text:
             flags.insert(0, t.operation)
         if flags:
             text.append("  [" + ", ".join(visible(f) for f in flags) + "]", style="magenta")
+        if t.message:
+            text.append(f"  {visible(t.message)}", style="italic")
         if t.attached_condition:
             text.append(f"\nwhere {visible(t.attached_condition)}", style="dim")
         return text
