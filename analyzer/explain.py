@@ -321,20 +321,39 @@ class Plan:
 
     @property
     def rows_examined_estimate(self) -> float:
-        """Estimated rows read by the whole statement: each access's rows times the number of
-        times the accesses before it in its block make it run (nested loops)."""
-        total = 0.0
-        loops = 1.0
-        block: int | None = None
+        """Estimated rows read by the whole statement: in each select, every access's rows times the
+        number of times the accesses before it make it run (nested loops); a dependent subquery's
+        select once per row the main select produces (an upper bound: MariaDB caches results)."""
+        loops = self.loops()
+        totals: dict[int | None, float] = {}
         for t in self.tables:
-            if t.select_id != block:
-                block, loops = t.select_id, 1.0
+            totals[t.select_id] = totals.get(t.select_id, 0.0) + loops[id(t)] * (t.rows or 0.0)
+        outer = self.rows_produced_by(self.tables[0].select_id) if self.tables else 1.0
+        dependent = {t.select_id for t in self.tables if t.dependent}
+        return sum(total * (max(outer, 1.0) if sid in dependent else 1.0) for sid, total in totals.items())
+
+    def loops(self) -> dict[int, float]:
+        """How many times each access (by ``id()``) runs within its select: the rows the accesses
+        before it in the same select produce."""
+        out: dict[int, float] = {}
+        running: dict[int | None, float] = {}
+        for t in self.tables:
+            loops = running.get(t.select_id, 1.0)
+            out[id(t)] = loops
             rows = t.rows or 0.0
-            total += loops * rows
             produced = (t.rows_produced if t.rows_produced is not None
                         else loops * rows * (t.filtered if t.filtered is not None else 100.0) / 100.0)
-            loops = max(produced, 1.0)
-        return total
+            running[t.select_id] = max(produced, 1.0)
+        return out
+
+    def rows_produced_by(self, select_id: int | None) -> float:
+        """Rows the join of one select produces (before GROUP BY/LIMIT)."""
+        produced = 1.0
+        for t in self.tables:
+            if t.select_id == select_id:
+                produced = t.rows_produced if t.rows_produced is not None else \
+                    produced * (t.rows or 0.0) * (t.filtered if t.filtered is not None else 100.0) / 100.0
+        return produced
 
     def to_dict(self) -> dict[str, Any]:
         return {"flavor": self.flavor, "query_cost": self.query_cost, "analyzed": self.analyzed,

@@ -448,15 +448,7 @@ def _plan_rows(plan: Plan | None, ref: TableRef) -> tuple[float | None, str | No
     accesses = plan.table_named(ref.label) or plan.table_named(ref.name)
     if not accesses:
         return None, None, 1.0
-    loops = 1.0
-    block = None
-    for t in plan.tables:
-        if t.select_id != block:
-            block, loops = t.select_id, 1.0
-        if t is accesses[0]:
-            break
-        produced = t.rows_produced if t.rows_produced is not None else loops * (t.rows or 0) * (t.filtered or 100) / 100
-        loops = max(produced, 1.0)
+    loops = plan.loops()[id(accesses[0])]
     a = accesses[0]
     return a.rows, a.key, loops
 
