@@ -52,10 +52,11 @@ class Column:
     ordinal: int
     default: str | None = None
     extra: str = ""  # auto_increment, VIRTUAL GENERATED, on update ...
+    collation: str | None = None  # string columns: utf8mb4_unicode_ci...; None for others or when unknown
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "type": self.type, "nullable": self.nullable, "ordinal": self.ordinal,
-                "default": self.default, "extra": self.extra}
+                "default": self.default, "extra": self.extra, "collation": self.collation}
 
 
 @dataclass(frozen=True)
@@ -311,14 +312,16 @@ def load_tables(server: QueryRunner, schemas: Sequence[str] | None = None) -> li
     for row in server.query(
         "SELECT TABLE_SCHEMA AS table_schema, TABLE_NAME AS table_name, COLUMN_NAME AS column_name, "
         "ORDINAL_POSITION AS ordinal, COLUMN_TYPE AS column_type, IS_NULLABLE AS is_nullable, "
-        "COLUMN_DEFAULT AS column_default, EXTRA AS extra FROM information_schema.COLUMNS "
+        "COLUMN_DEFAULT AS column_default, EXTRA AS extra, COLLATION_NAME AS collation "
+        "FROM information_schema.COLUMNS "
         f"WHERE {where}",
         args,
     ):
         table = tables.get((row["table_schema"], row["table_name"]))
         if table is not None:
             table.columns.append(Column(row["column_name"], row["column_type"], row["is_nullable"] == "YES",
-                                        int(row["ordinal"]), row["column_default"], row["extra"] or ""))
+                                        int(row["ordinal"]), row["column_default"], row["extra"] or "",
+                                        row.get("collation")))
     for table in tables.values():
         table.columns.sort(key=lambda c: c.ordinal)
 

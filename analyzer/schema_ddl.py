@@ -603,6 +603,7 @@ class _Col:
     extra: list[str] = field(default_factory=list)
     keys: list[_Key | _ForeignKeyDef] = field(default_factory=list)  # inline PRIMARY KEY, UNIQUE, REFERENCES
     position: tuple[str, str | None] | None = None  # ("FIRST", None) or ("AFTER", column), ALTER TABLE only
+    collation: str | None = None  # an explicit COLLATE
 
 
 _KEY_WORDS = {"CONSTRAINT", "PRIMARY", "UNIQUE", "KEY", "INDEX", "FULLTEXT", "SPATIAL", "FOREIGN", "CHECK"}
@@ -720,7 +721,10 @@ def _column_modifier(cur: _Cursor, col: _Col) -> bool:
         col.extra.append("INVISIBLE")
     elif cur.accept("COMMENT"):
         cur.string("a comment")
-    elif cur.accept("COLLATE") or cur.accept("CHARSET") or cur.accept("CHARACTER", "SET"):
+    elif cur.accept("COLLATE"):
+        cur.accept("=")
+        col.collation = cur.advance().text.strip("`'\"").lower()
+    elif cur.accept("CHARSET") or cur.accept("CHARACTER", "SET"):
         cur.accept("=")
         cur.advance()
     elif cur.accept("CONSTRAINT"):
@@ -912,6 +916,7 @@ class _TableState:
     schema: str
     name: str
     engine: str = "InnoDB"
+    collation: str | None = None  # the table's default COLLATE, when the DDL says it
     columns: list[_Col] = field(default_factory=list)
     keys: list[_Key] = field(default_factory=list)  # named, deduplicated
     foreign_keys: list[ForeignKey] = field(default_factory=list)
@@ -1110,9 +1115,20 @@ def _model_part(state: _TableState, key: _Key, part: IndexColumn) -> IndexColumn
     return IndexColumn(part.name, sub_part, part.descending, part.expression)
 
 
+_STRING_TYPE = re.compile(r"^(var)?char|^(tiny|medium|long)?text|^enum|^set", re.IGNORECASE)
+
+
+def _collation(col: _Col, state: _TableState) -> str | None:
+    """A string column's collation when the DDL states it (on the column, or as the table's
+    default); None otherwise (a charset's default collation differs between servers)."""
+    if not _STRING_TYPE.match(col.type.text):
+        return None
+    return col.collation or state.collation
+
+
 def _to_table(state: _TableState) -> Table:
-    columns = [Column(c.name, c.type.text, c.nullable, n, c.default, " ".join(c.extra))
-               for n, c in enumerate(state.columns, start=1)]
+    columns = [Column(c.name, c.type.text, c.nullable, n, c.default, " ".join(c.extra),
+                      _collation(c, state)) for n, c in enumerate(state.columns, start=1)]
     indexes = [Index(k.name or "", tuple(_model_part(state, k, p) for p in k.parts),
                      unique=k.kind in ("PRIMARY", "UNIQUE"), type=_index_type(state, k), visible=k.visible,
                      comment=k.comment) for k in state.keys]
@@ -1358,8 +1374,9 @@ def _alter_rename(cur: _Cursor, plan: _AlterPlan) -> None:
     cur.end()
 
 
-def _table_options(cur: _Cursor) -> str | None:
-    """The ENGINE among table options (``ENGINE [=] x``, old ``TYPE = x``); the rest is skipped."""
+def _table_options(cur: _Cursor, found: dict[str, str] | None = None) -> str | None:
+    """The ENGINE among table options (``ENGINE [=] x``, old ``TYPE = x``); ``found`` also gets
+    the table's default ``collate``; the rest is skipped."""
     engine = None
     while not cur.done():
         if cur.word() in ("ENGINE", "TYPE") and cur.peek(1) is not None:
@@ -1367,6 +1384,12 @@ def _table_options(cur: _Cursor) -> str | None:
             cur.accept("=")
             tok = cur.advance()
             engine = _engine_name(tok.text)
+        elif cur.word() == "COLLATE" and cur.peek(1) is not None:
+            cur.advance()
+            cur.accept("=")
+            tok = cur.advance()
+            if found is not None:
+                found["collate"] = tok.text.strip("`'\"").lower()
         else:
             cur.skip_value()
     return engine
@@ -1562,7 +1585,9 @@ class _Catalog:
         rest = cur.toks[cur.i:]
         if any(t.upper in ("SELECT", "AS", "IGNORE", "REPLACE") for t in _top_level(rest)):
             self.notes.append(f"CREATE TABLE {key[1]} ... SELECT: only the declared columns are known")
-        state.engine = _table_options(cur) or state.engine
+        options: dict[str, str] = {}
+        state.engine = _table_options(cur, options) or state.engine
+        state.collation = options.get("collate")
         _add_keys(state, items)
         _check_table(state)
         return state

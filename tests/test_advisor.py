@@ -226,3 +226,28 @@ def test_advise_on_a_performance_schema_window(server: TestServer, shop: Path) -
     found = {(s["table"], tuple(s["columns"])): s for s in doc["index_suggestions"]}
     w1 = found.get((f"{DB}.orders", ("customer_id", "created_at")))
     assert w1 is not None and my_orders[0]["class_id"] in w1["class_ids"], sorted(found)
+
+
+def test_join_across_collations_is_found_live(server: TestServer) -> None:
+    db = "mqa_collations"
+    server.execute(f"DROP DATABASE IF EXISTS `{db}`", f"CREATE DATABASE `{db}`")
+    try:
+        server.execute(
+            "CREATE TABLE customers (id INT PRIMARY KEY, email VARCHAR(190) NOT NULL, UNIQUE KEY (email)) "
+            "DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci",
+            "CREATE TABLE signups (id INT PRIMARY KEY, email VARCHAR(190) NOT NULL, KEY (email)) "
+            "DEFAULT CHARSET=latin1 COLLATE=latin1_swedish_ci", database=db)
+        session = open_session(server)
+        try:
+            catalog = Catalog(load_tables(session, [db]), default_schema=db)
+            advice = advise([WorkloadClass("j", "SELECT c.id FROM customers c JOIN signups s ON s.email = c.email",
+                                           db, count=10, query_time_total=1.0)], catalog=catalog, server=session,
+                            top=None)
+        finally:
+            session.close()
+        [finding] = [f for f in advice.findings if f.check == "QRY002"]
+        assert "latin1_swedish_ci" in finding.message and "utf8mb4_unicode_ci" in finding.message
+        assert finding.fix.startswith("Give both columns the same character set and collation: ALTER TABLE signups "
+                                      "MODIFY email varchar(190) CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
+    finally:
+        server.execute(f"DROP DATABASE IF EXISTS `{db}`")

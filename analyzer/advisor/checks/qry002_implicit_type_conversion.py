@@ -16,6 +16,7 @@ from analyzer.advisor.checks._common import (
     type_family,
 )
 from analyzer.advisor.query import Predicate
+from analyzer.schema import Column, Table
 
 
 def _quoted(p: Predicate) -> str:
@@ -100,6 +101,10 @@ class ImplicitTypeConversion(Check):
                     if ca is None or cb is None:
                         continue
                     fa, fb = type_family(ca), type_family(cb)
+                    if fa == fb == "string" and ca.collation and cb.collation \
+                            and ca.collation.lower() != cb.collation.lower():
+                        yield self._collation_mismatch(context, p, ta, ca, tb, cb)
+                        continue
                     if fa == fb or "unknown" in (fa, fb):
                         continue
                     a, b = f"{ta.name}.{ca.name}", f"{tb.name}.{cb.name}"
@@ -116,6 +121,47 @@ class ImplicitTypeConversion(Check):
                              f"(after checking every value converts), or join on a column of type {other_col.type}."),
                         table=ta.name, severity="warning", columns=[a, b])
 
+
+    def _collation_mismatch(self, context: CheckContext, p: Predicate, ta: Table, ca: Column, tb: Table,
+                            cb: Column) -> Finding:
+        a, b = f"{ta.name}.{ca.name}", f"{tb.name}.{cb.name}"
+        message = (f"{p.sql} joins {a} ({ca.collation}) with {b} ({cb.collation}): the collations differ, so one "
+                   "side is converted per row of the join and an index on it cannot be used for the lookup.")
+        # convert the narrower side: utf8mb4 holds everything latin1 and utf8mb3 can
+        rank = {"utf8mb4": 3, "utf8mb3": 2, "utf8": 2}
+        (t_from, c_from), (_, c_to) = ((ta, ca), (tb, cb))
+        if rank.get(str(ca.collation).split("_")[0], 1) > rank.get(str(cb.collation).split("_")[0], 1):
+            (t_from, c_from), (_, c_to) = ((tb, cb), (ta, ca))
+        collation = str(c_to.collation)
+        charset = collation.split("_")[0]
+        fix = (f"Give both columns the same character set and collation: ALTER TABLE {t_from.name} MODIFY "
+               f"{c_from.name} {c_from.type} CHARACTER SET {charset} COLLATE {collation}"
+               f"{'' if c_from.nullable else ' NOT NULL'} (or the whole table: ALTER TABLE {t_from.name} "
+               f"CONVERT TO CHARACTER SET {charset} COLLATE {collation}).")
+        return self.finding(context, message, fix=fix, table=t_from.name, columns=[a, b],
+                            collations=[ca.collation, cb.collation])
+
+
+_LATIN1 = """
+CREATE TABLE customers (
+  id INT UNSIGNED NOT NULL AUTO_INCREMENT,
+  email VARCHAR(190) NOT NULL,
+  PRIMARY KEY (id),
+  UNIQUE KEY uq_customers_email (email)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+CREATE TABLE newsletter_signups (
+  id INT UNSIGNED NOT NULL AUTO_INCREMENT,
+  email VARCHAR(190) NOT NULL,
+  created_at DATETIME NOT NULL,
+  PRIMARY KEY (id),
+  KEY idx_signups_email (email)
+) ENGINE=InnoDB DEFAULT CHARSET=latin1 COLLATE=latin1_swedish_ci;
+CREATE TABLE newsletter_optouts (
+  id INT UNSIGNED NOT NULL AUTO_INCREMENT,
+  email VARCHAR(190) COLLATE utf8mb4_unicode_ci NOT NULL,
+  PRIMARY KEY (id)
+) ENGINE=InnoDB DEFAULT CHARSET=latin1 COLLATE=latin1_swedish_ci;
+"""
 
 _LEGACY = """
 CREATE TABLE orders (
@@ -152,4 +198,11 @@ CASES = [
          expect=False, note="a number column compared with a quoted number: converted once, harmless"),
     Case("SELECT o.id, i.quantity FROM orders o JOIN order_items i ON i.order_id = o.id WHERE o.id = 1042",
          expect=False, note="join columns of the same type"),
+    Case("SELECT c.id, s.created_at FROM customers c JOIN newsletter_signups s ON s.email = c.email WHERE c.id = 7",
+         expect=True, schema=_LATIN1,
+         contains=["newsletter_signups.email (latin1_swedish_ci)", "customers.email (utf8mb4_unicode_ci)",
+                   "COLLATE utf8mb4_unicode_ci"],
+         note="mismatched collations in a join (a legacy latin1 table)"),
+    Case("SELECT c.id FROM customers c JOIN newsletter_optouts o ON o.email = c.email",
+         expect=False, schema=_LATIN1, note="the column's own COLLATE matches, whatever the table default"),
 ]
