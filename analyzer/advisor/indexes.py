@@ -357,8 +357,14 @@ def _needs(scope: Scope, catalog: Catalog, plan: Plan | None = None) -> list[_Ta
             if order.index(them) < order.index(me):
                 needs.eq.append((column, pred))
             continue
-        first = scope.tables.index(needs.ref) == 0 if needs.ref in scope.tables else False
-        if not (first and (needs.eq or needs.ranges)):
+        # Without a plan the FROM order stands in for the join order (the optimizer often keeps it):
+        # the lookup value comes from a table named earlier, or from a filtered table when this one
+        # has no filter of its own (the optimizer starts from the filtered one then).
+        position = {t.label.lower(): i for i, t in enumerate(scope.tables)}
+        earlier = position.get(them, -1) < position.get(me, -1)
+        other_needs = next((n for n in out.values() if n.ref == other), None)
+        other_filtered = other_needs is not None and bool(other_needs.eq or other_needs.ranges)
+        if earlier or (not (needs.eq or needs.ranges) and other_filtered):
             needs.eq.append((column, pred))
     return list(out.values())
 

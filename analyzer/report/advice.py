@@ -206,8 +206,16 @@ def advice_terminal(advice: Advice, console: Console, *, title: str = "mqa advis
     if advice.indexes.no_help:
         console.print()
         console.print(Text("Where no index helps", style="bold"))
-        for n in advice.indexes.no_help[:20]:
+        lookups = [n for n in advice.indexes.no_help if n.reason.startswith(("primary-key lookup", "unique lookup"))]
+        others = [n for n in advice.indexes.no_help if n not in lookups]
+        for n in others[:20]:
             console.print(Text(f"  {n.class_id[:12]} {visible(n.table or '')}: {visible(n.reason)}"))
+        if len(others) > 20:
+            console.print(Text(f"  ... and {len(others) - 20} more (all of them in --format json)", style="dim"))
+        if lookups:
+            classes = len({n.class_id for n in lookups})
+            console.print(Text(f"  {len(lookups)} table accesses of {classes} classes are primary-key or unique "
+                               "lookups: already the fastest access", style="dim"))
     if advice.verification is not None:
         v = advice.verification
         console.print()
