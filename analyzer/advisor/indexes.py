@@ -389,22 +389,13 @@ def _dedupe(items: Iterable[tuple[str, Predicate]]) -> list[tuple[str, Predicate
     return list(seen.values())
 
 
-def _join_is_inner_side(scope: Scope, needs: _TableNeeds, pred: Predicate) -> bool:
-    """A join column helps the table only when the other side is read before it (any earlier table
-    of the scope, or an outer query for correlated subqueries): we accept joins in both directions
-    and let the merge and estimates decide, except when the table is the first of the FROM list and
-    has its own filters."""
-    return True
-
-
-def class_candidates(wc: WorkloadClass, shape: QueryShape, catalog: Catalog,
-                     written_tables: dict[str, int] | None = None) -> tuple[list[Candidate], list[NoIndexHelps]]:
+def class_candidates(wc: WorkloadClass, shape: QueryShape, catalog: Catalog) -> tuple[list[Candidate], list[NoIndexHelps]]:
     """Index candidates for one class, and the tables where it is plain that no index helps."""
     candidates: list[Candidate] = []
     no_help: list[NoIndexHelps] = []
     rows_examined = wc.rows_examined_avg
     plan = wc.plan
-    for scope_number, scope in enumerate(shape.scopes):
+    for scope in shape.scopes:
         if scope.kind == "derived" and not scope.tables:
             continue
         for needs in _needs(scope, catalog, plan):
@@ -417,7 +408,6 @@ def class_candidates(wc: WorkloadClass, shape: QueryShape, catalog: Catalog,
                     candidates.append(driver)
                 elif reason:
                     no_help.append(NoIndexHelps(wc.class_id, needs.table.full_name, reason))
-        del scope_number
     return candidates, no_help
 
 

@@ -588,8 +588,6 @@ def analyze_query(sql: str, *, catalog: Catalog | None = None, default_schema: s
             analyzer.select(source, [], "main")
         if not analyzer.scopes:
             analyzer.scopes.append(Scope("main"))
-        for values in node.find_all(exp.Tuple):
-            del values
     else:
         analyzer.scopes.append(Scope("main"))
     return QueryShape(sql, kind, analyzer.scopes, node, written, analyzer.in_lists)

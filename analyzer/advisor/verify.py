@@ -107,19 +107,6 @@ def _classes_tables(advice: Advice, catalog: Catalog, suggestions: Sequence[Inde
     return tables
 
 
-def _access(plan: Plan | None, table: Table) -> tuple[str | None, float | None]:
-    if plan is None:
-        return None, None
-    for t in plan.tables:
-        if t.table.lower() == table.name.lower() or _alias_of(plan, t.table, table):
-            return t.key, (t.rows or 0.0)
-    return None, None
-
-
-def _alias_of(plan: Plan, label: str, table: Table) -> bool:
-    return False
-
-
 def _accesses_by_table(plan: Plan | None, sql: str, catalog: Catalog, database: str | None) -> dict[str, tuple[str | None, float]]:
     """(key, rows) per real table name of the plan's first access to it."""
     if plan is None:

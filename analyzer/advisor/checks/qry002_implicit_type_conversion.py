@@ -108,9 +108,7 @@ class ImplicitTypeConversion(Check):
                     if fa == fb or "unknown" in (fa, fb):
                         continue
                     a, b = f"{ta.name}.{ca.name}", f"{tb.name}.{cb.name}"
-                    string_side, other_side, other_col, _other_table = (
-                        (a, b, cb, tb) if fa == "string" else (b, a, ca, ta))
-                    del other_side
+                    string_side, other_col = (a, cb) if fa == "string" else (b, ca)
                     yield self.finding(
                         context,
                         f"{p.sql} joins {a} ({ca.type}) with {b} ({cb.type}): the values are converted per row "
