@@ -22,7 +22,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from analyzer.advisor.query import QueryShape
+from analyzer.advisor.query import QueryShape, Scope
 from analyzer.explain import Plan
 from analyzer.schema import Catalog
 
@@ -108,6 +108,11 @@ class Check:
 
     def run(self, context: CheckContext) -> Iterable[Finding]:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    @staticmethod
+    def scopes(context: CheckContext) -> list[Scope]:
+        """The statement's SELECT scopes (none when it did not parse)."""
+        return context.shape.scopes if context.shape is not None else []
 
     def finding(self, context: CheckContext, message: str, *, fix: str | None = None, table: str | None = None,
                 severity: str | None = None, **evidence: Any) -> Finding:

@@ -97,10 +97,7 @@ class OrAcrossColumns(Check):
     severity = "warning"
 
     def run(self, context: CheckContext) -> Iterator[Finding]:
-        shape = context.shape
-        if shape is None:
-            return
-        for scope in shape.scopes:
+        for scope in self.scopes(context):
             for group in or_groups(scope, context.catalog):
                 by_table: dict[object, list[str]] = {}
                 for p in group:

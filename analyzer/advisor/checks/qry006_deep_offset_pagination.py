@@ -47,10 +47,7 @@ class DeepOffsetPagination(Check):
     CRITICAL_OFFSET = 100_000
 
     def run(self, context: CheckContext) -> Iterator[Finding]:
-        shape = context.shape
-        if shape is None:
-            return
-        for scope in shape.scopes:
+        for scope in self.scopes(context):
             if scope.offset is None or scope.offset < self.MIN_OFFSET:
                 continue
             yield self._finding(context, scope)

@@ -41,10 +41,7 @@ class OrderByRand(Check):
     severity = "warning"
 
     def run(self, context: CheckContext) -> Iterator[Finding]:
-        shape = context.shape
-        if shape is None:
-            return
-        for scope in shape.scopes:
+        for scope in self.scopes(context):
             if not scope.order_by_rand:
                 continue
             ref = next((t for t in scope.tables if not t.derived), scope.tables[0] if scope.tables else None)

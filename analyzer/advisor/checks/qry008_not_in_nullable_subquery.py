@@ -83,10 +83,7 @@ class NotInNullableSubquery(Check):
     severity = "warning"
 
     def run(self, context: CheckContext) -> Iterator[Finding]:
-        shape = context.shape
-        if shape is None:
-            return
-        for scope in shape.scopes:
+        for scope in self.scopes(context):
             for p in all_predicates(scope, context.catalog):
                 if p.kind != "not_in_subquery":
                     continue
