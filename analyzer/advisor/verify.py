@@ -234,7 +234,7 @@ def _explain_all(advice: Advice, catalog: Catalog, target: Any, scratch_schema: 
             continue
         sql = rewrite_schemas(ca.wc.sample, mapping)
         try:
-            plan = explain(target, sql, database=scratch_schema)
+            plan = explain(target, sql, database=scratch_schema or ca.wc.database)
         except AnalyzerError:
             continue
         accesses = _accesses_by_table(plan, ca.wc.sample, catalog, ca.wc.database)
@@ -292,21 +292,27 @@ def verify_with_invisible_indexes(advice: Advice, catalog: Catalog, *, target: A
     verification = Verification("invisible", f"invisible indexes on {target.description}")
     suggestions = list(advice.indexes.suggestions)
     before = _explain_all(advice, catalog, target, "", {}, suggestions)
-    target.query("SET SESSION optimizer_switch = 'use_invisible_indexes=on'")
-    verification.writes.append("SET SESSION optimizer_switch = 'use_invisible_indexes=on'")
-    for n, s in enumerate(suggestions, 1):
-        name = f"mqa_verify_{n}"
-        add, drop = invisible_index_statements(s, name)
-        verification.writes.append(add)
-        target.query(add)
-        try:
-            after = _explain_all(advice, catalog, target, "", {}, [s])
-        finally:
-            verification.writes.append(drop)
-            target.query(drop)
-        real = s.name
-        s.name = name
-        _judge([s], before, after)
-        s.name = real
-    target.query("SET SESSION optimizer_switch = 'use_invisible_indexes=off'")
+    switch = "SET SESSION optimizer_switch = 'use_invisible_indexes={}'"
+    target.query(switch.format("on"))
+    verification.writes.append(switch.format("on"))
+    try:
+        for n, s in enumerate(suggestions, 1):
+            name = f"mqa_verify_{n}"
+            add, drop = invisible_index_statements(s, name)
+            verification.writes.append(add)
+            with target.translate_errors("add an invisible index to verify a suggestion"):
+                target.query(add)
+            try:
+                after = _explain_all(advice, catalog, target, "", {}, [s])
+            finally:
+                verification.writes.append(drop)
+                with target.translate_errors(f"drop the invisible index {name} again"):
+                    target.query(drop)
+            real = s.name
+            s.name = name  # the optimizer chooses it under its verification name
+            _judge([s], before, after)
+            s.name = real
+    finally:
+        target.query(switch.format("off"))
+        verification.writes.append(switch.format("off"))
     return verification
