@@ -212,7 +212,7 @@ def test_advise_on_a_performance_schema_window(server: TestServer, shop: Path) -
     worker = threading.Thread(target=replay)
     worker.start()
     try:
-        result = mqa("advise", "--window", "8s", "-S", server.local.socket, "-u", "root", "-D", DB, "--no-defaults",
+        result = mqa("advise", "--window", "12s", "-S", server.local.socket, "-u", "root", "-D", DB, "--no-defaults",
                      "--max-per-table", "6", "--format", "json")
     finally:
         worker.join()
