@@ -457,38 +457,34 @@ def _list_width(tokens: list[Token], span: tuple[int, int], width: int | None) -
     return count if count >= 2 else None
 
 
-def _first_row_only(tokens: list[Token]) -> list[Token]:
-    """``VALUES (row), (row), ...`` -> ``VALUES (row)``, as the fast key does."""
-    values_at = _values_position(tokens)
-    if values_at is None or values_at + 1 >= len(tokens) or tokens[values_at + 1][1] != "(":
-        return tokens
+def _closing_paren(tokens: list[Token], start: int) -> int | None:
+    """Index of the ``)`` that closes the ``(`` at ``start``, or None when it is never closed."""
     depth = 0
-    end = None
-    for j in range(values_at + 1, len(tokens)):
+    for j in range(start, len(tokens)):
         text = tokens[j][1]
         if text == "(":
             depth += 1
         elif text == ")":
             depth -= 1
             if depth == 0:
-                end = j
-                break
+                return j
+    return None
+
+
+def _first_row_only(tokens: list[Token]) -> list[Token]:
+    """``VALUES (row), (row), ...`` -> ``VALUES (row)``, as the fast key does."""
+    values_at = _values_position(tokens)
+    if values_at is None or values_at + 1 >= len(tokens) or tokens[values_at + 1][1] != "(":
+        return tokens
+    end = _closing_paren(tokens, values_at + 1)
     if end is None:
         return tokens
     k = end + 1
     while k + 1 < len(tokens) and tokens[k][1] == "," and tokens[k + 1][1] == "(":
-        depth = 0
-        for j in range(k + 1, len(tokens)):
-            text = tokens[j][1]
-            if text == "(":
-                depth += 1
-            elif text == ")":
-                depth -= 1
-                if depth == 0:
-                    k = j + 1
-                    break
-        else:
+        row_end = _closing_paren(tokens, k + 1)
+        if row_end is None:
             return tokens
+        k = row_end + 1
     return tokens[: end + 1] + tokens[k:]
 
 
