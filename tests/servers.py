@@ -14,9 +14,12 @@ Without any of them a server test skips, except in CI (``CI=true``), where it fa
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -226,6 +229,18 @@ class GeneralLog:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+@contextlib.contextmanager
+def slow_log_written(server: TestServer, into: Path) -> Iterator[Path]:
+    """What the local test server writes to its slow log while the block runs, copied to ``into``
+    when the block ends (``long_query_time=0``: every statement of that time)."""
+    slow_log = Path(server.slow_log_path)
+    start = slow_log.stat().st_size
+    yield into
+    with open(slow_log, "rb") as handle:
+        handle.seek(start)
+        into.write_bytes(handle.read())
 
 
 _READ_STATEMENT = re.compile(

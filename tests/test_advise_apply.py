@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.servers import GeneralLog, TestServer, is_read
+from tests.servers import GeneralLog, TestServer, is_read, slow_log_written
 from tests.test_advisor import mqa
 
 DB = "mqa_apply"
@@ -23,15 +23,10 @@ def workload_log(server: TestServer, tmp_path_factory: pytest.TempPathFactory): 
     conn = server.admin()
     workload.load(conn, scale=0.1, seed=42, database=DB, secondary_indexes=False)
     conn.close()
-    slow_log = Path(server.slow_log_path)
-    start = slow_log.stat().st_size
-    conn = server.admin(DB)
-    workload.replay(conn, statements=2000, seed=6, scale=0.1, database=DB, strict=False)
-    conn.close()
-    log = tmp_path_factory.mktemp("apply") / "apply.slow.log"
-    with open(slow_log, "rb") as handle:
-        handle.seek(start)
-        log.write_bytes(handle.read())
+    with slow_log_written(server, tmp_path_factory.mktemp("apply") / "apply.slow.log") as log:
+        conn = server.admin(DB)
+        workload.replay(conn, statements=2000, seed=6, scale=0.1, database=DB, strict=False)
+        conn.close()
     yield log
     server.execute(f"DROP DATABASE IF EXISTS `{DB}`")
 

@@ -19,7 +19,7 @@ from analyzer.advisor.indexes import WorkloadClass
 from analyzer.advisor.workload import advise
 from analyzer.schema import Catalog, load_tables
 from tests.conftest import REPO
-from tests.servers import GeneralLog, TestServer, is_read
+from tests.servers import GeneralLog, TestServer, is_read, slow_log_written
 from tests.servers import session as open_session
 
 DB = "mqa_advise"
@@ -45,15 +45,10 @@ def shop(server: TestServer, tmp_path_factory: pytest.TempPathFactory):  # noqa:
     conn = server.admin()
     workload.load(conn, scale=0.2, seed=42, database=DB, secondary_indexes=False)
     conn.close()
-    slow_log = Path(server.slow_log_path)
-    start = slow_log.stat().st_size
-    conn = server.admin(DB)
-    workload.replay(conn, statements=3000, seed=5, scale=0.2, database=DB, strict=False)  # FORCE INDEX of a missing index fails
-    conn.close()
-    log = tmp_path_factory.mktemp("advise") / "shop.slow.log"
-    with open(slow_log, "rb") as handle:
-        handle.seek(start)
-        log.write_bytes(handle.read())
+    with slow_log_written(server, tmp_path_factory.mktemp("advise") / "shop.slow.log") as log:
+        conn = server.admin(DB)
+        workload.replay(conn, statements=3000, seed=5, scale=0.2, database=DB, strict=False)  # FORCE INDEX of a missing index fails
+        conn.close()
     for user in ("mqa_adv", "mqa_ver"):
         server.execute(f"DROP USER IF EXISTS '{user}'@'localhost'",
                        f"CREATE USER '{user}'@'localhost' IDENTIFIED BY '{PASSWORD}'",

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO
-from tests.servers import GeneralLog, TestServer, is_read
+from tests.servers import GeneralLog, TestServer, is_read, slow_log_written
 
 MQA = [sys.executable, "-m", "cli"]
 PASSWORD = "mqa-ro-Secret-1"
@@ -150,31 +150,26 @@ def test_slow_log_and_collect_window_agree_on_class_ids(server: TestServer, app_
         pytest.skip("needs the server's slow log file on this machine")
     from sample_workloads.shop import workload
 
-    slow_log = Path(server.slow_log_path)
     host, port = _tcp(server)
     report_file = tmp_path / "window.json"
-    start_offset = slow_log.stat().st_size
-    collect = subprocess.Popen(
-        MQA + ["collect", "--window", "12s", "-h", host, "-P", str(port), "-u", "mqa_ro", "--limit", "0",
-               "-f", "json", "-o", str(report_file), "--no-progress"],
-        env={**os.environ, "MYSQL_PWD": PASSWORD, "HOME": "/nonexistent"}, cwd=REPO,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )
-    try:
-        time.sleep(2.5)  # the first snapshot is taken
-        conn = server.admin(app_db)
-        summary = workload.replay(conn, statements=1500, seed=7, scale=0.02, database=app_db, id_base="probe")
-        conn.close()
-        assert summary["errors"] == 0 if "errors" in summary else True
-        _, err = collect.communicate(timeout=60)
-    finally:
-        if collect.poll() is None:
-            collect.kill()
+    with slow_log_written(server, tmp_path / "replay.slow.log") as replay_log:
+        collect = subprocess.Popen(
+            MQA + ["collect", "--window", "12s", "-h", host, "-P", str(port), "-u", "mqa_ro", "--limit", "0",
+                   "-f", "json", "-o", str(report_file), "--no-progress"],
+            env={**os.environ, "MYSQL_PWD": PASSWORD, "HOME": "/nonexistent"}, cwd=REPO,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+        try:
+            time.sleep(2.5)  # the first snapshot is taken
+            conn = server.admin(app_db)
+            summary = workload.replay(conn, statements=1500, seed=7, scale=0.02, database=app_db, id_base="probe")
+            conn.close()
+            assert summary["errors"] == 0 if "errors" in summary else True
+            _, err = collect.communicate(timeout=60)
+        finally:
+            if collect.poll() is None:
+                collect.kill()
     assert collect.returncode == 0, err
-    replay_log = tmp_path / "replay.slow.log"
-    with open(slow_log, "rb") as handle:
-        handle.seek(start_offset)
-        replay_log.write_bytes(handle.read())
     # The slow log also holds mqa's own reads (as mqa_ro), which the window leaves out by design.
     replayer = server.connect_args["user"]
     digested = mqa("digest", str(replay_log), "--user", replayer, "--limit", "0", "-f", "json")
@@ -200,27 +195,22 @@ def _watch_a_replay(server: TestServer, app_db: str, tmp_path: Path, args: list[
 
     if server.local is None:
         pytest.skip("needs the server's slow log file on this machine")
-    slow_log = Path(server.slow_log_path)
     host, port = _tcp(server)
-    start_offset = slow_log.stat().st_size
-    command = subprocess.Popen(
-        MQA + args + ["-h", host, "-P", str(port), "-u", "mqa_ro"],
-        env={**os.environ, "MYSQL_PWD": PASSWORD, "HOME": "/nonexistent", "COLUMNS": "160"}, cwd=REPO,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )
-    try:
-        time.sleep(warmup)  # the first snapshot is taken
-        conn = server.admin(app_db)
-        workload.replay(conn, statements=statements, seed=11, scale=0.02, database=app_db, id_base="probe")
-        conn.close()
-        out, err = command.communicate(timeout=90)
-    finally:
-        if command.poll() is None:
-            command.kill()
-    tail = tmp_path / "replay.slow.log"
-    with open(slow_log, "rb") as handle:
-        handle.seek(start_offset)
-        tail.write_bytes(handle.read())
+    with slow_log_written(server, tmp_path / "replay.slow.log") as tail:
+        command = subprocess.Popen(
+            MQA + args + ["-h", host, "-P", str(port), "-u", "mqa_ro"],
+            env={**os.environ, "MYSQL_PWD": PASSWORD, "HOME": "/nonexistent", "COLUMNS": "160"}, cwd=REPO,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+        try:
+            time.sleep(warmup)  # the first snapshot is taken
+            conn = server.admin(app_db)
+            workload.replay(conn, statements=statements, seed=11, scale=0.02, database=app_db, id_base="probe")
+            conn.close()
+            out, err = command.communicate(timeout=90)
+        finally:
+            if command.poll() is None:
+                command.kill()
     return subprocess.CompletedProcess(command.args, command.returncode, out, err), tail
 
 
