@@ -27,7 +27,7 @@ from sqlglot.errors import TokenError
 from sqlglot.tokens import TokenType
 
 from analyzer.advisor.indexes import IndexSuggestion, _scoped
-from analyzer.advisor.query import analyze_query
+from analyzer.advisor.query import QueryShape, analyze_query
 from analyzer.advisor.workload import Advice
 from analyzer.errors import AnalyzerError, UsageError
 from analyzer.explain import Plan, explain
@@ -107,20 +107,21 @@ def _classes_tables(advice: Advice, catalog: Catalog, suggestions: Sequence[Inde
     return tables
 
 
-def _accesses_by_table(plan: Plan | None, sql: str, catalog: Catalog, database: str | None) -> dict[str, tuple[str | None, float]]:
-    """(key, rows) per real table name of the plan's first access to it."""
-    if plan is None:
-        return {}
-    try:
-        shape = analyze_query(sql, catalog=_scoped(catalog, database), default_schema=database)
-        labels = {ref.label.lower(): ref.name.lower() for scope in shape.scopes for ref in scope.tables}
-    except AnalyzerError:
-        labels = {}
-    out: dict[str, tuple[str | None, float]] = {}
+@dataclass
+class _Explained:
+    """One class explained on the verification target."""
+
+    keys: dict[str, str | None]  # real table name (lower case) -> the key of the plan's first access to it
+    rows: float  # the whole statement's estimated rows examined (nested loops included)
+    sort: bool  # the plan sorts
+
+
+def _explained(plan: Plan, shape: QueryShape | None) -> _Explained:
+    labels = {ref.label.lower(): ref.name.lower() for scope in shape.scopes for ref in scope.tables} if shape else {}
+    keys: dict[str, str | None] = {}
     for t in plan.tables:
-        name = labels.get(t.table.lower(), t.table.lower())
-        out.setdefault(name, (t.key, t.rows or 0.0))
-    return out
+        keys.setdefault(labels.get(t.table.lower(), t.table.lower()), t.key)
+    return _Explained(keys, plan.rows_examined_estimate, plan.using_filesort)
 
 
 def verify_in_scratch(advice: Advice, catalog: Catalog, *, source: Any, target: Any, scratch_schema: str,
@@ -226,9 +227,9 @@ def _stream_rows(source: Any, target: Any, table: Table, copy: str, sample_rows:
 
 
 def _explain_all(advice: Advice, catalog: Catalog, target: Any, scratch_schema: str, mapping: dict[str, str],
-                 suggestions: Sequence[IndexSuggestion]) -> dict[str, dict[str, tuple[str | None, float]]]:
+                 suggestions: Sequence[IndexSuggestion]) -> dict[str, _Explained]:
     wanted = {c for s in suggestions for c in s.class_ids}
-    out: dict[str, dict[str, tuple[str | None, float]]] = {}
+    out: dict[str, _Explained] = {}
     for ca in advice.classes:
         if ca.wc.class_id not in wanted or not ca.wc.sample:
             continue
@@ -237,30 +238,22 @@ def _explain_all(advice: Advice, catalog: Catalog, target: Any, scratch_schema: 
             plan = explain(target, sql, database=scratch_schema or ca.wc.database)
         except AnalyzerError:
             continue
-        accesses = _accesses_by_table(plan, ca.wc.sample, catalog, ca.wc.database)
-        # the whole statement's estimated rows (nested loops included) under a key no table has
-        accesses["*"] = (None, plan.rows_examined_estimate)
-        accesses["*sort"] = (None, 1.0 if plan.using_filesort else 0.0)
-        out[ca.wc.class_id] = accesses
+        out[ca.wc.class_id] = _explained(plan, ca.shape)
     return out
 
 
-def _judge(suggestions: Sequence[IndexSuggestion], before: dict[str, dict[str, tuple[str | None, float]]],
-           after: dict[str, dict[str, tuple[str | None, float]]]) -> None:
+def _judge(suggestions: Sequence[IndexSuggestion], before: dict[str, _Explained],
+           after: dict[str, _Explained]) -> None:
     for s in suggestions:
         chosen = 0
+        table = s.table.name.lower()
         for c in s.classes:
-            b = before.get(c.class_id, {}).get(s.table.name.lower())
-            a = after.get(c.class_id, {}).get(s.table.name.lower())
-            if b is not None:
-                c.chosen_key_before = b[0]
-                c.verified_rows_before = before[c.class_id]["*"][1]
-                c.sort_before = bool(before[c.class_id]["*sort"][1])
-            if a is not None:
-                c.chosen_key_after = a[0]
-                c.verified_rows_after = after[c.class_id]["*"][1]
-                c.sort_after = bool(after[c.class_id]["*sort"][1])
-                if a[0] and a[0].lower() == s.name.lower():
+            b, a = before.get(c.class_id), after.get(c.class_id)
+            if b is not None and table in b.keys:
+                c.chosen_key_before, c.verified_rows_before, c.sort_before = b.keys[table], b.rows, b.sort
+            if a is not None and table in a.keys:
+                c.chosen_key_after, c.verified_rows_after, c.sort_after = a.keys[table], a.rows, a.sort
+                if a.keys[table] and a.keys[table].lower() == s.name.lower():
                     chosen += 1
         if chosen:
             s.verified = True
