@@ -230,18 +230,24 @@ def index_name(table: Table, columns: Sequence[str]) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-def _served_by(columns: Sequence[str], eq_count: int, index: Index) -> bool:
-    """Whether ``index`` serves a candidate: its first columns are the candidate's, where the
-    leading ``eq_count`` equality columns may come in any order."""
-    names = [c.name.lower() if c.name else "" for c in index.columns]
-    if any(c.sub_part for c in index.columns[:len(columns)]):
-        return False
+def _prefix_serves(columns: Sequence[str], eq_count: int, index_columns: Sequence[str]) -> bool:
+    """Whether an index on ``index_columns`` serves a candidate: its first columns are the
+    candidate's, where the leading ``eq_count`` equality columns may come in any order."""
+    names = [c.lower() for c in index_columns]
     if len(names) < len(columns):
         return False
     head, tail = [c.lower() for c in columns[:eq_count]], [c.lower() for c in columns[eq_count:]]
     if sorted(names[:eq_count]) != sorted(head):
         return False
     return names[eq_count:eq_count + len(tail)] == tail
+
+
+def _served_by(columns: Sequence[str], eq_count: int, index: Index) -> bool:
+    """Whether the existing ``index`` serves a candidate (whole columns only: a prefix index
+    cannot order or cover)."""
+    if any(c.sub_part for c in index.columns[:len(columns)]):
+        return False
+    return _prefix_serves(columns, eq_count, [c.name or "" for c in index.columns])
 
 
 def _extends(columns: Sequence[str], index: Index) -> bool:
@@ -671,19 +677,16 @@ def advise_indexes(classes: Sequence[WorkloadClass], catalog: Catalog, *, max_pe
         for cand in items:
             target = None
             for sugg, eq_len in chosen:
-                fake = Index(sugg.name, tuple(_parts(sugg.columns)), False)
-                if _served_by(cand.columns, len(cand.eq_columns), fake):
+                if _prefix_serves(cand.columns, len(cand.eq_columns), sugg.columns):
                     target = sugg
                     break
                 if cand.eq_columns and eq_len and cand.eq_fraction < LOW_SELECTIVITY \
-                        and sorted(c.lower() for c in sugg.columns[:len(cand.eq_columns)]) \
-                        == sorted(c.lower() for c in cand.eq_columns):
+                        and _prefix_serves(cand.eq_columns, len(cand.eq_columns), sugg.columns):
                     # same lookup columns: the chosen index serves this class's lookup; a second
                     # index differing only in order or covering columns is not worth its writes
                     target = sugg
                     break
-                fake_cand = Index("c", tuple(_parts(cand.columns)), False)
-                if _served_by(sugg.columns, eq_len, fake_cand):
+                if _prefix_serves(sugg.columns, eq_len, cand.columns):
                     # the new candidate extends a chosen index: grow it
                     sugg.columns = cand.columns
                     sugg.name = index_name(cand.table, cand.columns)
@@ -716,12 +719,6 @@ def advise_indexes(classes: Sequence[WorkloadClass], catalog: Catalog, *, max_pe
     served = {(c, s.table.full_name) for s in suggestions for c in s.class_ids}
     no_help = [n for n in no_help if (n.class_id, n.table) not in served]
     return IndexAdvice(suggestions, _unique(no_help), skipped, online_ddl=online_ddl, statistics=catalog.source)
-
-
-def _parts(columns: Sequence[str]) -> list[Any]:
-    from analyzer.schema import IndexColumn
-
-    return [IndexColumn(c) for c in columns]
 
 
 def _unique(items: list[NoIndexHelps]) -> list[NoIndexHelps]:
