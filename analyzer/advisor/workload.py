@@ -120,18 +120,15 @@ def advise(classes: Sequence[WorkloadClass], *, catalog: Catalog, server: Any = 
             advice.explain_note = "no real sample of the statement (only its normalized text)"
         else:
             check = explainable(wc.sample)
-            if server is not None and check.ok:
+            if not check.ok:
+                advice.explain_note = check.reason
+            elif server is None:
+                advice.explain_note = "no server to run EXPLAIN on (the schema comes from a file)"
+            else:
                 try:
-                    advice.plan = explain(server, wc.sample, database=wc.database)
-                    wc.plan = advice.plan
+                    advice.plan = wc.plan = explain(server, wc.sample, database=wc.database)
                 except AnalyzerError as exc:
                     advice.explain_note = str(exc)
-            elif server is not None:
-                advice.explain_note = check.reason
-            elif not check.ok:
-                advice.explain_note = check.reason
-            else:
-                advice.explain_note = "no server to run EXPLAIN on (the schema comes from a file)"
             try:
                 advice.shape = analyze_query(wc.sample, catalog=scoped, default_schema=wc.database)
             except AnalyzerError as exc:
