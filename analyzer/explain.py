@@ -63,11 +63,27 @@ class Explainability:
 
 
 _LOCKING_READ = re.compile(r"\bFOR\s+(UPDATE|SHARE)\b|\bLOCK\s+IN\s+SHARE\s+MODE\b", re.IGNORECASE)
-_REPLACE_START = re.compile(r"^\s*REPLACE\b", re.IGNORECASE)
+_LEADING_REPLACE = re.compile(r"^(\s*(?:/\*.*?\*/\s*)*)REPLACE\b", re.IGNORECASE | re.DOTALL)
 
 
-def _strip_comments_and_space(sql: str) -> str:
-    return re.sub(r"/\*(?!!|\+).*?\*/", " ", sql, flags=re.DOTALL).strip().rstrip(";").strip()
+def is_replace(sql: str) -> bool:
+    """Whether the statement is a REPLACE (after any leading comments)."""
+    return _LEADING_REPLACE.match(sql) is not None
+
+
+def parse_statements(sql: str) -> list[exp.Expression]:
+    """The statements of ``sql`` as sqlglot (MySQL dialect) parses them; sqlglot has no REPLACE, so
+    one is read as the INSERT it is shaped like (same table, columns and SELECT).  Raises sqlglot's
+    ``ParseError``/``TokenError``.
+
+    >>> [type(s).__name__ for s in parse_statements("/* job */ REPLACE INTO t (a) SELECT b FROM u;")]
+    ['Insert']
+    """
+    text = sql.strip().rstrip(";")
+    replace = _LEADING_REPLACE.match(text)
+    if replace:
+        text = text[:replace.start()] + replace.group(1) + "INSERT" + text[replace.end():]
+    return [s for s in sqlglot.parse(text, read="mysql") if s is not None]
 
 
 def _has_placeholder(sql: str) -> bool:
@@ -124,7 +140,7 @@ def explainable(sql: str) -> Explainability:
         return Explainability(False, reason="no sample is available: the text has ? placeholders "
                                             "(a normalized digest), and EXPLAIN needs a real statement")
     try:
-        statements = [s for s in sqlglot.parse(text, read="mysql") if s is not None]
+        statements = parse_statements(text)
     except (ParseError, TokenError) as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         return Explainability(False, reason=f"the statement does not parse: {first[:160]}")
@@ -137,17 +153,6 @@ def explainable(sql: str) -> Explainability:
                                             "(the optimizer may evaluate it while planning): not explained")
     node = statements[0]
     if isinstance(node, exp.Command):
-        stripped = _strip_comments_and_space(text)
-        if _REPLACE_START.match(stripped):
-            # sqlglot has no REPLACE: read it as the INSERT it is shaped like (same tables and SELECT).
-            as_insert = _REPLACE_START.sub("INSERT", stripped, count=1)
-            try:
-                parsed = [s for s in sqlglot.parse(as_insert, read="mysql") if s is not None]
-            except (ParseError, TokenError):
-                parsed = []
-            if len(parsed) == 1 and isinstance(parsed[0], exp.Insert):
-                return Explainability(True, "REPLACE", expression=parsed[0])
-            return Explainability(False, reason="the REPLACE statement does not parse")
         word = (node.this or "").split()[0].upper() if node.this else "this"
         return Explainability(False, reason=f"{word} statements are not explained: only SELECT, INSERT, "
                                             "UPDATE, DELETE and REPLACE")
@@ -158,7 +163,7 @@ def explainable(sql: str) -> Explainability:
     kinds = {exp.Insert: "INSERT", exp.Update: "UPDATE", exp.Delete: "DELETE"}
     for cls, kind in kinds.items():
         if isinstance(node, cls):
-            if kind == "INSERT" and _REPLACE_START.match(_strip_comments_and_space(text)):
+            if kind == "INSERT" and is_replace(text):
                 kind = "REPLACE"
             return Explainability(True, kind, expression=node)
     word = node.key.upper()

@@ -25,11 +25,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 
 from analyzer.errors import AnalyzerError
+from analyzer.explain import is_replace, parse_statements
 from analyzer.schema import Catalog, Table
 
 logging.getLogger("sqlglot").setLevel(logging.ERROR)
@@ -529,14 +529,8 @@ def _disjuncts(node: exp.Expression) -> Iterator[exp.Expression]:
 
 def parse_statement(sql: str) -> exp.Expression:
     """The one statement ``sql`` holds, parsed by sqlglot (MySQL dialect); REPLACE is read as INSERT."""
-    text = sql.strip().rstrip(";")
-    import re
-
-    replace = re.match(r"^(\s*(?:/\*.*?\*/\s*)*)REPLACE\b", text, re.IGNORECASE | re.DOTALL)
-    if replace:
-        text = text[:replace.start()] + replace.group(1) + "INSERT" + text[replace.end():]
     try:
-        statements = [s for s in sqlglot.parse(text, read="mysql") if s is not None]
+        statements = parse_statements(sql)
     except (ParseError, TokenError) as exc:
         raise QueryParseError(f"the statement does not parse: {str(exc).splitlines()[0][:160] if str(exc) else exc}") from exc
     if len(statements) != 1:
@@ -547,8 +541,6 @@ def parse_statement(sql: str) -> exp.Expression:
 def analyze_query(sql: str, *, catalog: Catalog | None = None, default_schema: str | None = None) -> QueryShape:
     """The ``QueryShape`` of one statement (raises ``QueryParseError`` when sqlglot cannot read it)."""
     node = parse_statement(sql)
-    import re
-
     kind = "OTHER"
     analyzer = _Analyzer(catalog, default_schema)
     written: TableRef | None = None
@@ -578,7 +570,7 @@ def analyze_query(sql: str, *, catalog: Catalog | None = None, default_schema: s
             for assignment in node.expressions:
                 analyzer.subqueries_in(assignment, [scope], "select")
     elif isinstance(node, exp.Insert):
-        kind = "REPLACE" if re.match(r"^\s*(?:/\*.*?\*/\s*)*REPLACE\b", sql, re.IGNORECASE | re.DOTALL) else "INSERT"
+        kind = "REPLACE" if is_replace(sql) else "INSERT"
         target = node.this
         if isinstance(target, exp.Schema):
             target = target.this
