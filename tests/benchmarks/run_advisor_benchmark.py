@@ -420,14 +420,9 @@ def render(b: Bench, r: dict[str, Any], facts: dict[str, Any]) -> str:
 
 
 def machine_facts() -> dict[str, Any]:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    from run_digest_benchmark import cpu_model  # the sibling script (this directory is on sys.path)
+
+    cpu = cpu_model()
     facts: dict[str, Any] = {"date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "cpu": cpu,
                              "cores": os.cpu_count(), "python": platform.python_version(),
                              "platform": platform.platform()}

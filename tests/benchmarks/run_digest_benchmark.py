@@ -270,15 +270,19 @@ def sh(cmd: list[str], timeout: float = 60) -> str | None:
     return text.splitlines()[0].strip() if p.returncode == 0 and text else None
 
 
-def machine_facts(mqa: list[str] | None, with_pt: bool) -> dict:
-    cpu = platform.processor() or platform.machine()
+def cpu_model() -> str:
+    """The CPU's model name (Linux), else what platform knows."""
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
+                return line.split(":", 1)[1].strip()
     except OSError:
         pass
+    return platform.processor() or platform.machine()
+
+
+def machine_facts(mqa: list[str] | None, with_pt: bool) -> dict:
+    cpu = cpu_model()
     mem = None
     try:
         for line in Path("/proc/meminfo").read_text().splitlines():
