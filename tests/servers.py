@@ -232,6 +232,16 @@ class GeneralLog:
 
 
 @contextlib.contextmanager
+def fresh_database(server: TestServer, name: str) -> Iterator[str]:
+    """A new, empty database for one test, dropped at the end whatever happens."""
+    server.execute(f"DROP DATABASE IF EXISTS `{name}`", f"CREATE DATABASE `{name}`")
+    try:
+        yield name
+    finally:
+        server.execute(f"DROP DATABASE IF EXISTS `{name}`")
+
+
+@contextlib.contextmanager
 def slow_log_written(server: TestServer, into: Path) -> Iterator[Path]:
     """What the local test server writes to its slow log while the block runs, copied to ``into``
     when the block ends (``long_query_time=0``: every statement of that time)."""

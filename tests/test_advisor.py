@@ -19,7 +19,7 @@ from analyzer.advisor.indexes import WorkloadClass
 from analyzer.advisor.workload import advise
 from analyzer.schema import Catalog, load_tables
 from tests.conftest import REPO
-from tests.servers import GeneralLog, TestServer, is_read, slow_log_written
+from tests.servers import GeneralLog, TestServer, fresh_database, is_read, slow_log_written
 from tests.servers import session as open_session
 
 DB = "mqa_advise"
@@ -224,9 +224,7 @@ def test_advise_on_a_performance_schema_window(server: TestServer, shop: Path) -
 
 
 def test_join_across_collations_is_found_live(server: TestServer) -> None:
-    db = "mqa_collations"
-    server.execute(f"DROP DATABASE IF EXISTS `{db}`", f"CREATE DATABASE `{db}`")
-    try:
+    with fresh_database(server, "mqa_collations") as db:
         server.execute(
             "CREATE TABLE customers (id INT PRIMARY KEY, email VARCHAR(190) NOT NULL, UNIQUE KEY (email)) "
             "DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci",
@@ -240,9 +238,7 @@ def test_join_across_collations_is_found_live(server: TestServer) -> None:
                             top=None)
         finally:
             session.close()
-        [finding] = [f for f in advice.findings if f.check == "QRY002"]
-        assert "latin1_swedish_ci" in finding.message and "utf8mb4_unicode_ci" in finding.message
-        assert finding.fix.startswith("Give both columns the same character set and collation: ALTER TABLE signups "
-                                      "MODIFY email varchar(190) CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
-    finally:
-        server.execute(f"DROP DATABASE IF EXISTS `{db}`")
+    [finding] = [f for f in advice.findings if f.check == "QRY002"]
+    assert "latin1_swedish_ci" in finding.message and "utf8mb4_unicode_ci" in finding.message
+    assert finding.fix.startswith("Give both columns the same character set and collation: ALTER TABLE signups "
+                                  "MODIFY email varchar(190) CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")

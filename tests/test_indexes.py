@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import re
 import subprocess
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -45,7 +43,7 @@ from analyzer.schema import (
     load_tables,
 )
 from tests.conftest import FIXTURES, IN_CI, require_executable
-from tests.servers import GeneralLog, TestServer, is_read, session
+from tests.servers import GeneralLog, TestServer, fresh_database, is_read, session
 
 PT = FIXTURES / "percona-toolkit"
 PT_SAMPLES = PT / "t/pt-duplicate-key-checker/samples"
@@ -115,16 +113,6 @@ SAMPLE_DBS = FIXTURES
 # --------------------------------------------------------------------------------------------
 # Helpers
 # --------------------------------------------------------------------------------------------
-
-@contextmanager
-def fresh_database(server: TestServer, name: str) -> Iterator[str]:
-    """A new, empty database for one test, dropped at the end whatever happens."""
-    server.execute(f"DROP DATABASE IF EXISTS `{name}`", f"CREATE DATABASE `{name}`")
-    try:
-        yield name
-    finally:
-        server.execute(f"DROP DATABASE IF EXISTS `{name}`")
-
 
 _DATABASE_STATEMENT = re.compile(r"^\s*(DROP\s+DATABASE|CREATE\s+DATABASE|USE)\b", re.IGNORECASE)
 

@@ -14,8 +14,6 @@ from __future__ import annotations
 import gzip
 import random
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +31,7 @@ from analyzer.schema_ddl import (
 from tests.conftest import REPO
 from tests.sakila import EXPECTED_ROWS, load_sakila
 from tests.sakila import SCHEMA_FILE as SAKILA_SCHEMA
-from tests.servers import TestServer, session
+from tests.servers import TestServer, fresh_database, session
 from tests.test_indexes import NOT_LOADABLE, PT, PT_FIXTURES
 
 SHOP_SCHEMA = REPO / "sample_workloads" / "shop" / "schema.sql"
@@ -558,16 +556,6 @@ def test_sakila_schema_offline() -> None:
 # --------------------------------------------------------------------------------------------
 # Against the live server
 # --------------------------------------------------------------------------------------------
-
-@contextmanager
-def fresh_database(server: TestServer, name: str) -> Iterator[str]:
-    """A new, empty database for one test, dropped at the end whatever happens."""
-    server.execute(f"DROP DATABASE IF EXISTS `{name}`", f"CREATE DATABASE `{name}`")
-    try:
-        yield name
-    finally:
-        server.execute(f"DROP DATABASE IF EXISTS `{name}`")
-
 
 _DISPLAY_WIDTH = re.compile(r"^(tinyint|smallint|mediumint|int|bigint)\(\d+\)")
 
