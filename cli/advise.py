@@ -86,8 +86,6 @@ def explain(
             if analyze:
                 wc.plan = run_explain(server, sql, database=wc.database, analyze=True)
             result = advise([wc], catalog=catalog, server=server, top=None, with_facts=False)
-            if analyze and wc.plan is not None and result.classes:
-                result.classes[0].plan = wc.plan
             where = server.description
     _render(result, fmt, output, title="mqa explain", subtitle=where, statement=sql, command="explain")
 

@@ -122,6 +122,8 @@ def advise(classes: Sequence[WorkloadClass], *, catalog: Catalog, server: Any = 
             check = explainable(wc.sample)
             if not check.ok:
                 advice.explain_note = check.reason
+            elif wc.plan is not None:
+                advice.plan = wc.plan  # explained by the caller already (mqa explain --analyze)
             elif server is None:
                 advice.explain_note = "no server to run EXPLAIN on (the schema comes from a file)"
             else:
