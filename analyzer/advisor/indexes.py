@@ -443,16 +443,12 @@ def _driver_candidate(wc: WorkloadClass, scope: Scope, needs: _TableNeeds, catal
                      "lookup (first table of the join)", None)
 
 
-def _plan_rows(plan: Plan | None, ref: TableRef) -> tuple[float | None, str | None, float]:
-    """(rows read per scan, chosen key, loops) of the table's access in the plan."""
-    if plan is None:
-        return None, None, 1.0
-    accesses = plan.table_named(ref.label) or plan.table_named(ref.name)
+def _plan_rows(plan: Plan | None, ref: TableRef) -> tuple[float | None, float]:
+    """(rows read per scan, loops) of the table's first access in the plan."""
+    accesses = (plan.table_named(ref.label) or plan.table_named(ref.name)) if plan is not None else []
     if not accesses:
-        return None, None, 1.0
-    loops = plan.loops()[id(accesses[0])]
-    a = accesses[0]
-    return a.rows, a.key, loops
+        return None, 1.0
+    return accesses[0].rows, plan.loops()[id(accesses[0])]
 
 
 def _table_candidate(wc: WorkloadClass, scope: Scope, needs: _TableNeeds, catalog: Catalog, plan: Plan | None,
@@ -559,7 +555,7 @@ def _table_candidate(wc: WorkloadClass, scope: Scope, needs: _TableNeeds, catalo
             reason += " (covering)"
 
     # rows of this table read today and with the index
-    plan_rows, plan_key, loops = _plan_rows(plan, needs.ref)
+    plan_rows, loops = _plan_rows(plan, needs.ref)
     if plan_rows is not None:
         before = plan_rows * loops
     elif rows is not None:

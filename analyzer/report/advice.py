@@ -23,10 +23,10 @@ from rich.tree import Tree
 from analyzer import __version__
 from analyzer.advisor.workload import Advice, ClassAdvice
 from analyzer.explain import Plan, PlanNode
+from analyzer.report.indexes import SEVERITY_STYLE
 from analyzer.report.markdown import code_block
 from analyzer.report.text import clean_json, visible
 
-_SEVERITY_STYLE = {"critical": "bold red", "warning": "yellow", "info": "cyan"}
 
 
 # --------------------------------------------------------------------------------------------
@@ -38,15 +38,13 @@ def advice_document(advice: Advice, *, report: Any = None, statement: str | None
                     now: datetime | None = None, command: str = "advise") -> dict[str, Any]:
     """The JSON document: a digest report's (when the advice came from logs) plus the advice."""
     if report is not None:
-        report.findings = [f.to_dict() for f in advice.findings]
-        report.index_suggestions = suggestions_json(advice)
         doc = report.to_json_dict()
     else:
         doc = {"schema_version": 1, "tool": {"name": "mqa", "version": __version__},
                "generated_at": (now or datetime.now(timezone.utc)).isoformat(timespec="seconds"),
-               "sources": [], "classes": [],
-               "findings": [f.to_dict() for f in advice.findings],
-               "index_suggestions": suggestions_json(advice)}
+               "sources": [], "classes": []}
+    doc["findings"] = [f.to_dict() for f in advice.findings]
+    doc["index_suggestions"] = suggestions_json(advice)
     doc["advice"] = {
         "command": command,
         "statement": statement,
@@ -142,7 +140,7 @@ def _findings_table(findings: list[Any]) -> Table:
         if f.fix:
             body.append("\nfix: ", style="bold green")
             body.append(visible(f.fix))
-        table.add_row(Text(f"{f.check} {f.name}"), Text(f.severity, style=_SEVERITY_STYLE.get(f.severity, "")), body)
+        table.add_row(Text(f"{f.check} {f.name}"), Text(f.severity, style=SEVERITY_STYLE.get(f.severity, "")), body)
     return table
 
 

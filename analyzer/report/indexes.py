@@ -17,7 +17,7 @@ from analyzer.indexes import CHECKS, IndexReport
 from analyzer.report import format as fmt
 from analyzer.report.text import clean_json, visible
 
-_SEVERITY_STYLE = {"critical": "bold red", "warning": "yellow", "info": "cyan"}
+SEVERITY_STYLE = {"critical": "bold red", "warning": "yellow", "info": "cyan"}  # findings of every report
 
 
 def index_json(report: IndexReport, server: str, *, now: datetime | None = None) -> str:
@@ -54,7 +54,7 @@ def index_terminal(report: IndexReport, console: Console, server: str) -> None:
     table.add_column("Table", no_wrap=True)
     table.add_column("Finding")
     for f in report.findings:
-        table.add_row(f"{f.check} {CHECKS[f.check].name}", Text(f.severity, style=_SEVERITY_STYLE.get(f.severity, "")),
+        table.add_row(f"{f.check} {CHECKS[f.check].name}", Text(f.severity, style=SEVERITY_STYLE.get(f.severity, "")),
                       Text(visible(f.table)), Text(visible(f.message)))
     console.print(table)
     statements = report.statements()
