@@ -34,6 +34,7 @@ from sqlglot.errors import ParseError, TokenError
 from sqlglot.tokens import TokenType
 
 from analyzer.errors import AnalyzerError
+from analyzer.fingerprint.digest_text import has_placeholder
 
 logging.getLogger("sqlglot").setLevel(logging.ERROR)
 
@@ -87,14 +88,10 @@ def parse_statements(sql: str) -> list[exp.Expression]:
 
 
 def _has_placeholder(sql: str) -> bool:
-    """True when the text has a ``?`` placeholder (outside strings) or performance_schema's ``...``."""
-    try:
-        tokens = sqlglot.tokenize(sql, read="mysql")
-    except (TokenError, ParseError):
-        return "?" in sql
-    for token in tokens:
-        if token.token_type == TokenType.PLACEHOLDER:
-            return True
+    """True when the text has a ``?`` placeholder (outside strings, quoted names and comments) or
+    performance_schema's ``...`` (a cut text or a collapsed list)."""
+    if has_placeholder(sql):
+        return True
     return bool(re.search(r"(?<![.\w`'\"])\.\.\.\s*$", sql.strip())) or re.search(r"\(\s*\.\.\.\s*\)", sql) is not None
 
 

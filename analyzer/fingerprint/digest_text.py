@@ -521,3 +521,21 @@ def _function_like(parts: list[str]) -> bool:
     words = [p for p in parts if p.strip()]
     before = words[-2].upper() if len(words) >= 2 else ""
     return before not in ("INTO", "TABLE", "JOIN", "FROM", "UPDATE", "ON", "REFERENCES", "INDEX", "KEY", ",")
+
+
+_PLACEHOLDER_SCAN = re.compile(
+    r"'(?:[^'\\]|\\.|'')*'|\"(?:[^\"\\]|\\.|\"\")*\"|`[^`]*`|/\*.*?\*/|--[^\n]*|#[^\n]*|(\?)", re.DOTALL
+)
+
+
+def has_placeholder(sql: str) -> bool:
+    """A ``?`` outside strings, quoted identifiers and comments (a prepared statement's text).
+
+    >>> has_placeholder("SELECT * FROM t WHERE a = ? AND b = 'what?'")
+    True
+    >>> has_placeholder("SELECT 'what?' /* ? */")
+    False
+    """
+    if "?" not in sql:
+        return False
+    return any(m.group(1) for m in _PLACEHOLDER_SCAN.finditer(sql))

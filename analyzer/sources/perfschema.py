@@ -32,7 +32,6 @@ never a truncated text or one with ``?`` placeholders (prepared statements).
 from __future__ import annotations
 
 import math
-import re
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -44,7 +43,7 @@ import pymysql
 from analyzer.digest import DigestResult, QueryClass, SourceSummary
 from analyzer.errors import AnalyzerError
 from analyzer.fingerprint.classifier import ClassInfo, Fingerprinter, Mode, class_id
-from analyzer.fingerprint.digest_text import DigestText, read_digest_text
+from analyzer.fingerprint.digest_text import DigestText, has_placeholder, read_digest_text
 from analyzer.fingerprint.fastkey import fast_key
 from analyzer.stats import Example, GroupStats, MetricStats
 
@@ -687,24 +686,6 @@ def _without_own(
 
 # ------------------------------------------------------------------------------ samples
 # Strings, quoted identifiers and comments are skipped; a "?" anywhere else is group 1.
-_PLACEHOLDER_SCAN = re.compile(
-    r"'(?:[^'\\]|\\.|'')*'|\"(?:[^\"\\]|\\.|\"\")*\"|`[^`]*`|/\*.*?\*/|--[^\n]*|#[^\n]*|(\?)", re.DOTALL
-)
-
-
-def has_placeholder(sql: str) -> bool:
-    """A ``?`` outside strings, quoted identifiers and comments (a prepared statement's text).
-
-    >>> has_placeholder("SELECT * FROM t WHERE a = ? AND b = 'what?'")
-    True
-    >>> has_placeholder("SELECT 'what?' /* ? */")
-    False
-    """
-    if "?" not in sql:
-        return False
-    return any(m.group(1) for m in _PLACEHOLDER_SCAN.finditer(sql))
-
-
 def _usable(text: str | None, settings: DigestSettings) -> str | None:
     """The text, if it can stand for its digest in EXPLAIN: complete, no placeholders."""
     if not text or not text.strip():
