@@ -163,9 +163,30 @@ def explainable(sql: str) -> Explainability:
             if kind == "INSERT" and is_replace(text):
                 kind = "REPLACE"
             return Explainability(True, kind, expression=node)
-    word = node.key.upper()
-    return Explainability(False, reason=f"{word} statements are not explained: only SELECT, INSERT, UPDATE, "
-                                        "DELETE and REPLACE")
+    word = _first_word(text)
+    if not isinstance(node, _STATEMENT_NODES) and word not in _OTHER_STATEMENT_WORDS:
+        # sqlglot reads an unknown first word as an expression: "SELEC broken" is a column alias
+        return Explainability(False, reason=f"the statement does not parse: {word or text[:20]!r} does not start "
+                                            "a SQL statement (a typo?)")
+    return Explainability(False, reason=f"{word or node.key.upper()} statements are not explained: only SELECT, "
+                                        "INSERT, UPDATE, DELETE and REPLACE")
+
+
+# sqlglot nodes that are statements; anything else at the top (an Alias, a Column) means the
+# first word was not a statement keyword
+_STATEMENT_NODES = (exp.DDL, exp.Command, exp.Set, exp.Show, exp.Use, exp.Describe, exp.Transaction, exp.Commit,
+                    exp.Rollback, exp.Alter, exp.Drop, exp.Merge, exp.Grant)
+# MySQL/MariaDB statements sqlglot misreads as an expression (FLUSH TABLES parses as an alias)
+_OTHER_STATEMENT_WORDS = frozenset(
+    "ANALYZE BACKUP BEGIN BINLOG CACHE CALL CHANGE CHECK CHECKSUM CLONE DEALLOCATE DO EXECUTE FLUSH GET HANDLER "
+    "HELP IMPORT INSTALL KILL LOAD LOCK OPTIMIZE PREPARE PURGE RELEASE RENAME REPAIR RESET RESIGNAL RESTART "
+    "REVOKE SAVEPOINT SHUTDOWN SIGNAL START STOP TABLE TRUNCATE UNINSTALL UNLOCK VALUES XA".split())
+
+
+def _first_word(sql: str) -> str:
+    """The first word of the statement after comments, upper-case."""
+    match = re.match(r"\s*(?:/\*.*?\*/\s*|--[^\n]*\n\s*|#[^\n]*\n\s*)*([A-Za-z_]+)", sql, re.DOTALL)
+    return match.group(1).upper() if match else ""
 
 
 def select_equivalent(sql: str, check: Explainability | None = None) -> str | None:
@@ -326,13 +347,23 @@ class Plan:
         """Estimated rows read by the whole statement: in each select, every access's rows times the
         number of times the accesses before it make it run (nested loops); a dependent subquery's
         select once per row the main select produces (an upper bound: MariaDB caches results)."""
+        return sum(self.access_rows().values())
+
+    def access_rows(self) -> dict[int, float]:
+        """Estimated rows each access (by ``id()``) reads in one execution of the statement: its
+        rows per scan times its loops, times the main select's rows for a dependent subquery."""
         loops = self.loops()
-        totals: dict[int | None, float] = {}
-        for t in self.tables:
-            totals[t.select_id] = totals.get(t.select_id, 0.0) + loops[id(t)] * (t.rows or 0.0)
-        outer = self.rows_produced_by(self.tables[0].select_id) if self.tables else 1.0
+        outer = max(self.rows_produced_by(self.tables[0].select_id), 1.0) if self.tables else 1.0
         dependent = {t.select_id for t in self.tables if t.dependent}
-        return sum(total * (max(outer, 1.0) if sid in dependent else 1.0) for sid, total in totals.items())
+        return {id(t): loops[id(t)] * (t.rows or 0.0) * (outer if t.select_id in dependent else 1.0)
+                for t in self.tables}
+
+    def actual_rows(self) -> float | None:
+        """Rows the statement really read (ANALYZE: every access's ``r_rows`` x ``r_loops``), or None
+        when the plan was not analyzed."""
+        if not self.analyzed or not any(t.r_rows is not None for t in self.tables):
+            return None
+        return sum((t.r_rows or 0.0) * (t.r_loops if t.r_loops is not None else 1.0) for t in self.tables)
 
     def loops(self) -> dict[int, float]:
         """How many times each access (by ``id()``) runs within its select: the rows the accesses

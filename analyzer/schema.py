@@ -182,11 +182,14 @@ class Table:
     @property
     def full_name(self) -> str:
         """``db.t``, as reports show it."""
-        return f"{self.schema}.{self.name}"
+        return f"{self.schema}.{self.name}" if self.schema else self.name
 
     @property
     def quoted_name(self) -> str:
-        """```db`.`t```, for statements."""
+        """```db`.`t```, for statements (```t``` when the schema is unknown: a DDL file without
+        CREATE DATABASE or USE, and no ``--database``)."""
+        if not self.schema:
+            return quote_identifier(self.name)
         return f"{quote_identifier(self.schema)}.{quote_identifier(self.name)}"
 
     @property

@@ -63,3 +63,22 @@ def test_hostile_statement_text_is_shown_literally() -> None:
     markdown = mqa("explain", sql, "--schema", SCHEMA, "-D", "shop", "--format", "markdown")
     assert markdown.returncode == 0, markdown.stderr
     assert f"````sql\n{sql}\n````" in markdown.stdout  # a fence longer than any backtick run inside
+
+
+def test_offline_explain_without_a_database_names_the_table_alone() -> None:
+    """The schema file says no database and -D is not given: the DDL names the table only (it used
+    to print ALTER TABLE ``.`orders`, an empty schema name)."""
+    result = mqa("explain", "SELECT * FROM orders WHERE customer_id = 7 ORDER BY created_at DESC LIMIT 10",
+                 "--schema", SCHEMA, "--format", "json")
+    assert result.returncode == 0, result.stderr
+    [ddl] = json.loads(result.stdout)["advice"]["ddl"]
+    assert ddl.startswith("ALTER TABLE `orders` ADD INDEX `idx_orders_customer_id_created_at`"), ddl
+
+
+def test_a_typo_in_the_first_word_is_a_parse_error() -> None:
+    for sql in ("SELEC broken", "SELEC * FROM orders", "/* x */ UPDAT orders SET a = 1"):
+        result = mqa("explain", sql, "--schema", SCHEMA)
+        assert result.returncode == 2, result.stderr
+        assert "the statement does not parse" in result.stderr and "ALIAS" not in result.stderr, result.stderr
+    result = mqa("explain", "FLUSH TABLES", "--schema", SCHEMA)
+    assert result.returncode == 2 and "FLUSH statements are not explained" in result.stderr
