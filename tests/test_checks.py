@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import importlib
+import json
 import subprocess
 import sys
 from collections.abc import Iterable
@@ -28,6 +29,7 @@ from analyzer.schema_ddl import load_tables_from_ddl
 from tests.conftest import REPO
 
 SHOP_SCHEMA = REPO / "sample_workloads" / "shop" / "schema.sql"
+PLANS = REPO / "tests" / "fixtures" / "plans"
 DEFAULT_SCHEMA = "shop"
 
 
@@ -48,8 +50,14 @@ def build_context(case: Case) -> CheckContext:
     unknown = set(case.rows) - {t.name for t in tables}
     assert not unknown, f"rows given for tables the schema does not have: {unknown}"
     catalog = Catalog(tables, default_schema=DEFAULT_SCHEMA, source="ddl")
+    for name, distinct in case.distinct.items():
+        table_name, column = name.split(".")
+        catalog.distinct[(DEFAULT_SCHEMA, table_name, column)] = float(distinct)
     shape = analyze_query(case.sql, catalog=catalog, default_schema=DEFAULT_SCHEMA)
-    plan = parse_plan(case.plan, statement=case.sql) if case.plan is not None else None
+    document = case.plan
+    if isinstance(document, str):  # a recorded EXPLAIN document in tests/fixtures/plans
+        document = json.loads((PLANS / document).read_text())
+    plan = parse_plan(document, statement=case.sql) if document is not None else None
     facts = ClassFacts(**case.facts) if case.facts is not None else None
     return CheckContext(sql=case.sql, shape=shape, plan=plan, catalog=catalog, facts=facts,
                         class_id="c0ffee", default_schema=DEFAULT_SCHEMA)

@@ -31,6 +31,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from analyzer.advisor.evidence import ClassEvidence, reconcile
 from analyzer.advisor.query import ColumnRef, Predicate, QueryShape, Scope, TableRef, analyze_query
 from analyzer.errors import AnalyzerError
 from analyzer.explain import Plan
@@ -45,6 +46,10 @@ MIN_REDUCTION = 0.5  # a candidate must avoid at least half of the rows its tabl
 WRITE_HEAVY_SHARE = 0.2  # writes >= 20% of the statements touching a table: warn about the write cost
 MAX_COVERING_EXTRA = 2
 COVERING_MIN_ROWS = 100  # rows an index returns per execution before covering columns pay for themselves
+COVERING_FREQUENT_CALLS = 200  # ... or a class this frequent ...
+COVERING_MIN_LOOKUPS = 20_000  # ... whose table lookups add up to this many over the workload
+SMALL_TABLE_MIN_ROWS_SAVED = 10_000  # a small table's index must save this many rows over the workload ...
+WRITE_COST_ROWS = 10.0  # ... and more than its upkeep: each write to the table costs about this many rows read
 NARROW_TYPES = re.compile(r"^(tinyint|smallint|mediumint|int|integer|bigint|date|datetime|timestamp|time|year|"
                           r"decimal|float|double|char\(\d\)|varchar\(([1-9]|[12]\d|3[0-2])\)|enum|bit)", re.IGNORECASE)
 
@@ -83,6 +88,13 @@ class Candidate:
     reason: str  # what the index does: "lookup", "lookup + order", "range", "covering"
     extends: Index | None = None  # an existing index this one would replace
     eq_fraction: float = 1.0  # share of the table the equality columns alone keep
+    calls: int = 0  # executions of the class in the workload
+    small_table: bool = False  # the table is small: worth an index only if the calls add up
+
+    @property
+    def rows_saved(self) -> float:
+        """Rows the index saves over the whole workload (calls x rows saved per call)."""
+        return max(self.calls, 0) * max(0.0, self.rows_before - self.rows_after)
 
     @property
     def reduction(self) -> float:
@@ -115,6 +127,9 @@ class ClassEstimate:
     verified_rows_after: float | None = None
     sort_before: bool | None = None  # the plan sorts (filesort)
     sort_after: bool | None = None
+    calls: int = 0
+    actual_rows_before: float | None = None  # rows really read on the scratch copy (MariaDB ANALYZE)
+    actual_rows_after: float | None = None
 
 
 @dataclass
@@ -130,6 +145,8 @@ class IndexSuggestion:
     verification_note: str = ""
     warnings: list[str] = field(default_factory=list)
     reason: str = ""
+    may_change: list[str] = field(default_factory=list)  # other classes reading the table: plans may change
+    eq_count: int = 0  # how many leading columns are equality lookups (their order is free)
 
     @property
     def time_saved(self) -> float:
@@ -160,13 +177,15 @@ class IndexSuggestion:
             "verification": "not verified" if self.verified is None else self.verification_note,
             "estimate": self.estimate(),
             "replaces": self.replaces.name if self.replaces else None, "reason": self.reason,
-            "warnings": self.warnings,
+            "warnings": self.warnings, "may_change_plans": self.may_change,
             "classes": [{"class_id": c.class_id, "rows_before": round(c.rows_before, 1),
                          "rows_after": round(c.rows_after, 1), "time_saved": round(c.time_saved, 6),
                          "key_before": c.chosen_key_before, "key_after": c.chosen_key_after,
                          "verified_rows_before": c.verified_rows_before,
                          "verified_rows_after": c.verified_rows_after,
-                         "sort_before": c.sort_before, "sort_after": c.sort_after} for c in self.classes],
+                         "sort_before": c.sort_before, "sort_after": c.sort_after,
+                         "actual_rows_before": c.actual_rows_before,
+                         "actual_rows_after": c.actual_rows_after} for c in self.classes],
         }
 
 
@@ -395,21 +414,26 @@ def _dedupe(items: Iterable[tuple[str, Predicate]]) -> list[tuple[str, Predicate
     return list(seen.values())
 
 
-def class_candidates(wc: WorkloadClass, shape: QueryShape, catalog: Catalog) -> tuple[list[Candidate], list[NoIndexHelps]]:
-    """Index candidates for one class, and the tables where it is plain that no index helps."""
+def class_candidates(wc: WorkloadClass, shape: QueryShape, catalog: Catalog,
+                     write_share: dict[str, float] | None = None) -> tuple[list[Candidate], list[NoIndexHelps]]:
+    """Index candidates for one class, and the tables where it is plain that no index helps.
+    ``write_share`` (table full name -> share of the workload's statements on it that write) lets
+    covering indexes through only where writes are rare."""
     candidates: list[Candidate] = []
     no_help: list[NoIndexHelps] = []
     rows_examined = wc.rows_examined_avg
     plan = wc.plan
+    evidence = reconcile(plan, shape, rows_examined, catalog)
     for scope in shape.scopes:
         if scope.kind == "derived" and not scope.tables:
             continue
         for needs in _needs(scope, catalog, plan):
-            cand, reason = _table_candidate(wc, scope, needs, catalog, plan, rows_examined, shape)
+            cand, reason = _table_candidate(wc, scope, needs, catalog, evidence, shape,
+                                            (write_share or {}).get(needs.table.full_name, 0.0))
             if cand is not None:
                 candidates.append(cand)
             else:
-                driver = _driver_candidate(wc, scope, needs, catalog, plan, rows_examined, shape)
+                driver = _driver_candidate(wc, scope, needs, catalog, evidence)
                 if driver is not None:
                     candidates.append(driver)
                 elif reason:
@@ -417,8 +441,8 @@ def class_candidates(wc: WorkloadClass, shape: QueryShape, catalog: Catalog) -> 
     return candidates, no_help
 
 
-def _driver_candidate(wc: WorkloadClass, scope: Scope, needs: _TableNeeds, catalog: Catalog, plan: Plan | None,
-                      rows_examined: float | None, shape: QueryShape) -> Candidate | None:
+def _driver_candidate(wc: WorkloadClass, scope: Scope, needs: _TableNeeds, catalog: Catalog,
+                      evidence: ClassEvidence) -> Candidate | None:
     """A table joined as the inner side (through its primary key, say) whose own filters are very
     selective would be a better first table of the join: an index on those filters lets the
     optimizer start there and look the other tables up, instead of scanning another table."""
@@ -432,7 +456,7 @@ def _driver_candidate(wc: WorkloadClass, scope: Scope, needs: _TableNeeds, catal
         fraction *= _selectivity(catalog, needs.table, column, pred)
     if fraction > 0.05:
         return None
-    total = _class_rows(plan, rows_examined, 0.0)
+    total = evidence.total or 0.0
     after = max(1.0, float(needs.table.rows) * fraction) * len(scope.tables)
     if total <= 0 or after >= total * (1.0 - MIN_REDUCTION):
         return None
@@ -440,19 +464,20 @@ def _driver_candidate(wc: WorkloadClass, scope: Scope, needs: _TableNeeds, catal
     columns = tuple(c for c, _ in own)
     reduction = 1.0 - after / total
     return Candidate(needs.table, columns, wc.class_id, columns, total, after, wc.query_time_total * reduction,
-                     "lookup (first table of the join)", None)
+                     "lookup (first table of the join)", None, calls=wc.count)
 
 
-def _plan_rows(plan: Plan | None, ref: TableRef) -> tuple[float | None, float]:
-    """(rows read per scan, loops) of the table's first access in the plan."""
+def _loops(plan: Plan | None, ref: TableRef) -> float:
+    """How many times the plan reads the table (its first access's loops), 1 without a plan."""
     accesses = (plan.table_named(ref.label) or plan.table_named(ref.name)) if plan is not None else []
-    if not accesses:
-        return None, 1.0
-    return accesses[0].rows, plan.loops()[id(accesses[0])]
+    if not accesses or plan is None:
+        return 1.0
+    return plan.loops()[id(accesses[0])]
 
 
-def _table_candidate(wc: WorkloadClass, scope: Scope, needs: _TableNeeds, catalog: Catalog, plan: Plan | None,
-                     rows_examined: float | None, shape: QueryShape) -> tuple[Candidate | None, str | None]:
+def _table_candidate(wc: WorkloadClass, scope: Scope, needs: _TableNeeds, catalog: Catalog, evidence: ClassEvidence,
+                     shape: QueryShape, write_share: float = 0.0) -> tuple[Candidate | None, str | None]:
+    plan, rows_examined = evidence.plan, evidence.measured
     table = needs.table
     rows = float(table.rows) if table.rows else None
     assumed_rows = False
@@ -542,28 +567,37 @@ def _table_candidate(wc: WorkloadClass, scope: Scope, needs: _TableNeeds, catalo
     # covering: a few narrow extra columns the statement reads from this table
     selected = {c.column for c in scope.selected if c.table == needs.ref}
     star = any(s is None or s == needs.ref for s in scope.select_star)
-    # ... and only when the index would return many rows: each one saves a lookup into the table
+    # ... and only when it saves many lookups into the table: the index returns many rows per
+    # execution, or the class runs so often that a few rows each add up (where writes are rare)
     returned = float(table.rows) * fraction if table.rows else float(rows_examined or 0)
     limit_stops_early = uses_order and scope.limit is not None and (not ranges or range_on_order) and not other_filters
     if limit_stops_early:
         returned = min(returned, float(scope.limit + (scope.offset or 0)))
-    if not star and selected and shape.kind == "SELECT" and returned >= COVERING_MIN_ROWS:
+    # the rows a single-table statement sends are the table lookups a covering index saves: measured
+    looked_up = wc.rows_sent_avg if wc.rows_sent_avg is not None and len(scope.tables) == 1 else returned
+    frequent = (wc.count >= COVERING_FREQUENT_CALLS and wc.count * looked_up >= COVERING_MIN_LOOKUPS
+                and write_share < WRITE_HEAVY_SHARE)
+    if not star and selected and shape.kind == "SELECT" and (returned >= COVERING_MIN_ROWS or frequent):
         extra = [table.column(c).name for c in sorted(selected) if table.column(c) is not None
                  and c.lower() not in {x.lower() for x in columns} and c.lower() not in pk_cols]
         if 0 < len(extra) <= MAX_COVERING_EXTRA and all(_narrow(table, c) for c in extra) and len(columns) + len(extra) <= 4:
             columns += extra
             reason += " (covering)"
 
-    # rows of this table read today and with the index
-    plan_rows, loops = _plan_rows(plan, needs.ref)
-    if plan_rows is not None:
-        before = plan_rows * loops
+    # rows of this table read today (measured when the class was: see analyzer.advisor.evidence)
+    # and with the index
+    here = evidence.rows_for(needs.ref.label)
+    loops = _loops(plan, needs.ref)
+    if here is not None:
+        before = here
     elif rows is not None:
         before = rows * loops
         for index in table.indexes:  # an existing index serving the leading equality cuts it already
             if eq and index.columns and index.columns[0].name and index.columns[0].name.lower() == eq[0][0].lower():
                 before = rows * sel(eq[0]) * loops
                 break
+        if rows_examined:  # no plan: the statement's measured rows bound what one of its tables gives
+            before = min(before, rows_examined) if len(scope.tables) > 1 else rows_examined
     else:
         before = rows_examined or 0.0
     if rows is not None:
@@ -586,25 +620,18 @@ def _table_candidate(wc: WorkloadClass, scope: Scope, needs: _TableNeeds, catalo
         size = "a table of unknown size" if assumed_rows else f"{int(rows)} rows"
         return None, (f"low-cardinality filter: {col} has about {int(distinct or 0)} distinct values in "
                       f"{size}, an index would still read {fraction:.0%} of the table")
-    if rows is not None and rows < MIN_ROWS_FOR_INDEX:
-        return None, f"small table ({int(rows)} rows): reading it whole is cheap"
+    small = rows is not None and rows < MIN_ROWS_FOR_INDEX and not assumed_rows
     if before <= 0 or after >= before * (1.0 - MIN_REDUCTION):
+        if small:
+            return None, f"small table ({int(rows or 0)} rows): reading it whole is cheap"
         return None, None
     reduction = 0.0 if before <= 0 else max(0.0, 1.0 - after / before)
-    total_rows = _class_rows(plan, rows_examined, before)
+    total_rows = evidence.total or before
     share = min(1.0, before / total_rows) if total_rows > 0 else 1.0
     time_saved = wc.query_time_total * share * reduction
     extends = next((i for i in table.indexes if _extends(columns, i)), None)
     return Candidate(table, tuple(columns), wc.class_id, tuple(c for c, _ in eq), before, after, time_saved,
-                     reason.strip(), extends, eq_fraction), None
-
-
-def _class_rows(plan: Plan | None, rows_examined: float | None, fallback: float) -> float:
-    if rows_examined is not None and rows_examined > 0:
-        return max(rows_examined, 1.0)
-    if plan is not None and plan.rows_examined_estimate > 0:
-        return plan.rows_examined_estimate
-    return fallback
+                     reason.strip(), extends, eq_fraction, calls=wc.count, small_table=small), None
 
 
 # --------------------------------------------------------------------------------------------
@@ -635,29 +662,37 @@ def _write_counts(classes: Sequence[WorkloadClass], shapes: dict[str, QueryShape
 
 
 def advise_indexes(classes: Sequence[WorkloadClass], catalog: Catalog, *, max_per_table: int = DEFAULT_MAX_PER_TABLE,
-                   online_ddl: bool = True) -> IndexAdvice:
+                   online_ddl: bool = True, workload: Sequence[WorkloadClass] | None = None) -> IndexAdvice:
     """Merge every class's candidates into at most ``max_per_table`` indexes per table, ranked by
-    estimated time saved."""
+    estimated time saved.  ``workload`` (default: ``classes``) is every class of the workload, the
+    advised ones included: its writes weigh against new indexes, and its readers of a table are the
+    classes whose plans a new index may change."""
+    advised = {wc.class_id for wc in classes}
+    everything = list(classes) + [wc for wc in (workload or ()) if wc.class_id not in advised]
     candidates: list[Candidate] = []
     no_help: list[NoIndexHelps] = []
     skipped: list[NoIndexHelps] = []
     shapes: dict[str, QueryShape] = {}
-    for wc in classes:
+    for wc in everything:
         if not wc.sample:
-            skipped.append(NoIndexHelps(wc.class_id, None, "no real sample of the statement"))
+            if wc.class_id in advised:
+                skipped.append(NoIndexHelps(wc.class_id, None, "no real sample of the statement"))
             continue
         try:
-            shape = analyze_query(wc.sample, catalog=_scoped(catalog, wc.database), default_schema=wc.database)
+            shapes[wc.class_id] = analyze_query(wc.sample, catalog=_scoped(catalog, wc.database),
+                                                default_schema=wc.database)
         except AnalyzerError as exc:
-            skipped.append(NoIndexHelps(wc.class_id, None, str(exc)))
+            if wc.class_id in advised:
+                skipped.append(NoIndexHelps(wc.class_id, None, str(exc)))
+    writes, touches = _write_counts(everything, shapes, catalog)
+    write_share = {t: writes.get(t, 0) / n for t, n in touches.items() if n}
+    for wc in classes:
+        shape = shapes.get(wc.class_id)
+        if shape is None or shape.kind == "OTHER" or (shape.kind in ("INSERT", "REPLACE") and not shape.main.tables):
             continue
-        if shape.kind == "OTHER" or (shape.kind in ("INSERT", "REPLACE") and len(shape.main.tables) == 0):
-            continue
-        shapes[wc.class_id] = shape
-        found, none = class_candidates(wc, shape, _scoped(catalog, wc.database))
+        found, none = class_candidates(wc, shape, _scoped(catalog, wc.database), write_share)
         candidates.extend(found)
         no_help.extend(none)
-    writes, touches = _write_counts(classes, shapes, catalog)
 
     # Merge per table: strongest candidates first; a candidate served by a chosen index (its
     # left prefix) joins it; a chosen index that is a left prefix of a stronger candidate grows.
@@ -666,6 +701,22 @@ def advise_indexes(classes: Sequence[WorkloadClass], catalog: Catalog, *, max_pe
         if cand.time_saved <= 0 and cand.reduction < MIN_REDUCTION:
             continue
         by_table.setdefault(cand.table.full_name, []).append(cand)
+    for table_name, items in list(by_table.items()):
+        # A small table is read whole in no time once, but a class that does it thousands of
+        # times pays it thousands of times: weigh what the workload reads against the upkeep.
+        small = [c for c in items if c.small_table]
+        if not small:
+            continue
+        saved = sum(c.rows_saved for c in small)
+        upkeep = writes.get(table_name, 0) * WRITE_COST_ROWS
+        if saved >= SMALL_TABLE_MIN_ROWS_SAVED and saved > upkeep:
+            continue
+        rows = int(small[0].table.rows or 0)
+        why = (f"small table ({rows:,} rows): an index would save {int(saved):,} rows over the workload"
+               + (f", less than its upkeep on {writes.get(table_name, 0):,} writes" if saved >= SMALL_TABLE_MIN_ROWS_SAVED
+                  else "; reading it whole is cheap"))
+        no_help.extend(NoIndexHelps(c.class_id, table_name, why) for c in small)
+        by_table[table_name] = [c for c in items if not c.small_table]
     suggestions: list[IndexSuggestion] = []
     for table_name, items in by_table.items():
         items.sort(key=lambda c: (-c.time_saved, -len(c.columns), c.columns))
@@ -687,9 +738,11 @@ def advise_indexes(classes: Sequence[WorkloadClass], catalog: Catalog, *, max_pe
                     sugg.columns = cand.columns
                     sugg.name = index_name(cand.table, cand.columns)
                     sugg.replaces = sugg.replaces or cand.extends
+                    sugg.eq_count = max(sugg.eq_count, len(cand.eq_columns))
                     target = sugg
                     break
-            estimate = ClassEstimate(cand.class_id, cand.rows_before, cand.rows_after, cand.time_saved)
+            estimate = ClassEstimate(cand.class_id, cand.rows_before, cand.rows_after, cand.time_saved,
+                                     calls=cand.calls)
             if target is not None:
                 if cand.class_id not in target.class_ids:
                     target.classes.append(estimate)
@@ -699,7 +752,7 @@ def advise_indexes(classes: Sequence[WorkloadClass], catalog: Catalog, *, max_pe
                                             f"the cap of {max_per_table} new indexes on {table_name} was reached"))
                 continue
             sugg = IndexSuggestion(cand.table, cand.columns, index_name(cand.table, cand.columns), [estimate],
-                                   replaces=cand.extends, reason=cand.reason)
+                                   replaces=cand.extends, reason=cand.reason, eq_count=len(cand.eq_columns))
             chosen.append((sugg, len(cand.eq_columns)))
         for sugg, _ in chosen:
             w, t = writes.get(table_name, 0), touches.get(table_name, 0)
@@ -711,10 +764,19 @@ def advise_indexes(classes: Sequence[WorkloadClass], catalog: Catalog, *, max_pe
                                      "a left prefix of the new index")
             suggestions.append(sugg)
     suggestions.sort(key=lambda s: (-s.time_saved, s.table.full_name, s.columns))
+    for sugg in suggestions:  # other classes that read the table: their plans may change too
+        sugg.may_change = [wc.class_id for wc in everything if wc.class_id not in sugg.class_ids
+                           and _reads(shapes.get(wc.class_id), sugg.table, _scoped(catalog, wc.database))]
     # a class that got an index is not also listed as "no index helps" for the same table
     served = {(c, s.table.full_name) for s in suggestions for c in s.class_ids}
     no_help = [n for n in no_help if (n.class_id, n.table) not in served]
     return IndexAdvice(suggestions, _unique(no_help), skipped, online_ddl=online_ddl, statistics=catalog.source)
+
+
+def _reads(shape: QueryShape | None, table: Table, catalog: Catalog) -> bool:
+    if shape is None:
+        return False
+    return any(catalog.find(ref.name, ref.schema) is table for ref in shape.all_tables())
 
 
 def _unique(items: list[NoIndexHelps]) -> list[NoIndexHelps]:

@@ -86,15 +86,17 @@ class CheckContext:
 @dataclass
 class Case:
     """A fixture for one check: the statement, optional schema DDL (default: the shop sample
-    schema), table row counts, an EXPLAIN JSON document, class facts, and whether the check must
-    fire (``expect``) with which text in its message or fix (``contains``)."""
+    schema), table row counts and column distinct counts, an EXPLAIN JSON document (or the name of a recorded one in
+    ``tests/fixtures/plans``), class facts, and whether the check must fire (``expect``) with which
+    text in its message or fix (``contains``)."""
 
     sql: str
     expect: bool
     contains: Sequence[str] = ()
     schema: str | None = None
     rows: dict[str, int] = field(default_factory=dict)
-    plan: dict[str, Any] | None = None
+    plan: dict[str, Any] | str | None = None
+    distinct: dict[str, float] = field(default_factory=dict)  # "table.column" -> distinct values (statistics)
     facts: dict[str, Any] | None = None
     note: str = ""
 
