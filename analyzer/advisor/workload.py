@@ -59,6 +59,7 @@ class Advice:
     indexes: IndexAdvice
     notes: list[str] = field(default_factory=list)
     verification: Any = None  # analyzer.advisor.verify.Verification when --verify ran
+    unadvised: list[WorkloadClass] = field(default_factory=list)  # beyond --top: not advised, but verified
 
     @property
     def findings(self) -> list[Finding]:
@@ -139,10 +140,10 @@ def advise(classes: Sequence[WorkloadClass], *, catalog: Catalog, server: Any = 
                                    _facts(wc) if with_facts else None, wc.class_id, wc.database)
             advice.findings = run_checks(context)
         results.append(advice)
-    indexes = advise_indexes(chosen, catalog, max_per_table=max_per_table)
+    indexes = advise_indexes(chosen, catalog, max_per_table=max_per_table, workload=ranked)
     if catalog.source != "live":
         notes.append("schema from a file: no row counts or cardinalities, suggestions are unverified estimates "
                      "from the workload's rows examined")
     if top and len(ranked) > top:
         notes.append(f"advised the top {top} of {len(ranked)} classes by total time (--top)")
-    return Advice(results, indexes, notes)
+    return Advice(results, indexes, notes, unadvised=list(ranked[len(chosen):]))

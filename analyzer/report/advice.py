@@ -157,13 +157,54 @@ def _suggestions_table(advice: Advice) -> Table:
         label = Text(f"{visible(s.table.full_name)} ({visible(', '.join(s.columns))})")
         for w in s.warnings:
             label.append(f"\n{visible(w)}", style="yellow")
+        if advice.verification is None and s.may_change:
+            ids = ", ".join(c[:12] for c in s.may_change[:4]) + (", ..." if len(s.may_change) > 4 else "")
+            label.append(f"\nmay change the plans of {len(s.may_change)} other "
+                         f"class{'es' if len(s.may_change) > 1 else ''} reading {visible(s.table.name)}: {ids} "
+                         "(--verify checks them)", style="dim")
+        if s.verified is False and s.verification_note.startswith("left out"):
+            label.append(f"\n{visible(s.verification_note)}", style="red")
         rows = f"{est['rows_before']:,.0f} → {est['rows_after']:,.0f}"
         if "verified_rows_before" in est:
             rows += f"\nEXPLAIN: {est['verified_rows_before']:,.0f} → {est['verified_rows_after']:,.0f}"
+        actual = _actual_rows(s)
+        if actual is not None:
+            rows += f"\nread: {actual[0]:,.0f} → {actual[1]:,.0f}"
         verified = {None: Text("no", style="dim"), True: Text("yes", style="green"),
                     False: Text("not chosen", style="red")}[s.verified]
         table.add_row(str(n), label, str(len(s.classes)), f"{s.time_saved:,.3f} s", rows, verified)
     return table
+
+
+def _actual_rows(s: Any) -> tuple[float, float] | None:
+    """Rows really read before and after by the suggestion's classes (ANALYZE on the scratch copy)."""
+    pairs = [(c.actual_rows_before, c.actual_rows_after) for c in s.classes
+             if c.actual_rows_before is not None and c.actual_rows_after is not None]
+    if not pairs:
+        return None
+    return sum(b for b, _ in pairs), sum(a for _, a in pairs)
+
+
+def _protection_lines(advice: Advice) -> list[tuple[str, str, str]]:
+    """(class, what went wrong, what was done) of every class the verification protected."""
+    v = advice.verification
+    if v is None:
+        return []
+    out = []
+    for p in v.protected:
+        cause = f"with {p.index} it {p.worse}" if p.index else f"it {p.worse}"
+        out.append((f"{p.class_id[:12]} {p.fingerprint}", f"{cause} (plan: {p.plan_worse}; before: {p.plan_before})",
+                    f"{p.action}" + (f"; now it {p.plan_after}" if p.resolved and p.plan_after else "")))
+    return out
+
+
+def _verification_summary(advice: Advice) -> str:
+    v = advice.verification
+    if v is None:
+        return ""
+    how = "rows really read, measured with ANALYZE on the copy" if v.measured else "EXPLAIN estimates"
+    text = f"{v.classes_checked} explained classes compared without and with the whole set ({how})"
+    return text + (f"; {len(v.protected)} protected" if v.protected else "; none got worse")
 
 
 def advice_terminal(advice: Advice, console: Console, *, title: str = "mqa advise", subtitle: str = "",
@@ -220,6 +261,13 @@ def advice_terminal(advice: Advice, console: Console, *, title: str = "mqa advis
         console.print(Text(f"Verified with {v.method} ({visible(v.target)}): {len(v.writes)} statements, "
                            "all on the scratch target and cleaned up" if v.method == "scratch" else
                            f"Verified with {v.method} ({visible(v.target)})", style="dim"))
+        console.print(Text(_verification_summary(advice), style="dim"))
+        for who, what, done in _protection_lines(advice):
+            line = Text("protected ", style="bold yellow")
+            line.append(visible(who))
+            line.append(f"\n  {visible(what)}", style="yellow")
+            line.append(f"\n  → {visible(done)}", style="green")
+            console.print(line)
         for note in v.notes:
             console.print(Text(f"note: {visible(note)}", style="yellow"))
 
@@ -293,6 +341,12 @@ def advice_markdown(advice: Advice, *, title: str = "mqa advise", statement: str
         out += ["", "```sql", *[d + ";" for d in advice.indexes.ddl_statements()], "```", ""]
     else:
         out += ["No index suggestions.", ""]
+    if advice.verification is not None:
+        out += ["## Verification", "", _md_cell(_verification_summary(advice)), ""]
+        for who, what, done in _protection_lines(advice):
+            out.append(f"- protected `{_md_cell(who[:12])}` {_md_cell(who[13:])}: {_md_cell(what)}; "
+                       f"**{_md_cell(done)}**")
+        out.append("")
     if advice.indexes.no_help:
         out += ["## Where no index helps", ""]
         out += [f"- `{n.class_id[:12]}` {_md_cell(n.table or '')}: {_md_cell(n.reason)}" for n in advice.indexes.no_help]
