@@ -54,3 +54,8 @@ def pytest_collection_modifyitems(config, items):  # noqa: ANN001, ANN201
     for item in items:
         if "server" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.server)
+
+
+def pytest_addoption(parser):  # noqa: ANN001, ANN201
+    parser.addoption("--record-golden", action="store_true", default=False,
+                     help="record tests/fixtures/golden again (needs the test server) instead of comparing")

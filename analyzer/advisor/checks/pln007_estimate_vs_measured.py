@@ -11,8 +11,10 @@ from analyzer.explain import Plan
 
 
 class EstimateVsMeasured(Check):
-    """EXPLAIN estimates the statement reads 10x more or fewer rows than the workload measured (or
-    than its statistics imply, for an ORDER BY ... LIMIT index walk).
+    """EXPLAIN's estimate of the rows read is 10x or more away from what the workload measured.
+
+    Without a measurement (one statement), an ORDER BY ... LIMIT index walk is compared with what
+    the statistics of its filter columns imply instead.
 
     **Anti-pattern**
 
