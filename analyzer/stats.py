@@ -15,7 +15,7 @@ from array import array
 from collections import Counter
 from dataclasses import dataclass, field
 
-from analyzer.events import QueryEvent
+from analyzer.model import QueryEvent
 
 RELATIVE_ACCURACY = 0.02
 _GAMMA = (1 + RELATIVE_ACCURACY) / (1 - RELATIVE_ACCURACY)

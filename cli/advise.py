@@ -119,7 +119,7 @@ def advise(
     from analyzer.advisor.workload import advise as run_advise
     from analyzer.advisor.workload import workload_from_report
     from analyzer.digest import digest_logs
-    from analyzer.filters import EventFilter, parse_time_bound
+    from analyzer.digest.filters import EventFilter, parse_time_bound
     from analyzer.report.model import build_report
 
     if not logs and (schema_file or not window):
@@ -174,9 +174,10 @@ def _watch(server: Any, window: str) -> Any:
     import time
 
     from analyzer.db import PERFORMANCE_SCHEMA_SELECT, require_privileges
-    from analyzer.filters import parse_duration
+    from analyzer.digest.filters import parse_duration
     from analyzer.report.model import build_report
-    from analyzer.sources.perfschema import collect_window, window_result
+    from analyzer.digest.window import window_result
+    from analyzer.sources.perfschema import collect_window
     from cli.progress import WindowProgress
 
     seconds = parse_duration(window)

@@ -34,9 +34,10 @@ def collect(
 ) -> None:
     """Watch a live server for a window (performance_schema statement digests) and report its query classes."""
     from analyzer.db import PERFORMANCE_SCHEMA_SELECT, require_privileges
-    from analyzer.filters import EventFilter, TimeBound, parse_duration
+    from analyzer.digest.filters import EventFilter, TimeBound, parse_duration
     from analyzer.report.model import build_report
-    from analyzer.sources.perfschema import collect_window, window_result
+    from analyzer.digest.window import window_result
+    from analyzer.sources.perfschema import collect_window
 
     with errors_exit_2():
         seconds = parse_duration(window)
@@ -48,7 +49,7 @@ def collect(
             collected = collect_window(server, seconds, sleep=countdown.sleep, clock=time.monotonic, samples=samples)
         result = window_result(collected, fingerprint.value)
         if slow_logs:
-            from analyzer.combine import combine
+            from analyzer.digest.combine import combine
             from analyzer.digest import digest_logs
 
             same_time = EventFilter(  # and not mqa's own reads, which the window leaves out too

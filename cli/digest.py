@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from analyzer.filters import EventFilter, parse_time_bound
+from analyzer.digest.filters import EventFilter, parse_time_bound
 from analyzer.report.model import build_report
 from cli.common import errors_exit_2, fail, stderr_console
 from cli.progress import ReadProgress

@@ -24,7 +24,7 @@ def indexes(
     server_args: ServerArgs,
 ) -> None:
     """Find unused, duplicate and redundant indexes and tables without a primary key, each with the DDL that fixes it (never run by mqa)."""
-    from analyzer.filters import parse_duration
+    from analyzer.digest.filters import parse_duration
     from analyzer.indexes import check_indexes
 
     with errors_exit_2():

@@ -30,9 +30,9 @@ def top(
     """Show the busiest query classes of a live server, interval after interval (performance_schema)."""
     from analyzer.db import PERFORMANCE_SCHEMA_SELECT, require_privileges
     from analyzer.errors import UsageError
-    from analyzer.filters import parse_duration
+    from analyzer.digest.filters import parse_duration
     from analyzer.report.top import top_table, top_text
-    from analyzer.top import TopMonitor, top_view
+    from analyzer.digest.top import TopMonitor, top_view
 
     with errors_exit_2():
         seconds = parse_duration(interval)

@@ -21,7 +21,9 @@ from typing import Any
 import pymysql
 import pytest
 
-from analyzer.digest import QueryClass, digest_logs
+from analyzer.digest import digest_logs
+from analyzer.digest import window as pw
+from analyzer.model import QueryClass
 from analyzer.fingerprint.classifier import Fingerprinter
 from analyzer.fingerprint.digest_text import (
     digest_token_bytes,
@@ -270,7 +272,7 @@ def test_mysql8_rows_keep_lifetime_quantiles_out_of_the_window_sketch() -> None:
     (delta,) = ps.diff_snapshots(snapshot(1060.0, before), snapshot(1120.0, after))
     assert delta.count == 4 and delta.sums["query_time"] == pytest.approx(0.004)
     assert delta.lifetime == {"quantile_95": 0.002, "quantile_99": 0.004, "quantile_999": 0.005, "count_star": 14.0}
-    stats = ps.delta_stats(delta)
+    stats = pw.delta_stats(delta)
     qt = stats.metrics["query_time"]
     assert qt.n == 4 and qt.total == pytest.approx(0.004) and not qt.buckets.counts  # no faked distribution
     assert qt.max == 0.005 and not delta.max_exact  # the lifetime maximum, an upper bound
@@ -356,7 +358,7 @@ def test_same_digest_in_two_schemas_are_two_rows_and_one_class() -> None:
                      row("a1", 5, 10.0, schema="shop_us", first=200.0))
     deltas = ps.diff_snapshots(before, after)
     assert sorted((d.schema, d.count) for d in deltas) == [("shop_eu", 3), ("shop_us", 5)]
-    classes = ps.window_classes(window_of(deltas, before, after))
+    classes = pw.window_classes(window_of(deltas, before, after))
     assert len(classes) == 1 and classes[0].stats.count == 8 and classes[0].keys == 2
     assert dict(classes[0].stats.databases) == {"shop_eu": 3, "shop_us": 5}
 
@@ -371,7 +373,7 @@ def test_the_overflow_row_of_a_full_table_is_reported_not_dropped() -> None:
     deltas = ps.diff_snapshots(before, after)
     window = window_of(deltas, before, after, digests_size=2, rows_used=2)
     assert window.table_full
-    (cls,) = ps.window_classes(window)
+    (cls,) = pw.window_classes(window)
     assert cls.stats.count == 55 and not cls.info.parsed and "full" in cls.fingerprint
 
 
@@ -535,9 +537,9 @@ def test_window_on_mysql8_rows_polls_history_and_keeps_the_slowest_real_sample()
     assert delta.lifetime["quantile_95"] == pytest.approx(0.003)
     assert delta.sample is not None and delta.sample.query == "SELECT * from test.v1 where a = 2"
     assert window.seconds == pytest.approx(3.0)
-    result = ps.window_result(window)
+    result = pw.window_result(window)
     (cls,) = result.classes
-    assert isinstance(cls, QueryClass) and isinstance(cls, ps.PerfSchemaClass)
+    assert isinstance(cls, QueryClass) and isinstance(cls, pw.PerfSchemaClass)
     assert cls.id == class_of_statement("SELECT * from test.v1 where a = 2")
     assert cls.stats.example.query == "SELECT * from test.v1 where a = 2"
     assert cls.lifetime[select_a["DIGEST"]]["quantile_99"] == pytest.approx(0.004)
@@ -684,7 +686,7 @@ def test_live_digest_texts_give_the_statements_class(live) -> None:  # noqa: ANN
             # With a real statement of the digest at hand, its own key gives the class.
             delta = ps.DigestDelta(DB, digest, text, 1, {}, 0.0, 0.0, True, True, None, None, True, False,
                                    sample=ps.Sample(sql, 0.001, DB, digest, "events_statements_history_long"))
-            key, _read, source = ps.class_key(delta, max_length)
+            key, _read, source = pw.class_key(delta, max_length)
             assert source == "sample" and FP.describe(key, sql).id == class_of_statement(sql)
         elif not same:
             wrong.append((sql, text, read.key))
@@ -765,7 +767,7 @@ def test_live_window_counts_what_ran_between_the_snapshots(live) -> None:  # noq
     assert not any(d.digest_text and "events_statements_summary_by_digest" in d.digest_text for d in window.deltas)
     assert window.settings.max_digest_length and window.rows_used > 0 and window.digest_lost == 0
     assert all(s.lstrip().upper().startswith(("SELECT", "SHOW")) for s in mqa.sent)
-    classes = {c.id: c for c in ps.window_classes(window)}
+    classes = {c.id: c for c in pw.window_classes(window)}
     assert class_of_statement(statements[0]) in classes and class_of_statement(statements[-1]) in classes
 
 
@@ -917,7 +919,7 @@ def test_shop_workload_window_classes_carry_the_slow_log_ids(shop_measurement, t
         server="test", flavor="mariadb", version="", started_at=0.0, ended_at=1.0, deltas=m["deltas"],
         settings=m["settings"], digest_lost=0, rows_used=0, columns=(),
     )
-    classes = ps.window_classes(window)
+    classes = pw.window_classes(window)
     ours = {c.id: c for c in classes}
     statement_ids = Counter(class_of_statement(st.sql) for st in m["statements"])
     missing = {i: n for i, n in statement_ids.items() if i not in ours}

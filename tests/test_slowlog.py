@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from analyzer.errors import InputError
-from analyzer.events import QueryEvent
+from analyzer.model import QueryEvent
 from analyzer.sources.slowlog import SlowLogReader, format_ts
 from tests.conftest import FIXTURES
 

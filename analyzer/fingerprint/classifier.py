@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from analyzer.fingerprint.fastkey import comment_tags, fast_key
 from analyzer.fingerprint.pt import pt_checksum, pt_fingerprint
+from analyzer.model import ClassInfo
 
 if TYPE_CHECKING:
     from sqlglot import exp
@@ -26,25 +26,13 @@ def class_id(fingerprint: str) -> str:
     return hashlib.sha1(fingerprint.encode("utf-8", "surrogateescape")).hexdigest()[:16]
 
 
-@dataclass(frozen=True, slots=True)
-class ClassInfo:
-    """What a class is, independent of what was measured."""
+def class_tree(info: ClassInfo) -> exp.Expression | None:
+    """The class's canonical sqlglot tree (``?`` for literals), or None if sqlglot cannot parse it."""
+    if not info.parsed:
+        return None
+    from analyzer.fingerprint.canonical import canonical_tree
 
-    id: str
-    fingerprint: str
-    kind: str
-    tables: tuple[str, ...]
-    parsed: bool  # sqlglot understood the statement
-    parse_error: str | None
-    key: str  # a fast key of the class: what its canonical tree is rebuilt from
-
-    def tree(self) -> exp.Expression | None:
-        """The canonical sqlglot tree (``?`` for literals), or None if sqlglot cannot parse it."""
-        if not self.parsed:
-            return None
-        from analyzer.fingerprint.canonical import canonical_tree
-
-        return canonical_tree(self.key)
+    return canonical_tree(info.key)
 
 
 class Fingerprinter:

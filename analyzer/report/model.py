@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from analyzer import __version__
-from analyzer.digest import DigestResult, QueryClass
+from analyzer.model import DigestResult, QueryClass
 from analyzer.errors import UsageError
 from analyzer.sources.slowlog import format_ts
 from analyzer.stats import HISTOGRAM_LABELS, MetricStats

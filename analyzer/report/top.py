@@ -8,7 +8,7 @@ from rich.text import Text
 
 from analyzer.report import format as fmt
 from analyzer.report.text import visible
-from analyzer.top import TopView
+from analyzer.digest.top import TopView
 
 
 def top_table(view: TopView) -> Table:

@@ -21,7 +21,7 @@ import re
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 
-from analyzer.events import Malformed, QueryEvent
+from analyzer.model import Malformed, QueryEvent
 from analyzer.sources.inputs import LogInput, iter_text_blocks, open_log
 
 # A header line that may start an event after a statement: "# Key: ..." with a capitalised

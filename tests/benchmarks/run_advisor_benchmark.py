@@ -222,7 +222,7 @@ def rewrite_schema(ddl: str, old: str, new: str) -> str:
 def digest_phase(log: Path, database: str, users: str) -> dict[str, Any]:
     """Totals of the replayed statements of ``database`` in one phase's slow log, and per class."""
     from analyzer.digest import digest_logs
-    from analyzer.filters import EventFilter
+    from analyzer.digest.filters import EventFilter
     from analyzer.report.model import build_report
 
     flt = EventFilter(databases=(database,), users=(users,))

@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 from fnmatch import fnmatchcase
 
 from analyzer.errors import UsageError
-from analyzer.events import QueryEvent
+from analyzer.model import QueryEvent
 
 _RELATIVE = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw])", re.IGNORECASE)
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}

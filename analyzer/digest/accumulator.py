@@ -1,15 +1,7 @@
-"""Slow logs in, query classes with statistics out: the digest pipeline.
+"""The digest's mergeable state: per group key, the statistics of its events.
 
-    events = SlowLogReader(...).events()         # one pass, streamed
-    key, tags = fingerprinter.key(event.query)    # cheap, per event
-    groups[key].add(event, tags)                  # mergeable accumulators
-    ... then, once per distinct key:
-    info = fingerprinter.describe(key, example)   # sqlglot, once
-    classes[info.fingerprint].merge(groups[key])  # several fast keys can be one class
-
-``DigestAccumulator`` is the mergeable state (a chunk of one file, a whole file, or many):
-``merge()`` folds two of them exactly, so files, byte ranges or processes can be digested
-separately and combined.
+``DigestAccumulator`` is a chunk of one file, a whole file, or many: ``merge()`` folds two of
+them exactly, so files, byte ranges or processes can be digested separately and combined.
 """
 
 from __future__ import annotations
@@ -17,12 +9,11 @@ from __future__ import annotations
 import contextlib
 import gc
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator
 
-from analyzer.events import Malformed, QueryEvent
-from analyzer.filters import EventFilter
-from analyzer.fingerprint.classifier import ClassInfo, Fingerprinter, Mode
+from analyzer.digest.filters import EventFilter
+from analyzer.fingerprint.classifier import Fingerprinter, Mode
+from analyzer.model import DigestResult, QueryClass, QueryEvent, SourceSummary
 from analyzer.sources.inputs import open_log
 from analyzer.sources.slowlog import SlowLogReader
 from analyzer.stats import GroupStats, GroupTable
@@ -30,82 +21,6 @@ from analyzer.stats import GroupStats, GroupTable
 # Events folded per vectorised batch: large enough to amortise numpy calls, small enough
 # that a batch of statements (about 300 bytes each, with their attributes) stays a few MB.
 BATCH_SIZE = 8192
-
-ProgressCallback = Callable[[int, int | None], None]
-"""Called with (bytes consumed, total bytes or None when unknown) while reading."""
-
-
-@dataclass
-class SourceSummary:
-    """What one input contributed."""
-
-    kind: str
-    name: str
-    events: int = 0  # events read from the input
-    kept: int = 0  # events that passed the filters
-    malformed: int = 0
-    malformed_samples: list[Malformed] = field(default_factory=list)
-    dialect: str = ""
-    compression: str | None = None
-    bytes: int | None = None
-    flag_metrics: frozenset[str] = frozenset()  # metrics that are 0/1 flags per event
-    flavor_hints: frozenset[str] = frozenset()
-    server_version: str | None = None
-
-
-@dataclass
-class QueryClass:
-    """One query class: what it is and what was measured."""
-
-    info: ClassInfo
-    stats: GroupStats
-    pt_id: str
-    keys: int  # distinct fast keys folded into this class
-    admin: bool = False
-    # Per-execution distributions (percentiles, histogram) from another source than ``stats``
-    # when ``stats`` cannot have them: a performance_schema window combined with a slow log.
-    distribution: GroupStats | None = None
-
-    @property
-    def id(self) -> str:
-        return self.info.id
-
-    def known_bounds(self, metric: str) -> bool:
-        """Whether ``stats`` holds the real minimum and maximum of ``metric`` (a source that
-        keeps only sums, like performance_schema, does not)."""
-        return True
-
-    def details(self) -> dict:
-        """Source-specific facts for the JSON report (an extension of the class object)."""
-        return {}
-
-    @property
-    def fingerprint(self) -> str:
-        return self.info.fingerprint
-
-
-@dataclass
-class DigestResult:
-    """The outcome of a digest: classes (unsorted), per-source summaries and totals."""
-
-    mode: str
-    classes: list[QueryClass]
-    sources: list[SourceSummary]
-    totals: GroupStats
-    elapsed: float = 0.0
-    notes: list[str] = field(default_factory=list)  # what limits the result's accuracy
-
-    @property
-    def malformed(self) -> int:
-        return sum(s.malformed for s in self.sources)
-
-    @property
-    def flag_metrics(self) -> frozenset[str]:
-        return frozenset().union(*(s.flag_metrics for s in self.sources))
-
-    @property
-    def unparsed_classes(self) -> int:
-        return sum(1 for c in self.classes if not c.info.parsed and not c.admin)
 
 
 class DigestAccumulator:
@@ -274,47 +189,3 @@ def relaxed_gc(threshold: int = 200_000) -> Iterator[None]:
         yield
     finally:
         gc.set_threshold(*old)
-
-
-def digest_logs(
-    paths: Sequence[str],
-    *,
-    mode: Mode = "sqlglot",
-    event_filter: EventFilter | None = None,
-    progress: ProgressCallback | None = None,
-    jobs: int | None = 1,
-) -> DigestResult:
-    """Digest one or more slow logs (``-`` reads stdin) into query classes.
-
-    ``jobs`` processes read files, and byte ranges of large uncompressed files, in parallel
-    (``None``: one per CPU, at most four); their accumulators merge into the same result as
-    one sequential pass.
-
-    >>> result = digest_logs(["sample_workloads/shop/slow.log.gz"])   # doctest: +SKIP
-    >>> top = max(result.classes, key=lambda c: c.stats.total("query_time"))  # doctest: +SKIP
-    """
-    from analyzer import parallel
-
-    started = time.perf_counter()
-    workers = parallel.default_workers() if jobs is None else max(1, jobs)
-    units = parallel.plan(paths, workers, event_filter)
-    if workers > 1 and len(units) > 1:
-        acc = parallel.digest_units(units, mode, event_filter, workers, progress)
-        return acc.result(started)
-    acc = DigestAccumulator(mode, event_filter)
-    sizes = [u.size for u in units]
-    total = None if any(size is None for size in sizes) else sum(size or 0 for size in sizes)
-    done = 0
-    for unit in units:
-        file_progress = None
-        if progress is not None:
-            base = done
-
-            def file_progress(position: int, base: int = base) -> None:
-                progress(base + position, total)
-
-        acc.add_log(unit.path, file_progress)
-        done += unit.size or 0
-        if progress is not None:
-            progress(done, total)
-    return acc.result(started)

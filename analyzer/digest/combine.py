@@ -15,7 +15,7 @@ comes from one source, so nothing is counted twice:
 
 from __future__ import annotations
 
-from analyzer.digest import DigestResult, QueryClass
+from analyzer.model import DigestResult, QueryClass
 
 
 def combine(window: DigestResult, slowlog: DigestResult) -> DigestResult:

@@ -11,8 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from analyzer.digest import DigestResult
+from analyzer.digest.window import window_result
 from analyzer.fingerprint.classifier import Mode
+from analyzer.model import DigestResult
 from analyzer.sources import perfschema as ps
 
 
@@ -77,7 +78,7 @@ class TopMonitor:
             setup=self.setup,
         )
         self.intervals += 1
-        return Interval(self.intervals, window.seconds, ps.window_result(window, self.mode, use_samples=False), window)
+        return Interval(self.intervals, window.seconds, window_result(window, self.mode, use_samples=False), window)
 
 
 @dataclass(frozen=True)

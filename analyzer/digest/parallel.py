@@ -15,9 +15,10 @@ from collections.abc import Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 
-from analyzer.events import Malformed
-from analyzer.filters import EventFilter
+from analyzer.digest.accumulator import DigestAccumulator
+from analyzer.digest.filters import EventFilter
 from analyzer.fingerprint.classifier import Mode
+from analyzer.model import Malformed
 from analyzer.sources.inputs import is_splittable, open_log, open_log_range
 from analyzer.sources.slowlog import SlowLogReader, dialect_name, event_boundaries
 
@@ -93,8 +94,6 @@ def _init_worker(slots) -> None:  # noqa: ANN001
 def _digest_unit(
     index: int, unit: Unit, mode: Mode, event_filter: EventFilter | None, on_block=None  # noqa: ANN001
 ) -> UnitResult:
-    from analyzer.digest import DigestAccumulator
-
     log = open_log_range(unit.path, unit.start, unit.end) if unit.is_range else open_log(unit.path)
     reader = SlowLogReader(log)
     if unit.start > 0:
@@ -119,8 +118,6 @@ def digest_units(units: list[Unit], mode: Mode, event_filter: EventFilter | None
     the work, and only one more copy of the interpreter is in memory.
     """
     import multiprocessing
-
-    from analyzer.digest import DigestAccumulator
 
     global _progress_slots
     import numpy  # noqa: F401 - imported before the workers fork, so its pages are shared

@@ -1,0 +1,65 @@
+"""Slow logs in, a ``DigestResult`` out: sequentially, or in worker processes.
+
+    events = SlowLogReader(...).events()         # one pass, streamed
+    key, tags = fingerprinter.key(event.query)    # cheap, per event
+    groups[key].add(event, tags)                  # mergeable accumulators
+    ... then, once per distinct key:
+    info = fingerprinter.describe(key, example)   # sqlglot, once
+    classes[info.fingerprint].merge(groups[key])  # several fast keys can be one class
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+
+from analyzer.digest import parallel
+from analyzer.digest.accumulator import DigestAccumulator
+from analyzer.digest.filters import EventFilter
+from analyzer.fingerprint.classifier import Mode
+from analyzer.model import DigestResult
+
+ProgressCallback = Callable[[int, int | None], None]
+"""Called with (bytes consumed, total bytes or None when unknown) while reading."""
+
+
+def digest_logs(
+    paths: Sequence[str],
+    *,
+    mode: Mode = "sqlglot",
+    event_filter: EventFilter | None = None,
+    progress: ProgressCallback | None = None,
+    jobs: int | None = 1,
+) -> DigestResult:
+    """Digest one or more slow logs (``-`` reads stdin) into query classes.
+
+    ``jobs`` processes read files, and byte ranges of large uncompressed files, in parallel
+    (``None``: one per CPU, at most four); their accumulators merge into the same result as
+    one sequential pass.
+
+    >>> result = digest_logs(["sample_workloads/shop/slow.log.gz"])   # doctest: +SKIP
+    >>> top = max(result.classes, key=lambda c: c.stats.total("query_time"))  # doctest: +SKIP
+    """
+    started = time.perf_counter()
+    workers = parallel.default_workers() if jobs is None else max(1, jobs)
+    units = parallel.plan(paths, workers, event_filter)
+    if workers > 1 and len(units) > 1:
+        acc = parallel.digest_units(units, mode, event_filter, workers, progress)
+        return acc.result(started)
+    acc = DigestAccumulator(mode, event_filter)
+    sizes = [u.size for u in units]
+    total = None if any(size is None for size in sizes) else sum(size or 0 for size in sizes)
+    done = 0
+    for unit in units:
+        file_progress = None
+        if progress is not None:
+            base = done
+
+            def file_progress(position: int, base: int = base) -> None:
+                progress(base + position, total)
+
+        acc.add_log(unit.path, file_progress)
+        done += unit.size or 0
+        if progress is not None:
+            progress(done, total)
+    return acc.result(started)
