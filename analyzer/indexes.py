@@ -12,7 +12,7 @@ says where, and why, this module differs from it.
 
     from analyzer.indexes import check_indexes
 
-    report = check_indexes(server, ["shop"])       # server: an open analyzer.db.Server
+    report = check_indexes(server, ["shop"])       # server: an open analyzer.sources.db.Server
     for finding in report.findings:
         print(finding.check, finding.table, finding.message)
     print("\\n".join(report.statements()))          # the safe fixes, each once
@@ -26,7 +26,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from analyzer.schema import (
+from analyzer.sources.schema import (
     SYSTEM_SCHEMAS,
     ForeignKey,
     Index,

@@ -13,10 +13,10 @@ from cli.render import Format
 
 
 def _catalog(schema_file: Optional[str], server: Any, database: Optional[str], schemas: list[str] | None = None):  # noqa: ANN202
-    from analyzer.schema import Catalog, load_tables
+    from analyzer.sources.schema import Catalog, load_tables
 
     if schema_file:
-        from analyzer.schema_ddl import load_tables_from_ddl_file
+        from analyzer.sources.schema_ddl import load_tables_from_ddl_file
 
         loaded = load_tables_from_ddl_file(schema_file, default_schema=database or "")
         for warning in loaded.warnings:
@@ -56,10 +56,10 @@ def explain(
     server_args: ServerArgs,
 ) -> None:
     """Explain one statement: its plan as a tree, what makes it slow, and the index that would help."""
-    from analyzer.advisor.indexes import WorkloadClass
+    from analyzer.advisor.suggest import WorkloadClass
     from analyzer.advisor.workload import advise
-    from analyzer.explain import explain as run_explain
-    from analyzer.explain import explainable
+    from analyzer.sources.explain import explain as run_explain
+    from analyzer.sources.explain import explainable
     from analyzer.fingerprint.classifier import Fingerprinter
 
     sql = sys.stdin.read() if statement == "-" else statement
@@ -173,7 +173,7 @@ def _watch(server: Any, window: str) -> Any:
     (or MySQL 8's QUERY_SAMPLE_TEXT): what ``mqa collect`` reports."""
     import time
 
-    from analyzer.db import PERFORMANCE_SCHEMA_SELECT, require_privileges
+    from analyzer.sources.db import PERFORMANCE_SCHEMA_SELECT, require_privileges
     from analyzer.digest.filters import parse_duration
     from analyzer.report.model import build_report
     from analyzer.digest.window import window_result
@@ -191,7 +191,7 @@ def _watch(server: Any, window: str) -> Any:
 def _verify(advice: Any, catalog: Any, server: Any, server_args: ServerArgs, scratch_schema: Optional[str],
             verify_dsn: Optional[str], sample_rows: Optional[int]) -> Any:
     from analyzer.advisor.verify import verify_in_scratch, verify_with_invisible_indexes
-    from analyzer.db import ConnectionOptions, connect
+    from analyzer.sources.db import ConnectionOptions, connect
 
     if verify_dsn:
         options = ConnectionOptions(dsn=verify_dsn, no_defaults=server_args.no_defaults)
@@ -213,7 +213,7 @@ def _verify(advice: Any, catalog: Any, server: Any, server_args: ServerArgs, scr
 
 
 def _apply(advice: Any, server_args: ServerArgs) -> None:
-    from analyzer.db import connect
+    from analyzer.sources.db import connect
 
     statements = advice.indexes.ddl_statements()
     with errors_exit_2():

@@ -33,7 +33,7 @@ def collect(
     server_args: ServerArgs,
 ) -> None:
     """Watch a live server for a window (performance_schema statement digests) and report its query classes."""
-    from analyzer.db import PERFORMANCE_SCHEMA_SELECT, require_privileges
+    from analyzer.sources.db import PERFORMANCE_SCHEMA_SELECT, require_privileges
     from analyzer.digest.filters import EventFilter, TimeBound, parse_duration
     from analyzer.report.model import build_report
     from analyzer.digest.window import window_result

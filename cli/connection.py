@@ -41,8 +41,8 @@ import typer
 
 from cli.common import errors_exit_2, fail
 
-if TYPE_CHECKING:  # analyzer.db imports PyMySQL: only when a command connects (keeps `mqa --help` fast)
-    from analyzer.db import ConnectionOptions, Server
+if TYPE_CHECKING:  # analyzer.sources.db imports PyMySQL: only when a command connects (keeps `mqa --help` fast)
+    from analyzer.sources.db import ConnectionOptions, Server
 
 PANEL = "Connection"
 #: Settings for ``app.command(..., context_settings=COMMAND_SETTINGS)``: ``-h`` is the host in a
@@ -93,7 +93,7 @@ class ServerArgs:
 
     def connection_options(self) -> ConnectionOptions:
         """The library's ``ConnectionOptions`` for these arguments (no password: see ``open_server``)."""
-        from analyzer.db import ConnectionOptions
+        from analyzer.sources.db import ConnectionOptions
 
         values = asdict(self)
         del values["password"]
@@ -106,7 +106,7 @@ def open_server(args: ServerArgs, *, prompt: Callable[[str], str] | None = None)
     """Connect as ``args`` say (asking for the password when ``-p`` was given) and return the
     read-only session; on failure print one line and exit 2. Warnings (option files ignored,
     TLS settings that do nothing) go to stderr."""
-    from analyzer.db import connect
+    from analyzer.sources.db import connect
 
     password_prompt = (prompt or getpass.getpass) if args.password else None
     with errors_exit_2():

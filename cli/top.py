@@ -28,7 +28,7 @@ def top(
     server_args: ServerArgs,
 ) -> None:
     """Show the busiest query classes of a live server, interval after interval (performance_schema)."""
-    from analyzer.db import PERFORMANCE_SCHEMA_SELECT, require_privileges
+    from analyzer.sources.db import PERFORMANCE_SCHEMA_SELECT, require_privileges
     from analyzer.errors import UsageError
     from analyzer.digest.filters import parse_duration
     from analyzer.report.top import top_table, top_text

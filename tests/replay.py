@@ -1,6 +1,6 @@
 """Record a real server's answers once, answer the same questions from the recording later.
 
-``RecordingServer(server)`` wraps an ``analyzer.db.Server``: everything it is asked (``query``,
+``RecordingServer(server)`` wraps an ``analyzer.sources.db.Server``: everything it is asked (``query``,
 ``select_db``) is passed on and written down with the answer (rows, or the error).  ``ReplayServer``
 answers from such a recording, the same question with the same answer in the same order, and
 fails loudly on a question the recording does not have: a behaviour change, not something to
@@ -22,7 +22,7 @@ from typing import Any
 
 import pymysql
 
-from analyzer.db import capabilities_of
+from analyzer.sources.db import capabilities_of
 
 
 def _encode(value: Any) -> Any:
@@ -65,7 +65,7 @@ def _decode(value: Any) -> Any:
 
 def _account(server: Any) -> str:
     """``Server.account``, asked through the wrapper so that it is recorded and replayed."""
-    from analyzer.db import _quote_account_part
+    from analyzer.sources.db import _quote_account_part
 
     row = server.query_one("SELECT CURRENT_USER() AS account")
     user, _, host = str(row["account"] if row else "").rpartition("@")
@@ -90,7 +90,7 @@ class _Conn:
 
 
 class RecordingServer:
-    """An ``analyzer.db.Server`` that writes down every question and answer."""
+    """An ``analyzer.sources.db.Server`` that writes down every question and answer."""
 
     def __init__(self, server: Any) -> None:
         self.server = server
@@ -197,7 +197,7 @@ class ReplayServer:
 
     @contextlib.contextmanager
     def translate_errors(self, purpose: str = "") -> Iterator[None]:
-        from analyzer.db import query_error
+        from analyzer.sources.db import query_error
 
         try:
             yield

@@ -4,7 +4,7 @@
 data file in ``database``, dropped and created again first, so that loading twice gives the same
 database.  The files are split here, as the mysql client splits them (``DELIMITER ;;`` and ``$$``
 blocks of the triggers and routines, executable ``/*!50705 ... */`` comments unwrapped), with
-``analyzer.schema_ddl.split_statements``; no mysql client is needed.
+``analyzer.sources.schema_ddl.split_statements``; no mysql client is needed.
 
 Executable comments are unwrapped whatever their version, so the server gets what MySQL 8 runs:
 MariaDB, given the files as they are, would skip the ``/*!50705 */`` parts (it ignores five-digit
@@ -19,8 +19,8 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from analyzer.schema import quote_identifier
-from analyzer.schema_ddl import split_statements
+from analyzer.sources.schema import quote_identifier
+from analyzer.sources.schema_ddl import split_statements
 from tests.conftest import FIXTURES
 
 SAKILA = FIXTURES / "sakila"

@@ -167,9 +167,9 @@ def start_test_server() -> TestServer:
 
 
 def session(server: TestServer, **overrides: Any):  # noqa: ANN201
-    """An mqa session (``analyzer.db.Server``: read-only, time-limited) on the test server as
+    """An mqa session (``analyzer.sources.db.Server``: read-only, time-limited) on the test server as
     administrator, for library tests that do not go through the connection options."""
-    from analyzer.db import open_session
+    from analyzer.sources.db import open_session
 
     conn = server.admin(**overrides)
     return open_session(conn, f"{server.kind} test server")

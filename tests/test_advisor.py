@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from analyzer.advisor.indexes import WorkloadClass
+from analyzer.advisor.suggest import WorkloadClass
 from analyzer.advisor.workload import advise
-from analyzer.schema import Catalog, load_tables
+from analyzer.sources.schema import Catalog, load_tables
 from tests.conftest import REPO
 from tests.servers import GeneralLog, TestServer, fresh_database, is_read, slow_log_written
 from tests.servers import session as open_session
@@ -169,7 +169,7 @@ def test_verify_on_another_server_streams_the_rows_there(server: TestServer, liv
     """--verify-dsn: the scratch copy is built through a second connection (here the same server
     over TCP, so mqa cannot use INSERT ... SELECT between them and copies the rows itself)."""
     from analyzer.advisor.verify import verify_in_scratch
-    from analyzer.db import ConnectionOptions, connect
+    from analyzer.sources.db import ConnectionOptions, connect
 
     if server.local is None or not server.local.port:
         pytest.skip("needs the local server's TCP port")

@@ -13,11 +13,11 @@ import re
 
 import pytest
 
-from analyzer.advisor.indexes import WorkloadClass
+from analyzer.advisor.suggest import WorkloadClass
 from analyzer.advisor.verify import verify_in_scratch
 from analyzer.advisor.workload import advise
-from analyzer.db import open_session
-from analyzer.schema import Catalog, load_tables
+from analyzer.sources.db import open_session
+from analyzer.sources.schema import Catalog, load_tables
 from tests.sakila import load_sakila
 from tests.servers import TestServer
 from tests.servers import session as open_mqa_session

@@ -23,9 +23,9 @@ from analyzer.advisor.checks import (
 )
 from analyzer.advisor.checks._docs import render_checks_markdown
 from analyzer.advisor.query import analyze_query
-from analyzer.explain import parse_plan
-from analyzer.schema import Catalog
-from analyzer.schema_ddl import load_tables_from_ddl
+from analyzer.sources.explain import parse_plan
+from analyzer.sources.schema import Catalog
+from analyzer.sources.schema_ddl import load_tables_from_ddl
 from tests.conftest import REPO
 
 SHOP_SCHEMA = REPO / "sample_workloads" / "shop" / "schema.sql"

@@ -1,4 +1,4 @@
-"""Connections as MySQL users expect them (analyzer/db.py, cli/connection.py).
+"""Connections as MySQL users expect them (analyzer/sources/db.py, cli/connection.py).
 
 Unit tests: DSNs, the option-file reader (checked against MariaDB's ``my_print_defaults``),
 login path files (encrypted here, and by the server's own ``AES_ENCRYPT``), TLS settings as
@@ -22,8 +22,8 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from analyzer import db
-from analyzer.db import (
+from analyzer.sources import db
+from analyzer.sources.db import (
     PERFORMANCE_SCHEMA_SELECT,
     PROCESS,
     AccessDeniedError,
@@ -280,7 +280,7 @@ LOGIN_KEY = bytes([7, 31, 0, 12, 19, 3, 28, 1, 9, 14, 22, 5, 30, 17, 2, 11, 25, 
 
 
 def encrypt_login_file(text: str, key: bytes = LOGIN_KEY) -> bytes:
-    """mysql_config_editor's format, written independently of analyzer.db: every line with its
+    """mysql_config_editor's format, written independently of analyzer.sources.db: every line with its
     newline, AES-128-ECB with PKCS#7 padding, the 20-byte key XOR-folded into 16."""
     from cryptography.hazmat.primitives import padding
     from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes

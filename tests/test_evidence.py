@@ -9,11 +9,11 @@ import json
 import pytest
 
 from analyzer.advisor.evidence import find_index_walk, reconcile
-from analyzer.advisor.indexes import WorkloadClass, advise_indexes
+from analyzer.advisor.suggest import WorkloadClass, advise_indexes
 from analyzer.advisor.query import analyze_query
-from analyzer.explain import parse_plan
-from analyzer.schema import Catalog
-from analyzer.schema_ddl import load_tables_from_ddl
+from analyzer.sources.explain import parse_plan
+from analyzer.sources.schema import Catalog
+from analyzer.sources.schema_ddl import load_tables_from_ddl
 from tests.conftest import FIXTURES, REPO
 
 PLANS = FIXTURES / "plans"

@@ -1,4 +1,4 @@
-"""The EXPLAIN runner and plan model (analyzer.explain).
+"""The EXPLAIN runner and plan model (analyzer.sources.explain).
 
 MySQL 8: every recorded EXPLAIN FORMAT=JSON document of mysql-server's test suite in
 tests/fixtures/explain-samples/mysql8 is parsed, and where the same test printed the tabular
@@ -13,7 +13,7 @@ from collections import defaultdict
 
 import pytest
 
-from analyzer.explain import ExplainError, explain, explainable, parse_plan, select_equivalent
+from analyzer.sources.explain import ExplainError, explain, explainable, parse_plan, select_equivalent
 from tests.conftest import FIXTURES
 
 MYSQL8 = FIXTURES / "explain-samples" / "mysql8"

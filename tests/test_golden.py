@@ -28,7 +28,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from analyzer.db import connect as _REAL_CONNECT
+from analyzer.sources.db import connect as _REAL_CONNECT
 from tests.conftest import FIXTURES, REPO
 from tests.replay import RecordingServer, ReplayServer
 
@@ -105,7 +105,7 @@ def _run(case: GoldenCase, monkeypatch: pytest.MonkeyPatch, connect: Callable[..
     from cli.main import app
 
     if connect is not None:
-        monkeypatch.setattr("analyzer.db.connect", connect)
+        monkeypatch.setattr("analyzer.sources.db.connect", connect)
     result = CliRunner().invoke(app, case.args, catch_exceptions=False)
     assert result.exit_code == 0, (case.name, result.output)
     return result.stdout
@@ -136,7 +136,7 @@ def test_server_command_json_is_golden(case: GoldenCase, request: pytest.Fixture
         recorders: list[RecordingServer] = []
 
         def connect(options: Any, **kwargs: Any) -> RecordingServer:
-            from analyzer.db import ConnectionOptions
+            from analyzer.sources.db import ConnectionOptions
 
             target = ConnectionOptions(**{**options.__dict__, "dsn": server.dsn, "no_defaults": True})
             recorder = RecordingServer(_REAL_CONNECT(target, **kwargs))

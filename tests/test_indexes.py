@@ -1,4 +1,4 @@
-"""Index health (analyzer.schema, analyzer.indexes).
+"""Index health (analyzer.sources.schema, analyzer.indexes).
 
 Duplicate and redundant indexes are checked against pt-duplicate-key-checker, the oracle: each
 of its fixture schemas (tests/fixtures/percona-toolkit, see FIXTURES.txt) is loaded into a fresh
@@ -23,7 +23,7 @@ from typing import Any
 import pymysql
 import pytest
 
-from analyzer.db import Capabilities, capabilities_of
+from analyzer.sources.db import Capabilities, capabilities_of
 from analyzer.indexes import (
     CHECKS,
     ForeignKeyGuard,
@@ -33,7 +33,7 @@ from analyzer.indexes import (
     find_missing_primary_keys,
     find_unused_indexes,
 )
-from analyzer.schema import (
+from analyzer.sources.schema import (
     SYSTEM_SCHEMAS,
     Column,
     ForeignKey,
@@ -217,7 +217,7 @@ def _slug(text: str) -> str:
 
 
 class RecordingServer:
-    """An analyzer.db.Server stand-in: answers from a function, records every statement."""
+    """An analyzer.sources.db.Server stand-in: answers from a function, records every statement."""
 
     def __init__(self, capabilities: Capabilities, answer: Any = None, wrapped: Any = None) -> None:
         self.capabilities = capabilities

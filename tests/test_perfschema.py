@@ -392,7 +392,7 @@ class ScriptedServer:
 
     def __init__(self, columns: tuple[str, ...], *, flavor: str = "mysql", performance_schema: bool = True,
                  consumers: dict[str, str] | None = None, instruments: tuple[int, int, int] = (200, 200, 200)) -> None:
-        from analyzer.db import capabilities_of
+        from analyzer.sources.db import capabilities_of
 
         self.capabilities = capabilities_of("8.0.36" if flavor == "mysql" else "10.11.6-MariaDB", "",
                                             performance_schema)

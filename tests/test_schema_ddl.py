@@ -1,4 +1,4 @@
-"""The offline schema loader (analyzer.schema_ddl): DDL text in, the model of analyzer.schema out.
+"""The offline schema loader (analyzer.sources.schema_ddl): DDL text in, the model of analyzer.sources.schema out.
 
 Small DDL snippets pin down each construct and the names and rules the server applies on its
 own (measured on MariaDB 10.11, see the module docstring); the shop and Sakila schemas are
@@ -20,8 +20,8 @@ from typing import Any
 import pytest
 
 from analyzer.errors import AnalyzerError
-from analyzer.schema import Table, load_tables
-from analyzer.schema_ddl import (
+from analyzer.sources.schema import Table, load_tables
+from analyzer.sources.schema_ddl import (
     DdlSchema,
     SchemaFileError,
     load_tables_from_ddl,

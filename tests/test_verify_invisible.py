@@ -17,13 +17,13 @@ from typing import Any
 
 import pytest
 
-from analyzer.advisor.indexes import WorkloadClass
+from analyzer.advisor.suggest import WorkloadClass
 from analyzer.advisor.verify import verify_with_invisible_indexes
 from analyzer.advisor.workload import advise
-from analyzer.db import capabilities_of
+from analyzer.sources.db import capabilities_of
 from analyzer.errors import AnalyzerError, UsageError
-from analyzer.schema import Catalog
-from analyzer.schema_ddl import load_tables_from_ddl
+from analyzer.sources.schema import Catalog
+from analyzer.sources.schema_ddl import load_tables_from_ddl
 from tests.conftest import FIXTURES
 
 MYSQL8 = FIXTURES / "explain-samples" / "mysql8"

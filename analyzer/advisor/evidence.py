@@ -16,7 +16,7 @@ are expected from the statistics instead: to find LIMIT rows that pass filters k
 ``d`` (``d`` distinct values), the walk reads about LIMIT x ``d`` entries.  Otherwise the
 estimates stand; without a plan there is only the measured total.
 
->>> from analyzer.explain import parse_plan
+>>> from analyzer.sources.explain import parse_plan
 >>> plan = parse_plan({"query_block": {"select_id": 1, "table": {"table_name": "orders",
 ...     "access_type": "index", "key": "idx_created", "used_key_parts": ["created_at"], "rows": 10,
 ...     "filtered": 100, "attached_condition": "orders.customer_id = 42"}}})
@@ -30,8 +30,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from analyzer.advisor.query import QueryShape, Scope, TableRef
-from analyzer.explain import Plan, PlanTable
-from analyzer.schema import Catalog, Index, Table
+from analyzer.sources.explain import Plan, PlanTable
+from analyzer.sources.schema import Catalog, Index, Table
 
 MISMATCH_RATIO = 10.0  # estimate and measurement disagree by this factor or more: say so, trust the measurement
 

@@ -29,8 +29,8 @@ from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 
 from analyzer.errors import AnalyzerError
-from analyzer.explain import is_replace, parse_statements
-from analyzer.schema import Catalog, Table
+from analyzer.sources.explain import is_replace, parse_statements
+from analyzer.sources.schema import Catalog, Table
 
 logging.getLogger("sqlglot").setLevel(logging.ERROR)
 

@@ -36,12 +36,12 @@ import sqlglot
 from sqlglot.errors import TokenError
 from sqlglot.tokens import TokenType
 
-from analyzer.advisor.indexes import IndexSuggestion, _scoped, index_name
+from analyzer.advisor.suggest import IndexSuggestion, _scoped, index_name
 from analyzer.advisor.query import QueryShape, analyze_query
 from analyzer.advisor.workload import Advice, ClassAdvice
 from analyzer.errors import AnalyzerError, UsageError
-from analyzer.explain import Plan, explain, explainable, parse_plan, select_equivalent
-from analyzer.schema import Catalog, Table, quote_identifier
+from analyzer.sources.explain import Plan, explain, explainable, parse_plan, select_equivalent
+from analyzer.sources.schema import Catalog, Table, quote_identifier
 
 DEFAULT_SAMPLE_ROWS = 1_000_000
 MEASURE_TIMEOUT = 10.0  # seconds one ANALYZE of a class may take on the scratch copy
@@ -556,7 +556,7 @@ class _SetVerifier:
 def verify_in_scratch(advice: Advice, catalog: Catalog, *, source: Any, target: Any, scratch_schema: str,
                       sample_rows: int | None = DEFAULT_SAMPLE_ROWS, measure: bool | None = None) -> Verification:
     """Build the suggestions in copies of the tables in ``scratch_schema`` on ``target`` (a
-    writable ``analyzer.db.Server``), explain every explained class before and after (and, on
+    writable ``analyzer.sources.db.Server``), explain every explained class before and after (and, on
     MariaDB or with ``measure``, run it there with ANALYZE), protect the classes the set makes
     worse, and clean up.  ``source`` is the read-only session on the application's server."""
     suggestions = list(advice.indexes.suggestions)
@@ -648,7 +648,7 @@ def _stream_rows(source: Any, target: Any, table: Table, copy: str, sample_rows:
 def invisible_index_statements(suggestion: IndexSuggestion, name: str) -> tuple[str, str]:
     """(add, drop) statements of the MySQL 8 invisible-index verification of one suggestion.
 
-    >>> from analyzer.schema import Table
+    >>> from analyzer.sources.schema import Table
     >>> s = IndexSuggestion(Table("shop", "orders", "InnoDB"), ("customer_id", "created_at"), "idx")
     >>> invisible_index_statements(s, "mqa_verify_1")[0]
     'ALTER TABLE `shop`.`orders` ADD INDEX `mqa_verify_1` (`customer_id`, `created_at`) INVISIBLE, ALGORITHM=INPLACE, LOCK=NONE'

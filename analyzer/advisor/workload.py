@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from analyzer.advisor.checks import CheckContext, ClassFacts, Finding, run_checks
-from analyzer.advisor.indexes import (
+from analyzer.advisor.suggest import (
     DEFAULT_MAX_PER_TABLE,
     IndexAdvice,
     WorkloadClass,
@@ -26,8 +26,8 @@ from analyzer.advisor.indexes import (
 )
 from analyzer.advisor.query import QueryShape, analyze_query
 from analyzer.errors import AnalyzerError
-from analyzer.explain import Plan, explain, explainable
-from analyzer.schema import Catalog
+from analyzer.sources.explain import Plan, explain, explainable
+from analyzer.sources.schema import Catalog
 
 DEFAULT_TOP = 50
 

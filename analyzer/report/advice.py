@@ -22,7 +22,7 @@ from rich.tree import Tree
 
 from analyzer import __version__
 from analyzer.advisor.workload import Advice, ClassAdvice
-from analyzer.explain import Plan, PlanNode
+from analyzer.sources.explain import Plan, PlanNode
 from analyzer.report.indexes import SEVERITY_STYLE
 from analyzer.report.markdown import code_block
 from analyzer.report.text import clean_json, visible

@@ -6,7 +6,7 @@ a ``name``, a ``severity`` and a docstring that states the anti-pattern and the 
 that ``tests/test_checks.py`` runs (a check without a docstring or cases fails the suite).
 
 A check reads a ``CheckContext``: the statement text, its ``QueryShape`` (analyzer.advisor.query),
-its ``Plan`` when it was explained (analyzer.explain), the ``Catalog`` of tables when known, and
+its ``Plan`` when it was explained (analyzer.sources.explain), the ``Catalog`` of tables when known, and
 the class's measured ``ClassFacts`` when it comes from a workload.  Any of the last three may be
 None; a check that needs one of them and lacks it says nothing.
 
@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from analyzer.advisor.query import QueryShape, Scope
-from analyzer.explain import Plan
-from analyzer.schema import Catalog
+from analyzer.sources.explain import Plan
+from analyzer.sources.schema import Catalog
 
 SEVERITIES = ("info", "warning", "critical")
 

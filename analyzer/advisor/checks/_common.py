@@ -16,8 +16,8 @@ from analyzer.advisor.query import (
     Scope,
     TableRef,
 )
-from analyzer.explain import Plan, PlanTable
-from analyzer.schema import Catalog, Column, Index, Table
+from analyzer.sources.explain import Plan, PlanTable
+from analyzer.sources.schema import Catalog, Column, Index, Table
 
 STRING_TYPES = ("char", "varchar", "tinytext", "text", "mediumtext", "longtext", "enum", "set")
 NUMERIC_TYPES = ("tinyint", "smallint", "mediumint", "int", "integer", "bigint", "decimal", "numeric",

@@ -12,7 +12,7 @@ from analyzer.advisor.checks._common import (
     n,
 )
 from analyzer.advisor.query import Scope, TableRef
-from analyzer.schema import Catalog
+from analyzer.sources.schema import Catalog
 
 
 def _components(scope: Scope, catalog: Catalog | None = None) -> list[list[TableRef]]:

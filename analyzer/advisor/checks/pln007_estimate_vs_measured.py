@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from analyzer.advisor.checks import Case, Check, CheckContext, Finding
 from analyzer.advisor.checks._common import add_index_ddl, n
 from analyzer.advisor.evidence import MISMATCH_RATIO, reconcile
-from analyzer.explain import Plan
+from analyzer.sources.explain import Plan
 
 
 class EstimateVsMeasured(Check):

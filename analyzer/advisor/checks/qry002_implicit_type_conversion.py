@@ -16,7 +16,7 @@ from analyzer.advisor.checks._common import (
     type_family,
 )
 from analyzer.advisor.query import Predicate
-from analyzer.schema import Column, Table
+from analyzer.sources.schema import Column, Table
 
 
 def _quoted(p: Predicate) -> str:

@@ -1,4 +1,4 @@
-"""Schema facts from a DDL file: the offline twin of ``analyzer.schema.load_tables()``.
+"""Schema facts from a DDL file: the offline twin of ``analyzer.sources.schema.load_tables()``.
 
 ``load_tables_from_ddl(text)`` replays a schema file (``mysqldump --no-data`` output, a migration
 script, ``schema.sql``) statement by statement, as a MySQL/MariaDB server would, and returns the
@@ -82,7 +82,7 @@ from sqlglot.errors import SqlglotError
 from sqlglot.tokens import TokenType
 
 from analyzer.errors import AnalyzerError
-from analyzer.schema import Column, ForeignKey, Index, IndexColumn, Table, sort_indexes
+from analyzer.sources.schema import Column, ForeignKey, Index, IndexColumn, Table, sort_indexes
 
 __all__ = ["DdlSchema", "SchemaFileError", "Statement", "load_tables_from_ddl", "load_tables_from_ddl_file",
            "split_statements"]
@@ -1708,7 +1708,7 @@ class _DdlReader:
 
 
 def load_tables_from_ddl(text: str, *, default_schema: str = "", source: str = "<ddl>") -> DdlSchema:
-    """The tables a DDL script defines, as ``analyzer.schema.load_tables()`` would read them from
+    """The tables a DDL script defines, as ``analyzer.sources.schema.load_tables()`` would read them from
     a server that ran the script (see the module docstring for the rules followed).
 
     Tables without a database (no ``USE``, no ``db.t``) go to ``default_schema``.  Statements

@@ -34,8 +34,8 @@ from typing import Any
 from analyzer.advisor.evidence import ClassEvidence, reconcile
 from analyzer.advisor.query import ColumnRef, Predicate, QueryShape, Scope, TableRef, analyze_query
 from analyzer.errors import AnalyzerError
-from analyzer.explain import Plan
-from analyzer.schema import Catalog, Index, Table, quote_identifier
+from analyzer.sources.explain import Plan
+from analyzer.sources.schema import Catalog, Index, Table, quote_identifier
 
 DEFAULT_MAX_PER_TABLE = 3
 MIN_ROWS_FOR_INDEX = 1_000  # tables smaller than this are read whole in no time
@@ -289,7 +289,7 @@ def guess_distinct(table: Table, column: str) -> float:
     """Distinct values of a column when no statistics exist (a schema file): from its type, its
     name and unique keys, so that an index still leads with what is likely the selective column.
 
-    >>> from analyzer.schema import Column
+    >>> from analyzer.sources.schema import Column
     >>> t = Table("db", "t", "InnoDB", columns=[Column("is_active", "tinyint(1)", False, 1),
     ...                                          Column("product_id", "int(10) unsigned", False, 2)])
     >>> guess_distinct(t, "is_active") < guess_distinct(t, "product_id")

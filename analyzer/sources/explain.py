@@ -733,7 +733,7 @@ def _error_code(exc: BaseException) -> int | None:
 
 
 def explain(server: Any, sql: str, *, database: str | None = None, analyze: bool = False) -> Plan:
-    """EXPLAIN FORMAT=JSON of one real statement on ``server`` (an ``analyzer.db.Server``).
+    """EXPLAIN FORMAT=JSON of one real statement on ``server`` (an ``analyzer.sources.db.Server``).
 
     ``analyze`` runs the statement (MariaDB ``ANALYZE FORMAT=JSON``, MySQL 8.0.18+ ``EXPLAIN
     ANALYZE``) and is allowed for plain SELECTs only, never for writes or locking reads.
@@ -762,7 +762,7 @@ def explain(server: Any, sql: str, *, database: str | None = None, analyze: bool
         rows = server.query(prefix + text)
     except pymysql.MySQLError as exc:
         if _error_code(exc) != READ_ONLY_TRANSACTION_ERROR or check.kind == "SELECT":
-            from analyzer.db import query_error
+            from analyzer.sources.db import query_error
             raise ExplainError(f"EXPLAIN failed: {query_error(exc, server, purpose='explain the statement')}") from exc
         text = select_equivalent(sql, check) or ""
         if not text:
@@ -773,7 +773,7 @@ def explain(server: Any, sql: str, *, database: str | None = None, analyze: bool
         try:
             rows = server.query("EXPLAIN FORMAT=JSON " + text)
         except pymysql.MySQLError as exc2:
-            from analyzer.db import query_error
+            from analyzer.sources.db import query_error
             raise ExplainError(f"EXPLAIN failed: {query_error(exc2, server, purpose='explain the statement')}") from exc2
     if not rows:
         raise ExplainError("EXPLAIN returned nothing")

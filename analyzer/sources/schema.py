@@ -26,7 +26,7 @@ INDEX_TYPES = ("BTREE", "HASH", "FULLTEXT", "SPATIAL")
 
 
 class QueryRunner(Protocol):
-    """What the loader needs of ``analyzer.db.Server``."""
+    """What the loader needs of ``analyzer.sources.db.Server``."""
 
     capabilities: Any
 
@@ -292,7 +292,7 @@ def load_tables(server: QueryRunner, schemas: Sequence[str] | None = None) -> li
     performance_schema) with columns, indexes and foreign keys, in four information_schema
     queries.  Views and sequences are left out.  Tables come sorted by schema and name.
 
-    ``server`` is an ``analyzer.db.Server`` (anything with ``query()`` and ``capabilities``).
+    ``server`` is an ``analyzer.sources.db.Server`` (anything with ``query()`` and ``capabilities``).
     Row counts are the engine's estimates; MySQL 8 also caches them for
     ``information_schema_stats_expiry`` seconds.
     """
