@@ -38,6 +38,19 @@ SHOP_SCHEMA = str(REPO / "sample_workloads" / "shop" / "schema.sql")
 PT_LOGS = FIXTURES / "percona-toolkit" / "t" / "lib" / "samples" / "slowlogs"
 DB = "mqa_golden"
 SAKILA = "mqa_golden_sakila"
+PROBLEMS = "mqa_golden_indexes"
+PROBLEM_TABLES = [  # one or more of every index-health finding, foreign keys in the way included
+    "CREATE TABLE parent (a INT NOT NULL, b INT NOT NULL, PRIMARY KEY (a), KEY b_a (b, a)) ENGINE=InnoDB",
+    "CREATE TABLE child (id INT NOT NULL, a INT NOT NULL, b INT NOT NULL, c INT, PRIMARY KEY (a), KEY k_ba (b, a), "
+    "KEY k_b (b), KEY k_c (c), KEY k_c2 (c), KEY k_cid (c, id), "
+    "CONSTRAINT fk_ba FOREIGN KEY (b, a) REFERENCES parent (b, a), "
+    "CONSTRAINT fk_ba2 FOREIGN KEY (b, a) REFERENCES parent (b, a)) ENGINE=InnoDB",
+    "CREATE TABLE dup (id INT NOT NULL PRIMARY KEY, a INT, b INT, KEY ia (a), KEY ia_again (a), KEY iab (a, b), "
+    "KEY ib_desc (b DESC), KEY ib (b), UNIQUE KEY ua (a), KEY iua (a, id)) ENGINE=InnoDB",
+    "CREATE TABLE clustered_by_unique (x INT NOT NULL, y INT, UNIQUE KEY ux (x)) ENGINE=InnoDB",
+    "CREATE TABLE hidden_row_id (x INT, y INT) ENGINE=InnoDB",
+    "CREATE TABLE nullable_unique (x INT, y INT, UNIQUE KEY uxy (x, y)) ENGINE=InnoDB",
+]
 ADVISE_LOG = GOLDEN / "advise.slow.log.gz"
 MY_ORDERS = "SELECT * FROM orders WHERE customer_id = 42 ORDER BY created_at DESC LIMIT 10"
 
@@ -67,6 +80,8 @@ CASES = [
     GoldenCase("explain-live", ["explain", MY_ORDERS, "-D", DB, "--format", "json"], server=True),
     GoldenCase("advise-live", ["advise", str(ADVISE_LOG), "-D", DB, "--format", "json"], server=True),
     GoldenCase("indexes-live", ["indexes", "--schema", SAKILA, "--schema", DB, "--format", "json"], server=True),
+    GoldenCase("indexes-live-problems", ["indexes", "--schema", PROBLEMS, "--min-window", "0s", "--format", "json"],
+               server=True),
     GoldenCase("collect-live", ["collect", "--window", "2s", "--format", "json", "--limit", "0"], server=True),
 ]
 
@@ -143,6 +158,8 @@ def test_server_command_json_is_golden(case: GoldenCase, request: pytest.Fixture
             recorders.append(recorder)
             return recorder
 
+        if case.name == "advise-live":
+            ADVISE_LOG.write_bytes(server.advise_log.read_bytes())
         with _workload_during(server, case.name == "collect-live"):
             out = _run(case, monkeypatch, connect)
         [recorder] = recorders
@@ -155,7 +172,7 @@ def test_server_command_json_is_golden(case: GoldenCase, request: pytest.Fixture
 
 
 @pytest.fixture(scope="module")
-def golden_server(server):  # noqa: ANN001, ANN201
+def golden_server(server, tmp_path_factory):  # noqa: ANN001, ANN201
     """The databases the server recordings were made on: the shop sample (scale 0.05, primary
     keys only, a replay's slow log for advise) and sakila."""
     from sample_workloads.shop import workload
@@ -168,15 +185,18 @@ def golden_server(server):  # noqa: ANN001, ANN201
     workload.load(conn, scale=0.05, seed=42, database=DB, secondary_indexes=False)
     load_sakila(conn, SAKILA)
     conn.close()
-    log = GOLDEN / "advise.slow.log"
+    server.execute(f"DROP DATABASE IF EXISTS `{PROBLEMS}`", f"CREATE DATABASE `{PROBLEMS}`")
+    server.execute("SET SESSION foreign_key_checks = 0", *PROBLEM_TABLES, database=PROBLEMS)
+    log = tmp_path_factory.mktemp("golden") / "advise.slow.log"
     with slow_log_written(server, log):
         conn = server.admin(DB)
         workload.replay(conn, statements=600, seed=3, scale=0.05, database=DB, strict=False)
         conn.close()
-    ADVISE_LOG.write_bytes(gzip.compress(log.read_bytes(), mtime=0))
-    log.unlink()
+    server.advise_log = log.with_suffix(".log.gz")  # advise-live records with it (and copies it here)
+    server.advise_log.write_bytes(gzip.compress(log.read_bytes(), mtime=0))
     yield server
-    server.execute(f"DROP DATABASE IF EXISTS `{DB}`", f"DROP DATABASE IF EXISTS `{SAKILA}`")
+    server.execute(f"DROP DATABASE IF EXISTS `{DB}`", f"DROP DATABASE IF EXISTS `{SAKILA}`",
+                   f"DROP DATABASE IF EXISTS `{PROBLEMS}`")
 
 
 class _workload_during:
