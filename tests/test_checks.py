@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import importlib
 import json
+from datetime import datetime, timedelta
 import subprocess
 import sys
 from collections.abc import Iterable
@@ -18,9 +19,15 @@ from analyzer.advisor.checks import (
     CheckContext,
     ClassFacts,
     Finding,
+    TableCase,
+    TableCheck,
     all_checks,
     run_checks,
+    run_table_checks,
+    statement_checks,
+    table_checks,
 )
+from analyzer.advisor.checks._health import HealthContext, IndexUsage, UsageWindow
 from analyzer.advisor.checks._docs import render_checks_markdown
 from analyzer.advisor.query import analyze_query
 from analyzer.sources.explain import parse_plan
@@ -63,6 +70,24 @@ def build_context(case: Case) -> CheckContext:
                         class_id="c0ffee", default_schema=DEFAULT_SCHEMA)
 
 
+def build_health_context(case: TableCase) -> HealthContext:
+    """The context an index-health check sees for a case: the tables of its DDL in schema ``db``,
+    and the usage counters it describes (``reads``: "table.index" -> reads; the others none)."""
+    tables = copy.deepcopy(load_tables_from_ddl(case.schema, default_schema="db", source="<case>").tables)
+    for table in tables:
+        table.rows = case.rows.get(table.name, table.rows)
+    usage = None
+    if case.usage is not None:
+        checked = datetime(2024, 5, 1, 12, 0, 0)
+        uptime = int(case.usage["uptime"])
+        usage = IndexUsage(window=UsageWindow(uptime, checked - timedelta(seconds=uptime), checked))
+        usage.instrumented = {(t.schema, t.name) for t in tables}
+        for name, reads in case.usage.get("reads", {}).items():
+            table, index = name.split(".")
+            usage.counters.setdefault(("db", table), {})[index] = {"count_star": reads, "count_read": reads}
+    return HealthContext.of(tables, usage=usage)
+
+
 def _cases() -> Iterable:
     for check in all_checks():
         module = importlib.import_module(check.__module__)
@@ -72,7 +97,11 @@ def _cases() -> Iterable:
 
 
 @pytest.mark.parametrize(("check", "case"), list(_cases()))
-def test_check_case(check: type[Check], case: Case) -> None:
+def test_check_case(check: type[Check], case: Case | TableCase) -> None:
+    if isinstance(case, TableCase):
+        assert issubclass(check, TableCheck)
+        _table_case(check, case)
+        return
     findings = list(check().run(build_context(case)))
     if not case.expect:
         assert findings == [], f"{check.code} should stay silent ({case.note}): {[f.message for f in findings]}"
@@ -84,6 +113,20 @@ def test_check_case(check: type[Check], case: Case) -> None:
         assert finding.message and finding.fix, "a finding needs a message and a concrete fix"
         assert finding.class_id == "c0ffee"
     text = "\n".join(f"{f.message}\n{f.fix}" for f in findings)
+    for expected in case.contains:
+        assert expected in text, f"{expected!r} not in:\n{text}"
+
+
+def _table_case(check: type[TableCheck], case: TableCase) -> None:
+    findings = list(check().run(build_health_context(case)))
+    if not case.expect:
+        assert findings == [], f"{check.code} should stay silent ({case.note}): {[f.message for f in findings]}"
+        return
+    assert findings, f"{check.code} should fire ({case.note})"
+    for finding in findings:
+        assert finding.check == check.code and finding.name == check.name
+        assert finding.severity in ("info", "warning", "critical") and finding.message and finding.ddl
+    text = "\n".join(f"{f.message}\n{f.ddl}" for f in findings)
     for expected in case.contains:
         assert expected in text, f"{expected!r} not in:\n{text}"
 
@@ -118,8 +161,25 @@ def test_codes_are_unique_and_match_module_names() -> None:
         assert len([v for v in vars(importlib.import_module(check.__module__)).values()
                     if isinstance(v, type) and issubclass(v, Check) and v is not Check
                     and v.__module__ == check.__module__]) == 1, f"{check.__module__}: one check per module"
-    assert {"PLN001", "PLN002", "PLN003", "PLN004", "PLN005", "PLN006", "QRY001", "QRY002", "QRY003", "QRY004",
-            "QRY005", "QRY006", "QRY007", "QRY008", "QRY009", "QRY010", "WRK001"} <= set(codes)
+    assert {"PLN001", "PLN002", "PLN003", "PLN004", "PLN005", "PLN006", "PLN007", "QRY001", "QRY002", "QRY003",
+            "QRY004", "QRY005", "QRY006", "QRY007", "QRY008", "QRY009", "QRY010", "WRK001"} <= set(codes)
+    assert [c.code for c in table_checks()] == ["IDX001", "IDX002", "IDX003", "IDX004", "IDX005", "IDX006"]
+    assert set(statement_checks()) | set(table_checks()) == set(checks)
+
+
+def test_a_failing_index_health_check_is_a_note_and_the_others_still_run() -> None:
+    class Broken(TableCheck):
+        code = "TST998"
+        name = "broken-table-check"
+
+        def run(self, context: HealthContext) -> Iterable:
+            raise ValueError("boom")
+
+    missing_pk = next(c for c in table_checks() if c.code == "IDX006")
+    context = build_health_context(TableCase("CREATE TABLE t (x INT) ENGINE=InnoDB", expect=True))
+    findings, notes = run_table_checks(context, [Broken, missing_pk])
+    assert [f.check for f in findings] == ["IDX006"]
+    assert notes == ["TST998 (broken-table-check): the check failed (ValueError: boom)"]
 
 
 def test_a_failing_check_becomes_a_finding_and_the_others_still_run() -> None:

@@ -1,11 +1,11 @@
-"""Index health (analyzer.sources.schema, analyzer.indexes).
+"""Index health (analyzer.sources.schema, analyzer.advisor.health and the IDX checks).
 
 Duplicate and redundant indexes are checked against pt-duplicate-key-checker, the oracle: each
 of its fixture schemas (tests/fixtures/percona-toolkit, see FIXTURES.txt) is loaded into a fresh
 database of the test server, the real tool runs against it, and both must report the same set
 of (table, index dropped, index kept, kind, shortened columns).  Its recorded outputs
 (t/pt-duplicate-key-checker/samples/*.txt) are compared where an input for them exists.  The
-places where mqa differs from pt on purpose (analyzer.indexes.find_duplicate_indexes) are
+places where mqa differs from pt on purpose (analyzer/advisor/checks/_duplicates.py) are
 checked against the live tool too: every difference must be one of them.
 
 Every test that touches the server uses its own database and drops it at the end.
@@ -24,8 +24,8 @@ import pymysql
 import pytest
 
 from analyzer.sources.db import Capabilities, capabilities_of
-from analyzer.indexes import (
-    CHECKS,
+from analyzer.advisor.checks import check_named
+from analyzer.advisor.health import (
     ForeignKeyGuard,
     IndexFinding,
     check_indexes,
@@ -745,7 +745,7 @@ def test_check_indexes_reports_everything_as_json(server: TestServer) -> None:
         document = json.loads(json.dumps(report.to_dict()))
         assert document["tables"] == 2 and document["schemas"] == [db]
         for finding in document["findings"]:
-            assert finding["check"] in CHECKS and finding["severity"] in ("info", "warning", "critical")
+            assert check_named(finding["check"]).kind == "schema" and finding["severity"] in ("info", "warning", "critical")
             assert finding["message"] and "\n" not in finding["message"] and finding["ddl"]
         # a redundant index that is also unused is dropped once
         statements = report.statements()
@@ -769,7 +769,9 @@ def test_a_failing_check_becomes_a_note_and_the_others_run() -> None:
     assert len(report.notes) == 1 and "unused indexes" in report.notes[0] and "denied" in report.notes[0]
 
 
-def test_every_check_is_documented() -> None:
-    for code, check in CHECKS.items():
-        assert re.fullmatch(r"IDX\d{3}", code) and check.code == code
-        assert check.name and len(check.doc) > 80 and "Fix:" in check.doc
+def test_the_index_health_checks_are_in_the_check_registry() -> None:
+    """IDX001-IDX006 are checks like the others (documented and tested by tests/test_checks.py)."""
+    from analyzer.advisor.checks import table_checks
+
+    assert [c.code for c in table_checks()] == [f"IDX00{n}" for n in range(1, 7)]
+    assert all(c.kind == "schema" and c.__doc__ and "**Fix**" in c.__doc__ for c in table_checks())

@@ -13,7 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from analyzer import __version__
-from analyzer.indexes import CHECKS, IndexReport
+from analyzer.advisor.health import IndexReport
 from analyzer.report import format as fmt
 from analyzer.report.text import clean_json, visible
 
@@ -54,7 +54,7 @@ def index_terminal(report: IndexReport, console: Console, server: str) -> None:
     table.add_column("Table", no_wrap=True)
     table.add_column("Finding")
     for f in report.findings:
-        table.add_row(f"{f.check} {CHECKS[f.check].name}", Text(f.severity, style=SEVERITY_STYLE.get(f.severity, "")),
+        table.add_row(f"{f.check} {f.name}", Text(f.severity, style=SEVERITY_STYLE.get(f.severity, "")),
                       Text(visible(f.table)), Text(visible(f.message)))
     console.print(table)
     statements = report.statements()
@@ -82,7 +82,7 @@ def index_markdown(report: IndexReport, server: str) -> str:
         return "\n".join(out + ["", "No index problems found.", ""])
     out += ["", "| Check | Severity | Table | Finding |", "|---|---|---|---|"]
     for f in report.findings:
-        out.append(f"| {f.check} {CHECKS[f.check].name} | {f.severity} | {_md(f.table)} | {_md(f.message)} |")
+        out.append(f"| {f.check} {f.name} | {f.severity} | {_md(f.table)} | {_md(f.message)} |")
     statements = report.statements()
     if statements:
         out += ["", "Statements that fix the safe findings (review before running them):", "", "```sql"]

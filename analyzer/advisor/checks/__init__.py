@@ -1,17 +1,22 @@
-"""Advisor checks: one module per check, sqlfluff style.
+"""Advisor checks: one module per check, sqlfluff style, in one registry.
 
 Every module in this package defines one ``Check`` subclass with a stable ``code`` (never reused),
 a ``name``, a ``severity`` and a docstring that states the anti-pattern and the fix (the docs in
-``docs/checks.md`` are generated from it), and a module-level ``CASES`` list of ``Case`` fixtures
-that ``tests/test_checks.py`` runs (a check without a docstring or cases fails the suite).
+``docs/checks.md`` are generated from it), and a module-level ``CASES`` list of fixtures that
+``tests/test_checks.py`` runs (a check without a docstring or cases fails the suite).
 
-A check reads a ``CheckContext``: the statement text, its ``QueryShape`` (analyzer.advisor.query),
-its ``Plan`` when it was explained (analyzer.sources.explain), the ``Catalog`` of tables when known, and
-the class's measured ``ClassFacts`` when it comes from a workload.  Any of the last three may be
-None; a check that needs one of them and lacks it says nothing.
+Two kinds share the registry:
 
-``run_checks(context)`` runs them all; a check that raises becomes a ``Finding`` of its own
-(code ``CHK000``) naming the check and the error, and the other checks still run.
+- statement checks (PLN, QRY, WRK: ``Check``) read a ``CheckContext``: the statement text, its
+  ``QueryShape`` (analyzer.advisor.query), its ``Plan`` when it was explained
+  (analyzer.sources.explain), the ``Catalog`` of tables when known, and the class's measured
+  ``ClassFacts`` when it comes from a workload.  Any of the last three may be None; a check that
+  needs one of them and lacks it says nothing.  ``run_checks(context)`` runs them all; a check
+  that raises becomes a ``Finding`` of its own (code ``CHK000``) naming the check and the error,
+  and the other checks still run.
+- index-health checks (IDX: ``TableCheck``) read a ``HealthContext`` (``_health.py``): the
+  tables, the foreign-key guard they share, and performance_schema's index usage counters.
+  ``run_table_checks(context)`` runs them in code order and reports a failing one in its notes.
 """
 
 from __future__ import annotations
@@ -107,6 +112,7 @@ class Check:
     code: ClassVar[str] = ""
     name: ClassVar[str] = ""
     severity: ClassVar[str] = "warning"
+    kind: ClassVar[str] = "statement"  # statement | schema (index health)
 
     def run(self, context: CheckContext) -> Iterable[Finding]:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -120,6 +126,29 @@ class Check:
                 severity: str | None = None, **evidence: Any) -> Finding:
         return Finding(self.code, self.name, severity or self.severity, message, fix=fix,
                        class_id=context.class_id, table=table, evidence=dict(evidence))
+
+
+@dataclass
+class TableCase:
+    """A fixture for one index-health check: the schema DDL (tables land in schema ``db``), table
+    row counts, index usage (``usage``: ``{"uptime": seconds, "reads": {"t.index": n}}``; None:
+    not read), and whether the check must fire with which text in its findings (``contains``)."""
+
+    schema: str
+    expect: bool
+    contains: Sequence[str] = ()
+    rows: dict[str, int] = field(default_factory=dict)
+    usage: dict[str, Any] | None = None
+    note: str = ""
+
+
+class TableCheck(Check):
+    """An index-health check: reads a ``HealthContext`` and yields ``IndexFinding``s."""
+
+    kind: ClassVar[str] = "schema"
+
+    def run(self, context: Any) -> Iterable[Any]:  # pragma: no cover - abstract
+        raise NotImplementedError
 
 
 def _discover() -> list[type[Check]]:
@@ -136,11 +165,27 @@ def _discover() -> list[type[Check]]:
 
 
 def all_checks() -> list[type[Check]]:
-    """Every check class, sorted by code."""
+    """Every check class (statement and index-health), sorted by code."""
     global _CHECKS
     if _CHECKS is None:
         _CHECKS = _discover()
     return list(_CHECKS)
+
+
+def statement_checks() -> list[type[Check]]:
+    return [c for c in all_checks() if c.kind == "statement"]
+
+
+def table_checks() -> list[type[TableCheck]]:
+    return [c for c in all_checks() if issubclass(c, TableCheck)]
+
+
+def check_named(code: str) -> type[Check]:
+    """The check class with this code."""
+    for check in all_checks():
+        if check.code == code:
+            return check
+    raise KeyError(code)
 
 
 _CHECKS: list[type[Check]] | None = None
@@ -149,7 +194,7 @@ _CHECKS: list[type[Check]] | None = None
 def run_checks(context: CheckContext, checks: Sequence[type[Check]] | None = None) -> list[Finding]:
     """Findings of every check on one statement; a failing check is reported, never fatal."""
     findings: list[Finding] = []
-    for check_class in checks if checks is not None else all_checks():
+    for check_class in checks if checks is not None else statement_checks():
         try:
             findings.extend(check_class().run(context))
         except Exception as exc:  # noqa: BLE001 - a broken check must not stop the others
@@ -160,3 +205,17 @@ def run_checks(context: CheckContext, checks: Sequence[type[Check]] | None = Non
     order = {s: i for i, s in enumerate(reversed(SEVERITIES))}
     findings.sort(key=lambda f: (order.get(f.severity, 9), f.check))
     return findings
+
+
+def run_table_checks(context: Any, checks: Sequence[type[TableCheck]] | None = None) -> tuple[list[Any], list[str]]:
+    """Findings of every index-health check, in report order, and notes on checks that failed
+    (a failing check is reported, never fatal: the others still run)."""
+    findings: list[Any] = []
+    notes: list[str] = []
+    for check_class in checks if checks is not None else table_checks():
+        try:
+            findings.extend(check_class().run(context))
+        except Exception as exc:  # noqa: BLE001 - a broken check must not stop the others
+            notes.append(f"{check_class.code} ({check_class.name}): the check failed ({type(exc).__name__}: {exc})")
+    findings.sort(key=lambda f: f.order)
+    return findings, notes
