@@ -1,48 +1,24 @@
-"""``mqa explain`` (one statement) and ``mqa advise`` (a workload): plans, findings, indexes."""
+"""``mqa explain`` (one statement) and ``mqa advise`` (a workload): plans, findings, indexes.
+
+Thin: the options are parsed here, the work is ``analyzer.advisor.session``'s, the report is
+rendered by the registry.
+"""
 
 from __future__ import annotations
 
 import sys
-from typing import Any, Optional
+from typing import Optional
 
 import typer
 
-from cli.common import console_for, errors_exit_2, fail, output_stream, stderr_console
+from cli.common import fail, stderr_console
 from cli.connection import ServerArgs, open_server, server_options
-from cli.render import Format
+from cli.render import Format, write_report
 
 
-def _catalog(schema_file: Optional[str], server: Any, database: Optional[str], schemas: list[str] | None = None):  # noqa: ANN202
-    from analyzer.sources.schema import Catalog, load_tables
-
-    if schema_file:
-        from analyzer.sources.schema_ddl import load_tables_from_ddl_file
-
-        loaded = load_tables_from_ddl_file(schema_file, default_schema=database or "")
-        for warning in loaded.warnings:
-            sys.stderr.write(f"mqa: warning: {schema_file}: {warning}\n")
-        default = database or (loaded.tables[0].schema if len({t.schema for t in loaded.tables}) == 1 else None)
-        return Catalog(loaded.tables, default_schema=default, source="ddl")
-    with server.translate_errors("read table and index metadata"):
-        return Catalog(load_tables(server, schemas or None), default_schema=database, source="live")
-
-
-def _render(advice: Any, fmt: Format, output: Optional[str], *, title: str, subtitle: str, statement: Optional[str],
-            report: Any = None, details: int = 5, command: str) -> None:
-    with output_stream(output) as stream:
-        if fmt is Format.json:
-            from analyzer.report.advice import advice_json
-
-            stream.write(advice_json(advice, report=report, statement=statement, command=command))
-        elif fmt is Format.markdown:
-            from analyzer.report.advice import advice_markdown
-
-            stream.write(advice_markdown(advice, title=title, statement=statement, details=details))
-        else:
-            from analyzer.report.advice import advice_terminal
-
-            advice_terminal(advice, console_for(stream), title=title, subtitle=subtitle, statement=statement,
-                            details=details)
+def _warn(source: str, warnings: list[str]) -> None:
+    for warning in warnings:
+        sys.stderr.write(f"mqa: warning: {source}: {warning}\n")
 
 
 @server_options
@@ -56,43 +32,32 @@ def explain(
     server_args: ServerArgs,
 ) -> None:
     """Explain one statement: its plan as a tree, what makes it slow, and the index that would help."""
-    from analyzer.advisor.suggest import WorkloadClass
-    from analyzer.advisor.workload import advise
-    from analyzer.sources.explain import explain as run_explain
-    from analyzer.sources.explain import explainable
-    from analyzer.fingerprint.classifier import Fingerprinter
+    from analyzer.advisor.session import current_database, explain_one, load_catalog
+    from analyzer.report.advice import build_advice_report
 
     sql = sys.stdin.read() if statement == "-" else statement
     if not sql.strip():
         fail("no statement given")
-    check = explainable(sql)
-    if not check.ok:
-        fail(f"cannot explain this statement: {check.reason}")
-    if analyze and schema_file:
-        fail("--analyze needs a server, not --schema")
-    fingerprinter = Fingerprinter()
-    info = fingerprinter.describe(fingerprinter.key(sql)[0], sql)
     database = server_args.database
-    wc = WorkloadClass(info.id, sql, database, count=0, fingerprint=info.fingerprint)
     if schema_file:
-        with errors_exit_2():
-            catalog = _catalog(schema_file, None, database)
-            result = advise([wc], catalog=catalog, server=None, top=None, with_facts=False)
+        if analyze:
+            fail("--analyze needs a server, not --schema")
+        catalog, warnings = load_catalog(schema_file=schema_file, database=database)
+        _warn(schema_file, warnings)
+        advice = explain_one(sql, catalog=catalog, database=database)
         where = f"offline, schema from {schema_file}"
     else:
-        with open_server(server_args) as server, errors_exit_2():
-            catalog = _catalog(None, server, database or _current_database(server))
-            wc.database = wc.database or catalog.default_schema
-            if analyze:
-                wc.plan = run_explain(server, sql, database=wc.database, analyze=True)
-            result = advise([wc], catalog=catalog, server=server, top=None, with_facts=False)
+        from analyzer.sources.explain import explainable
+
+        check = explainable(sql)  # before connecting: a statement mqa will not explain needs no server
+        if not check.ok:
+            fail(f"cannot explain this statement: {check.reason}")
+        with open_server(server_args) as server:
+            catalog, _ = load_catalog(server=server, database=database or current_database(server))
+            advice = explain_one(sql, catalog=catalog, server=server, database=catalog.default_schema, analyze=analyze)
             where = server.description
-    _render(result, fmt, output, title="mqa explain", subtitle=where, statement=sql, command="explain")
-
-
-def _current_database(server: Any) -> Optional[str]:
-    row = server.query_one("SELECT DATABASE() AS db")
-    return row["db"] if row else None
+    write_report(build_advice_report(advice, title="mqa explain", subtitle=where, command="explain", statement=sql),
+                 fmt, output)
 
 
 @server_options
@@ -116,11 +81,13 @@ def advise(
     server_args: ServerArgs,
 ) -> None:
     """Advise a workload: explain its expensive classes, run the checks, and propose the few indexes that save the most time."""
+    from analyzer.advisor.session import apply_advice, load_catalog, verify_advice, watch_window, workload_database
     from analyzer.advisor.workload import advise as run_advise
-    from analyzer.advisor.workload import workload_from_report
+    from analyzer.advisor.workload import workload_from_result
     from analyzer.digest import digest_logs
-    from analyzer.digest.filters import EventFilter, parse_time_bound
-    from analyzer.report.model import build_report
+    from analyzer.digest.filters import EventFilter, parse_duration, parse_time_bound
+    from analyzer.report.advice import build_advice_report
+    from analyzer.report.digest import build_report
 
     if not logs and (schema_file or not window):
         fail("give the workload's slow logs (LOG...), or - for stdin, or --window DURATION to watch a server's "
@@ -131,95 +98,57 @@ def advise(
         fail("--verify and --apply need a server, not --schema")
     if (scratch_schema or verify_dsn) and not verify:
         fail("--scratch-schema and --verify-dsn are for --verify")
-    report = classes = None
+    result = None
     if logs:
-        with errors_exit_2():
-            event_filter = EventFilter(since=parse_time_bound(since) if since else None,
-                                       until=parse_time_bound(until) if until else None)
-            result = digest_logs(logs, event_filter=event_filter)
-            report = build_report(result, limit=None, title="mqa advise")
-            classes = workload_from_report(report)
+        event_filter = EventFilter(since=parse_time_bound(since) if since else None,
+                                   until=parse_time_bound(until) if until else None)
+        result = digest_logs(logs, event_filter=event_filter)
+    title = "mqa advise"
     if schema_file:
-        with errors_exit_2():
-            # a schema file without CREATE DATABASE/USE describes the workload's (most used) database
-            used = [wc.database for wc in classes if wc.database]
-            database = server_args.database or (max(set(used), key=used.count) if used else None)
-            catalog = _catalog(schema_file, None, database)
-            for wc in classes:
-                wc.database = wc.database or catalog.default_schema
-            advice = run_advise(classes, catalog=catalog, server=None, top=top or None, max_per_table=max_per_table)
+        classes = workload_from_result(result)
+        database = workload_database(classes, server_args.database)
+        catalog, warnings = load_catalog(schema_file=schema_file, database=database)
+        _warn(schema_file, warnings)
+        for wc in classes:
+            wc.database = wc.database or catalog.default_schema
+        advice = run_advise(classes, catalog=catalog, server=None, top=top or None, max_per_table=max_per_table)
         where = f"offline, schema from {schema_file}"
     else:
-        with open_server(server_args) as server, errors_exit_2():
-            if classes is None:
-                report = _watch(server, window or "60s")
-                classes = workload_from_report(report)
-            catalog = _catalog(None, server, server_args.database)
+        with open_server(server_args) as server:
+            if result is None:
+                from cli.progress import WindowProgress
+
+                seconds = parse_duration(window or "60s")
+                with WindowProgress(stderr_console(), seconds, enabled=sys.stderr.isatty()) as countdown:
+                    result = watch_window(server, seconds, sleep=countdown.sleep)
+                title = f"mqa advise ({seconds:g}s window)"
+            classes = workload_from_result(result)
+            catalog, _ = load_catalog(server=server, database=server_args.database)
             for wc in classes:
                 wc.database = wc.database or server_args.database
             advice = run_advise(classes, catalog=catalog, server=server, top=top or None, max_per_table=max_per_table)
             if verify:
-                advice.verification = _verify(advice, catalog, server, server_args, scratch_schema, verify_dsn,
-                                              sample_rows or None)
+                _verify(advice, catalog, server, server_args, scratch_schema, verify_dsn, sample_rows or None)
             if apply:
-                _apply(advice, server_args)
+                from analyzer.sources.db import connect
+
+                with connect(server_args.connection_options(), writable=True) as target:
+                    apply_advice(advice, target, before=lambda ddl: sys.stderr.write(f"mqa: applying: {ddl}\n"))
             where = server.description
-    _render(advice, fmt, output, title="mqa advise", subtitle=where, statement=None, report=report, details=details,
-            command="advise")
+    report = build_report(result, limit=None, title=title) if result is not None else None
+    write_report(build_advice_report(advice, title="mqa advise", subtitle=where, command="advise", report=report,
+                                     details=details), fmt, output, details=details)
 
 
-def _watch(server: Any, window: str) -> Any:
-    """The classes a performance_schema window saw, with real samples from the statement history
-    (or MySQL 8's QUERY_SAMPLE_TEXT): what ``mqa collect`` reports."""
-    import time
-
-    from analyzer.sources.db import PERFORMANCE_SCHEMA_SELECT, require_privileges
-    from analyzer.digest.filters import parse_duration
-    from analyzer.report.model import build_report
-    from analyzer.digest.window import window_result
-    from analyzer.sources.perfschema import collect_window
-    from cli.progress import WindowProgress
-
-    seconds = parse_duration(window)
-    require_privileges(server, [PERFORMANCE_SCHEMA_SELECT])
-    with WindowProgress(stderr_console(), seconds, enabled=sys.stderr.isatty()) as countdown, \
-            server.translate_errors("reading performance_schema"):
-        collected = collect_window(server, seconds, sleep=countdown.sleep, clock=time.monotonic, samples=True)
-    return build_report(window_result(collected), limit=None, title=f"mqa advise ({seconds:g}s window)")
-
-
-def _verify(advice: Any, catalog: Any, server: Any, server_args: ServerArgs, scratch_schema: Optional[str],
-            verify_dsn: Optional[str], sample_rows: Optional[int]) -> Any:
-    from analyzer.advisor.verify import verify_in_scratch, verify_with_invisible_indexes
+def _verify(advice, catalog, server, server_args: ServerArgs, scratch_schema: Optional[str],  # noqa: ANN001
+            verify_dsn: Optional[str], sample_rows: Optional[int]) -> None:
+    from analyzer.advisor.session import verify_advice
     from analyzer.sources.db import ConnectionOptions, connect
 
-    if verify_dsn:
-        options = ConnectionOptions(dsn=verify_dsn, no_defaults=server_args.no_defaults)
-    else:
-        options = server_args.connection_options()
-    if scratch_schema is None and not getattr(server.capabilities, "invisible_indexes", False):
-        fail("this server cannot use invisible indexes (MariaDB): give --scratch-schema DB, an empty or new "
-             "schema where mqa copies the tables, builds the indexes, explains, and drops everything again")
+    options = ConnectionOptions(dsn=verify_dsn, no_defaults=server_args.no_defaults) if verify_dsn \
+        else server_args.connection_options()
     stderr_console().print("mqa: verifying the suggestions" + (f" in {scratch_schema}" if scratch_schema else
                                                                " with invisible indexes"), highlight=False)
-    with errors_exit_2():
-        target = connect(options, writable=True)
-    with target:
-        with errors_exit_2():
-            if scratch_schema is None:
-                return verify_with_invisible_indexes(advice, catalog, target=target)
-            return verify_in_scratch(advice, catalog, source=server, target=target, scratch_schema=scratch_schema,
-                                     sample_rows=sample_rows)
-
-
-def _apply(advice: Any, server_args: ServerArgs) -> None:
-    from analyzer.sources.db import connect
-
-    statements = advice.indexes.ddl_statements()
-    with errors_exit_2():
-        target = connect(server_args.connection_options(), writable=True)
-    with target:
-        for ddl in statements:
-            sys.stderr.write(f"mqa: applying: {ddl}\n")
-            with errors_exit_2(), target.translate_errors("apply the index DDL"):
-                target.query(ddl)
+    with connect(options, writable=True) as target:
+        advice.verification = verify_advice(advice, catalog, source=server, target=target,
+                                            scratch_schema=scratch_schema, sample_rows=sample_rows)

@@ -8,7 +8,7 @@ from typing import Optional
 
 import typer
 
-from cli.common import errors_exit_2, stderr_console
+from cli.common import stderr_console
 from cli.connection import ServerArgs, open_server, server_options
 from cli.progress import WindowProgress
 from cli.render import FingerprintMode, Format, OrderBy, write_report
@@ -35,13 +35,12 @@ def collect(
     """Watch a live server for a window (performance_schema statement digests) and report its query classes."""
     from analyzer.sources.db import PERFORMANCE_SCHEMA_SELECT, require_privileges
     from analyzer.digest.filters import EventFilter, TimeBound, parse_duration
-    from analyzer.report.model import build_report
+    from analyzer.report.digest import build_report
     from analyzer.digest.window import window_result
     from analyzer.sources.perfschema import collect_window
 
-    with errors_exit_2():
-        seconds = parse_duration(window)
-    with open_server(server_args) as server, errors_exit_2():
+    seconds = parse_duration(window)
+    with open_server(server_args) as server:
         require_privileges(server, [PERFORMANCE_SCHEMA_SELECT])
         show = sys.stderr.isatty() if progress is None else progress
         with WindowProgress(stderr_console(), seconds, enabled=show) as countdown, \
@@ -49,8 +48,8 @@ def collect(
             collected = collect_window(server, seconds, sleep=countdown.sleep, clock=time.monotonic, samples=samples)
         result = window_result(collected, fingerprint.value)
         if slow_logs:
-            from analyzer.digest.combine import combine
             from analyzer.digest import digest_logs
+            from analyzer.digest.combine import combine
 
             same_time = EventFilter(  # and not mqa's own reads, which the window leaves out too
                 since=TimeBound(collected.started_at, True, "window start"),
@@ -58,6 +57,6 @@ def collect(
                 exclude_threads=frozenset({str(server.connection_id)}),
             )
             result = combine(result, digest_logs(slow_logs, mode=fingerprint.value, event_filter=same_time, jobs=None))
-        title = f"mqa collect ({seconds:g}s window" + (" + slow log)" if slow_logs else ")")
-        report = build_report(result, order_by=order_by.value, limit=limit or None, title=title)
+    title = f"mqa collect ({seconds:g}s window" + (" + slow log)" if slow_logs else ")")
+    report = build_report(result, order_by=order_by.value, limit=limit or None, title=title)
     write_report(report, fmt, output, details=details)

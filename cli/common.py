@@ -1,53 +1,50 @@
-"""What every command shares: error handling, output streams, consoles."""
+"""What every command shares: output streams, consoles, the one-line error."""
 
 from __future__ import annotations
 
 import contextlib
 import os
 import sys
+import tempfile
 from collections.abc import Iterator
 from typing import NoReturn, TextIO
 
-import typer
 from rich.console import Console
 
-from analyzer.errors import AnalyzerError
+from analyzer.errors import UsageError
 
 
 def fail(message: str) -> NoReturn:
-    """One line on stderr, exit status 2 (the CLI contract for usage and input errors)."""
-    sys.stderr.write(f"mqa: error: {message}\n")
-    raise typer.Exit(2)
-
-
-@contextlib.contextmanager
-def errors_exit_2() -> Iterator[None]:
-    """Turn the library's errors into one line on stderr and exit status 2."""
-    try:
-        yield
-    except AnalyzerError as exc:
-        fail(str(exc))
+    """A usage or input error: the entry point (cli.main) prints ``mqa: error: <message>`` and
+    exits with status 2."""
+    raise UsageError(message)
 
 
 @contextlib.contextmanager
 def output_stream(path: str | None) -> Iterator[TextIO]:
-    """stdout, or the ``--output`` file (written only once the report is complete)."""
+    """stdout, or the ``--output`` file, written atomically: a temporary file in the same folder
+    renamed over the target once the report is complete, so a failed run leaves the previous
+    report as it was."""
     if path is None or path == "-":
         yield sys.stdout
         return
+    folder = os.path.dirname(os.path.abspath(path))
     try:
-        handle = open(path, "w", encoding="utf-8")  # noqa: SIM115
+        fd, temp = tempfile.mkstemp(prefix=".mqa-", suffix=".tmp", dir=folder)
     except OSError as exc:
         fail(f"{path}: cannot write ({exc.strerror or exc})")
-    with handle:
-        yield handle
-
-
-def console_for(stream: TextIO) -> Console:
-    """A rich console for a report: colour only on a terminal (and never with NO_COLOR)."""
-    is_tty = stream.isatty()
-    width = None if is_tty else int(os.environ.get("COLUMNS", "140"))
-    return Console(file=stream, force_terminal=is_tty, width=width, highlight=False, soft_wrap=False)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            yield handle
+        os.replace(temp, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        fail(f"{path}: cannot write ({exc.strerror or exc})")
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
 
 
 def stderr_console() -> Console:

@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any, Optional
 
 import typer
 
-from cli.common import errors_exit_2, fail
+from cli.common import fail
 
 if TYPE_CHECKING:  # analyzer.sources.db imports PyMySQL: only when a command connects (keeps `mqa --help` fast)
     from analyzer.sources.db import ConnectionOptions, Server
@@ -104,13 +104,12 @@ class ServerArgs:
 
 def open_server(args: ServerArgs, *, prompt: Callable[[str], str] | None = None) -> Server:
     """Connect as ``args`` say (asking for the password when ``-p`` was given) and return the
-    read-only session; on failure print one line and exit 2. Warnings (option files ignored,
+    read-only session (a failure is a ``DatabaseError``: one line, exit 2). Warnings (option files ignored,
     TLS settings that do nothing) go to stderr."""
     from analyzer.sources.db import connect
 
     password_prompt = (prompt or getpass.getpass) if args.password else None
-    with errors_exit_2():
-        server = connect(args.connection_options(), password_prompt=password_prompt)
+    server = connect(args.connection_options(), password_prompt=password_prompt)
     for warning in server.warnings:
         sys.stderr.write(f"mqa: warning: {warning}\n")
     return server

@@ -8,8 +8,8 @@ from typing import Optional
 import typer
 
 from analyzer.digest.filters import EventFilter, parse_time_bound
-from analyzer.report.model import build_report
-from cli.common import errors_exit_2, fail, stderr_console
+from analyzer.report.digest import build_report
+from cli.common import fail, stderr_console
 from cli.progress import ReadProgress
 from cli.render import FingerprintMode, Format, OrderBy, write_report
 
@@ -36,19 +36,17 @@ def digest(
 
     if logs.count("-") > 1:
         fail("stdin (-) can be given only once")
-    with errors_exit_2():
-        event_filter = EventFilter(
-            since=parse_time_bound(since) if since else None,
-            until=parse_time_bound(until) if until else None,
-            databases=tuple(database or ()),
-            users=tuple(user or ()),
-            hosts=tuple(host or ()),
-            tags=tuple(tag or ()),
-        )
-        show_progress = sys.stderr.isatty() if progress is None else progress
-        with ReadProgress(stderr_console(), enabled=show_progress) as bar:
-            result = digest_logs(
-                logs, mode=fingerprint.value, event_filter=event_filter, progress=bar.update, jobs=jobs or None
-            )
-        report = build_report(result, order_by=order_by.value, limit=limit or None)
+    event_filter = EventFilter(
+        since=parse_time_bound(since) if since else None,
+        until=parse_time_bound(until) if until else None,
+        databases=tuple(database or ()),
+        users=tuple(user or ()),
+        hosts=tuple(host or ()),
+        tags=tuple(tag or ()),
+    )
+    show_progress = sys.stderr.isatty() if progress is None else progress
+    with ReadProgress(stderr_console(), enabled=show_progress) as bar:
+        result = digest_logs(logs, mode=fingerprint.value, event_filter=event_filter, progress=bar.update,
+                             jobs=jobs or None)
+    report = build_report(result, order_by=order_by.value, limit=limit or None)
     write_report(report, fmt, output, details=details)

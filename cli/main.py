@@ -1,21 +1,70 @@
-"""The ``mqa`` command: a thin typer layer over the ``analyzer`` library."""
+"""The ``mqa`` command: a thin typer layer over the ``analyzer`` library.
+
+Errors are caught here, once: a library error (``AnalyzerError``), a usage error and an
+interrupt each end in one line on stderr and the documented exit status, never a traceback.
+"""
 
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import typer
+from typer.core import TyperGroup
 
 from analyzer import __version__
+from analyzer.errors import AnalyzerError
 from cli import advise as advise_command
 from cli import collect as collect_command
 from cli import digest as digest_command
-from cli import indexes as indexes_command
+from cli import index_health as indexes_command
 from cli import top as top_command
 from cli.connection import COMMAND_SETTINGS, refuse_password_argument
 
+
+class MqaGroup(TyperGroup):
+    """The command group whose ``main`` turns every expected error into ``mqa: error: ...``."""
+
+    def main(self, args: Any = None, *rest: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+        from typer import Abort
+        from typer._click.exceptions import ClickException, NoArgsIsHelpError
+
+        code: int
+        try:
+            # -pSECRET would be parsed as -p plus short options, and click would echo part of the
+            # secret in its usage error: refuse it before click sees anything
+            refuse_password_argument(list(sys.argv[1:] if args is None else args))
+            result = super().main(args, *rest, standalone_mode=False, **kwargs)
+            code = result if isinstance(result, int) else 0
+        except NoArgsIsHelpError as exc:
+            sys.stdout.write(exc.ctx.get_help() + "\n" if exc.ctx is not None else "")
+            code = 0
+        except AnalyzerError as exc:
+            sys.stderr.write(f"mqa: error: {exc}\n")
+            code = 2
+        except ClickException as exc:
+            sys.stderr.write(f"mqa: error: {_usage_message(exc)}\n")
+            code = exc.exit_code
+        except (KeyboardInterrupt, Abort):
+            sys.stderr.write("mqa: interrupted\n")
+            code = 130
+        if not standalone_mode:
+            return code
+        sys.exit(code)
+
+
+def _usage_message(exc: Any) -> str:
+    """click's usage error as one line, with the command whose --help tells more."""
+    message = " ".join(exc.format_message().split())
+    ctx = getattr(exc, "ctx", None)
+    if ctx is not None and ctx.command_path:
+        message += f" (see: {ctx.command_path} --help)"
+    return message
+
+
 app = typer.Typer(
     name="mqa",
+    cls=MqaGroup,
     help="MySQL / MariaDB query performance analyzer: digest slow logs into query classes, explain and advise.",
     no_args_is_help=True,
     add_completion=False,
@@ -47,12 +96,4 @@ app.command("advise", context_settings=COMMAND_SETTINGS, no_args_is_help=True)(a
 
 def run() -> None:
     """Console-script entry point."""
-    try:
-        try:
-            refuse_password_argument(sys.argv[1:])
-        except typer.Exit as stop:
-            sys.exit(stop.exit_code)
-        app()
-    except KeyboardInterrupt:
-        sys.stderr.write("mqa: interrupted\n")
-        sys.exit(130)
+    app()

@@ -7,8 +7,8 @@ import sys
 
 import typer
 
-from cli.common import errors_exit_2
 from cli.connection import ServerArgs, open_server, server_options
+from cli.render import Format
 
 
 class TopOrder(str, enum.Enum):
@@ -24,27 +24,32 @@ def top(
     limit: int = typer.Option(15, "--limit", "-n", min=1, help="Classes shown per interval."),
     order_by: TopOrder = typer.Option(TopOrder.total, "--order-by", case_sensitive=False,
                                       help="total (load), count (calls/s) or avg (time per call)."),
+    fmt: Format = typer.Option(Format.table, "--format", "-f",
+                               help="table: a live table on a terminal, plain lines otherwise; json: one object per "
+                                    "interval and line; markdown: one table per interval."),
     *,
     server_args: ServerArgs,
 ) -> None:
     """Show the busiest query classes of a live server, interval after interval (performance_schema)."""
-    from analyzer.sources.db import PERFORMANCE_SCHEMA_SELECT, require_privileges
-    from analyzer.errors import UsageError
     from analyzer.digest.filters import parse_duration
-    from analyzer.report.top import top_table, top_text
-    from analyzer.digest.top import TopMonitor, top_view
+    from analyzer.digest.top import TopMonitor
+    from analyzer.errors import UsageError
+    from analyzer.report.render import render
+    from analyzer.report.top import top_view
+    from analyzer.sources.db import PERFORMANCE_SCHEMA_SELECT, require_privileges
 
-    with errors_exit_2():
-        seconds = parse_duration(interval)
-        if seconds <= 0:
-            raise UsageError("the interval must be longer than zero")
-    with open_server(server_args) as server, errors_exit_2(), server.translate_errors("reading performance_schema"):
+    seconds = parse_duration(interval)
+    if seconds <= 0:
+        raise UsageError("the interval must be longer than zero")
+    with open_server(server_args) as server, server.translate_errors("reading performance_schema"):
         require_privileges(server, [PERFORMANCE_SCHEMA_SELECT])
         monitor = TopMonitor(server)
         count = 0
-        if sys.stdout.isatty():
+        if fmt is Format.table and sys.stdout.isatty():
             from rich.console import Console
             from rich.live import Live
+
+            from analyzer.report.render.terminal import top_table
 
             with Live(console=Console(), auto_refresh=False) as live:
                 while not iterations or count < iterations:
@@ -54,6 +59,6 @@ def top(
         else:
             while not iterations or count < iterations:
                 view = top_view(monitor.next_interval(seconds), limit=limit, order_by=order_by.value)
-                sys.stdout.write(top_text(view))
+                render(view, fmt.value, sys.stdout)
                 sys.stdout.flush()
                 count += 1

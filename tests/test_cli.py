@@ -14,9 +14,10 @@ from typer.testing import CliRunner
 
 from analyzer import __version__
 from analyzer.digest import digest_logs
-from analyzer.report.markdown import render_markdown
-from analyzer.report.model import build_report
-from analyzer.report.terminal import render_terminal
+from analyzer.report.digest import build_report
+from analyzer.report.options import RenderOptions
+from analyzer.report.render.markdown import to_markdown
+from analyzer.report.render.terminal import render_on
 from analyzer.sources.slowlog import SlowLogReader
 from cli.main import app
 from tests.conftest import FIXTURES, REPO
@@ -168,7 +169,7 @@ def _hostile_log(tmp_path: Path) -> Path:
 def test_query_text_is_never_interpreted_by_the_terminal(tmp_path: Path) -> None:
     report = build_report(digest_logs([str(_hostile_log(tmp_path))]))
     buffer = io.StringIO()
-    render_terminal(report, Console(file=buffer, force_terminal=True, width=200, color_system="truecolor"))
+    render_on(Console(file=buffer, force_terminal=True, width=200, color_system="truecolor"), report)
     out = buffer.getvalue()
     assert "\x1b[31mRED" not in out  # the log's escape sequence is shown, not sent
     assert "\\x1b[31mRED" in out
@@ -180,7 +181,7 @@ def test_query_text_is_never_interpreted_by_the_terminal(tmp_path: Path) -> None
 
 def test_markdown_escapes_table_cells(tmp_path: Path) -> None:
     report = build_report(digest_logs([str(_hostile_log(tmp_path))]))
-    out = render_markdown(report)
+    out = to_markdown(report, RenderOptions())
     profile_row = next(line for line in out.splitlines() if line.startswith("| 1 |"))
     assert profile_row.count(" | ") == 8  # the '|' inside the fingerprint did not add a column
     assert "\x1b" not in out

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from analyzer.digest import digest_logs
-from analyzer.report.model import build_report
+from analyzer.report.digest import build_report
 from tests.conftest import FIXTURES, require_executable
 
 LOG_GLOBS = (

@@ -202,7 +202,7 @@ def test_live_server_errors_are_one_line(server, plan_db, session) -> None:  # n
 def test_every_recorded_plan_renders_as_a_tree_naming_its_tables(sample: dict) -> None:
     from rich.console import Console
 
-    from analyzer.report.advice import plan_tree
+    from analyzer.report.render.terminal import plan_tree
 
     plan = parse_plan((MYSQL8 / sample["file"]).read_text(), statement=sample["statement"])
     console = Console(record=True, width=200, color_system=None)

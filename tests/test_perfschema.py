@@ -31,8 +31,8 @@ from analyzer.fingerprint.digest_text import (
     read_digest_text,
 )
 from analyzer.fingerprint.fastkey import fast_key
-from analyzer.report.jsonout import render_json
-from analyzer.report.model import build_report
+from analyzer.report.render.json import to_json
+from analyzer.report.digest import build_report
 from analyzer.sources import perfschema as ps
 from analyzer.sources.slowlog import SlowLogReader
 from tests.conftest import FIXTURES, IN_CI
@@ -544,7 +544,7 @@ def test_window_on_mysql8_rows_polls_history_and_keeps_the_slowest_real_sample()
     assert cls.stats.example.query == "SELECT * from test.v1 where a = 2"
     assert cls.lifetime[select_a["DIGEST"]]["quantile_99"] == pytest.approx(0.004)
     assert result.sources[0].kind == "perfschema" and result.sources[0].events == 5
-    payload = render_json(build_report(result, limit=None))
+    payload = to_json(build_report(result, limit=None))
     assert '"kind": "perfschema"' in payload and "SELECT * from test.v1 where a = 2" in payload
 
 

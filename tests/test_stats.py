@@ -141,7 +141,7 @@ def test_parallel_ranges_give_the_sequential_result(tmp_path: Path, monkeypatch:
 
     from analyzer.digest import parallel
     from analyzer.digest import digest_logs
-    from analyzer.report.model import build_report
+    from analyzer.report.digest import build_report
 
     plain = tmp_path / "slow.log"
     plain.write_bytes(gzip.decompress(SAMPLE_LOG.read_bytes()))

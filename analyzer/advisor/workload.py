@@ -1,7 +1,7 @@
 """The advisor end to end: explain each expensive class on a real sample, run the checks, and
 propose the workload's indexes.
 
-``workload_from_report(report)`` turns a digest report's classes into ``WorkloadClass``es;
+``workload_from_result(result)`` turns a digest's classes into ``WorkloadClass``es;
 ``advise(classes, catalog=..., server=...)`` explains them (when a server is given), runs every
 check, samples the distinct counts the index advisor needs, and returns an ``Advice``.  Nothing
 here writes to a server: verification, which builds indexes in a scratch copy, lives in
@@ -26,6 +26,7 @@ from analyzer.advisor.suggest import (
 )
 from analyzer.advisor.query import QueryShape, analyze_query
 from analyzer.errors import AnalyzerError
+from analyzer.model import DigestResult
 from analyzer.sources.explain import Plan, explain, explainable
 from analyzer.sources.schema import Catalog
 
@@ -66,28 +67,24 @@ class Advice:
         return [f for c in self.classes for f in c.findings]
 
 
-def workload_from_report(report: Any) -> list[WorkloadClass]:
-    """The classes of a digest ``Report`` (analyzer.report.model) with their real samples."""
+def workload_from_result(result: DigestResult) -> list[WorkloadClass]:
+    """The classes of a digest (slow logs or a performance_schema window) with their real samples
+    and what they cost."""
     out = []
-    for c in report.classes:
-        example = c.example
-        rows_examined = c.metrics.get("rows_examined")
-        rows_sent = c.metrics.get("rows_sent")
-        span = None
-        if c.first_seen and c.last_seen:
-            from datetime import datetime
-
-            try:
-                span = (datetime.fromisoformat(c.last_seen) - datetime.fromisoformat(c.first_seen)).total_seconds()
-            except ValueError:
-                span = None
-        database = example.db if example and example.db else (max(c.databases, key=c.databases.get) if c.databases else None)
+    for cls in result.classes:
+        stats = cls.stats
+        example = stats.example
+        rows_examined = stats.metrics.get("rows_examined")
+        rows_sent = stats.metrics.get("rows_sent")
+        span = stats.last_ts - stats.first_ts if stats.first_ts is not None and stats.last_ts is not None else None
+        database = example.db if example and example.db else (
+            stats.databases.most_common(1)[0][0] if stats.databases else None)
         out.append(WorkloadClass(
-            class_id=c.id, sample=example.query if example else None, database=database, count=c.count,
-            query_time_total=c.metric("query_time"),
+            class_id=cls.id, sample=example.query if example else None, database=database, count=stats.count,
+            query_time_total=stats.total("query_time"),
             rows_examined_avg=rows_examined.avg if rows_examined is not None else None,
             rows_sent_avg=rows_sent.avg if rows_sent is not None else None,
-            fingerprint=c.fingerprint, window_seconds=span,
+            fingerprint=cls.fingerprint, window_seconds=span,
         ))
     return out
 

@@ -1,48 +1,76 @@
-"""Rendering ``mqa top``'s view: a rich table for a live terminal, plain text otherwise."""
+"""The report model of ``mqa top``: one refresh, ranked for display (renderers only format it)."""
 
 from __future__ import annotations
 
-from rich import box
-from rich.table import Table
-from rich.text import Text
+from dataclasses import dataclass
+from typing import Any
 
-from analyzer.report import format as fmt
-from analyzer.report.text import visible
-from analyzer.digest.top import TopView
+from analyzer.digest.top import Interval
 
 
-def top_table(view: TopView) -> Table:
-    title = (
-        f"mqa top  {visible(view.server)}  interval {view.number} ({view.seconds:.1f}s): "
-        f"{view.statements_per_second:,.1f} statements/s, load {view.load:.2f}"
-    )
-    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
-    table.add_column("Rank", justify="right", no_wrap=True)
-    table.add_column("Class", no_wrap=True, min_width=16)
-    for heading in ("Load", "%", "Calls/s", "Avg", "Rows ex/call"):
-        table.add_column(heading, justify="right", no_wrap=True)
-    table.add_column("Fingerprint", min_width=20)
-    for row in view.rows:
-        table.add_row(
-            str(row.rank), Text(row.id, style="cyan"), f"{row.load:.3f}", fmt.percent(row.share),
-            f"{row.calls_per_second:,.1f}", fmt.seconds(row.avg), fmt.ratio(row.rows_examined_per_call),
-            Text(visible(row.fingerprint).replace("\n", " "), no_wrap=True, overflow="ellipsis"),
-        )
-    if not view.rows:
-        table.add_row("", "", "", "", "", "", "", Text("no statements in this interval", style="dim"))
-    return table
+@dataclass(frozen=True)
+class TopRow:
+    rank: int
+    id: str
+    fingerprint: str
+    load: float  # seconds of statement time per second of the interval (average active sessions)
+    share: float  # of the interval's statement time
+    calls_per_second: float
+    avg: float | None
+    rows_examined_per_call: float | None
 
 
-def top_text(view: TopView) -> str:
-    """Plain text for pipes and logs: one header line, one line per class."""
-    lines = [
-        f"# interval {view.number} {view.seconds:.1f}s {view.statements_per_second:.1f} statements/s "
-        f"load {view.load:.3f} server {visible(view.server)}"
-    ]
-    for row in view.rows:
-        lines.append(
-            f"{row.rank}\t{row.id}\t{row.load:.4f}\t{row.share * 100:.1f}%\t{row.calls_per_second:.2f}/s\t"
-            f"{fmt.seconds(row.avg)}\t{visible(row.fingerprint).replace(chr(10), ' ')}"
-        )
-    lines.extend(f"# note: {visible(note)}" for note in view.notes)
-    return "\n".join(lines) + "\n"
+@dataclass(frozen=True)
+class TopView:
+    """What one refresh of ``mqa top`` shows (computed here; the renderer only formats)."""
+
+    number: int
+    seconds: float
+    server: str
+    statements_per_second: float
+    load: float
+    rows: list[TopRow]
+    notes: list[str]
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """One interval as JSON (``mqa top --format json`` writes one object per line)."""
+        return {"interval": self.number, "seconds": round(self.seconds, 6), "server": self.server,
+                "statements_per_second": round(self.statements_per_second, 4), "load": round(self.load, 6),
+                "classes": [{"rank": r.rank, "id": r.id, "fingerprint": r.fingerprint, "load": round(r.load, 6),
+                             "share": round(r.share, 6), "calls_per_second": round(r.calls_per_second, 4),
+                             "avg": None if r.avg is None else round(r.avg, 6),
+                             "rows_examined_per_call": None if r.rows_examined_per_call is None
+                             else round(r.rows_examined_per_call, 4)} for r in self.rows],
+                "notes": self.notes}
+
+
+_ORDER = {
+    "total": lambda r: r.load,
+    "count": lambda r: r.calls_per_second,
+    "avg": lambda r: r.avg or 0.0,
+}
+
+
+def top_view(interval: Interval, *, limit: int = 15, order_by: str = "total") -> TopView:
+    """Rank the interval's classes for display."""
+    seconds = interval.seconds if interval.seconds > 0 else 1e-9
+    rows = []
+    total_time = interval.result.totals.total("query_time")
+    for cls in interval.result.classes:
+        qt = cls.stats.metrics.get("query_time")
+        time_sum = qt.total if qt is not None else 0.0
+        examined = cls.stats.metrics.get("rows_examined")
+        count = cls.stats.count
+        rows.append(TopRow(
+            0, cls.id, cls.fingerprint, time_sum / seconds, time_sum / total_time if total_time else 0.0,
+            count / seconds, time_sum / count if count and qt is not None else None,
+            examined.total / count if examined is not None and count else None,
+        ))
+    key = _ORDER.get(order_by, _ORDER["total"])
+    rows.sort(key=lambda r: (-key(r), -r.load, r.id))
+    ranked = [TopRow(i, *(getattr(r, f) for f in ("id", "fingerprint", "load", "share", "calls_per_second", "avg",
+                                                  "rows_examined_per_call")))
+              for i, r in enumerate(rows[:limit], 1)]
+    count = interval.result.totals.count
+    return TopView(interval.number, interval.seconds, interval.window.server, count / seconds, total_time / seconds,
+                   ranked, list(interval.window.notes))

@@ -223,7 +223,7 @@ def digest_phase(log: Path, database: str, users: str) -> dict[str, Any]:
     """Totals of the replayed statements of ``database`` in one phase's slow log, and per class."""
     from analyzer.digest import digest_logs
     from analyzer.digest.filters import EventFilter
-    from analyzer.report.model import build_report
+    from analyzer.report.digest import build_report
 
     flt = EventFilter(databases=(database,), users=(users,))
     result = digest_logs([str(log)], event_filter=flt)

@@ -1,4 +1,5 @@
-"""``mqa indexes``: unused, duplicate and redundant indexes, and tables without a primary key."""
+"""``mqa indexes``: unused, duplicate and redundant indexes, and tables without a primary key
+(the index-health checks IDX001-IDX006)."""
 
 from __future__ import annotations
 
@@ -6,9 +7,8 @@ from typing import Optional
 
 import typer
 
-from cli.common import console_for, errors_exit_2, output_stream
 from cli.connection import ServerArgs, open_server, server_options
-from cli.render import Format
+from cli.render import Format, write_report
 
 
 @server_options
@@ -24,24 +24,12 @@ def indexes(
     server_args: ServerArgs,
 ) -> None:
     """Find unused, duplicate and redundant indexes and tables without a primary key, each with the DDL that fixes it (never run by mqa)."""
+    from analyzer.advisor.health import check_indexes
     from analyzer.digest.filters import parse_duration
-    from analyzer.indexes import check_indexes
+    from analyzer.report.health import build_health_report
 
-    with errors_exit_2():
-        min_window_seconds = parse_duration(min_window)
-    with open_server(server_args) as server, errors_exit_2(), server.translate_errors("reading index metadata"):
+    min_window_seconds = parse_duration(min_window)
+    with open_server(server_args) as server, server.translate_errors("reading index metadata"):
         report = check_indexes(server, schemas or None, unused=unused, min_window=min_window_seconds)
         where = server.description
-    with output_stream(output) as stream:
-        if fmt is Format.json:
-            from analyzer.report.indexes import index_json
-
-            stream.write(index_json(report, where))
-        elif fmt is Format.markdown:
-            from analyzer.report.indexes import index_markdown
-
-            stream.write(index_markdown(report, where))
-        else:
-            from analyzer.report.indexes import index_terminal
-
-            index_terminal(report, console_for(stream), where)
+    write_report(build_health_report(report, where), fmt, output)

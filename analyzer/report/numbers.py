@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from analyzer.report.model import MetricSummary
+from analyzer.report.digest import MetricSummary
 
 
 def seconds(value: float | None) -> str:

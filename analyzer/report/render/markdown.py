@@ -1,0 +1,283 @@
+"""The Markdown renderer (GitHub-flavoured) of every report model: for pull requests, wikis and
+tickets.  Text from logs and servers goes into code spans and fenced blocks longer than any
+backtick run inside it, or is escaped; nothing from a log becomes Markdown or HTML."""
+
+from __future__ import annotations
+
+import re
+from functools import singledispatch
+from typing import Any, TextIO
+
+from analyzer.report import numbers as fmt
+from analyzer.report.advice import AdviceReport
+from analyzer.report.digest import ClassReport, Report
+from analyzer.report.health import HealthReport
+from analyzer.report.options import RenderOptions
+from analyzer.report.render.plan import node_text
+from analyzer.report.text import visible
+from analyzer.report.top import TopView
+from analyzer.sources.explain import PlanNode
+from analyzer.stats import HISTOGRAM_LABELS
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+\-.!|~])")
+
+
+def render(model: Any, stream: TextIO, options: RenderOptions | None = None) -> None:
+    stream.write(to_markdown(model, options or RenderOptions()))
+
+
+@singledispatch
+def to_markdown(model: Any, options: RenderOptions) -> str:
+    raise TypeError(f"no Markdown rendering for {type(model).__name__}")
+
+
+# --------------------------------------------------------------------------------------------
+# digest / collect
+# --------------------------------------------------------------------------------------------
+
+def _digest(report: Report, options: RenderOptions) -> str:
+    details = options.details
+    s = report.summary
+    out: list[str] = [f"# {report.title}", ""]
+    facts = [
+        f"**{s.events:,}** events, **{s.classes:,}** classes",
+        f"total query time **{fmt.seconds(s.query_time_total)}**",
+    ]
+    if s.start:
+        facts.append(f"from {_escape(s.start)} to {_escape(s.end or '')} ({fmt.span(s.span_seconds)})")
+    if s.qps is not None:
+        facts.append(f"{s.qps:.3g} QPS")
+    out.append(", ".join(facts) + ".")
+    out.append("")
+    out.append(
+        f"Fingerprint mode `{report.fingerprint_mode}`, ordered by {report.order_by}"
+        + (f"; {s.unparsed_classes} classes sqlglot could not parse" if s.unparsed_classes else "")
+        + "."
+    )
+    out.append("")
+    out.append("| Source | Dialect | Events | Kept | Malformed |")
+    out.append("|---|---|---:|---:|---:|")
+    for src in report.sources:
+        out.append(
+            f"| {_escape(src.name)} | {_escape(src.dialect)} | {src.events:,} | {src.kept:,} | {src.malformed:,} |"
+        )
+    if report.notes:
+        out.append("")
+        out += [f"> **Note:** {_escape(note)}" for note in report.notes]
+    malformed = [(src.name, line, reason) for src in report.sources for line, reason in src.malformed_samples]
+    if malformed:
+        out.append("")
+        out.append("Malformed events (skipped):")
+        out.append("")
+        for name, line, reason in malformed[:20]:
+            out.append(f"- {_escape(name)}:{line}: {_escape(reason)}")
+        if s.malformed > 20:
+            out.append(f"- ... and {s.malformed - 20:,} more")
+    if not report.classes:
+        out += ["", "No query events found.", ""]
+        return "\n".join(out)
+
+    out += ["", f"## Profile: top {len(report.classes)} of {s.classes} classes", ""]
+    out.append("| Rank | Class | Time | % | Count | Avg | p95 | Rows ex/sent | Fingerprint |")
+    out.append("|---:|---|---:|---:|---:|---:|---:|---:|---|")
+    for cls in report.classes:
+        qt = cls.metrics.get("query_time")
+        fingerprint = visible(cls.fingerprint).replace("\n", " ")
+        if len(fingerprint) > 120:
+            fingerprint = fingerprint[:117] + "..."
+        out.append(
+            f"| {cls.rank} | `{cls.id}` | {fmt.seconds(qt.sum if qt else None)} | {fmt.percent(cls.share)} "
+            f"| {fmt.count(cls.count)} | {fmt.seconds(qt.avg if qt else None)} | {fmt.seconds(qt.p95 if qt else None)} "
+            f"| {fmt.ratio(cls.rows_examined_per_sent)} | {_code_span(fingerprint)} |"
+        )
+    for cls in report.classes[: max(0, details)]:
+        out += [""] + _details(cls)
+    out.append("")
+    return "\n".join(out)
+
+
+def _details(cls: ClassReport) -> list[str]:
+    out = [f"## #{cls.rank} `{cls.id}` ({cls.kind})", ""]
+    line = f"pt-query-digest ID `0x{cls.pt_id}`; {fmt.percent(cls.share)} of query time, {cls.count:,} events"
+    if cls.qps is not None:
+        line += f", {cls.qps:.3g} QPS"
+    if cls.first_seen:
+        line += f"; seen {_escape(cls.first_seen)} to {_escape(cls.last_seen or '')}"
+    out += [line + ".", ""]
+    out.append("| Metric | Total | Min | Max | Avg | p50 | p95 | p99 | Stddev |")
+    out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for name, m in cls.metrics.items():
+        if m.kind == "flag":
+            continue
+        cells = " | ".join(fmt.metric(m, v) for v in (m.sum, m.min, m.max, m.avg, m.p50, m.p95, m.p99, m.stddev))
+        out.append(f"| {_escape(name)} | {cells} |")
+    flags = [(name, m) for name, m in cls.metrics.items() if m.kind == "flag"]
+    if flags:
+        shown = ", ".join(f"{_escape(name)} {fmt.percent(m.avg)}" for name, m in flags if m.sum) or "none raised"
+        out += ["", f"Flags (share of events): {shown}."]
+    if any(cls.histogram):
+        peak = max(cls.histogram)
+        out += ["", "Query time distribution:", "", "```"]
+        for label, n in zip(HISTOGRAM_LABELS, cls.histogram):
+            bar = "#" * round(n / peak * 40) if n else ""
+            out.append(f"{label:>6} {bar or ('.' if n else '')}{f' {n:,}' if n else ''}")
+        out.append("```")
+    out.append("")
+    for label, values in (("Databases", cls.databases), ("Users", cls.users), ("Hosts", cls.hosts), ("Tags", cls.tags)):
+        if values:
+            shown = ", ".join(f"{_escape(k)} ({v:,})" for k, v in list(values.items())[:10])
+            more = f", and {len(values) - 10} more" if len(values) > 10 else ""
+            out.append(f"- **{label}:** {shown}{more}")
+    if cls.tables:
+        out.append(f"- **Tables:** {', '.join(_escape(t) for t in cls.tables)}")
+    out += ["", "Fingerprint:", ""] + code_block(cls.fingerprint)
+    if cls.example is not None:
+        ex = cls.example
+        where = f"{_escape(ex.source)}:{ex.line}"
+        when = f" at {_escape(ex.ts)}" if ex.ts else ""
+        out += ["", f"Example (slowest, {fmt.seconds(ex.query_time)}{when}, {where}):", ""]
+        out += code_block(ex.query)
+    return out
+
+
+def _escape(text: str) -> str:
+    return _MD_SPECIAL.sub(r"\\\1", visible(text)).replace("\n", " ")
+
+
+def _code_span(text: str) -> str:
+    """Inline code that survives backticks and pipes inside the text (GFM table cells)."""
+    text = visible(text).replace("|", "\\|")
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def code_block(text: str) -> list[str]:
+    """A fenced block whose fence is longer than any backtick run inside the text."""
+    text = visible(text)
+    longest = max((len(run) for run in re.findall(r"`{3,}", text)), default=2)
+    fence = "`" * max(3, longest + 1)
+    return [f"{fence}sql", text, fence]
+
+
+to_markdown.register(Report, _digest)
+
+
+# --------------------------------------------------------------------------------------------
+# explain / advise
+# --------------------------------------------------------------------------------------------
+
+def _md_cell(text: str) -> str:
+    return visible(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _md_code(text: str) -> str:
+    return "\n".join(code_block(text))
+
+
+def _md_tree(node: PlanNode, depth: int = 0) -> list[str]:
+    lines = []
+    for child in node.children:
+        lines.append("  " * depth + "- " + _md_cell(node_text(child).plain))
+        lines.extend(_md_tree(child, depth + 1))
+    return lines
+
+
+def _advice(report: AdviceReport, options: RenderOptions) -> str:
+    out = [f"# {report.title}", ""]
+    for note in report.notes:
+        out.append(f"> note: {_md_cell(note)}")
+    if report.notes:
+        out.append("")
+    for rank, ca in enumerate(report.shown, 1):
+        if report.statement is None:
+            out += [f"## #{rank} `{ca.class_id[:16]}`: {ca.count} calls, {ca.query_time_total:,.3f} s", ""]
+        out += [_md_code(report.statement if report.statement is not None else (ca.sample or ca.text)), ""]
+        if ca.plan is not None:
+            out += ["Plan:", "", *_md_tree(ca.plan.root), ""]
+        elif ca.explain_note:
+            out += [f"Not explained: {_md_cell(ca.explain_note)}", ""]
+        if ca.findings:
+            out += ["| Check | Severity | Finding | Fix |", "| --- | --- | --- | --- |"]
+            for f in ca.findings:
+                out.append(f"| {f.check} {f.name} | {f.severity} | {_md_cell(f.message)} | {_md_cell(f.fix or '')} |")
+            out.append("")
+    out += ["## Index suggestions", ""]
+    if report.suggestions:
+        out += ["| # | Table | Columns | Classes | Est. time saved (s) | Rows before → after | Verified |",
+                "| --- | --- | --- | --- | --- | --- | --- |"]
+        for s in report.suggestions:
+            verified = {None: "no", True: "yes", False: "not chosen"}[s.verified]
+            out.append(f"| {s.number} | {_md_cell(s.table)} | {_md_cell(', '.join(s.columns))} | {s.classes} | "
+                       f"{s.time_saved:,.3f} | {s.rows_before:,.0f} → {s.rows_after:,.0f} | {verified} |")
+        out += ["", "```sql", *[d + ";" for d in report.ddl], "```", ""]
+    else:
+        out += ["No index suggestions.", ""]
+    v = report.verification
+    if v is not None:
+        out += ["## Verification", "", _md_cell(v.summary), ""]
+        for p in v.protections:
+            out.append(f"- protected `{_md_cell(p.who[:12])}` {_md_cell(p.who[13:])}: {_md_cell(p.what)}; "
+                       f"**{_md_cell(p.done)}**")
+        out.append("")
+    if report.no_help_all:
+        out += ["## Where no index helps", ""]
+        out += [f"- `{n.class_id[:12]}` {_md_cell(n.table or '')}: {_md_cell(n.reason)}" for n in report.no_help_all]
+        out.append("")
+    return "\n".join(out) + "\n"
+
+
+to_markdown.register(AdviceReport, _advice)
+
+
+# --------------------------------------------------------------------------------------------
+# indexes
+# --------------------------------------------------------------------------------------------
+
+def _health(report: HealthReport, options: RenderOptions) -> str:
+    out = [f"# {report.title}", "",
+           f"{_md(report.server)}: {report.tables} tables, {report.indexes} indexes in "
+           f"{', '.join(_md(s) for s in report.schemas) or 'no schema'}."]
+    if report.uptime_seconds is not None:
+        out.append(f"Index reads counted for {fmt.span(report.uptime_seconds)} "
+                   f"(server up since {report.server_started}).")
+    out.append("")
+    out += [f"> **Note:** {_md(note)}" for note in report.notes]
+    if not report.findings:
+        return "\n".join(out + ["", "No index problems found.", ""])
+    out += ["", "| Check | Severity | Table | Finding |", "|---|---|---|---|"]
+    for f in report.findings:
+        out.append(f"| {f.check} {f.name} | {f.severity} | {_md(f.table)} | {_md(f.message)} |")
+    if report.statements:
+        out += ["", "Statements that fix the safe findings (review before running them):", "", "```sql"]
+        out += [visible(s) for s in report.statements] + ["```"]
+    out.append("")
+    return "\n".join(out)
+
+
+def _md(text: str) -> str:
+    return visible(text).replace("|", "\\|").replace("\n", " ")
+
+
+to_markdown.register(HealthReport, _health)
+
+
+# --------------------------------------------------------------------------------------------
+# top
+# --------------------------------------------------------------------------------------------
+
+def _top(view: TopView, options: RenderOptions) -> str:
+    out = [f"## mqa top: interval {view.number} ({view.seconds:.1f}s)", "",
+           f"{_md(view.server)}: {view.statements_per_second:,.1f} statements/s, load {view.load:.2f}.", "",
+           "| Rank | Class | Load | % | Calls/s | Avg | Rows ex/call | Fingerprint |",
+           "|---:|---|---:|---:|---:|---:|---:|---|"]
+    for row in view.rows:
+        out.append(f"| {row.rank} | `{row.id}` | {row.load:.3f} | {fmt.percent(row.share)} | "
+                   f"{row.calls_per_second:,.1f} | {fmt.seconds(row.avg)} | {fmt.ratio(row.rows_examined_per_call)} | "
+                   f"{_code_span(row.fingerprint)} |")
+    out += [f"> **Note:** {_md(note)}" for note in view.notes]
+    return "\n".join(out) + "\n\n"
+
+
+to_markdown.register(TopView, _top)

@@ -1,0 +1,472 @@
+"""The rich terminal renderer of every report model (digest/collect, explain/advise, indexes, top).
+
+Text that comes from a log or a server (queries, names, tags, plans) is always wrapped in
+``rich.text.Text``, never formatted into markup, and made ``visible()`` first: ``[bold]``,
+``[/]``, ``[link=...]`` and escape sequences inside a query are shown, not interpreted.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import singledispatch
+from typing import Any, TextIO
+
+from rich import box
+from rich.console import Console, Group, RenderableType
+from rich.padding import Padding
+from rich.table import Table
+from rich.text import Text
+from rich.tree import Tree
+
+from analyzer.report import numbers as fmt
+from analyzer.report.advice import AdviceClassView, AdviceReport
+from analyzer.report.digest import ClassReport, Report
+from analyzer.report.health import HealthReport
+from analyzer.report.options import RenderOptions
+from analyzer.report.render.plan import node_text
+from analyzer.report.text import visible
+from analyzer.report.top import TopView
+from analyzer.sources.explain import Plan, PlanNode
+from analyzer.stats import HISTOGRAM_LABELS
+
+EXAMPLE_MAX_CHARS = 4000
+_BAR_WIDTH = 40
+SEVERITY_STYLE = {"critical": "bold red", "warning": "yellow", "info": "cyan"}
+
+
+def console_for(stream: TextIO) -> Console:
+    """A rich console for a report: colour only on a terminal (and never with NO_COLOR)."""
+    is_tty = stream.isatty()
+    width = None if is_tty else int(os.environ.get("COLUMNS", "140"))
+    return Console(file=stream, force_terminal=is_tty, width=width, highlight=False, soft_wrap=False)
+
+
+def render(model: Any, stream: TextIO, options: RenderOptions | None = None) -> None:
+    """Print ``model`` on ``stream``."""
+    render_on(console_for(stream), model, options)
+
+
+def render_on(console: Console, model: Any, options: RenderOptions | None = None) -> None:
+    """Print ``model`` on a rich ``console`` of the caller's."""
+    _render(model, console, options or RenderOptions())
+
+
+@singledispatch
+def _render(model: Any, console: Console, options: RenderOptions) -> None:
+    raise TypeError(f"no terminal rendering for {type(model).__name__}")
+
+
+# --------------------------------------------------------------------------------------------
+# digest / collect
+# --------------------------------------------------------------------------------------------
+
+def _digest(report: Report, console: Console, options: RenderOptions) -> None:
+    """Header, profile of the ranked classes, details of the top ones."""
+    console.print(_header(report))
+    if not report.classes:
+        console.print(Text("No query events found.", style="yellow"))
+        return
+    console.print(_profile(report))
+    for cls in report.classes[: max(0, options.details)]:
+        console.print(_details(cls))
+
+
+def _header(report: Report) -> RenderableType:
+    s = report.summary
+    lines = Text()
+    lines.append(report.title, style="bold")
+    lines.append(f"  {s.events:,} events, {s.classes:,} classes")
+    if s.start:
+        lines.append(f", {visible(s.start)} to {visible(s.end or '')} ({fmt.span(s.span_seconds)})")
+    lines.append("\n")
+    lines.append(f"total query time {fmt.seconds(s.query_time_total)}")
+    if s.qps is not None:
+        lines.append(f", {s.qps:.3g} QPS")
+    lines.append(f", {s.malformed:,} malformed events", style="yellow" if s.malformed else "")
+    lines.append(f", fingerprint {report.fingerprint_mode}, ordered by {report.order_by}")
+    if s.unparsed_classes:
+        lines.append(f", {s.unparsed_classes} classes sqlglot could not parse")
+    for src in report.sources:
+        lines.append("\n")
+        lines.append("source ", style="dim")
+        lines.append(visible(src.name))
+        lines.append(f": {src.events:,} events", style="dim")
+        if src.kept != src.events:
+            lines.append(f" ({src.kept:,} kept by the filters)", style="dim")
+        if src.dialect:
+            lines.append(f", {visible(src.dialect)}", style="dim")
+        if src.malformed:
+            lines.append(f", {src.malformed:,} malformed", style="yellow")
+    for note in report.notes:
+        lines.append("\nnote: ", style="yellow")
+        lines.append(visible(note))
+    malformed = [(src.name, line, reason) for src in report.sources for line, reason in src.malformed_samples]
+    for name, line, reason in malformed[:10]:
+        lines.append("\n  ")
+        lines.append(f"{visible(name)}:{line}: {visible(reason)}", style="yellow")
+    if s.malformed > 10:
+        lines.append(f"\n  ... and {s.malformed - 10:,} more (all of them are listed in --format json)", style="yellow")
+    return Padding(lines, (1, 0, 1, 0))
+
+
+def _profile(report: Report) -> RenderableType:
+    title = f"Profile: top {len(report.classes)} of {report.summary.classes} classes"
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    table.add_column("Rank", justify="right", no_wrap=True)
+    table.add_column("Class", no_wrap=True, min_width=16)
+    for heading in ("Time", "%", "Count", "Avg", "p95", "Ex/Sent"):
+        table.add_column(heading, justify="right", no_wrap=True)
+    # Wrappable, so rich gives it the width left over; each cell ellipsizes instead of wrapping.
+    table.add_column("Fingerprint", min_width=20)
+    for cls in report.classes:
+        qt = cls.metrics.get("query_time")
+        table.add_row(
+            str(cls.rank),
+            Text(cls.id, style="cyan"),
+            fmt.seconds(qt.sum if qt else None),
+            fmt.percent(cls.share),
+            fmt.count(cls.count),
+            fmt.seconds(qt.avg if qt else None),
+            fmt.seconds(qt.p95 if qt else None),
+            fmt.ratio(cls.rows_examined_per_sent),
+            Text(visible(cls.fingerprint).replace("\n", " "), no_wrap=True, overflow="ellipsis"),
+        )
+    return table
+
+
+def _details(cls: ClassReport) -> RenderableType:
+    parts: list[RenderableType] = []
+    title = Text()
+    title.append(f"#{cls.rank} ", style="bold")
+    title.append(cls.id, style="bold cyan")
+    title.append(f"  pt 0x{cls.pt_id}  {cls.kind}", style="dim")
+    title.append(f"  {fmt.percent(cls.share)} of time, {cls.count:,} events")
+    if cls.qps is not None:
+        title.append(f", {cls.qps:.3g} QPS")
+    if cls.first_seen:
+        title.append(f"\nseen {visible(cls.first_seen)} to {visible(cls.last_seen or '')}", style="dim")
+    if cls.variants > 1:
+        title.append(f", {cls.variants} textual variants", style="dim")
+    parts.append(title)
+
+    metrics = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    for heading in ("Metric", "Total", "Min", "Max", "Avg", "p50", "p95", "p99", "Stddev"):
+        metrics.add_column(heading, justify="left" if heading == "Metric" else "right")
+    for name, m in cls.metrics.items():
+        if m.kind != "flag":
+            metrics.add_row(
+                name, *(fmt.metric(m, v) for v in (m.sum, m.min, m.max, m.avg, m.p50, m.p95, m.p99, m.stddev))
+            )
+    parts.append(metrics)
+    flags = [(name, m) for name, m in cls.metrics.items() if m.kind == "flag"]
+    if flags:
+        line = Text("Flags: ", style="bold")
+        raised = [f"{name} {fmt.percent(m.avg)} ({m.sum:,.0f})" for name, m in flags if m.sum]
+        never = [name for name, m in flags if not m.sum]
+        line.append(", ".join(raised) if raised else "none raised")
+        if never:
+            line.append(f"; never: {', '.join(never)}", style="dim")
+        parts.append(line)
+
+    if any(cls.histogram):
+        parts.append(_histogram(cls.histogram))
+    attributes = Text()
+    for label, values in (("Databases", cls.databases), ("Users", cls.users), ("Hosts", cls.hosts), ("Tags", cls.tags)):
+        if values:
+            attributes.append(f"{label}: ", style="bold")
+            shown = list(values.items())[:5]
+            attributes.append(", ".join(f"{visible(k)} ({v:,})" for k, v in shown))
+            if len(values) > 5:
+                attributes.append(f", and {len(values) - 5} more", style="dim")
+            attributes.append("\n")
+    if cls.tables:
+        attributes.append("Tables: ", style="bold")
+        attributes.append(", ".join(visible(t) for t in cls.tables))
+        attributes.append("\n")
+    if not cls.parsed and cls.parse_error and cls.kind != "ADMIN":
+        attributes.append("sqlglot could not parse this class: ", style="yellow")
+        attributes.append(visible(cls.parse_error), style="yellow")
+        attributes.append("\n")
+    if attributes:
+        attributes.rstrip()
+        parts.append(attributes)
+    parts.append(Text("Fingerprint:", style="bold"))
+    parts.append(Padding(Text(visible(cls.fingerprint), style="green"), (0, 0, 0, 2)))
+    if cls.example is not None:
+        ex = cls.example
+        label = Text(f"Example (slowest, {fmt.seconds(ex.query_time)}", style="bold")
+        if ex.ts:
+            label.append(f" at {visible(ex.ts)}")
+        label.append(f", {visible(ex.source)}:{ex.line}):")
+        parts.append(label)
+        text = visible(ex.query)
+        if len(text) > EXAMPLE_MAX_CHARS:
+            text = text[:EXAMPLE_MAX_CHARS]
+            more = len(ex.query) - EXAMPLE_MAX_CHARS
+            body = Text(text)
+            body.append(f" ... ({more:,} more characters in --format json)", style="dim")
+        else:
+            body = Text(text)
+        parts.append(Padding(body, (0, 0, 0, 2)))
+    return Padding(Group(*parts), (1, 0, 0, 0))
+
+
+def _histogram(counts: list[int]) -> RenderableType:
+    peak = max(counts) or 1
+    text = Text("Query time distribution\n", style="bold")
+    for label, n in zip(HISTOGRAM_LABELS, counts):
+        bar = "#" * (round(n / peak * _BAR_WIDTH) if n else 0)
+        if n and not bar:
+            bar = "."
+        text.append(f"  {label:>6} ")
+        text.append(bar, style="magenta")
+        if n:
+            text.append(f" {n:,}", style="dim")
+        text.append("\n")
+    text.rstrip()
+    return text
+
+
+_render.register(Report, _digest)
+
+
+# --------------------------------------------------------------------------------------------
+# explain / advise
+# --------------------------------------------------------------------------------------------
+
+def plan_tree(plan: Plan) -> Tree:
+    """The plan as a rich Tree (tables in join order under their operations and blocks)."""
+    title = Text("plan", style="bold")
+    if plan.query_cost is not None:
+        title.append(f"  cost {plan.query_cost:,.2f}", style="dim")
+    title.append(f"  ~{plan.rows_examined_estimate:,.0f} rows examined (estimate)", style="dim")
+    if plan.explained_as_select:
+        title.append("  explained as the equivalent SELECT", style="yellow")
+    tree = Tree(title)
+
+    def add(parent: Tree, node: PlanNode) -> None:
+        for child in node.children:
+            add(parent.add(node_text(child)), child)
+
+    add(tree, plan.root)
+    analyze_tree = plan.root.details.get("analyze_tree")
+    if analyze_tree:
+        tree.add(Text(visible(str(analyze_tree)), style="cyan"))
+    return tree
+
+
+def _findings_table(findings: list[Any]) -> Table:
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, expand=False)
+    table.add_column("Check", no_wrap=True)
+    table.add_column("Severity", no_wrap=True)
+    table.add_column("Finding")
+    for f in findings:
+        body = Text(visible(f.message))
+        if f.fix:
+            body.append("\nfix: ", style="bold green")
+            body.append(visible(f.fix))
+        table.add_row(Text(f"{f.check} {f.name}"), Text(f.severity, style=SEVERITY_STYLE.get(f.severity, "")), body)
+    return table
+
+
+def _suggestions_table(report: AdviceReport) -> Table:
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    table.add_column("#", justify="right")
+    table.add_column("Index")
+    table.add_column("Classes", justify="right")
+    table.add_column("Est. time saved", justify="right")
+    table.add_column("Rows before → after", justify="right")
+    table.add_column("Verified")
+    for s in report.suggestions:
+        label = Text(f"{visible(s.table)} ({visible(', '.join(s.columns))})")
+        for w in s.warnings:
+            label.append(f"\n{visible(w)}", style="yellow")
+        if s.may_change:
+            ids = ", ".join(c[:12] for c in s.may_change[:4]) + (", ..." if len(s.may_change) > 4 else "")
+            label.append(f"\nmay change the plans of {len(s.may_change)} other "
+                         f"class{'es' if len(s.may_change) > 1 else ''} reading {visible(s.table_name)}: {ids} "
+                         "(--verify checks them)", style="dim")
+        if s.left_out:
+            label.append(f"\n{visible(s.left_out)}", style="red")
+        rows = f"{s.rows_before:,.0f} → {s.rows_after:,.0f}"
+        if s.explain_rows is not None:
+            rows += f"\nEXPLAIN: {s.explain_rows[0]:,.0f} → {s.explain_rows[1]:,.0f}"
+        if s.actual_rows is not None:
+            rows += f"\nread: {s.actual_rows[0]:,.0f} → {s.actual_rows[1]:,.0f}"
+        verified = {None: Text("no", style="dim"), True: Text("yes", style="green"),
+                    False: Text("not chosen", style="red")}[s.verified]
+        table.add_row(str(s.number), label, str(s.classes), f"{s.time_saved:,.3f} s", rows, verified)
+    return table
+
+
+def _advice(report: AdviceReport, console: Console, options: RenderOptions) -> None:
+    head = Text(report.title, style="bold")
+    if report.subtitle:
+        head.append("  " + visible(report.subtitle))
+    for note in report.notes:
+        head.append("\nnote: ", style="yellow")
+        head.append(visible(note))
+    console.print(Padding(head, (1, 0, 1, 0)))
+    if report.statement is not None and report.shown:
+        ca = report.shown[0]
+        console.print(Text(visible(report.statement), style="bold"))
+        if ca.plan is not None:
+            console.print(plan_tree(ca.plan))
+        elif ca.explain_note:
+            console.print(Text(f"not explained: {visible(ca.explain_note)}", style="yellow"))
+        console.print()
+        if ca.findings:
+            console.print(_findings_table(ca.findings))
+        else:
+            console.print(Text("No findings.", style="green"))
+    elif report.statement is None:
+        for rank, ca in enumerate(report.shown, 1):
+            _class_section(console, rank, ca)
+    console.print()
+    if report.suggestions:
+        console.print(Text("Index suggestions", style="bold"))
+        console.print(_suggestions_table(report))
+        console.print()
+        console.print(Text("DDL (mqa never runs it unless --apply is given):", style="bold"))
+        for ddl in report.ddl:
+            console.print(Text(ddl + ";"))
+    else:
+        console.print(Text("No index suggestions.", style="green"))
+    if report.no_help or report.lookups:
+        console.print()
+        console.print(Text("Where no index helps", style="bold"))
+        for n in report.no_help[:20]:
+            console.print(Text(f"  {n.class_id[:12]} {visible(n.table or '')}: {visible(n.reason)}"))
+        if len(report.no_help) > 20:
+            console.print(Text(f"  ... and {len(report.no_help) - 20} more (all of them in --format json)",
+                               style="dim"))
+        if report.lookups:
+            accesses, classes = report.lookups
+            console.print(Text(f"  {accesses} table accesses of {classes} classes are primary-key or unique "
+                               "lookups: already the fastest access", style="dim"))
+    v = report.verification
+    if v is not None:
+        console.print()
+        console.print(Text(f"Verified with {v.method} ({visible(v.target)}): {v.writes} statements, "
+                           "all on the scratch target and cleaned up" if v.method == "scratch" else
+                           f"Verified with {v.method} ({visible(v.target)})", style="dim"))
+        console.print(Text(v.summary, style="dim"))
+        for p in v.protections:
+            line = Text("protected ", style="bold yellow")
+            line.append(visible(p.who))
+            line.append(f"\n  {visible(p.what)}", style="yellow")
+            line.append(f"\n  → {visible(p.done)}", style="green")
+            console.print(line)
+        for note in v.notes:
+            console.print(Text(f"note: {visible(note)}", style="yellow"))
+
+
+def _class_section(console: Console, rank: int, ca: AdviceClassView) -> None:
+    head = Text(f"#{rank} {ca.class_id[:16]}", style="bold")
+    head.append(f"  {ca.count} calls, {ca.query_time_total:,.3f} s total", style="dim")
+    parts: list[Any] = [head, Text(visible(ca.text), style="dim")]
+    if ca.plan is not None:
+        parts.append(plan_tree(ca.plan))
+    elif ca.explain_note:
+        parts.append(Text(f"not explained: {visible(ca.explain_note)}", style="yellow"))
+    if ca.findings:
+        parts.append(_findings_table(ca.findings))
+    console.print(Group(*parts))
+    console.print()
+
+
+_render.register(AdviceReport, _advice)
+
+
+# --------------------------------------------------------------------------------------------
+# indexes
+# --------------------------------------------------------------------------------------------
+
+def _health(report: HealthReport, console: Console, options: RenderOptions) -> None:
+    head = Text()
+    head.append(report.title, style="bold")
+    head.append(f"  {visible(report.server)}: {report.tables} tables, {report.indexes} indexes in "
+                f"{', '.join(visible(s) for s in report.schemas) or 'no schema'}")
+    if report.uptime_seconds is not None:
+        head.append(f"\nindex reads counted for {fmt.span(report.uptime_seconds)} "
+                    f"(server up since {report.server_started})", style="dim")
+    for note in report.notes:
+        head.append("\nnote: ", style="yellow")
+        head.append(visible(note))
+    console.print(Padding(head, (1, 0, 1, 0)))
+    if not report.findings:
+        console.print(Text("No index problems found.", style="green"))
+        return
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    table.add_column("Check", no_wrap=True)
+    table.add_column("Severity", no_wrap=True)
+    table.add_column("Table", no_wrap=True)
+    table.add_column("Finding")
+    for f in report.findings:
+        table.add_row(f"{f.check} {f.name}", Text(f.severity, style=SEVERITY_STYLE.get(f.severity, "")),
+                      Text(visible(f.table)), Text(visible(f.message)))
+    console.print(table)
+    if report.statements:
+        console.print(Text("\nStatements that fix the safe findings (review before running them):", style="bold"))
+        for ddl in report.statements:
+            console.print(Padding(Text(visible(ddl), style="green"), (0, 0, 0, 2)))
+    if report.advice:
+        console.print(Text("\nAdvice to adapt (no safe automatic fix):", style="bold"))
+        for f in report.advice:
+            console.print(Padding(Text(f"{visible(f.table)}: {visible(f.ddl)}"), (0, 0, 0, 2)))
+
+
+_render.register(HealthReport, _health)
+
+
+# --------------------------------------------------------------------------------------------
+# top
+# --------------------------------------------------------------------------------------------
+
+def top_table(view: TopView) -> Table:
+    """One refresh of ``mqa top`` as a table, for a live terminal."""
+    title = (
+        f"mqa top  {visible(view.server)}  interval {view.number} ({view.seconds:.1f}s): "
+        f"{view.statements_per_second:,.1f} statements/s, load {view.load:.2f}"
+    )
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    table.add_column("Rank", justify="right", no_wrap=True)
+    table.add_column("Class", no_wrap=True, min_width=16)
+    for heading in ("Load", "%", "Calls/s", "Avg", "Rows ex/call"):
+        table.add_column(heading, justify="right", no_wrap=True)
+    table.add_column("Fingerprint", min_width=20)
+    for row in view.rows:
+        table.add_row(
+            str(row.rank), Text(row.id, style="cyan"), f"{row.load:.3f}", fmt.percent(row.share),
+            f"{row.calls_per_second:,.1f}", fmt.seconds(row.avg), fmt.ratio(row.rows_examined_per_call),
+            Text(visible(row.fingerprint).replace("\n", " "), no_wrap=True, overflow="ellipsis"),
+        )
+    if not view.rows:
+        table.add_row("", "", "", "", "", "", "", Text("no statements in this interval", style="dim"))
+    return table
+
+
+def top_text(view: TopView) -> str:
+    """Plain text for pipes and logs: one header line, one line per class."""
+    lines = [
+        f"# interval {view.number} {view.seconds:.1f}s {view.statements_per_second:.1f} statements/s "
+        f"load {view.load:.3f} server {visible(view.server)}"
+    ]
+    for row in view.rows:
+        lines.append(
+            f"{row.rank}\t{row.id}\t{row.load:.4f}\t{row.share * 100:.1f}%\t{row.calls_per_second:.2f}/s\t"
+            f"{fmt.seconds(row.avg)}\t{visible(row.fingerprint).replace(chr(10), ' ')}"
+        )
+    lines.extend(f"# note: {visible(note)}" for note in view.notes)
+    return "\n".join(lines) + "\n"
+
+
+def _top(view: TopView, console: Console, options: RenderOptions) -> None:
+    if console.is_terminal:
+        console.print(top_table(view))
+    else:
+        console.file.write(top_text(view))
+        console.file.flush()
+
+
+_render.register(TopView, _top)
