@@ -32,7 +32,7 @@ def histogram_bucket(seconds: float) -> int:
         return 0
     if seconds >= 10.0:
         return 7
-    return min(7, max(0, int(math.floor(math.log10(seconds))) + 6))
+    return min(7, max(0, math.floor(math.log10(seconds)) + 6))
 
 
 class Buckets:
@@ -42,7 +42,7 @@ class Buckets:
     most of a digest's memory when it has thousands of classes.
     """
 
-    __slots__ = ("low", "counts")
+    __slots__ = ("counts", "low")
 
     def __init__(self) -> None:
         self.low = 0
@@ -93,7 +93,7 @@ class Buckets:
 class MetricStats:
     """Count, sum, min, max, standard deviation and a mergeable quantile sketch of one metric."""
 
-    __slots__ = ("n", "total", "min", "max", "shift", "dsum", "dsq", "zeros", "buckets")
+    __slots__ = ("buckets", "dsq", "dsum", "max", "min", "n", "shift", "total", "zeros")
 
     def __init__(self) -> None:
         self.n = 0
@@ -301,7 +301,7 @@ class _MetricColumns:
         self.__dict__.update(state)
         self.np = np
 
-    def __init__(self, np, capacity: int) -> None:  # noqa: ANN001
+    def __init__(self, np, capacity: int) -> None:
         self.np = np
         self.n = np.zeros(capacity, np.int64)
         self.total = np.zeros(capacity)
@@ -375,7 +375,7 @@ class GroupTable:
     def _grow(self, capacity: int) -> None:
         np = self.np
 
-        def grown(old, fill):  # noqa: ANN001, ANN202
+        def grown(old, fill):
             new = np.full((capacity,) + old.shape[1:], fill, dtype=old.dtype)
             new[: len(old)] = old
             return new
@@ -453,7 +453,7 @@ class GroupTable:
             for tag in tags:
                 self.tags[(u, tag)] += 1
 
-    def _fold_metric(self, name: str, v, gi, size: int) -> None:  # noqa: ANN001
+    def _fold_metric(self, name: str, v, gi, size: int) -> None:
         np = self.np
         col = self.metrics.get(name)
         if col is None:
@@ -479,7 +479,7 @@ class GroupTable:
             if col.pending_size > 100_000:
                 col.consolidate()
 
-    def _fold_examples(self, events: list[QueryEvent], v, gi, at, size: int) -> None:  # noqa: ANN001
+    def _fold_examples(self, events: list[QueryEvent], v, gi, at, size: int) -> None:
         np = self.np
         size_h = len(HISTOGRAM_LABELS)
         with np.errstate(divide="ignore"):

@@ -81,7 +81,7 @@ def advise(
     server_args: ServerArgs,
 ) -> None:
     """Advise a workload: explain its expensive classes, run the checks, and propose the few indexes that save the most time."""
-    from analyzer.advisor.session import apply_advice, load_catalog, verify_advice, watch_window, workload_database
+    from analyzer.advisor.session import apply_advice, load_catalog, watch_window, workload_database
     from analyzer.advisor.workload import advise as run_advise
     from analyzer.advisor.workload import workload_from_result
     from analyzer.digest import digest_logs
@@ -140,7 +140,7 @@ def advise(
                                      details=details), fmt, output, details=details)
 
 
-def _verify(advice, catalog, server, server_args: ServerArgs, scratch_schema: Optional[str],  # noqa: ANN001
+def _verify(advice, catalog, server, server_args: ServerArgs, scratch_schema: Optional[str],
             verify_dsn: Optional[str], sample_rows: Optional[int]) -> None:
     from analyzer.advisor.session import verify_advice
     from analyzer.sources.db import ConnectionOptions, connect

@@ -33,10 +33,10 @@ def collect(
     server_args: ServerArgs,
 ) -> None:
     """Watch a live server for a window (performance_schema statement digests) and report its query classes."""
-    from analyzer.sources.db import PERFORMANCE_SCHEMA_SELECT, require_privileges
     from analyzer.digest.filters import EventFilter, TimeBound, parse_duration
-    from analyzer.report.digest import build_report
     from analyzer.digest.window import window_result
+    from analyzer.report.digest import build_report
+    from analyzer.sources.db import PERFORMANCE_SCHEMA_SELECT, require_privileges
     from analyzer.sources.perfschema import collect_window
 
     seconds = parse_duration(window)

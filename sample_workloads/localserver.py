@@ -40,7 +40,8 @@ import sys
 import tempfile
 import threading
 import time
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 import pymysql
 
@@ -51,7 +52,7 @@ SEARCH_DIRS = ("/usr/sbin", "/usr/bin", "/usr/local/mysql/bin", "/usr/local/bin"
 # Unix socket paths are limited to 107 bytes (sun_path); keep the temp folder short.
 _MAX_SOCKET_PATH = 100
 
-_live: "set[LocalMariaDB]" = set()
+_live: set[LocalMariaDB] = set()
 _live_lock = threading.Lock()
 
 
@@ -335,7 +336,7 @@ class LocalMariaDB:
         args += self.extra_args
         return args
 
-    def start(self) -> "LocalMariaDB":
+    def start(self) -> LocalMariaDB:
         """Initialise the data directory (first time) and start the server; wait until it is up."""
         if self.proc is not None and self.proc.poll() is None:
             return self
@@ -465,7 +466,7 @@ class LocalMariaDB:
     def pid(self) -> int | None:
         return self.proc.pid if self.proc is not None else None
 
-    def __enter__(self) -> "LocalMariaDB":
+    def __enter__(self) -> LocalMariaDB:
         if not self.running:
             try:
                 self.start()

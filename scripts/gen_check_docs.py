@@ -12,7 +12,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from analyzer.advisor.checks._docs import render_checks_markdown
+from analyzer.advisor.checks._docs import render_checks_markdown  # noqa: E402 - after the path is set
 
 TARGET = REPO / "docs" / "checks.md"
 

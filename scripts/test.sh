@@ -13,4 +13,7 @@ fi
 command -v pt-query-digest >/dev/null 2>&1 || need+=(percona-toolkit)
 apt_install "${need[@]}"
 ensure_venv "[test]"
+# the habits first: lint, and the layers (cli -> report -> advisor -> digest -> sources -> model)
+.venv/bin/ruff check --quiet .
+.venv/bin/lint-imports --no-cache --no-logo
 exec .venv/bin/python -m pytest "$@"

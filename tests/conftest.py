@@ -49,13 +49,13 @@ def server():
     test_server.close()
 
 
-def pytest_collection_modifyitems(config, items):  # noqa: ANN001, ANN201
+def pytest_collection_modifyitems(config, items):
     """Every test that asks for the server is a server test (``-m "not server"`` skips them)."""
     for item in items:
         if "server" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.server)
 
 
-def pytest_addoption(parser):  # noqa: ANN001, ANN201
+def pytest_addoption(parser):
     parser.addoption("--record-golden", action="store_true", default=False,
                      help="record tests/fixtures/golden again (needs the test server) instead of comparing")

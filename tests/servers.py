@@ -166,7 +166,7 @@ def start_test_server() -> TestServer:
     return server
 
 
-def session(server: TestServer, **overrides: Any):  # noqa: ANN201
+def session(server: TestServer, **overrides: Any):
     """An mqa session (``analyzer.sources.db.Server``: read-only, time-limited) on the test server as
     administrator, for library tests that do not go through the connection options."""
     from analyzer.sources.db import open_session

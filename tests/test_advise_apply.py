@@ -15,7 +15,7 @@ DB = "mqa_apply"
 
 
 @pytest.fixture(scope="module")
-def workload_log(server: TestServer, tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+def workload_log(server: TestServer, tmp_path_factory: pytest.TempPathFactory):
     from sample_workloads.shop import workload
 
     if server.local is None:

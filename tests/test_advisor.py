@@ -35,7 +35,7 @@ def mqa(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedPr
 
 
 @pytest.fixture(scope="module")
-def shop(server: TestServer, tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+def shop(server: TestServer, tmp_path_factory: pytest.TempPathFactory):
     """The shop data (20k orders) with primary keys only, a replayed slow log of it, and two
     accounts: mqa_adv (SELECT on the shop) and mqa_ver (also everything on the scratch schema)."""
     from sample_workloads.shop import workload
@@ -60,14 +60,14 @@ def shop(server: TestServer, tmp_path_factory: pytest.TempPathFactory):  # noqa:
 
 
 @pytest.fixture()
-def live(server: TestServer, shop: Path):  # noqa: ANN201
+def live(server: TestServer, shop: Path):
     session = open_session(server)
     catalog = Catalog(load_tables(session, [DB]), default_schema=DB)
     yield session, catalog
     session.close()
 
 
-def _advise_one(live, sql: str, *, count: int = 1000, total: float = 20.0):  # noqa: ANN001, ANN202
+def _advise_one(live, sql: str, *, count: int = 1000, total: float = 20.0):
     session, catalog = live
     wc = WorkloadClass("c1", sql, DB, count=count, query_time_total=total)
     return advise([wc], catalog=catalog, server=session, top=None)
@@ -78,14 +78,14 @@ def _advise_one(live, sql: str, *, count: int = 1000, total: float = 20.0):  # n
     ("SELECT id, name FROM products WHERE name LIKE '%wireless%'", "leading wildcard"),
     ("SELECT COUNT(*) FROM orders WHERE status = 'shipped'", "low-cardinality filter: status has about 5 distinct values"),
 ])
-def test_no_index_where_none_helps(live, sql: str, reason: str) -> None:  # noqa: ANN001
+def test_no_index_where_none_helps(live, sql: str, reason: str) -> None:
     advice = _advise_one(live, sql)
     assert advice.indexes.suggestions == []
     reasons = [n.reason for n in advice.indexes.no_help]
     assert any(reason in r for r in reasons), reasons
 
 
-def test_non_sargable_date_gets_the_range_rewrite_and_no_index(live) -> None:  # noqa: ANN001
+def test_non_sargable_date_gets_the_range_rewrite_and_no_index(live) -> None:
     advice = _advise_one(live, "SELECT id, total_cents FROM orders WHERE DATE(created_at) = '2024-03-14'")
     found = [f for f in advice.findings if f.check == "QRY001"]
     assert found, [f.check for f in advice.findings]
@@ -94,7 +94,7 @@ def test_non_sargable_date_gets_the_range_rewrite_and_no_index(live) -> None:  #
     assert advice.indexes.suggestions == []
 
 
-def test_implicit_conversion_gets_the_quoted_value(live) -> None:  # noqa: ANN001
+def test_implicit_conversion_gets_the_quoted_value(live) -> None:
     advice = _advise_one(live, "SELECT id FROM orders WHERE external_ref = 4012345678")
     found = [f for f in advice.findings if f.check == "QRY002"]
     assert found, [f.check for f in advice.findings]
@@ -103,7 +103,7 @@ def test_implicit_conversion_gets_the_quoted_value(live) -> None:  # noqa: ANN00
     assert all("external_ref" not in s.columns for s in advice.indexes.suggestions)
 
 
-def test_the_my_orders_page_gets_customer_then_created_at(live) -> None:  # noqa: ANN001
+def test_the_my_orders_page_gets_customer_then_created_at(live) -> None:
     advice = _advise_one(live, "SELECT * FROM orders WHERE customer_id = 42 ORDER BY created_at DESC LIMIT 10")
     assert [s.columns for s in advice.indexes.suggestions] == [("customer_id", "created_at")]
     estimate = advice.indexes.suggestions[0].estimate()
@@ -165,7 +165,7 @@ def test_explain_refuses_what_it_must_not_run(server: TestServer, shop: Path) ->
     assert server.execute(f"SELECT COUNT(*) FROM `{DB}`.orders WHERE id = 1")[0][0] == 1
 
 
-def test_verify_on_another_server_streams_the_rows_there(server: TestServer, live) -> None:  # noqa: ANN001
+def test_verify_on_another_server_streams_the_rows_there(server: TestServer, live) -> None:
     """--verify-dsn: the scratch copy is built through a second connection (here the same server
     over TCP, so mqa cannot use INSERT ... SELECT between them and copies the rows itself)."""
     from analyzer.advisor.verify import verify_in_scratch

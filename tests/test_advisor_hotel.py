@@ -41,7 +41,7 @@ def mqa(*args: str) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture(scope="module")
-def hotel(server: TestServer, tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+def hotel(server: TestServer, tmp_path_factory: pytest.TempPathFactory):
     if server.local is None:
         pytest.skip("needs the server's slow log file on this machine")
     conn = server.admin()
@@ -113,7 +113,7 @@ def test_without_verify_the_report_names_the_classes_whose_plans_may_change(serv
     on_bookings = [s for s in doc["index_suggestions"] if s["table"] == f"{DB}.bookings"]
     assert on_bookings and all(recent in s["may_change_plans"] for s in on_bookings)
     text = mqa("advise", str(hotel), *_who(server), "--details", "0")
-    assert text.returncode == 0 and f"may change the plans of" in text.stdout and recent[:12] in text.stdout
+    assert text.returncode == 0 and "may change the plans of" in text.stdout and recent[:12] in text.stdout
 
 
 def test_the_terminal_report_says_whom_verify_protected_and_how(server: TestServer, hotel: Path) -> None:

@@ -44,7 +44,7 @@ QUERIES = {
 
 
 @pytest.fixture(scope="module")
-def sakila(server: TestServer):  # noqa: ANN201
+def sakila(server: TestServer):
     conn = server.admin()
     load_sakila(conn, DB)
     conn.close()
@@ -60,21 +60,21 @@ def sakila(server: TestServer):  # noqa: ANN201
     server.execute(f"DROP DATABASE IF EXISTS `{DB}`", f"DROP DATABASE IF EXISTS `{SCRATCH}`")
 
 
-def _suggestions(advice, class_id: str):  # noqa: ANN001, ANN202
+def _suggestions(advice, class_id: str):
     return [s for s in advice.indexes.suggestions if class_id in s.class_ids]
 
 
-def _reasons(advice, class_id: str) -> list[str]:  # noqa: ANN001
+def _reasons(advice, class_id: str) -> list[str]:
     return [n.reason for n in advice.indexes.no_help if n.class_id == class_id]
 
 
-def test_overdue_rentals_get_an_index_led_by_return_date(sakila) -> None:  # noqa: ANN001
+def test_overdue_rentals_get_an_index_led_by_return_date(sakila) -> None:
     _, _, _, advice = sakila
     [s] = _suggestions(advice, "overdue")
     assert s.table.full_name == f"{DB}.rental" and s.columns[0] == "return_date"
 
 
-def test_a_customers_latest_rentals_extend_the_foreign_key_index(sakila) -> None:  # noqa: ANN001
+def test_a_customers_latest_rentals_extend_the_foreign_key_index(sakila) -> None:
     _, _, _, advice = sakila
     [s] = _suggestions(advice, "recent_rentals")
     assert s.columns == ("customer_id", "rental_date")
@@ -82,7 +82,7 @@ def test_a_customers_latest_rentals_extend_the_foreign_key_index(sakila) -> None
     assert "DROP INDEX `idx_fk_customer_id`" in advice.indexes.ddl_for(s)
 
 
-def test_no_index_on_a_rarely_read_small_table_infix_search_or_a_hidden_column(sakila) -> None:  # noqa: ANN001
+def test_no_index_on_a_rarely_read_small_table_infix_search_or_a_hidden_column(sakila) -> None:
     _, _, _, advice = sakila
     for name in ("daily_takings", "title_search", "address_by_phone", "action_films"):
         assert _suggestions(advice, name) == [], name
@@ -96,14 +96,14 @@ def test_no_index_on_a_rarely_read_small_table_infix_search_or_a_hidden_column(s
     assert len(advice.indexes.suggestions) <= 4
 
 
-def test_a_small_table_read_hundreds_of_times_gets_its_index(sakila) -> None:  # noqa: ANN001
+def test_a_small_table_read_hundreds_of_times_gets_its_index(sakila) -> None:
     """599 customers read whole by 500 logins: about 300,000 rows, where an index reads 500."""
     _, _, _, advice = sakila
     [s] = _suggestions(advice, "login")
     assert s.table.full_name == f"{DB}.customer" and s.columns == ("email",)
 
 
-def test_every_suggestion_is_chosen_by_the_optimizer_in_a_scratch_copy(sakila) -> None:  # noqa: ANN001
+def test_every_suggestion_is_chosen_by_the_optimizer_in_a_scratch_copy(sakila) -> None:
     server, session, catalog, advice = sakila
     writer = open_session(server.admin(), "sakila scratch writer", read_only=False)
     try:

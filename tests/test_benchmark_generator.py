@@ -9,7 +9,7 @@ import json
 import re
 import subprocess
 import sys
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -32,7 +32,7 @@ gen = _load()
 N = 2000
 
 
-@lru_cache(maxsize=None)
+@cache
 def render(events: int = N, seed: int = 1, extra: bool = False, templates: int = 2000) -> str:
     buf = io.StringIO()
     gen.generate(buf, events, seed=seed, templates=templates, extra=extra)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import copy
 import importlib
 import json
-from datetime import datetime, timedelta
 import subprocess
 import sys
 from collections.abc import Iterable
+from datetime import datetime, timedelta
 from functools import cache
 
 import pytest
@@ -27,8 +27,8 @@ from analyzer.advisor.checks import (
     statement_checks,
     table_checks,
 )
-from analyzer.advisor.checks._health import HealthContext, IndexUsage, UsageWindow
 from analyzer.advisor.checks._docs import render_checks_markdown
+from analyzer.advisor.checks._health import HealthContext, IndexUsage, UsageWindow
 from analyzer.advisor.query import analyze_query
 from analyzer.sources.explain import parse_plan
 from analyzer.sources.schema import Catalog

@@ -27,7 +27,7 @@ ELASTIC = FIXTURES / "slowlogs-elastic-beats/filebeat/module/mysql/slowlog/test"
 runner = CliRunner()
 
 
-def mqa(*args: str, input: bytes | None = None):  # noqa: A002, ANN201
+def mqa(*args: str, input: bytes | None = None):
     return runner.invoke(app, list(args), input=input, catch_exceptions=False)
 
 

@@ -671,7 +671,7 @@ def test_privilege_error_messages_from_server_texts() -> None:
 # Integration: the real server
 # --------------------------------------------------------------------------------------------
 
-def tcp_address(server) -> tuple[str, int]:  # noqa: ANN001
+def tcp_address(server) -> tuple[str, int]:
     if server.local is not None and server.local.port:
         return "127.0.0.1", server.local.port
     if "host" in server.connect_args:
@@ -680,7 +680,7 @@ def tcp_address(server) -> tuple[str, int]:  # noqa: ANN001
 
 
 @pytest.fixture(scope="module")
-def account(server):  # noqa: ANN001, ANN201
+def account(server):
     """A password account 'mqa_t' (for any host and for localhost) with SELECT and INSERT on one database."""
     quoted = PASSWORD.replace("'", "''")
     server.execute(
@@ -694,14 +694,14 @@ def account(server):  # noqa: ANN001, ANN201
                    "DROP DATABASE IF EXISTS mqa_t_db")
 
 
-def connect_attribute(server, session: db.Server, name: str) -> str | None:  # noqa: ANN001
+def connect_attribute(server, session: db.Server, name: str) -> str | None:
     connection_id = session.query_one("SELECT CONNECTION_ID() AS id")["id"]
     rows = server.execute(f"SELECT ATTR_VALUE FROM performance_schema.session_connect_attrs "
                           f"WHERE PROCESSLIST_ID = {int(connection_id)} AND ATTR_NAME = '{name}'")
     return rows[0][0] if rows else None
 
 
-def test_connect_by_socket(server, tmp_path: Path) -> None:  # noqa: ANN001
+def test_connect_by_socket(server, tmp_path: Path) -> None:
     if server.local is None:
         pytest.skip("the test server's socket is not on this machine")
     with connect(ConnectionOptions(socket=server.local.socket, user="root", no_defaults=True),
@@ -712,7 +712,7 @@ def test_connect_by_socket(server, tmp_path: Path) -> None:  # noqa: ANN001
         assert session.warnings == []
 
 
-def test_connect_by_tcp_with_mysql_pwd(server, account: str, tmp_path: Path) -> None:  # noqa: ANN001
+def test_connect_by_tcp_with_mysql_pwd(server, account: str, tmp_path: Path) -> None:
     host, port = tcp_address(server)
     env = isolated(tmp_path, MYSQL_PWD=PASSWORD)
     with connect(ConnectionOptions(host=host, port=port, user=account, database="mqa_t_db", no_defaults=True),
@@ -722,7 +722,7 @@ def test_connect_by_tcp_with_mysql_pwd(server, account: str, tmp_path: Path) -> 
         assert session.account == "'mqa_t'@'%'"  # the account that matched, as a GRANT names it
 
 
-def test_connect_by_dsn(server, account: str, tmp_path: Path) -> None:  # noqa: ANN001
+def test_connect_by_dsn(server, account: str, tmp_path: Path) -> None:
     from urllib.parse import quote
 
     with connect(ConnectionOptions(dsn=server.dsn, no_defaults=True), environ=isolated(tmp_path)) as session:
@@ -734,7 +734,7 @@ def test_connect_by_dsn(server, account: str, tmp_path: Path) -> None:  # noqa: 
         assert PASSWORD not in session.description
 
 
-def test_connect_by_option_file_with_include(server, account: str, tmp_path: Path) -> None:  # noqa: ANN001
+def test_connect_by_option_file_with_include(server, account: str, tmp_path: Path) -> None:
     host, port = tcp_address(server)
     secret = write(tmp_path / "secret.cnf", f'[client]\npassword = "{PASSWORD}"  # quoted: it has a #\n', mode=0o600)
     main = write(tmp_path / "main.cnf", "\n".join([
@@ -744,7 +744,7 @@ def test_connect_by_option_file_with_include(server, account: str, tmp_path: Pat
         assert session.query_one("SELECT CURRENT_USER() AS u, DATABASE() AS d") == {"u": "mqa_t@%", "d": "mqa_t_db"}
 
 
-def test_session_is_read_only_time_limited_and_named(server, account: str, tmp_path: Path) -> None:  # noqa: ANN001
+def test_session_is_read_only_time_limited_and_named(server, account: str, tmp_path: Path) -> None:
     host, port = tcp_address(server)
     options = ConnectionOptions(host=host, port=port, user=account, password=PASSWORD, no_defaults=True)
     with connect(options, environ=isolated(tmp_path)) as session:
@@ -763,14 +763,14 @@ def test_session_is_read_only_time_limited_and_named(server, account: str, tmp_p
     assert server.execute("SELECT COUNT(*) FROM mqa_t_db.t")[0][0] == 0
 
 
-def test_connect_timeout_is_only_for_the_handshake(server, tmp_path: Path) -> None:  # noqa: ANN001
+def test_connect_timeout_is_only_for_the_handshake(server, tmp_path: Path) -> None:
     options = ConnectionOptions(dsn=server.dsn, connect_timeout=0.5, no_defaults=True)
     with connect(options, environ=isolated(tmp_path)) as session:
         assert session.query_one("SELECT SLEEP(1.2) AS s")["s"] == 0  # longer than connect_timeout: still answered
         assert session.conn._read_timeout == 30 + db.READ_TIMEOUT_MARGIN
 
 
-def test_statement_time_limit_stops_a_statement(server, tmp_path: Path) -> None:  # noqa: ANN001
+def test_statement_time_limit_stops_a_statement(server, tmp_path: Path) -> None:
     if server.flavor != "mariadb":
         pytest.skip("MySQL's max_execution_time does not stop SLEEP()")
     with connect(ConnectionOptions(dsn=server.dsn, statement_timeout=0.5, no_defaults=True),
@@ -781,7 +781,7 @@ def test_statement_time_limit_stops_a_statement(server, tmp_path: Path) -> None:
                                              "give a larger --statement-timeout (0: no limit)")
 
 
-def test_wrong_password(server, account: str, tmp_path: Path) -> None:  # noqa: ANN001
+def test_wrong_password(server, account: str, tmp_path: Path) -> None:
     host, port = tcp_address(server)
     with pytest.raises(AccessDeniedError) as caught:
         connect(ConnectionOptions(host=host, port=port, user=account, no_defaults=True),
@@ -800,7 +800,7 @@ def test_wrong_password(server, account: str, tmp_path: Path) -> None:  # noqa: 
         "([client] password=...) or MYSQL_PWD")
 
 
-def test_unknown_database(server, tmp_path: Path) -> None:  # noqa: ANN001
+def test_unknown_database(server, tmp_path: Path) -> None:
     options = ConnectionOptions(dsn=server.dsn, database="mqa_no_such_db", no_defaults=True)
     with pytest.raises(UnknownDatabaseError) as caught:
         connect(options, environ=isolated(tmp_path))
@@ -809,7 +809,7 @@ def test_unknown_database(server, tmp_path: Path) -> None:  # noqa: ANN001
         f"unknown database 'mqa_no_such_db' on {address}: check --database (SHOW DATABASES lists them)")
 
 
-def test_database_the_account_may_not_use(server, account: str, tmp_path: Path) -> None:  # noqa: ANN001
+def test_database_the_account_may_not_use(server, account: str, tmp_path: Path) -> None:
     host, port = tcp_address(server)
     with pytest.raises(UnknownDatabaseError) as caught:
         connect(ConnectionOptions(host=host, port=port, user=account, password=PASSWORD, database="mysql",
@@ -821,7 +821,7 @@ def test_database_the_account_may_not_use(server, account: str, tmp_path: Path) 
                             f"GRANT SELECT ON `mysql`.* TO {message.split(' ')[3]}")
 
 
-def test_server_without_tls_and_ssl_mode_required(server, tmp_path: Path) -> None:  # noqa: ANN001
+def test_server_without_tls_and_ssl_mode_required(server, tmp_path: Path) -> None:
     host, port = tcp_address(server)
     have_ssl = server.execute("SELECT @@have_ssl")[0][0] if server.flavor == "mariadb" else "?"
     if have_ssl == "YES":
@@ -833,7 +833,7 @@ def test_server_without_tls_and_ssl_mode_required(server, tmp_path: Path) -> Non
                                          "enable TLS on the server, or use --ssl-mode=PREFERRED")
 
 
-def test_missing_privileges_name_the_grant_that_fixes_them(server, account: str, tmp_path: Path) -> None:  # noqa: ANN001
+def test_missing_privileges_name_the_grant_that_fixes_them(server, account: str, tmp_path: Path) -> None:
     host, port = tcp_address(server)
     options = ConnectionOptions(host=host, port=port, user=account, password=PASSWORD, no_defaults=True)
     with connect(options, environ=isolated(tmp_path)) as session:
@@ -855,7 +855,7 @@ def test_missing_privileges_name_the_grant_that_fixes_them(server, account: str,
         assert session.query("SELECT * FROM performance_schema.events_statements_summary_by_digest LIMIT 1") is not None
 
 
-def test_login_file_encrypted_by_the_server_itself(server, tmp_path: Path) -> None:  # noqa: ANN001
+def test_login_file_encrypted_by_the_server_itself(server, tmp_path: Path) -> None:
     """mysql_config_editor encrypts with my_aes_encrypt(), the function behind AES_ENCRYPT():
     a file built from the server's AES_ENCRYPT output must decrypt to the same text."""
     text = '[client]\nuser = "root"\n[prod]\nhost = "db.example"\npassword = "p#ss word"\nport = 3310\n'
@@ -883,7 +883,7 @@ def test_login_file_encrypted_by_the_server_itself(server, tmp_path: Path) -> No
 # --------------------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def tls_server(certificates: dict[str, str]):  # noqa: ANN201
+def tls_server(certificates: dict[str, str]):
     require_executable("mariadbd", "apt-get install -y mariadb-server")
     from sample_workloads.localserver import LocalMariaDB
 
@@ -901,7 +901,7 @@ def tls_cipher(session: db.Server) -> str:
 
 
 @pytest.mark.server
-def test_tls_modes_against_a_server_with_certificates(tls_server, certificates: dict[str, str],  # noqa: ANN001
+def test_tls_modes_against_a_server_with_certificates(tls_server, certificates: dict[str, str],
                                                       tmp_path: Path) -> None:
     env = isolated(tmp_path)
 
@@ -965,7 +965,7 @@ def test_cli_options_build_connection_options() -> None:
     assert (resolved.tls.mode, resolved.description) == ("VERIFY_CA", "app@db:3307")
 
 
-def test_cli_connects_with_an_option_file(server, account: str, tmp_path: Path) -> None:  # noqa: ANN001
+def test_cli_connects_with_an_option_file(server, account: str, tmp_path: Path) -> None:
     host, port = tcp_address(server)
     cnf = write(tmp_path / "mqa.cnf", f"[client]\nuser = {account}\nhost = {host}\nport = {port}\n"
                                       f"password = '{PASSWORD}'\n")
@@ -982,7 +982,7 @@ def test_cli_connects_with_an_option_file(server, account: str, tmp_path: Path) 
     assert SECRET not in result.stderr
 
 
-def test_cli_prompts_with_p(server, account: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
+def test_cli_prompts_with_p(server, account: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     host, port = tcp_address(server)
     prompts: list[str] = []
     monkeypatch.setattr("cli.connection.getpass.getpass", lambda prompt: prompts.append(prompt) or PASSWORD)

@@ -9,8 +9,8 @@ import json
 import pytest
 
 from analyzer.advisor.evidence import find_index_walk, reconcile
-from analyzer.advisor.suggest import WorkloadClass, advise_indexes
 from analyzer.advisor.query import analyze_query
+from analyzer.advisor.suggest import WorkloadClass, advise_indexes
 from analyzer.sources.explain import parse_plan
 from analyzer.sources.schema import Catalog
 from analyzer.sources.schema_ddl import load_tables_from_ddl
@@ -30,7 +30,7 @@ def _catalog(workload: str, rows: dict[str, int]) -> Catalog:
     return Catalog(tables, default_schema=workload, source="live")
 
 
-def _plan(name: str, sql: str):  # noqa: ANN202
+def _plan(name: str, sql: str):
     return parse_plan(json.loads((PLANS / name).read_text()), statement=sql)
 
 

@@ -138,7 +138,7 @@ def test_writes_have_a_select_equivalent() -> None:
 # --------------------------------------------------------------------------- MariaDB, live
 
 @pytest.fixture(scope="module")
-def plan_db(server):  # noqa: ANN001, ANN201
+def plan_db(server):
     from sample_workloads.shop import workload
 
     db = "mqa_explain"
@@ -150,7 +150,7 @@ def plan_db(server):  # noqa: ANN001, ANN201
 
 
 @pytest.fixture()
-def session(server):  # noqa: ANN001, ANN201
+def session(server):
     from tests.servers import session as open_session
 
     s = open_session(server)
@@ -158,7 +158,7 @@ def session(server):  # noqa: ANN001, ANN201
     s.close()
 
 
-def test_live_join_sort_and_subqueries(server, plan_db, session) -> None:  # noqa: ANN001
+def test_live_join_sort_and_subqueries(server, plan_db, session) -> None:
     plan = explain(session, "SELECT o.id, c.email FROM orders o JOIN customers c ON c.id = o.customer_id "
                             "WHERE o.status = 'paid' ORDER BY o.created_at DESC LIMIT 10", database=plan_db)
     assert [t.table for t in plan.tables] == ["o", "c"]
@@ -174,7 +174,7 @@ def test_live_join_sort_and_subqueries(server, plan_db, session) -> None:  # noq
     assert grouped.using_temporary and grouped.using_filesort
 
 
-def test_live_writes_are_explained_through_their_select_in_a_read_only_session(server, plan_db, session) -> None:  # noqa: ANN001
+def test_live_writes_are_explained_through_their_select_in_a_read_only_session(server, plan_db, session) -> None:
     plan = explain(session, "UPDATE orders SET status = 'x' WHERE customer_id = 5", database=plan_db)
     assert plan.explained_as_select
     assert plan.tables[0].access_type == "ALL" and plan.tables[0].table == "orders"
@@ -184,7 +184,7 @@ def test_live_writes_are_explained_through_their_select_in_a_read_only_session(s
     assert nothing.tables == [] and nothing.message
 
 
-def test_live_analyze_runs_selects_only(server, plan_db, session) -> None:  # noqa: ANN001
+def test_live_analyze_runs_selects_only(server, plan_db, session) -> None:
     plan = explain(session, "SELECT * FROM orders WHERE customer_id = 5", database=plan_db, analyze=True)
     assert plan.analyzed and plan.tables[0].r_rows is not None
     for sql in ("DELETE FROM orders WHERE id = 1", "SELECT * FROM orders WHERE id = 1 FOR UPDATE"):
@@ -192,7 +192,7 @@ def test_live_analyze_runs_selects_only(server, plan_db, session) -> None:  # no
             explain(session, sql, database=plan_db, analyze=True)
 
 
-def test_live_server_errors_are_one_line(server, plan_db, session) -> None:  # noqa: ANN001
+def test_live_server_errors_are_one_line(server, plan_db, session) -> None:
     with pytest.raises(ExplainError) as caught:
         explain(session, "SELECT nope FROM orders", database=plan_db)
     assert "\n" not in str(caught.value) and "Unknown column" in str(caught.value)

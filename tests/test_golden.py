@@ -172,7 +172,7 @@ def test_server_command_json_is_golden(case: GoldenCase, request: pytest.Fixture
 
 
 @pytest.fixture(scope="module")
-def golden_server(server, tmp_path_factory):  # noqa: ANN001, ANN201
+def golden_server(server, tmp_path_factory):
     """The databases the server recordings were made on: the shop sample (scale 0.05, primary
     keys only, a replay's slow log for advise) and sakila."""
     from sample_workloads.shop import workload

@@ -23,7 +23,6 @@ from typing import Any
 import pymysql
 import pytest
 
-from analyzer.sources.db import Capabilities, capabilities_of
 from analyzer.advisor.checks import check_named
 from analyzer.advisor.health import (
     ForeignKeyGuard,
@@ -33,6 +32,7 @@ from analyzer.advisor.health import (
     find_missing_primary_keys,
     find_unused_indexes,
 )
+from analyzer.sources.db import Capabilities, capabilities_of
 from analyzer.sources.schema import (
     SYSTEM_SCHEMAS,
     Column,
@@ -105,8 +105,8 @@ RECORDED = {
     "nonexistent_db.txt": None,
 }
 
-# Schemas nobody here wrote, for the live comparison (copied from ../shared/corpora with their
-# SOURCE.txt and licenses: a fresh clone has no ../shared).
+# Schemas nobody here wrote, for the live comparison (in tests/fixtures with their SOURCE.txt and
+# licenses).
 SAMPLE_DBS = FIXTURES
 
 

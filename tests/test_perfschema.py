@@ -23,7 +23,6 @@ import pytest
 
 from analyzer.digest import digest_logs
 from analyzer.digest import window as pw
-from analyzer.model import QueryClass
 from analyzer.fingerprint.classifier import Fingerprinter
 from analyzer.fingerprint.digest_text import (
     digest_token_bytes,
@@ -31,8 +30,9 @@ from analyzer.fingerprint.digest_text import (
     read_digest_text,
 )
 from analyzer.fingerprint.fastkey import fast_key
-from analyzer.report.render.json import to_json
+from analyzer.model import QueryClass
 from analyzer.report.digest import build_report
+from analyzer.report.render.json import to_json
 from analyzer.sources import perfschema as ps
 from analyzer.sources.slowlog import SlowLogReader
 from tests.conftest import FIXTURES, IN_CI
@@ -47,7 +47,7 @@ def class_of_statement(sql: str) -> str:
     return FP.describe(fast_key(sql)[0], sql).id
 
 
-def class_of_digest(text: str, max_digest_length: int | None = 1024, width=None) -> str:  # noqa: ANN001
+def class_of_digest(text: str, max_digest_length: int | None = 1024, width=None) -> str:
     read = read_digest_text(text, max_digest_length, width)
     return FP.describe(read.key, read.key).id
 
@@ -564,7 +564,7 @@ HISTORY_CONSUMERS = ("global_instrumentation", "thread_instrumentation", "statem
 
 
 @pytest.fixture(scope="module")
-def live(server):  # noqa: ANN001, ANN201
+def live(server):
     """The session's server with statement history switched on (restored after) and a database
     of this module's own.  MariaDB fills the history tables only with events_statements_current on."""
     admin = server.admin()
@@ -611,7 +611,7 @@ class Recorder:
         return self.server.query(sql, args)
 
 
-def mqa_session(server):  # noqa: ANN001, ANN201
+def mqa_session(server):
     from tests.servers import session
 
     return Recorder(session(server))
@@ -665,7 +665,7 @@ LIVE_LOSSY = {
 }
 
 
-def test_live_digest_texts_give_the_statements_class(live) -> None:  # noqa: ANN001
+def test_live_digest_texts_give_the_statements_class(live) -> None:
     conn = live.admin(DB)
     with conn.cursor() as cur:
         cur.execute("TRUNCATE TABLE t")
@@ -694,7 +694,7 @@ def test_live_digest_texts_give_the_statements_class(live) -> None:  # noqa: ANN
     assert all(s.lstrip().upper().startswith(("SELECT", "SHOW")) for s in mqa.sent)
 
 
-def test_live_truncated_digest_text_is_recognised(live) -> None:  # noqa: ANN001
+def test_live_truncated_digest_text_is_recognised(live) -> None:
     long_sql = "SELECT " + ", ".join(f"c{i}" for i in range(400)) + " FROM wide"
     near = "SELECT " + ", ".join(f"c{i}" for i in range(110)) + " FROM wide"  # 1,000 bytes of tokens
     conn = live.admin(DB)
@@ -713,7 +713,7 @@ def test_live_truncated_digest_text_is_recognised(live) -> None:  # noqa: ANN001
     assert not whole.truncated and FP.describe(whole.key, whole.key).id == class_of_statement(near)
 
 
-def test_live_setup_check_shows_what_is_missing_and_how_to_switch_it_on(live) -> None:  # noqa: ANN001
+def test_live_setup_check_shows_what_is_missing_and_how_to_switch_it_on(live) -> None:
     admin = live.admin()
     mqa = mqa_session(live)
     assert ps.check_setup(mqa).digests and ps.check_setup(mqa).samples
@@ -741,7 +741,7 @@ def test_live_setup_check_shows_what_is_missing_and_how_to_switch_it_on(live) ->
     assert all(s.lstrip().upper().startswith(("SELECT", "SHOW")) for s in mqa.sent)
 
 
-def test_live_window_counts_what_ran_between_the_snapshots(live) -> None:  # noqa: ANN001
+def test_live_window_counts_what_ran_between_the_snapshots(live) -> None:
     conn = live.admin(DB)
     statements = [f"SELECT name FROM t WHERE id = {i}" for i in range(7)] + ["UPDATE t SET c = 2 WHERE id = 3"] * 3
     ran = []
@@ -771,7 +771,7 @@ def test_live_window_counts_what_ran_between_the_snapshots(live) -> None:  # noq
     assert class_of_statement(statements[0]) in classes and class_of_statement(statements[-1]) in classes
 
 
-def test_live_truncate_inside_the_window_is_a_reset(live) -> None:  # noqa: ANN001
+def test_live_truncate_inside_the_window_is_a_reset(live) -> None:
     conn = live.admin(DB)
     admin = live.admin()
     with conn.cursor() as cur:
@@ -802,7 +802,7 @@ def test_live_truncate_inside_the_window_is_a_reset(live) -> None:  # noqa: ANN0
 
 # ------------------------------------------------------------------------------ the sample workload
 @pytest.fixture(scope="module")
-def shop_measurement(live):  # noqa: ANN001, ANN201
+def shop_measurement(live):
     """Replay 2,000 statements of the shop workload and line up digests with slow-log events.
 
     Each statement's digest comes from the statement history (read every 400 statements, the
@@ -864,7 +864,7 @@ def slow_log_events(path: str, start: int, end: int, tmp: Path) -> list:
     return list(SlowLogReader.from_path(str(piece)).events()), piece
 
 
-def test_shop_workload_digest_classes_match_the_slow_log(shop_measurement, tmp_path) -> None:  # noqa: ANN001
+def test_shop_workload_digest_classes_match_the_slow_log(shop_measurement, tmp_path) -> None:
     m = shop_measurement
     events, piece = slow_log_events(*m["slow"], tmp_path)
     by_digest: dict[str, list] = defaultdict(list)
@@ -910,7 +910,7 @@ def test_shop_workload_digest_classes_match_the_slow_log(shop_measurement, tmp_p
     assert share >= 0.95, misses
 
 
-def test_shop_workload_window_classes_carry_the_slow_log_ids(shop_measurement, tmp_path) -> None:  # noqa: ANN001
+def test_shop_workload_window_classes_carry_the_slow_log_ids(shop_measurement, tmp_path) -> None:
     """The same comparison through window_classes (DIGEST_TEXT, samples where it is lossy)."""
     m = shop_measurement
     _events, piece = slow_log_events(*m["slow"], tmp_path)

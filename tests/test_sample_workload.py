@@ -12,9 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import IN_CI
-
 from sample_workloads.shop import workload as w
+from tests.conftest import IN_CI
 
 ROOT = Path(__file__).resolve().parents[1]
 SHOP = ROOT / "sample_workloads" / "shop"

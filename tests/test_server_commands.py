@@ -39,7 +39,7 @@ def one_line_error(result: subprocess.CompletedProcess) -> str:
 
 
 @pytest.fixture(scope="module")
-def app_db(server: TestServer):  # noqa: ANN201
+def app_db(server: TestServer):
     """A small shop database and a least-privilege account for mqa on it."""
     from sample_workloads.shop import workload
 
@@ -258,7 +258,7 @@ def test_top_shows_every_replayed_statement_once_across_its_intervals(
         if line.startswith("# interval "):
             seconds = float(line.split()[3].rstrip("s"))
         elif line and not line.startswith("#"):
-            rank, class_id, load, share, rate, *_ = line.split("\t")
+            _rank, class_id, _load, _share, rate, *_ = line.split("\t")
             seen[class_id] = seen.get(class_id, 0.0) + float(rate.rstrip("/s")) * seconds
     from_log = _log_classes(tail, server.connect_args["user"])
     assert from_log and set(from_log) <= set(seen)

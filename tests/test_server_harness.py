@@ -7,7 +7,7 @@ import pytest
 from tests.servers import NoServer, connect_args_from_dsn
 
 
-def test_server_answers_with_performance_schema_and_slow_log(server) -> None:  # noqa: ANN001
+def test_server_answers_with_performance_schema_and_slow_log(server) -> None:
     variables = dict(server.execute("SHOW GLOBAL VARIABLES WHERE Variable_name IN "
                                     "('performance_schema', 'slow_query_log', 'long_query_time')"))
     assert variables["performance_schema"] == "ON"
@@ -16,7 +16,7 @@ def test_server_answers_with_performance_schema_and_slow_log(server) -> None:  #
     assert server.flavor in ("mariadb", "mysql") and server.version
 
 
-def test_local_server_has_its_files_here(server) -> None:  # noqa: ANN001
+def test_local_server_has_its_files_here(server) -> None:
     if server.local is None:
         pytest.skip(f"the {server.kind} server's files are not on this machine")
     server.execute("SELECT 'harness-probe'")
@@ -33,7 +33,7 @@ def test_dsn_parsing() -> None:
         connect_args_from_dsn("postgres://x@y/")
 
 
-def test_general_log_capture_and_read_classification(server) -> None:  # noqa: ANN001
+def test_general_log_capture_and_read_classification(server) -> None:
     from tests.servers import GeneralLog, is_read
 
     server.execute("CREATE USER IF NOT EXISTS 'harness_probe'@'localhost'", "GRANT SELECT ON *.* TO 'harness_probe'@'localhost'")

@@ -64,7 +64,7 @@ def test_events_match_pt_slowlogparser_expectations(case: dict) -> None:
         assert got.query == (ours if ours is not None else want["arg"].rstrip().rstrip(";").rstrip())
         for pt_name, name in (("Query_time", "query_time"), ("Lock_time", "lock_time"),
                               ("Rows_sent", "rows_sent"), ("Rows_examined", "rows_examined")):
-            if pt_name in want and name not in ("rows_sent", "rows_examined") or pt_name in want and not got.admin:
+            if (pt_name in want and name not in ("rows_sent", "rows_examined")) or (pt_name in want and not got.admin):
                 assert got.metrics[name] == pytest.approx(float(want[pt_name])), pt_name
         for flag in ("Filesort", "Full_scan", "Full_join", "Tmp_table", "QC_Hit"):
             if flag in want:
@@ -351,7 +351,7 @@ def _zstd(data: bytes) -> bytes:
     [(".log", lambda b: b), (".gz", gzip.compress), (".bz2", bz2.compress), (".xz", lzma.compress), (".zst", _zstd),
      (".log", gzip.compress)],  # compression is recognised by content, not by name
 )
-def test_compressed_inputs(tmp_path: Path, suffix: str, compress) -> None:  # noqa: ANN001
+def test_compressed_inputs(tmp_path: Path, suffix: str, compress) -> None:
     plain = (ELASTIC / "mysql-ubuntu-5.5.53.log").read_bytes()
     path = tmp_path / f"slow{suffix}"
     path.write_bytes(compress(plain))

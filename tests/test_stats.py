@@ -139,8 +139,7 @@ def test_parallel_ranges_give_the_sequential_result(tmp_path: Path, monkeypatch:
     (the MariaDB log writes 'use `shop`;' once, at its first event)."""
     import gzip
 
-    from analyzer.digest import parallel
-    from analyzer.digest import digest_logs
+    from analyzer.digest import digest_logs, parallel
     from analyzer.report.digest import build_report
 
     plain = tmp_path / "slow.log"

@@ -20,8 +20,8 @@ import pytest
 from analyzer.advisor.suggest import WorkloadClass
 from analyzer.advisor.verify import verify_with_invisible_indexes
 from analyzer.advisor.workload import advise
-from analyzer.sources.db import capabilities_of
 from analyzer.errors import AnalyzerError, UsageError
+from analyzer.sources.db import capabilities_of
 from analyzer.sources.schema import Catalog
 from analyzer.sources.schema_ddl import load_tables_from_ddl
 from tests.conftest import FIXTURES
@@ -75,7 +75,7 @@ class RecordedMySQL8:
         return []
 
 
-def _advice(server: RecordedMySQL8):  # noqa: ANN202
+def _advice(server: RecordedMySQL8):
     tables = load_tables_from_ddl(SCHEMA, default_schema="app").tables
     tables[0].rows = 100_000
     catalog = Catalog(tables, default_schema="app")

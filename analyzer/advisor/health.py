@@ -244,7 +244,7 @@ def check_indexes(server: QueryRunner, schemas: Sequence[str] | None = None, *, 
     if unused:
         try:
             context.usage = read_index_usage(server, tables)
-        except Exception as exc:  # noqa: BLE001 - the other checks still run
+        except Exception as exc:
             report.notes.append(f"unused indexes: reading performance_schema failed ({type(exc).__name__}: {exc})")
         else:
             report.window = context.usage.window

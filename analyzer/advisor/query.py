@@ -374,7 +374,7 @@ class _Analyzer:
 
     def mark_correlated(self, first_scope: int) -> None:
         for scope in self.scopes[first_scope:]:
-            if any(p.column is not None and p.column.outer or (p.other is not None and p.other.outer)
+            if any((p.column is not None and p.column.outer) or (p.other is not None and p.other.outer)
                    for p in scope.predicates):
                 scope.correlated = True
 

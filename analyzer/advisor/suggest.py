@@ -374,7 +374,7 @@ def _needs(scope: Scope, catalog: Catalog, plan: Plan | None = None) -> list[_Ta
     order = [t.table.lower() for t in plan.tables] if plan is not None else []
     for needs, column, pred in joins:
         other = pred.other.table if pred.other is not None else None
-        if other is None or pred.other is not None and pred.other.outer:
+        if other is None or (pred.other is not None and pred.other.outer):
             needs.eq.append((column, pred))
             continue
         me, them = needs.ref.label.lower(), other.label.lower()

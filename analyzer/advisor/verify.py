@@ -36,8 +36,8 @@ import sqlglot
 from sqlglot.errors import TokenError
 from sqlglot.tokens import TokenType
 
-from analyzer.advisor.suggest import IndexSuggestion, _scoped, index_name
 from analyzer.advisor.query import QueryShape, analyze_query
+from analyzer.advisor.suggest import IndexSuggestion, _scoped, index_name
 from analyzer.advisor.workload import Advice, ClassAdvice
 from analyzer.errors import AnalyzerError, UsageError
 from analyzer.sources.explain import Plan, explain, explainable, parse_plan, select_equivalent

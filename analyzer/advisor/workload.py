@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from analyzer.advisor.checks import CheckContext, ClassFacts, Finding, run_checks
+from analyzer.advisor.query import QueryShape, analyze_query
 from analyzer.advisor.suggest import (
     DEFAULT_MAX_PER_TABLE,
     IndexAdvice,
@@ -24,7 +25,6 @@ from analyzer.advisor.suggest import (
     columns_needing_statistics,
     sample_column_statistics,
 )
-from analyzer.advisor.query import QueryShape, analyze_query
 from analyzer.errors import AnalyzerError
 from analyzer.model import DigestResult
 from analyzer.sources.explain import Plan, explain, explainable

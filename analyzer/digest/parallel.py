@@ -10,6 +10,7 @@ changes) is the last one the previous ranges set.
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -71,7 +72,7 @@ def plan(paths: Sequence[str], workers: int, event_filter: EventFilter | None) -
         if can_split and size is not None and size >= 2 * MIN_RANGE_BYTES and is_splittable(path):
             cuts = event_boundaries(path, workers, min_part=MIN_RANGE_BYTES)
             if len(cuts) > 2:
-                units.extend(Unit(path, size, a, b) for a, b in zip(cuts, cuts[1:]))
+                units.extend(Unit(path, size, a, b) for a, b in itertools.pairwise(cuts))
                 continue
         units.append(Unit(path, size))
     return units
@@ -86,13 +87,13 @@ class UnitResult:
     last_db: str | None
 
 
-def _init_worker(slots) -> None:  # noqa: ANN001
+def _init_worker(slots) -> None:
     global _progress_slots
     _progress_slots = slots
 
 
 def _digest_unit(
-    index: int, unit: Unit, mode: Mode, event_filter: EventFilter | None, on_block=None  # noqa: ANN001
+    index: int, unit: Unit, mode: Mode, event_filter: EventFilter | None, on_block=None
 ) -> UnitResult:
     log = open_log_range(unit.path, unit.start, unit.end) if unit.is_range else open_log(unit.path)
     reader = SlowLogReader(log)
@@ -111,7 +112,7 @@ def _digest_unit(
     return UnitResult(acc.keys, acc.table, summary, reader.lines_read, reader.last_db)
 
 
-def digest_units(units: list[Unit], mode: Mode, event_filter: EventFilter | None, workers: int, progress):  # noqa: ANN001, ANN201
+def digest_units(units: list[Unit], mode: Mode, event_filter: EventFilter | None, workers: int, progress):
     """Run the units in ``workers`` processes (this one included) and merge in input order.
 
     This process works too instead of waiting: with two CPUs, one extra process does half of
@@ -167,7 +168,7 @@ def digest_units(units: list[Unit], mode: Mode, event_filter: EventFilter | None
     return merged
 
 
-def _merge_in_order(merged, units: list[Unit], results: dict[int, UnitResult]) -> None:  # noqa: ANN001
+def _merge_in_order(merged, units: list[Unit], results: dict[int, UnitResult]) -> None:
     lines_before = 0
     known_db: str | None = None
     file_summary = None
@@ -197,12 +198,12 @@ def _merge_in_order(merged, units: list[Unit], results: dict[int, UnitResult]) -
         _finish_summary(merged, file_summary)
 
 
-def _finish_summary(merged, summary) -> None:  # noqa: ANN001
+def _finish_summary(merged, summary) -> None:
     summary.dialect = dialect_name(summary.flavor_hints, summary.server_version)
     merged.sources.append(summary)
 
 
-def _resolve(table, lines_before: int, known_db: str | None) -> None:  # noqa: ANN001
+def _resolve(table, lines_before: int, known_db: str | None) -> None:
     """Fix what a byte range could not know: absolute line numbers, and the database of
     the events before its first "use db;" line."""
     for example in table.examples[: table.size]:
@@ -217,7 +218,7 @@ def _resolve(table, lines_before: int, known_db: str | None) -> None:  # noqa: A
         table.who = who
 
 
-def _add_summary(into, other) -> None:  # noqa: ANN001
+def _add_summary(into, other) -> None:
     into.events += other.events
     into.kept += other.kept
     into.malformed += other.malformed

@@ -22,7 +22,7 @@ import bisect
 import hashlib
 import re
 
-__all__ = ["pt_fingerprint", "pt_checksum"]
+__all__ = ["pt_checksum", "pt_fingerprint"]
 
 _A = re.ASCII
 _I = re.IGNORECASE | re.ASCII

@@ -12,8 +12,8 @@ from datetime import datetime, timezone
 from typing import Any
 
 from analyzer import __version__
-from analyzer.model import DigestResult, QueryClass
 from analyzer.errors import UsageError
+from analyzer.model import DigestResult, QueryClass
 from analyzer.sources.slowlog import format_ts
 from analyzer.stats import HISTOGRAM_LABELS, MetricStats
 
@@ -256,7 +256,7 @@ def _round(value: float | None, digits: int) -> float | None:
     return None if value is None else round(value, digits)
 
 
-def _sort_key(order_by: str):  # noqa: ANN202
+def _sort_key(order_by: str):
     if order_by not in ORDER_BY:
         raise UsageError(f"unknown --order-by {order_by!r}; choose one of {', '.join(ORDER_BY)}")
 

@@ -58,7 +58,7 @@ def ratio(value: float | None) -> str:
 def span(value: float | None) -> str:
     if value is None:
         return "-"
-    value = int(round(value))
+    value = round(value)
     days, rest = divmod(value, 86400)
     hours, rest = divmod(rest, 3600)
     minutes, secs = divmod(rest, 60)

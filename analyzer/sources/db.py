@@ -411,7 +411,7 @@ def parse_dsn(dsn: str) -> DsnParts:
             try:
                 timeouts[key] = float(query[key])
             except ValueError:
-                raise bad(f"{key} must be a number of seconds")
+                raise bad(f"{key} must be a number of seconds") from None
     return DsnParts(
         user=unquote(url.username) if url.username else None,
         password=unquote(url.password) if url.password is not None else None,

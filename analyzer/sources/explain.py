@@ -153,7 +153,7 @@ def explainable(sql: str) -> Explainability:
         word = (node.this or "").split()[0].upper() if node.this else "this"
         return Explainability(False, reason=f"{word} statements are not explained: only SELECT, INSERT, "
                                             "UPDATE, DELETE and REPLACE")
-    if isinstance(node, (exp.Select, exp.SetOperation)) or (isinstance(node, exp.Subquery)):
+    if isinstance(node, (exp.Select, exp.SetOperation, exp.Subquery)):
         if node.args.get("into") is not None or re.search(r"\bINTO\s+(OUTFILE|DUMPFILE|@)", text, re.IGNORECASE):
             return Explainability(False, reason="SELECT ... INTO is not explained (it writes a file or variables)")
         return Explainability(True, "SELECT", expression=node, locking=bool(_LOCKING_READ.search(text)))
@@ -534,9 +534,7 @@ class _PlanBuilder:
                         if inner.get("attached_condition"):
                             node.table.attached_condition = inner["attached_condition"]
                     parent.children.append(node)
-            elif key == "insert_from" and isinstance(value, dict):  # MySQL: INSERT/REPLACE ... SELECT
-                self.content(value, parent, select_id, context, dependent)
-            elif key in ("range-checked-for-each-record",) and isinstance(value, dict):
+            elif (key == "insert_from" and isinstance(value, dict)) or (key in ("range-checked-for-each-record",) and isinstance(value, dict)):  # MySQL: INSERT/REPLACE ... SELECT
                 self.content(value, parent, select_id, context, dependent)
 
     def operation(self, key: str, value: Any, parent: PlanNode, select_id: Any, context: str, dependent: bool) -> None:

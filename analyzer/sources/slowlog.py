@@ -127,7 +127,7 @@ class SlowLogReader:
         self._time_cache: tuple[str, tuple[float, int | None, bool] | None] = ("", None)
         self._user_host_cache: dict[str, tuple[str, str | None, str | None]] = {}
         self._use_cache: dict[str, str] = {}
-        self._shapes: dict[tuple[str, int], _Shape | None | object] = {}
+        self._shapes: dict[tuple[str, int], _Shape | object | None] = {}
 
     @classmethod
     def from_path(cls, path: str, **kwargs: object) -> SlowLogReader:
@@ -157,7 +157,7 @@ class SlowLogReader:
         finally:
             self.log.close()
 
-    def _parse(self, progress: Callable[[int], None] | None) -> Iterator[QueryEvent]:  # noqa: C901
+    def _parse(self, progress: Callable[[int], None] | None) -> Iterator[QueryEvent]:
         header_line = _HEADER_LINE.match
         banner = _is_banner
         ev = _Pending(self)
@@ -531,8 +531,24 @@ class _Pending:
     """The event being assembled, and how to finish it."""
 
     __slots__ = (
-        "reader", "start", "has_header", "qlines", "ends_stmt", "metrics", "attrs", "ts", "tz",
-        "set_ts", "user", "host", "thread", "schema", "db_line", "use_line", "explain", "broken",
+        "attrs",
+        "broken",
+        "db_line",
+        "ends_stmt",
+        "explain",
+        "has_header",
+        "host",
+        "metrics",
+        "qlines",
+        "reader",
+        "schema",
+        "set_ts",
+        "start",
+        "thread",
+        "ts",
+        "tz",
+        "use_line",
+        "user",
     )
 
     def __init__(self, reader: SlowLogReader) -> None:
@@ -733,7 +749,7 @@ def event_boundaries(path: str, parts: int, *, min_part: int = 1 << 24) -> list[
     return cuts
 
 
-def _next_event_start(handle, offset: int, size: int, window: int = 1 << 20) -> int | None:  # noqa: ANN001
+def _next_event_start(handle, offset: int, size: int, window: int = 1 << 20) -> int | None:
     position = offset
     while position < size:
         # Start 64 KiB early so the line before the first candidate is there (only its end matters).
@@ -791,7 +807,7 @@ _UNKNOWN = object()  # a line shape not seen yet (None: seen, and not worth comp
 class _Shape:
     """A "# Key: value ..." line shape: its key tokens, and which values are plain numbers."""
 
-    __slots__ = ("keys", "size", "numbers", "pick", "flags", "flag_at", "others")
+    __slots__ = ("flag_at", "flags", "keys", "numbers", "others", "pick", "size")
 
     @classmethod
     def of(cls, keys: list[str], specs: dict[str, tuple[str, int]]) -> _Shape | None:
@@ -869,7 +885,7 @@ def _parse_time(value: str) -> tuple[float, int | None, bool] | None:
 
 
 def _parse_time_slow(value: str) -> tuple[float, int | None, bool] | None:
-    if "T" in value or value[:4].isdigit() and value[4:5] == "-":
+    if "T" in value or (value[:4].isdigit() and value[4:5] == "-"):
         text = value.replace("Z", "+00:00") if value.endswith("Z") else value
         try:
             dt = datetime.fromisoformat(text.replace(" ", "T", 1) if "T" not in text else text)
@@ -900,7 +916,7 @@ def _learn_offset(naive_epoch: float, set_ts: float, query_time: float) -> int |
     the difference is the offset plus the query time; offsets are whole quarter hours.
     """
     delta = naive_epoch - set_ts - query_time
-    offset = int(round(delta / 900.0)) * 900
+    offset = round(delta / 900.0) * 900
     if abs(offset) > 14 * 3600 or abs(delta - offset) > 120:
         return None
     return offset

@@ -29,9 +29,10 @@ import random
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from sample_workloads.shop.workload import split_sql
 
@@ -81,7 +82,7 @@ def q(value: Any) -> str:
 
 
 def counts(scale: float) -> dict[str, int]:
-    return {t: max(MIN_COUNTS[t], int(round(n * scale))) for t, n in BASE_COUNTS.items()}
+    return {t: max(MIN_COUNTS[t], round(n * scale)) for t, n in BASE_COUNTS.items()}
 
 
 class HotelModel:

@@ -41,10 +41,11 @@ import time
 import unicodedata
 import urllib.parse
 from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any
 
 from pymysql.converters import escape_string
 
@@ -293,7 +294,7 @@ class ShopModel:
         for pid, cid in self.product_categories:
             if self.products[pid - 1][4]:
                 out.setdefault(cid, []).append(pid)
-        for cid, pids in out.items():
+        for pids in out.values():
             pids.sort(key=lambda p: (self.products[p - 1][3], p))
         return out
 
@@ -355,7 +356,7 @@ def split_sql(text: str) -> list[str]:
         if ch in "'\"`":
             quote = ch
             buf.append(ch)
-        elif text.startswith("--", i) and (i + 2 >= n or text[i + 2] in " \t\r\n") or ch == "#":
+        elif (text.startswith("--", i) and (i + 2 >= n or text[i + 2] in " \t\r\n")) or ch == "#":
             j = text.find("\n", i)
             i = n if j < 0 else j
             continue
@@ -581,7 +582,7 @@ class _BatchWriter:
         self.size: dict[str, int] = {}
         self.rows: Counter = Counter()
         self.error: BaseException | None = None
-        self._q: "queue.Queue[str | None]" = queue.Queue(maxsize=4)
+        self._q: queue.Queue[str | None] = queue.Queue(maxsize=4)
         self._thread = threading.Thread(target=self._run, name="shop-loader", daemon=True)
         self._thread.start()
 
@@ -764,7 +765,7 @@ def sqlcommenter(**tags: str) -> str:
 
 
 class _Request:
-    def __init__(self, gen: "_Generator", endpoint: str, app: str, style: str,
+    def __init__(self, gen: _Generator, endpoint: str, app: str, style: str,
                  comment: str = "", comment_kind: str = "", prefix: bool = False) -> None:
         self.gen, self.endpoint, self.style = gen, endpoint, style
         self.session = f"{app}-{gen.r.randrange(APPS[app])}"
@@ -1641,8 +1642,9 @@ def record(out_path: str | os.PathLike, scale: float = 1.0, statements: int = 20
     one connection (and MariaDB user) per logical session, shuts the server down and writes the
     log to ``out_path`` (gzip when it ends in .gz) plus a ``.json`` sidecar next to it.
     """
-    from sample_workloads.localserver import LocalMariaDB  # local import: keeps generation server-free
     import pymysql
+
+    from sample_workloads.localserver import LocalMariaDB  # local import: keeps generation server-free
 
     say = progress or (lambda _msg: None)
     out_path = Path(out_path)
@@ -1775,7 +1777,7 @@ def _connect_from_args(args: argparse.Namespace) -> Any:
         return pymysql.connect(**kw)
     except pymysql.MySQLError as e:
         print(f"error: cannot connect: {e}", file=sys.stderr)
-        raise SystemExit(2)
+        raise SystemExit(2) from None
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -46,9 +46,10 @@ import os
 import random
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, TextIO
+from typing import TextIO
 
 MYSQL_VERSION = "8.0.36"
 BANNER = (

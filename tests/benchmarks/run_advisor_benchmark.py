@@ -643,12 +643,12 @@ def main(argv: list[str] | None = None) -> int:
         if admin is not None:
             try:
                 admin.close()
-            except Exception:  # noqa: BLE001
+            except Exception:
                 pass
         if srv is not None:
             try:
                 srv.stop(keep=False)
-            except Exception as e:  # noqa: BLE001
+            except Exception as e:
                 print(f"run_advisor_benchmark: warning: stopping the server: {e}", file=sys.stderr)
         if a.keep:
             say(f"kept {tmp}")

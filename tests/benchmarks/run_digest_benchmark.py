@@ -179,7 +179,7 @@ def tree_rss_kib(root: int) -> int:
     return total
 
 
-def _run_sampled(argv: list[str], stdout, stderr) -> tuple[int, float, int]:  # noqa: ANN001
+def _run_sampled(argv: list[str], stdout, stderr) -> tuple[int, float, int]:
     """Run argv; return (exit status, wall seconds, peak memory of its whole process tree in KiB:
     the sum of PSS over its processes, sampled every 50 ms; worker processes count, unlike
     in ru_maxrss)."""
@@ -315,7 +315,7 @@ def machine_facts(mqa: list[str] | None, with_pt: bool) -> dict:
             try:
                 from importlib.metadata import version
                 v = f"mysql-query-analyzer {version('mysql-query-analyzer')} (package metadata)"
-            except Exception:  # noqa: BLE001
+            except Exception:
                 v = None
         facts["mqa"] = v
         facts["mqa_command"] = " ".join(mqa)

@@ -197,7 +197,7 @@ def run_checks(context: CheckContext, checks: Sequence[type[Check]] | None = Non
     for check_class in checks if checks is not None else statement_checks():
         try:
             findings.extend(check_class().run(context))
-        except Exception as exc:  # noqa: BLE001 - a broken check must not stop the others
+        except Exception as exc:
             findings.append(Finding("CHK000", "check-failed", "info",
                                     f"check {check_class.code} ({check_class.name}) failed: "
                                     f"{type(exc).__name__}: {exc}", class_id=context.class_id,
@@ -215,7 +215,7 @@ def run_table_checks(context: Any, checks: Sequence[type[TableCheck]] | None = N
     for check_class in checks if checks is not None else table_checks():
         try:
             findings.extend(check_class().run(context))
-        except Exception as exc:  # noqa: BLE001 - a broken check must not stop the others
+        except Exception as exc:
             notes.append(f"{check_class.code} ({check_class.name}): the check failed ({type(exc).__name__}: {exc})")
     findings.sort(key=lambda f: f.order)
     return findings, notes

@@ -186,7 +186,7 @@ def index_columns_for(scope: Scope, ref: TableRef, *, with_order: bool = True) -
     eq: list[str] = []
     rng: str | None = None
     for p in scope.predicates_on(ref):
-        if p.kind in ("eq", "in", "is_null") and p.column and p.column.column not in eq or p.kind == "join" and p.other is not None and p.column and p.column.column not in eq:
+        if (p.kind in ("eq", "in", "is_null") and p.column and p.column.column not in eq) or (p.kind == "join" and p.other is not None and p.column and p.column.column not in eq):
             eq.append(p.column.column)
     for p in scope.predicates_on(ref):
         if p.kind in ("range", "like_prefix") and p.column and p.column.column not in eq and rng is None:

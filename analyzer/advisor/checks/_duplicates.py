@@ -54,7 +54,7 @@ from analyzer.advisor.checks._health import (
     needs_evidence,
     needs_text,
 )
-from analyzer.sources.schema import IndexColumn, Table, quote_identifier
+from analyzer.sources.schema import Index, IndexColumn, Table, quote_identifier
 
 
 def duplicate_findings(context: HealthContext) -> list[IndexFinding]:
@@ -271,26 +271,6 @@ def _duplicate_keys(table: Table, *, clustered: bool, ignore_order: bool, all_st
         _remove_clustered_duplicates(primary, unique, dupes)
         _remove_clustered_duplicates(primary, normal, dupes)
     return dupes
-
-
-def _duplicate_foreign_keys(table: Table) -> list[tuple[ForeignKey, ForeignKey]]:
-    """pt's get_duplicate_fks(): (duplicate, kept) pairs of constraints from the same columns to
-    the same columns of the same table."""
-    fks = sorted(table.foreign_keys, key=lambda f: f.name)
-    alive = [True] * len(fks)
-    pairs = []
-    for i in range(len(fks)):
-        if not alive[i]:
-            continue
-        for j in range(i + 1, len(fks)):
-            a, b = fks[i], fks[j]
-            if not alive[j] or (a.ref_schema, a.ref_table) != (b.ref_schema, b.ref_table):
-                continue
-            if {(c.lower(), r.lower()) for c, r in zip(a.columns, a.ref_columns)} == \
-                    {(c.lower(), r.lower()) for c, r in zip(b.columns, b.ref_columns)}:
-                pairs.append((b, a))
-                alive[j] = False
-    return pairs
 
 
 def _why_kept(dupe: _Dupe) -> str:
