@@ -35,10 +35,40 @@ SEVERITY_STYLE = {"critical": "bold red", "warning": "yellow", "info": "cyan"}
 
 
 def console_for(stream: TextIO) -> Console:
-    """A rich console for a report: colour only on a terminal (and never with NO_COLOR)."""
-    is_tty = stream.isatty()
-    width = None if is_tty else int(os.environ.get("COLUMNS", "140"))
-    return Console(file=stream, force_terminal=is_tty, width=width, highlight=False, soft_wrap=False)
+    """A rich console for a report: colour only on a terminal (and never with NO_COLOR).  Away
+    from a terminal the lines are laid out for ``COLUMNS`` (120 when unset) but never padded:
+    trailing spaces are dropped."""
+    if stream.isatty():
+        return Console(file=stream, force_terminal=True, highlight=False, soft_wrap=False)
+    width = int(os.environ.get("COLUMNS") or 120)
+    return Console(file=_Unpadded(stream), force_terminal=False, width=width, highlight=False, soft_wrap=False)
+
+
+class _Unpadded:
+    """A text stream that drops the spaces rich pads each line with."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.pending = ""
+
+    def write(self, text: str) -> int:
+        lines = (self.pending + text).split("\n")
+        self.pending = lines.pop()
+        if lines:
+            self.stream.write("\n".join(line.rstrip() for line in lines) + "\n")
+        return len(text)
+
+    def flush(self) -> None:
+        if self.pending:
+            self.stream.write(self.pending.rstrip())
+            self.pending = ""
+        self.stream.flush()
+
+    def isatty(self) -> bool:
+        return False
+
+    def fileno(self) -> int:
+        return self.stream.fileno()
 
 
 def render(model: Any, stream: TextIO, options: RenderOptions | None = None) -> None:
@@ -109,29 +139,71 @@ def _header(report: Report) -> RenderableType:
     return Padding(lines, (1, 0, 1, 0))
 
 
+class RankedList:
+    """Ranked rows of short cells (numbers) with each row's class text: on the row itself when the
+    terminal leaves it room, else on its own indented line below the row (up to two lines, then
+    cut with an ellipsis), so the text stays readable at 80 columns."""
+
+    INDENT = 4
+    MIN_TEXT = 100  # the class text goes on the row only with this much room
+    TEXT_LINES = 2
+
+    def __init__(self, title: str, headers: list[str], rows: list[list[Text]], texts: list[str],
+                 text_header: str = "Fingerprint", empty: str = "") -> None:
+        self.title, self.headers, self.rows, self.texts = title, headers, rows, texts
+        self.text_header, self.empty = text_header, empty
+
+    def __rich_console__(self, console: Console, options: Any) -> Any:
+        import textwrap
+
+        width = options.max_width
+        widths = [max([len(h)] + [len(r[i].plain) for r in self.rows]) for i, h in enumerate(self.headers)]
+        sizes = "  ".join("{:>%d}" % w if i != 1 else "{:<%d}" % w for i, w in enumerate(widths))
+        used = sum(widths) + 2 * (len(widths) - 1)
+        inline = width - used - 2 >= self.MIN_TEXT
+        yield Text(self.title, style="bold")
+        head = Text(sizes.format(*self.headers), style="bold")
+        if inline:
+            head.append("  " + self.text_header)
+        yield head
+        yield Text("─" * min(width, used + (2 + self.MIN_TEXT if inline else 0)), style="dim")
+        for cells, text in zip(self.rows, self.texts):
+            line = Text()
+            for i, (cell, w) in enumerate(zip(cells, widths)):
+                if i:
+                    line.append("  ")
+                pad = " " * (w - len(cell.plain))
+                line.append_text(Text(pad) + cell if i != 1 else cell + Text(pad))
+            flat = " ".join(visible(text).split())
+            if inline:
+                room = width - used - 2
+                line.append("  ")
+                line.append(flat if len(flat) <= room else flat[: room - 1] + "…")
+                yield line
+                continue
+            yield line
+            room = max(20, width - self.INDENT)
+            wrapped = textwrap.wrap(flat, room, break_long_words=True, break_on_hyphens=False) or [""]
+            if len(wrapped) > self.TEXT_LINES:
+                wrapped = wrapped[: self.TEXT_LINES]
+                wrapped[-1] = wrapped[-1][: room - 1] + "…"
+            for part in wrapped:
+                yield Text(" " * self.INDENT + part, style="dim")
+        if not self.rows and self.empty:
+            yield Text(self.empty, style="dim")
+
+
 def _profile(report: Report) -> RenderableType:
     title = f"Profile: top {len(report.classes)} of {report.summary.classes} classes"
-    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
-    table.add_column("Rank", justify="right", no_wrap=True)
-    table.add_column("Class", no_wrap=True, min_width=16)
-    for heading in ("Time", "%", "Count", "Avg", "p95", "Ex/Sent"):
-        table.add_column(heading, justify="right", no_wrap=True)
-    # Wrappable, so rich gives it the width left over; each cell ellipsizes instead of wrapping.
-    table.add_column("Fingerprint", min_width=20)
+    rows, texts = [], []
     for cls in report.classes:
         qt = cls.metrics.get("query_time")
-        table.add_row(
-            str(cls.rank),
-            Text(cls.id, style="cyan"),
-            fmt.seconds(qt.sum if qt else None),
-            fmt.percent(cls.share),
-            fmt.count(cls.count),
-            fmt.seconds(qt.avg if qt else None),
-            fmt.seconds(qt.p95 if qt else None),
-            fmt.ratio(cls.rows_examined_per_sent),
-            Text(visible(cls.fingerprint).replace("\n", " "), no_wrap=True, overflow="ellipsis"),
-        )
-    return table
+        rows.append([Text(str(cls.rank)), Text(cls.id, style="cyan"), Text(fmt.seconds(qt.sum if qt else None)),
+                     Text(fmt.percent(cls.share)), Text(fmt.count(cls.count)),
+                     Text(fmt.seconds(qt.avg if qt else None)), Text(fmt.seconds(qt.p95 if qt else None)),
+                     Text(fmt.ratio(cls.rows_examined_per_sent))])
+        texts.append(cls.fingerprint)
+    return RankedList(title, ["Rank", "Class", "Time", "%", "Count", "Avg", "p95", "Ex/Sent"], rows, texts)
 
 
 def _details(cls: ClassReport) -> RenderableType:
@@ -149,9 +221,11 @@ def _details(cls: ClassReport) -> RenderableType:
         title.append(f", {cls.variants} textual variants", style="dim")
     parts.append(title)
 
-    metrics = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
-    for heading in ("Metric", "Total", "Min", "Max", "Avg", "p50", "p95", "p99", "Stddev"):
-        metrics.add_column(heading, justify="left" if heading == "Metric" else "right")
+    metrics = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, 0, 0, 1))
+    names = [name for name, m in cls.metrics.items() if m.kind != "flag"]
+    metrics.add_column("Metric", justify="left", no_wrap=True, min_width=max(map(len, names), default=6))
+    for heading in ("Total", "Min", "Max", "Avg", "p50", "p95", "p99", "Stddev"):
+        metrics.add_column(heading, justify="right", no_wrap=True)
     for name, m in cls.metrics.items():
         if m.kind != "flag":
             metrics.add_row(
@@ -423,27 +497,17 @@ _render.register(HealthReport, _health)
 # top
 # --------------------------------------------------------------------------------------------
 
-def top_table(view: TopView) -> Table:
-    """One refresh of ``mqa top`` as a table, for a live terminal."""
+def top_table(view: TopView) -> RenderableType:
+    """One refresh of ``mqa top`` for a live terminal."""
     title = (
         f"mqa top  {visible(view.server)}  interval {view.number} ({view.seconds:.1f}s): "
         f"{view.statements_per_second:,.1f} statements/s, load {view.load:.2f}"
     )
-    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
-    table.add_column("Rank", justify="right", no_wrap=True)
-    table.add_column("Class", no_wrap=True, min_width=16)
-    for heading in ("Load", "%", "Calls/s", "Avg", "Rows ex/call"):
-        table.add_column(heading, justify="right", no_wrap=True)
-    table.add_column("Fingerprint", min_width=20)
-    for row in view.rows:
-        table.add_row(
-            str(row.rank), Text(row.id, style="cyan"), f"{row.load:.3f}", fmt.percent(row.share),
-            f"{row.calls_per_second:,.1f}", fmt.seconds(row.avg), fmt.ratio(row.rows_examined_per_call),
-            Text(visible(row.fingerprint).replace("\n", " "), no_wrap=True, overflow="ellipsis"),
-        )
-    if not view.rows:
-        table.add_row("", "", "", "", "", "", "", Text("no statements in this interval", style="dim"))
-    return table
+    rows = [[Text(str(r.rank)), Text(r.id, style="cyan"), Text(f"{r.load:.3f}"), Text(fmt.percent(r.share)),
+             Text(f"{r.calls_per_second:,.1f}"), Text(fmt.seconds(r.avg)), Text(fmt.ratio(r.rows_examined_per_call))]
+            for r in view.rows]
+    return RankedList(title, ["Rank", "Class", "Load", "%", "Calls/s", "Avg", "Rows ex/call"], rows,
+                      [r.fingerprint for r in view.rows], empty="no statements in this interval")
 
 
 def top_text(view: TopView) -> str:
