@@ -329,48 +329,50 @@ def plan_tree(plan: Plan) -> Tree:
     return tree
 
 
-def _findings_table(findings: list[Any]) -> Table:
-    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, expand=False)
-    table.add_column("Check", no_wrap=True)
-    table.add_column("Severity", no_wrap=True)
-    table.add_column("Finding")
+def _findings_table(findings: list[Any]) -> RenderableType:
+    """Each finding as a short block: severity and check, then the message and the fix, indented
+    (readable at any width, unlike a table whose text column shrinks)."""
+    blocks: list[RenderableType] = []
     for f in findings:
+        head = Text()
+        head.append(f"{f.severity:<8}", style=SEVERITY_STYLE.get(f.severity, ""))
+        head.append(f" {f.check} {f.name}", style="bold")
         body = Text(visible(f.message))
         if f.fix:
             body.append("\nfix: ", style="bold green")
             body.append(visible(f.fix))
-        table.add_row(Text(f"{f.check} {f.name}"), Text(f.severity, style=SEVERITY_STYLE.get(f.severity, "")), body)
-    return table
+        blocks += [head, Padding(body, (0, 0, 0, 4))]
+    return Group(*blocks)
 
 
-def _suggestions_table(report: AdviceReport) -> Table:
-    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
-    table.add_column("#", justify="right")
-    table.add_column("Index")
-    table.add_column("Classes", justify="right")
-    table.add_column("Est. time saved", justify="right")
-    table.add_column("Rows before → after", justify="right")
-    table.add_column("Verified")
+def _suggestions_table(report: AdviceReport) -> RenderableType:
+    """Each suggestion as a block: the index, what it saves and how sure that is, then its notes."""
+    blocks: list[RenderableType] = []
     for s in report.suggestions:
-        label = Text(f"{visible(s.table)} ({visible(', '.join(s.columns))})")
+        head = Text()
+        head.append(f"{s.number:>2}  ", style="bold")
+        head.append(f"{visible(s.table)} ({visible(', '.join(s.columns))})", style="bold")
+        verified = {None: ("not verified", "dim"), True: ("verified", "green"),
+                    False: ("not chosen by the optimizer", "red")}[s.verified]
+        head.append(f"  {verified[0]}", style=verified[1])
+        facts = Text(f"{s.classes} class{'es' if s.classes != 1 else ''}, est. {s.time_saved:,.3f} s saved, "
+                     f"rows {s.rows_before:,.0f} → {s.rows_after:,.0f}")
+        if s.explain_rows is not None:
+            facts.append(f"; EXPLAIN {s.explain_rows[0]:,.0f} → {s.explain_rows[1]:,.0f}")
+        if s.actual_rows is not None:
+            facts.append(f"; read {s.actual_rows[0]:,.0f} → {s.actual_rows[1]:,.0f}", style="cyan")
+        notes = Text()
         for w in s.warnings:
-            label.append(f"\n{visible(w)}", style="yellow")
+            notes.append(f"\n{visible(w)}", style="yellow")
         if s.may_change:
             ids = ", ".join(c[:12] for c in s.may_change[:4]) + (", ..." if len(s.may_change) > 4 else "")
-            label.append(f"\nmay change the plans of {len(s.may_change)} other "
+            notes.append(f"\nmay change the plans of {len(s.may_change)} other "
                          f"class{'es' if len(s.may_change) > 1 else ''} reading {visible(s.table_name)}: {ids} "
                          "(--verify checks them)", style="dim")
         if s.left_out:
-            label.append(f"\n{visible(s.left_out)}", style="red")
-        rows = f"{s.rows_before:,.0f} → {s.rows_after:,.0f}"
-        if s.explain_rows is not None:
-            rows += f"\nEXPLAIN: {s.explain_rows[0]:,.0f} → {s.explain_rows[1]:,.0f}"
-        if s.actual_rows is not None:
-            rows += f"\nread: {s.actual_rows[0]:,.0f} → {s.actual_rows[1]:,.0f}"
-        verified = {None: Text("no", style="dim"), True: Text("yes", style="green"),
-                    False: Text("not chosen", style="red")}[s.verified]
-        table.add_row(str(s.number), label, str(s.classes), f"{s.time_saved:,.3f} s", rows, verified)
-    return table
+            notes.append(f"\n{visible(s.left_out)}", style="red")
+        blocks += [head, Padding(facts + notes, (0, 0, 0, 4))]
+    return Group(*blocks)
 
 
 def _advice(report: AdviceReport, console: Console, options: RenderOptions) -> None:
@@ -471,15 +473,16 @@ def _health(report: HealthReport, console: Console, options: RenderOptions) -> N
     if not report.findings:
         console.print(Text("No index problems found.", style="green"))
         return
-    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
-    table.add_column("Check", no_wrap=True)
-    table.add_column("Severity", no_wrap=True)
-    table.add_column("Table", no_wrap=True)
-    table.add_column("Finding")
+    table_name = None
     for f in report.findings:
-        table.add_row(f"{f.check} {f.name}", Text(f.severity, style=SEVERITY_STYLE.get(f.severity, "")),
-                      Text(visible(f.table)), Text(visible(f.message)))
-    console.print(table)
+        if f.table != table_name:
+            table_name = f.table
+            console.print(Text(visible(f.table), style="bold"))
+        head = Text("  ")
+        head.append(f"{f.severity:<8}", style=SEVERITY_STYLE.get(f.severity, ""))
+        head.append(f" {f.check} {f.name}")
+        console.print(head)
+        console.print(Padding(Text(visible(f.message)), (0, 0, 0, 6)))
     if report.statements:
         console.print(Text("\nStatements that fix the safe findings (review before running them):", style="bold"))
         for ddl in report.statements:
