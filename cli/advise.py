@@ -24,7 +24,7 @@ def _warn(source: str, warnings: list[str]) -> None:
 @server_options
 def explain(
     statement: str = typer.Argument(..., metavar="SQL", help="One real statement (SELECT, INSERT, UPDATE, DELETE or REPLACE); - reads it from stdin."),
-    schema_file: Optional[str] = typer.Option(None, "--schema", metavar="FILE", help="Work offline from this DDL file instead of a server (no plan; index advice unverified)."),
+    schema_file: Optional[str] = typer.Option(None, "--schema-file", "--schema", metavar="FILE", help="Work offline from this DDL file instead of a server (no plan; index advice unverified). (--schema: the old spelling.)"),
     analyze: bool = typer.Option(False, "--analyze", help="Run the statement to get actual rows and times (MariaDB ANALYZE, MySQL EXPLAIN ANALYZE): SELECT only."),
     fmt: Format = typer.Option(Format.table, "--format", "-f", help="Output format."),
     output: Optional[str] = typer.Option(None, "--output", "-o", metavar="FILE", help="Write the report here."),
@@ -41,7 +41,7 @@ def explain(
     database = server_args.database
     if schema_file:
         if analyze:
-            fail("--analyze needs a server, not --schema")
+            fail("--analyze needs a server, not --schema-file")
         catalog, warnings = load_catalog(schema_file=schema_file, database=database)
         _warn(schema_file, warnings)
         advice = explain_one(sql, catalog=catalog, database=database)
@@ -64,7 +64,7 @@ def explain(
 def advise(
     logs: Optional[list[str]] = typer.Argument(None, metavar="[LOG...]", help="Slow logs of the workload (plain, .gz, .bz2, .xz, .zst, or - for stdin); without any, the workload is a performance_schema --window."),
     window: Optional[str] = typer.Option(None, "--window", "-w", metavar="DURATION", help="No logs: watch the server's performance_schema this long (30s, 5m) and advise on what ran."),
-    schema_file: Optional[str] = typer.Option(None, "--schema", metavar="FILE", help="Work offline from this DDL file instead of a server (no plans, suggestions unverified)."),
+    schema_file: Optional[str] = typer.Option(None, "--schema-file", "--schema", metavar="FILE", help="Work offline from this DDL file instead of a server (no plans, suggestions unverified). (--schema: the old spelling.)"),
     verify: bool = typer.Option(False, "--verify", help="Re-EXPLAIN each class with the suggested indexes built in a scratch copy (--scratch-schema) or, on MySQL 8, as invisible indexes."),
     scratch_schema: Optional[str] = typer.Option(None, "--scratch-schema", metavar="DB", help="Where --verify builds copies of the tables (created and dropped by mqa; never an application schema)."),
     verify_dsn: Optional[str] = typer.Option(None, "--verify-dsn", metavar="DSN", help="Build the scratch copies on this server instead (needs CREATE, INSERT, ALTER, DROP there)."),
@@ -95,7 +95,7 @@ def advise(
     if logs and window:
         fail("--window is for advising without logs: give either LOG... or --window")
     if schema_file and (verify or apply):
-        fail("--verify and --apply need a server, not --schema")
+        fail("--verify and --apply need a server, not --schema-file")
     if (scratch_schema or verify_dsn) and not verify:
         fail("--scratch-schema and --verify-dsn are for --verify")
     result = None

@@ -18,8 +18,8 @@ def digest(
     logs: list[str] = typer.Argument(..., metavar="LOG...", help="Slow logs: plain, .gz, .bz2, .xz, .zst, or - for stdin."),
     since: Optional[str] = typer.Option(None, "--since", metavar="T", help="Only events at or after T: ISO-8601 time or date, Unix epoch, or a duration back from now (12h, 7d)."),
     until: Optional[str] = typer.Option(None, "--until", metavar="T", help="Only events at or before T (same forms as --since)."),
-    database: Optional[list[str]] = typer.Option(None, "--database", "-d", metavar="D", help="Only this database (glob; repeat for several)."),
-    user: Optional[list[str]] = typer.Option(None, "--user", "-u", metavar="U", help="Only this user (glob; repeat for several)."),
+    database: Optional[list[str]] = typer.Option(None, "--database", "-D", metavar="D", help="Only this database (glob; repeat for several)."),
+    user: Optional[list[str]] = typer.Option(None, "--user", metavar="U", help="Only this user (glob; repeat for several)."),
     host: Optional[list[str]] = typer.Option(None, "--host", metavar="H", help="Only this client host (glob; repeat for several)."),
     tag: Optional[list[str]] = typer.Option(None, "--tag", metavar="K=V", help="Only statements carrying this comment tag (K=V, or K for any value)."),
     fingerprint: FingerprintMode = typer.Option(FingerprintMode.sqlglot, "--fingerprint", help="sqlglot: canonical classes (default); pt: pt-query-digest's fingerprints and IDs exactly."),
@@ -29,6 +29,9 @@ def digest(
     fmt: Format = typer.Option(Format.table, "--format", "-f", help="Output format."),
     output: Optional[str] = typer.Option(None, "--output", "-o", metavar="FILE", help="Write the report here instead of stdout."),
     progress: Optional[bool] = typer.Option(None, "--progress/--no-progress", help="Progress bar on stderr (default: when stderr is a terminal)."),
+    database_old: Optional[list[str]] = typer.Option(None, "-d", hidden=True, help="The old spelling of -D."),
+    user_old: Optional[list[str]] = typer.Option(None, "-u", hidden=True,
+                                                 help="The old spelling of --user (-u is the account elsewhere)."),
     jobs: int = typer.Option(0, "--jobs", "-j", min=0, help="Processes reading large or many logs in parallel (0: one per CPU, at most 4)."),
 ) -> None:
     """Digest slow query logs into query classes with statistics."""
@@ -39,8 +42,8 @@ def digest(
     event_filter = EventFilter(
         since=parse_time_bound(since) if since else None,
         until=parse_time_bound(until) if until else None,
-        databases=tuple(database or ()),
-        users=tuple(user or ()),
+        databases=tuple((database or []) + (database_old or [])),
+        users=tuple((user or []) + (user_old or [])),
         hosts=tuple(host or ()),
         tags=tuple(tag or ()),
     )

@@ -10,7 +10,7 @@ import sys
 from typing import Any
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 from analyzer import __version__
 from analyzer.errors import AnalyzerError
@@ -22,8 +22,30 @@ from cli import top as top_command
 from cli.connection import COMMAND_SETTINGS, refuse_password_argument
 
 
+def _plain_metavars(params: list[Any]) -> list[Any]:
+    """Help without type placeholders: a flag shows no ``<bool>``, a number ``N``, a list its
+    element's metavar."""
+    for param in params:
+        if getattr(param, "is_flag", False) and param.metavar is None:
+            param.metavar = ""
+        elif getattr(param, "metavar", None) is None and getattr(getattr(param, "type_descriptor", None),
+                                                                  "annotation", None) is int:
+            param.metavar = "N"
+    return params
+
+
+class MqaCommand(TyperCommand):
+    """A command of mqa: its help names values plainly (see ``_plain_metavars``)."""
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        return _plain_metavars(super().get_params(ctx))
+
+
 class MqaGroup(TyperGroup):
     """The command group whose ``main`` turns every expected error into ``mqa: error: ...``."""
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        return _plain_metavars(super().get_params(ctx))
 
     def main(self, args: Any = None, *rest: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
         from typer import Abort
@@ -55,7 +77,7 @@ class MqaGroup(TyperGroup):
 
 def _usage_message(exc: Any) -> str:
     """click's usage error as one line, with the command whose --help tells more."""
-    message = " ".join(exc.format_message().split())
+    message = " ".join(exc.format_message().split()).replace(": Value error, ", ": ")
     ctx = getattr(exc, "ctx", None)
     if ctx is not None and ctx.command_path:
         message += f" (see: {ctx.command_path} --help)"
@@ -69,7 +91,8 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
+    # -h is the host in the server commands, as in the mysql client: help is --help everywhere
+    context_settings={"help_option_names": ["--help"]},
 )
 
 
@@ -86,12 +109,12 @@ def main(
     """MySQL / MariaDB query performance analyzer."""
 
 
-app.command("digest", no_args_is_help=True)(digest_command.digest)
-app.command("collect", context_settings=COMMAND_SETTINGS)(collect_command.collect)
-app.command("top", context_settings=COMMAND_SETTINGS)(top_command.top)
-app.command("indexes", context_settings=COMMAND_SETTINGS)(indexes_command.indexes)
-app.command("explain", context_settings=COMMAND_SETTINGS, no_args_is_help=True)(advise_command.explain)
-app.command("advise", context_settings=COMMAND_SETTINGS, no_args_is_help=True)(advise_command.advise)
+app.command("digest", cls=MqaCommand, no_args_is_help=True)(digest_command.digest)
+app.command("collect", cls=MqaCommand, context_settings=COMMAND_SETTINGS)(collect_command.collect)
+app.command("top", cls=MqaCommand, context_settings=COMMAND_SETTINGS)(top_command.top)
+app.command("indexes", cls=MqaCommand, context_settings=COMMAND_SETTINGS)(indexes_command.indexes)
+app.command("explain", cls=MqaCommand, context_settings=COMMAND_SETTINGS, no_args_is_help=True)(advise_command.explain)
+app.command("advise", cls=MqaCommand, context_settings=COMMAND_SETTINGS, no_args_is_help=True)(advise_command.advise)
 
 
 def run() -> None:

@@ -225,3 +225,47 @@ def test_progress_bar_draws_on_a_terminal_only() -> None:
     # mqa digest decides by whether stderr is a terminal; under the test runner it is not
     result = mqa("digest", SAMPLE, "--limit", "1", "--details", "0")
     assert result.stderr == ""
+
+
+# --------------------------------------------------------------------------------------------
+# One vocabulary, one-line usage errors
+# --------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("command", [[], ["digest"], ["collect"], ["top"], ["indexes"], ["explain"], ["advise"]])
+def test_help_is_dash_dash_help_everywhere_and_shows_no_type_placeholders(command: list[str]) -> None:
+    result = runner.invoke(app, [*command, "--help"], terminal_width=160)
+    assert result.exit_code == 0, result.output
+    assert "<bool>" not in result.stdout and "<int" not in result.stdout
+
+
+def test_dash_h_is_the_host_of_the_server_commands() -> None:
+    result = runner.invoke(app, ["collect", "-h"])
+    assert (result.exit_code, result.stderr) == (2, "mqa: error: Option '-h' requires an argument.\n")
+    assert runner.invoke(app, ["digest", "-h"]).exit_code == 2  # no -h help anywhere: one meaning
+
+
+@pytest.mark.parametrize("args", [["digest", SAMPLE, "--bogus"], ["digest", SAMPLE, "--order-by", "bogus"],
+                                  ["nosuch"], ["digest", SAMPLE, "--limit", "many"]])
+def test_usage_errors_are_one_line(args: list[str]) -> None:
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr.startswith("mqa: error: ") and result.stderr.count("\n") == 1, result.stderr
+    assert "Traceback" not in result.stderr and "╭" not in result.stderr
+
+
+def test_the_old_spellings_still_work() -> None:
+    def events(*args: str) -> int:
+        return json.loads(mqa("digest", SAMPLE, "--format", "json", *args).stdout)["summary"]["events"]
+
+    assert events("--user", "shop_api") == events("-u", "shop_api") < events()
+    assert events("-D", "shop", "--user", "shop_web") == events("-d", "shop", "-u", "shop_web")
+    schema = str(REPO / "sample_workloads" / "shop" / "schema.sql")
+    new = mqa("explain", "SELECT * FROM orders WHERE customer_id = 7", "--schema-file", schema, "--format", "json")
+    old = mqa("explain", "SELECT * FROM orders WHERE customer_id = 7", "--schema", schema, "--format", "json")
+    assert new.exit_code == old.exit_code == 0
+    assert json.loads(new.stdout)["index_suggestions"] == json.loads(old.stdout)["index_suggestions"]
+
+
+def test_redirected_reports_are_not_padded() -> None:
+    out = mqa("digest", SAMPLE, "--limit", "3", "--details", "1").stdout
+    assert out and all(line == line.rstrip() for line in out.splitlines())
