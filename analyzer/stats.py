@@ -182,6 +182,87 @@ class MetricStats:
         return min(max(value, self.min), self.max)
 
 
+TIMELINE_MAX_BUCKETS = 256  # a time-line never has more buckets than this ...
+TIMELINE_BASE_SECONDS = 1  # ... each 1 s x 2**level wide, aligned to the epoch
+
+
+class TimeBuckets:
+    """Calls and query time per time bucket: a class's (or the workload's) time-line.
+
+    Buckets are ``2**level`` seconds wide and aligned to the epoch, so buckets of two
+    accumulators line up once both are at the same level.  The level is the smallest at which
+    the events span at most ``TIMELINE_MAX_BUCKETS`` buckets: a minute of log has 1 s buckets,
+    a day 512 s, a month about 4.5 h.  Merging coarsens both sides to the larger level and then
+    as far as the joined span needs, which is exactly the level one pass over all the events
+    reaches, with the same counts: the time-line merges exactly, like every accumulator here.
+    """
+
+    __slots__ = ("calls", "level", "times")
+
+    def __init__(self) -> None:
+        self.level = 0
+        self.calls: dict[int, int] = {}
+        self.times: dict[int, float] = {}
+
+    @property
+    def width(self) -> int:
+        """Seconds per bucket."""
+        return TIMELINE_BASE_SECONDS << self.level
+
+    def add(self, ts: float, query_time: float = 0.0) -> None:
+        self.add_bucket(math.floor(ts / TIMELINE_BASE_SECONDS) >> self.level, 1, query_time)
+        self._fit()
+
+    def add_bucket(self, index: int, calls: int, query_time: float) -> None:
+        """Add to bucket ``index`` of the current level (no coarsening: call ``_fit()``)."""
+        self.calls[index] = self.calls.get(index, 0) + calls
+        self.times[index] = self.times.get(index, 0.0) + query_time
+
+    def coarsen(self, level: int) -> None:
+        """Re-bucket at ``level`` (>= the current one)."""
+        shift = level - self.level
+        if shift <= 0:
+            return
+        calls: dict[int, int] = {}
+        times: dict[int, float] = {}
+        for index, n in self.calls.items():
+            k = index >> shift
+            calls[k] = calls.get(k, 0) + n
+            times[k] = times.get(k, 0.0) + self.times[index]
+        self.calls, self.times, self.level = calls, times, level
+
+    def _fit(self) -> None:
+        while self.calls and max(self.calls) - min(self.calls) + 1 > TIMELINE_MAX_BUCKETS:
+            self.coarsen(self.level + 1)
+
+    def merge(self, other: TimeBuckets) -> None:
+        if not other.calls:
+            return
+        if other.level > self.level:
+            self.coarsen(other.level)
+        shift = self.level - other.level
+        for index, n in other.calls.items():
+            self.add_bucket(index >> shift, n, other.times[index])
+        self._fit()
+
+    def dense(self) -> tuple[float, int, list[int], list[float]] | None:
+        """(start epoch, bucket seconds, calls per bucket, query time per bucket) from the first
+        bucket with calls to the last, empty buckets included; None without events."""
+        if not self.calls:
+            return None
+        low, high = min(self.calls), max(self.calls)
+        calls = [self.calls.get(i, 0) for i in range(low, high + 1)]
+        times = [self.times.get(i, 0.0) for i in range(low, high + 1)]
+        return float(low * self.width), self.width, calls, times
+
+    def __eq__(self, other: object) -> bool:
+        return (isinstance(other, TimeBuckets) and self.level == other.level and self.calls == other.calls
+                and all(math.isclose(self.times[k], other.times[k], rel_tol=1e-9, abs_tol=1e-12) for k in self.times))
+
+    def __repr__(self) -> str:
+        return f"TimeBuckets(level={self.level}, calls={dict(sorted(self.calls.items()))})"
+
+
 @dataclass(slots=True)
 class Example:
     """The sample a class reports: its slowest event, full text."""
@@ -214,6 +295,7 @@ class GroupStats:
     hosts: Counter[str] = field(default_factory=Counter)
     tags: Counter[str] = field(default_factory=Counter)
     example: Example | None = None
+    timeline: TimeBuckets = field(default_factory=TimeBuckets)
 
     def add(self, event: QueryEvent, tags: tuple[str, ...] = ()) -> None:
         """Account for one event (``tags``: its comment tags, as ``key=value``)."""
@@ -241,6 +323,7 @@ class GroupStats:
             )
         ts = event.ts
         if ts is not None:
+            self.timeline.add(ts, qt or 0.0)
             if self.first_ts is None or ts < self.first_ts:
                 self.first_ts, self.first_tz = ts, event.tz
             if self.last_ts is None or ts >= self.last_ts:
@@ -271,6 +354,7 @@ class GroupStats:
         self.users.update(other.users)
         self.hosts.update(other.hosts)
         self.tags.update(other.tags)
+        self.timeline.merge(other.timeline)
         if other.example is not None and (
             self.example is None or other.example.query_time >= self.example.query_time
         ):
@@ -337,6 +421,124 @@ class _MetricColumns:
         self.pending, self.pending_size = [], 0
 
 
+# Time-line buckets are stored as (group * _TL_SPAN + bucket + _TL_OFFSET) keys, like the sketch's.
+_TL_OFFSET = 1 << 33  # bucket indices (seconds at level 0) in [-2**33, 2**33)
+_TL_SPAN = 1 << 34
+
+
+class _TimelineColumns:
+    """The time-lines of every group of a ``GroupTable``: each group's level and its
+    (bucket, calls, query time) entries, as numpy columns (see ``TimeBuckets``)."""
+
+    def __getstate__(self) -> dict:
+        self.consolidate()
+        state = dict(self.__dict__)
+        del state["np"]
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        import numpy as np
+
+        self.__dict__.update(state)
+        self.np = np
+
+    def __init__(self, np, capacity: int) -> None:
+        self.np = np
+        self.level = np.zeros(capacity, np.int64)
+        self.keys = np.zeros(0, np.int64)
+        self.calls = np.zeros(0, np.int64)
+        self.times = np.zeros(0)
+        self.pending: list[tuple] = []
+        self.pending_size = 0
+
+    def grow(self, capacity: int) -> None:
+        new = self.np.zeros(capacity, self.level.dtype)
+        new[: len(self.level)] = self.level
+        self.level = new
+
+    def fold(self, groups, ts, query_time) -> None:
+        """Account for events of ``groups`` at epoch seconds ``ts`` taking ``query_time``."""
+        np = self.np
+        index = np.floor(ts / TIMELINE_BASE_SECONDS).astype(np.int64) >> self.level[groups]
+        self._append(groups * _TL_SPAN + index + _TL_OFFSET, np.ones(len(groups), np.int64), query_time)
+        if self.pending_size > 100_000:
+            self.consolidate()
+
+    def _append(self, keys, calls, times) -> None:
+        np = self.np
+        unique, inverse = np.unique(keys, return_inverse=True)
+        self.pending.append((unique, np.bincount(inverse, weights=calls, minlength=len(unique)).astype(np.int64),
+                             np.bincount(inverse, weights=times, minlength=len(unique))))
+        self.pending_size += len(unique)
+
+    def consolidate(self) -> None:
+        """Sum the pending entries and coarsen each group until its span fits."""
+        np = self.np
+        if self.pending:
+            keys = np.concatenate([self.keys] + [k for k, _, _ in self.pending])
+            calls = np.concatenate([self.calls] + [c for _, c, _ in self.pending])
+            times = np.concatenate([self.times] + [t for _, _, t in self.pending])
+            self.pending, self.pending_size = [], 0
+            self._set(keys, calls, times)
+        while len(self.keys):
+            owners = self.keys // _TL_SPAN
+            index = self.keys % _TL_SPAN - _TL_OFFSET
+            low = np.full(len(self.level), np.iinfo(np.int64).max)
+            high = np.full(len(self.level), np.iinfo(np.int64).min)
+            np.minimum.at(low, owners, index)
+            np.maximum.at(high, owners, index)
+            over = (high - low + 1 > TIMELINE_MAX_BUCKETS) & (high >= low)
+            if not over.any():
+                return
+            self.level[over] += 1
+            index = np.where(over[owners], index >> 1, index)
+            self._set(owners * _TL_SPAN + index + _TL_OFFSET, self.calls, self.times)
+
+    def _set(self, keys, calls, times) -> None:
+        np = self.np
+        self.keys, inverse = np.unique(keys, return_inverse=True)
+        self.calls = np.bincount(inverse, weights=calls, minlength=len(self.keys)).astype(np.int64)
+        self.times = np.bincount(inverse, weights=times, minlength=len(self.keys))
+
+    def merge(self, other: _TimelineColumns, targets) -> None:
+        """Fold ``other`` in, its group ``i`` into ``targets[i]``: both sides at the larger level."""
+        np = self.np
+        other.consolidate()
+        self.consolidate()
+        if not len(other.keys):
+            return
+        theirs = other.keys // _TL_SPAN
+        into = targets[theirs]
+        level = self.level.copy()
+        np.maximum.at(level, into, other.level[theirs])
+        mine = self.keys // _TL_SPAN
+        my_index = (self.keys % _TL_SPAN - _TL_OFFSET) >> (level[mine] - self.level[mine])
+        their_index = (other.keys % _TL_SPAN - _TL_OFFSET) >> (level[into] - other.level[theirs])
+        self.level = level
+        self._set(np.concatenate([mine * _TL_SPAN + my_index, into * _TL_SPAN + their_index]) + _TL_OFFSET,
+                  np.concatenate([self.calls, other.calls]), np.concatenate([self.times, other.times]))
+        self.consolidate()
+
+    def buckets(self, size: int) -> list[TimeBuckets]:
+        """Every group's ``TimeBuckets``, in group-number order."""
+        np = self.np
+        self.consolidate()
+        out = [TimeBuckets() for _ in range(size)]
+        owners = self.keys // _TL_SPAN
+        bounds = np.searchsorted(owners, np.arange(size + 1))
+        index = (self.keys % _TL_SPAN - _TL_OFFSET).tolist()
+        calls, times = self.calls.tolist(), self.times.tolist()
+        levels = self.level[:size].tolist()
+        for u in range(size):
+            tl = out[u]
+            tl.level = levels[u]
+            lo, hi = int(bounds[u]), int(bounds[u + 1])
+            if hi > lo:
+                tl.calls = dict(zip(index[lo:hi], calls[lo:hi]))
+                tl.times = dict(zip(index[lo:hi], times[lo:hi]))
+        return out
+
+
 class GroupTable:
     """The statistics of many groups at once, in numpy columns indexed by group number.
 
@@ -364,6 +566,7 @@ class GroupTable:
         self.metrics: dict[str, _MetricColumns] = {}
         self.who: Counter[tuple[int, str | None, str | None, str | None]] = Counter()
         self.tags: Counter[tuple[int, str]] = Counter()
+        self.timeline = _TimelineColumns(np, capacity)
 
     def add_group(self) -> int:
         """A new empty group; returns its number."""
@@ -390,6 +593,7 @@ class GroupTable:
         self.examples.extend([None] * (capacity - self.capacity))
         for columns in self.metrics.values():
             columns.grow(capacity)
+        self.timeline.grow(capacity)
         self.capacity = capacity
 
     def fold(self, gidx: list[int], events: list[QueryEvent], tagged: list[tuple[int, tuple[str, ...]]]) -> None:
@@ -405,6 +609,7 @@ class GroupTable:
 
         metric_dicts = [e.metrics for e in events]
         nan = math.nan
+        query_time = None
         for name in set().union(*metric_dicts):
             values = np.array([m.get(name, nan) for m in metric_dicts], dtype=np.float64)
             present = ~np.isnan(values)
@@ -416,6 +621,7 @@ class GroupTable:
             self._fold_metric(name, v, gi, size)
             if name == "query_time":
                 self._fold_examples(events, v, gi, at, size)
+                query_time = np.where(present, values, 0.0)
 
         # Groups whose events have no query time keep their first event as the example.
         missing = [u for u in np.unique(g).tolist() if self.examples[u] is None]
@@ -446,6 +652,7 @@ class GroupTable:
             better = np.nonzero((high >= self.last_ts[:size]) & (last >= 0))[0]
             self.last_ts[better] = high[better]
             self.last_tz[better] = tz[last[better]]
+            self.timeline.fold(gt, t, query_time[valid] if query_time is not None else np.zeros(len(valid)))
 
         self.who.update(zip(gidx, [e.db for e in events], [e.user for e in events], [e.host for e in events]))
         for row, tags in tagged:
@@ -548,6 +755,7 @@ class GroupTable:
                 col.pending.append((keys, theirs.counts))
                 col.pending_size += len(keys)
                 col.consolidate()
+        self.timeline.merge(other.timeline, t)
         for (i, db, user, host), count in other.who.items():
             self.who[(targets[i], db, user, host)] += count
         for (i, tag), count in other.tags.items():
@@ -558,6 +766,7 @@ class GroupTable:
         del state["np"]
         for col in state["metrics"].values():
             col.consolidate()
+        state["timeline"].consolidate()
         return state
 
     def __setstate__(self, state: dict) -> None:
@@ -585,6 +794,8 @@ class GroupTable:
             if self.last_ts[u] != -np.inf:
                 grp.last_ts = float(self.last_ts[u])
                 grp.last_tz = None if self.last_tz[u] == _NO_TZ else int(self.last_tz[u])
+        for grp, timeline in zip(out, self.timeline.buckets(size)):
+            grp.timeline = timeline
         for name, col in self.metrics.items():
             col.consolidate()
             owners = col.keys // _BUCKET_SPAN

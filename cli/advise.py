@@ -11,9 +11,9 @@ from typing import Optional
 
 import typer
 
-from cli.common import fail, stderr_console
+from cli.common import command_line, fail, stderr_console
 from cli.connection import ServerArgs, open_server, server_options
-from cli.render import Format, write_report
+from cli.render import TZ_HELP, Format, time_zone, write_report
 
 
 def _warn(source: str, warnings: list[str]) -> None:
@@ -56,8 +56,8 @@ def explain(
             catalog, _ = load_catalog(server=server, database=database or current_database(server))
             advice = explain_one(sql, catalog=catalog, server=server, database=catalog.default_schema, analyze=analyze)
             where = server.description
-    write_report(build_advice_report(advice, title="mqa explain", subtitle=where, command="explain", statement=sql),
-                 fmt, output)
+    write_report(build_advice_report(advice, title="mqa explain", subtitle=where, command="explain", statement=sql,
+                                     invocation=command_line()), fmt, output)
 
 
 @server_options
@@ -77,6 +77,7 @@ def advise(
     details: int = typer.Option(5, "--details", min=0, help="Show plans and findings of the top N classes (table and markdown)."),
     fmt: Format = typer.Option(Format.table, "--format", "-f", help="Output format."),
     output: Optional[str] = typer.Option(None, "--output", "-o", metavar="FILE", help="Write the report here."),
+    tz: Optional[str] = typer.Option(None, "--tz", metavar="ZONE", help=TZ_HELP),
     *,
     server_args: ServerArgs,
 ) -> None:
@@ -98,6 +99,7 @@ def advise(
         fail("--verify and --apply need a server, not --schema-file")
     if (scratch_schema or verify_dsn) and not verify:
         fail("--scratch-schema and --verify-dsn are for --verify")
+    zone = time_zone(tz)
     result = None
     if logs:
         event_filter = EventFilter(since=parse_time_bound(since) if since else None,
@@ -135,9 +137,10 @@ def advise(
                 with connect(server_args.connection_options(), writable=True) as target:
                     apply_advice(advice, target, before=lambda ddl: sys.stderr.write(f"mqa: applying: {ddl}\n"))
             where = server.description
-    report = build_report(result, limit=None, title=title) if result is not None else None
+    invocation = command_line()
+    report = build_report(result, limit=None, title=title, tz=zone, command=invocation) if result is not None else None
     write_report(build_advice_report(advice, title="mqa advise", subtitle=where, command="advise", report=report,
-                                     details=details), fmt, output, details=details)
+                                     details=details, invocation=invocation), fmt, output, details=details)
 
 
 def _verify(advice, catalog, server, server_args: ServerArgs, scratch_schema: Optional[str],

@@ -8,10 +8,10 @@ from typing import Optional
 
 import typer
 
-from cli.common import stderr_console
+from cli.common import command_line, stderr_console
 from cli.connection import ServerArgs, open_server, server_options
 from cli.progress import WindowProgress
-from cli.render import FingerprintMode, Format, OrderBy, write_report
+from cli.render import TZ_HELP, FingerprintMode, Format, OrderBy, time_zone, write_report
 
 
 @server_options
@@ -28,6 +28,7 @@ def collect(
     details: int = typer.Option(5, "--details", min=0, help="Detailed sections for the top N classes."),
     fmt: Format = typer.Option(Format.table, "--format", "-f", help="Output format."),
     output: Optional[str] = typer.Option(None, "--output", "-o", metavar="FILE", help="Write the report here."),
+    tz: Optional[str] = typer.Option(None, "--tz", metavar="ZONE", help=TZ_HELP),
     progress: Optional[bool] = typer.Option(None, "--progress/--no-progress", help="Countdown on stderr (default: on a terminal)."),
     *,
     server_args: ServerArgs,
@@ -40,6 +41,7 @@ def collect(
     from analyzer.sources.perfschema import collect_window
 
     seconds = parse_duration(window)
+    zone = time_zone(tz)
     with open_server(server_args) as server:
         require_privileges(server, [PERFORMANCE_SCHEMA_SELECT])
         show = sys.stderr.isatty() if progress is None else progress
@@ -58,5 +60,6 @@ def collect(
             )
             result = combine(result, digest_logs(slow_logs, mode=fingerprint.value, event_filter=same_time, jobs=None))
     title = f"mqa collect ({seconds:g}s window" + (" + slow log)" if slow_logs else ")")
-    report = build_report(result, order_by=order_by.value, limit=limit or None, title=title)
+    report = build_report(result, order_by=order_by.value, limit=limit or None, title=title, tz=zone,
+                          command=command_line())
     write_report(report, fmt, output, details=details)

@@ -36,6 +36,9 @@ def output_stream(path: str | None) -> Iterator[TextIO]:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             yield handle
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temp, 0o666 & ~umask)  # as open() would have made it (mkstemp makes it private)
         os.replace(temp, path)
     except OSError as exc:
         with contextlib.suppress(OSError):
@@ -49,3 +52,22 @@ def output_stream(path: str | None) -> Iterator[TextIO]:
 
 def stderr_console() -> Console:
     return Console(stderr=True, highlight=False)
+
+
+def command_line(argv: list[str] | None = None) -> str:
+    """The command as the user typed it, for a report's header: a password in a DSN is shown as
+    ``***`` (and mqa refuses passwords anywhere else on the command line)."""
+    import shlex
+
+    from analyzer.sources.db import redact_dsn
+
+    words = list(sys.argv[1:] if argv is None else argv)
+    shown = []
+    for i, word in enumerate(words):
+        if i and words[i - 1] in ("--dsn", "--verify-dsn"):
+            word = redact_dsn(word)
+        elif word.startswith(("--dsn=", "--verify-dsn=")):
+            name, _, value = word.partition("=")
+            word = f"{name}={redact_dsn(value)}"
+        shown.append(shlex.quote(word))
+    return " ".join(["mqa", *shown])

@@ -9,9 +9,9 @@ import typer
 
 from analyzer.digest.filters import EventFilter, parse_time_bound
 from analyzer.report.digest import build_report
-from cli.common import fail, stderr_console
+from cli.common import command_line, fail, stderr_console
 from cli.progress import ReadProgress
-from cli.render import FingerprintMode, Format, OrderBy, write_report
+from cli.render import TZ_HELP, FingerprintMode, Format, OrderBy, time_zone, write_report
 
 
 def digest(
@@ -28,6 +28,7 @@ def digest(
     details: int = typer.Option(5, "--details", min=0, help="Detailed sections for the top N classes (table and markdown)."),
     fmt: Format = typer.Option(Format.table, "--format", "-f", help="Output format."),
     output: Optional[str] = typer.Option(None, "--output", "-o", metavar="FILE", help="Write the report here instead of stdout."),
+    tz: Optional[str] = typer.Option(None, "--tz", metavar="ZONE", help=TZ_HELP),
     progress: Optional[bool] = typer.Option(None, "--progress/--no-progress", help="Progress bar on stderr (default: when stderr is a terminal)."),
     database_old: Optional[list[str]] = typer.Option(None, "-d", hidden=True, help="The old spelling of -D."),
     user_old: Optional[list[str]] = typer.Option(None, "-u", hidden=True,
@@ -39,6 +40,7 @@ def digest(
 
     if logs.count("-") > 1:
         fail("stdin (-) can be given only once")
+    zone = time_zone(tz)
     event_filter = EventFilter(
         since=parse_time_bound(since) if since else None,
         until=parse_time_bound(until) if until else None,
@@ -51,5 +53,5 @@ def digest(
     with ReadProgress(stderr_console(), enabled=show_progress) as bar:
         result = digest_logs(logs, mode=fingerprint.value, event_filter=event_filter, progress=bar.update,
                              jobs=jobs or None)
-    report = build_report(result, order_by=order_by.value, limit=limit or None)
+    report = build_report(result, order_by=order_by.value, limit=limit or None, tz=zone, command=command_line())
     write_report(report, fmt, output, details=details)

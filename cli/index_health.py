@@ -7,6 +7,7 @@ from typing import Optional
 
 import typer
 
+from cli.common import command_line
 from cli.connection import ServerArgs, open_server, server_options
 from cli.render import Format, write_report
 
@@ -38,4 +39,4 @@ def indexes(
         only = list(schemas or []) + ([server_args.database] if server_args.database else [])
         report = check_indexes(server, only or None, unused=unused, min_window=min_window_seconds)
         where = server.description
-    write_report(build_health_report(report, where), fmt, output)
+    write_report(build_health_report(report, where, invocation=command_line()), fmt, output)

@@ -14,6 +14,28 @@ class Format(str, Enum):
     table = "table"
     json = "json"
     markdown = "markdown"
+    html = "html"
+
+
+class StreamFormat(str, Enum):
+    """The formats of a report that is written interval after interval (``mqa top``): no HTML."""
+
+    table = "table"
+    json = "json"
+    markdown = "markdown"
+
+
+def time_zone(text: str | None):
+    """``--tz``: None keeps the log's own offset."""
+    if not text:
+        return None
+    from analyzer.report.digest import parse_time_zone
+
+    return parse_time_zone(text)
+
+
+TZ_HELP = ("Show times in this zone (UTC, +02:00, Europe/Berlin) instead of the log's own offset; never in "
+           "the reader's.")
 
 
 class FingerprintMode(str, Enum):

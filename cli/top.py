@@ -8,7 +8,7 @@ import sys
 import typer
 
 from cli.connection import ServerArgs, open_server, server_options
-from cli.render import Format
+from cli.render import StreamFormat as Format
 
 
 class TopOrder(str, enum.Enum):

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Run the whole test suite.  Installs what it needs when missing: Python venv support, the
-# MariaDB server (the integration tests start a throwaway one) and percona-toolkit
-# (pt-query-digest is the oracle of the conformance tests).  Extra arguments go to pytest.
+# MariaDB server (the integration tests start a throwaway one), percona-toolkit
+# (pt-query-digest is the oracle of the conformance tests) and Debian's chromium (the HTML
+# reports are tested in a real headless browser).  Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/bootstrap.sh
@@ -11,6 +12,7 @@ if ! command -v mariadbd >/dev/null 2>&1 && [ ! -x /usr/sbin/mariadbd ] \
     need+=(mariadb-server)
 fi
 command -v pt-query-digest >/dev/null 2>&1 || need+=(percona-toolkit)
+command -v chromium >/dev/null 2>&1 || [ -n "${MQA_CHROMIUM:-}" ] || need+=(chromium fonts-liberation)
 apt_install "${need[@]}"
 ensure_venv "[test]"
 # the habits first: lint, and the layers (cli -> report -> advisor -> digest -> sources -> model)

@@ -81,7 +81,7 @@ def test_markdown_report() -> None:
     out = result.stdout
     assert out.startswith("# mqa digest\n")
     assert "| Rank | Class | Time | % | Count | Avg | p95 | Rows ex/sent | Fingerprint |" in out
-    assert out.count("\n## #") == 1 and "```sql" in out
+    assert out.count("\n<details><summary><b>#") == 1 and out.count("\n</details>") == 1 and "```sql" in out
 
 
 def test_output_file(tmp_path: Path) -> None:

@@ -10,7 +10,9 @@ server available:
     .venv/bin/python -m pytest tests/test_golden.py --record-golden
 
 which rewrites tests/fixtures/golden/ (the outputs, the server recordings and the slow log the
-live advice reads); review the diff before committing it.
+live advice reads); review the diff before committing it.  When only the JSON changed (an
+extension), ``--rewrite-golden-outputs`` rewrites the outputs from the recorded server answers,
+with no server.
 """
 
 from __future__ import annotations
@@ -134,7 +136,7 @@ def test_log_command_json_is_golden(case: GoldenCase, request: pytest.FixtureReq
                                     monkeypatch: pytest.MonkeyPatch) -> None:
     out = _run(case, monkeypatch, None)
     path = GOLDEN / f"{case.name}.json.gz"
-    if request.config.getoption("--record-golden"):
+    if request.config.getoption("--record-golden") or request.config.getoption("--rewrite-golden-outputs"):
         GOLDEN.mkdir(parents=True, exist_ok=True)
         _write(path, out)
     assert _normalized(out) == _normalized(_read(path))
@@ -171,6 +173,8 @@ def test_server_command_json_is_golden(case: GoldenCase, request: pytest.Fixture
     else:
         replay = ReplayServer(json.loads(_read(recording)))
         out = _run(case, monkeypatch, lambda options, **kwargs: replay)
+        if request.config.getoption("--rewrite-golden-outputs"):
+            _write(path, out)
     assert _normalized(out) == _normalized(_read(path))
 
 

@@ -10,8 +10,17 @@ from pathlib import Path
 import pytest
 
 from analyzer.digest import DigestAccumulator
+from analyzer.model import QueryEvent
 from analyzer.sources.slowlog import SlowLogReader
-from analyzer.stats import RELATIVE_ACCURACY, GroupStats, MetricStats, fold_batch, histogram_bucket
+from analyzer.stats import (
+    RELATIVE_ACCURACY,
+    TIMELINE_MAX_BUCKETS,
+    GroupStats,
+    MetricStats,
+    TimeBuckets,
+    fold_batch,
+    histogram_bucket,
+)
 from tests.conftest import REPO
 
 SAMPLE_LOG = REPO / "sample_workloads/shop/slow.log.gz"
@@ -93,6 +102,7 @@ def test_vectorised_fold_equals_event_by_event_add() -> None:
             want.first_ts, want.last_ts, want.first_tz, want.last_tz,
         )
         assert got.databases == want.databases and got.users == want.users and got.hosts == want.hosts
+        assert got.timeline == want.timeline
         assert (got.example is None) == (want.example is None)
         if want.example is not None:
             assert (got.example.query, got.example.line) == (want.example.query, want.example.line)
@@ -167,3 +177,60 @@ def test_parallel_ranges_give_the_sequential_result(tmp_path: Path, monkeypatch:
             assert got["metrics"][name]["kind"] == metric["kind"]
             # JSON rounds times to 6 decimals, so a different summation order may move the last one
             assert {k: got["metrics"][name][k] for k in numbers} == pytest.approx(numbers, rel=1e-9, abs=1.01e-6), name
+
+
+
+# --------------------------------------------------------------------------------------------
+# Time-lines: adaptive buckets that merge exactly
+# --------------------------------------------------------------------------------------------
+
+def _timed_events(seed: int, n: int, span: float, start: float = 1_700_000_000.0) -> list[QueryEvent]:
+    rng = random.Random(seed)
+    times = sorted(start + rng.random() * span for _ in range(n))
+    return [QueryEvent("SELECT 1", {"query_time": rng.lognormvariate(-5, 1)}, ts=t) for t in times]
+
+
+@pytest.mark.parametrize(("span", "level"), [(40, 0), (255, 0), (300, 1), (86_400, 9), (31 * 86_400, 14)])
+def test_a_time_line_has_at_most_a_few_hundred_buckets_at_the_finest_level_that_fits(span: float, level: int) -> None:
+    timeline = TimeBuckets()
+    timeline.add(1_700_000_000.0)  # an epoch multiple of every width: the span alone decides
+    timeline.add(1_700_000_000.0 + span - 0.5)
+    start, width, calls, _ = timeline.dense()  # type: ignore[misc]
+    assert (timeline.level, width) == (level, 2**level)
+    assert len(calls) <= TIMELINE_MAX_BUCKETS and sum(calls) == 2
+    assert start == (1_700_000_000 // width) * width
+
+
+def test_time_lines_of_any_split_merge_into_the_one_pass_time_line() -> None:
+    events = _timed_events(3, 5_000, span=3 * 86_400)
+    whole = GroupStats()
+    for e in events:
+        whole.add(e)
+    rng = random.Random(5)
+    cuts = sorted(rng.sample(range(1, len(events)), 7))
+    parts = [events[a:b] for a, b in zip([0, *cuts], [*cuts, len(events)])]
+    rng.shuffle(parts)
+    merged = GroupStats()
+    for part in parts:  # parts of any size, merged in any order
+        stats = GroupStats()
+        for e in part:
+            stats.add(e)
+        merged.merge(stats)
+    assert merged.timeline == whole.timeline
+    assert sum(whole.timeline.calls.values()) == len(events)
+    assert sum(whole.timeline.times.values()) == pytest.approx(sum(e.metrics["query_time"] for e in events))
+    folded = [GroupStats()]  # the vectorised fold, in batches, gives the same time-line
+    for start in range(0, len(events), 700):
+        fold_batch(folded, [0] * len(events[start:start + 700]), events[start:start + 700], [])
+    assert folded[0].timeline == whole.timeline
+
+
+def test_an_old_event_after_new_ones_coarsens_the_time_line_as_one_pass_would() -> None:
+    late, early = _timed_events(7, 200, span=60), _timed_events(8, 10, span=60, start=1_690_000_000.0)
+    one = GroupStats()
+    for e in early + late:
+        one.add(e)
+    late_first = GroupStats()
+    for e in late + early:
+        late_first.add(e)
+    assert late_first.timeline == one.timeline and one.timeline.level > 10

@@ -100,6 +100,7 @@ class AdviceReport:
     verification: VerificationView | None
     generated_at: str
     digest: Report | None = None  # the digest the advice came from (advise of logs or a window)
+    invocation: str = ""  # the command line that produced the report (a DSN's password redacted)
     document: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def to_json_dict(self) -> dict[str, Any]:
@@ -132,7 +133,8 @@ def advice_document(advice: Advice, *, report: Report | None = None, statement: 
 
 
 def build_advice_report(advice: Advice, *, title: str, subtitle: str, command: str, statement: str | None = None,
-                        report: Report | None = None, details: int = 5, now: datetime | None = None) -> AdviceReport:
+                        report: Report | None = None, details: int = 5, now: datetime | None = None,
+                        invocation: str = "") -> AdviceReport:
     """The report model of an ``Advice`` (``report``: the digest it came from, if any)."""
     classes = [AdviceClassView(rank, ca.wc.class_id, ca.wc.count, ca.wc.query_time_total,
                                ca.wc.fingerprint or ca.wc.sample or "", ca.wc.sample, ca.plan, ca.explain_note,
@@ -167,6 +169,7 @@ def build_advice_report(advice: Advice, *, title: str, subtitle: str, command: s
         lookups=(len(lookups), len({n.class_id for n in lookups})) if lookups else None,
         verification=_verification_view(advice), generated_at=generated, digest=report,
         document=advice_document(advice, report=report, statement=statement, now=now, command=command),
+        invocation=invocation,
     )
 
 

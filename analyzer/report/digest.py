@@ -8,14 +8,14 @@ computed in a renderer.  ``to_json_dict()`` is the versioned JSON contract of DE
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any
 
 from analyzer import __version__
 from analyzer.errors import UsageError
 from analyzer.model import DigestResult, QueryClass
 from analyzer.sources.slowlog import format_ts
-from analyzer.stats import HISTOGRAM_LABELS, MetricStats
+from analyzer.stats import HISTOGRAM_LABELS, MetricStats, TimeBuckets
 
 SCHEMA_VERSION = 1
 ORDER_BY: dict[str, str] = {
@@ -108,6 +108,26 @@ class ExampleReport:
     explain: list[str] | None
 
 
+ACTIVITY_POINTS = 60  # points of a class's activity over the whole workload (the profile's sparkline)
+
+
+@dataclass
+class TimelineReport:
+    """Calls and query time per time bucket (``start`` of the first bucket in the report's time
+    zone, buckets ``bucket_seconds`` wide, empty ones included)."""
+
+    start: str
+    start_epoch: float
+    bucket_seconds: int
+    calls: list[int]
+    query_time: list[float]
+    end: str = ""  # the end of the last bucket, in the same zone
+
+    def to_json(self) -> dict[str, Any]:
+        return {"start": self.start, "bucket_seconds": self.bucket_seconds, "calls": self.calls,
+                "query_time": [round(t, 6) for t in self.query_time]}
+
+
 @dataclass
 class ClassReport:
     rank: int
@@ -132,6 +152,8 @@ class ClassReport:
     example: ExampleReport | None
     variants: int
     details: dict[str, Any] = field(default_factory=dict)
+    timeline: TimelineReport | None = None
+    activity: list[float] = field(default_factory=list)  # query time over the workload's span (sparkline)
 
     def metric(self, name: str, attr: str = "sum") -> float:
         summary = self.metrics.get(name)
@@ -171,6 +193,8 @@ class Summary:
     malformed: int
     unparsed_classes: int
     events_read: int
+    timeline: TimelineReport | None = None
+    time_zone: str = "the log's own offset"
 
 
 @dataclass
@@ -188,6 +212,7 @@ class Report:
     elapsed: float = 0.0
     notes: list[str] = field(default_factory=list)  # what limits the report's accuracy
     title: str = "mqa digest"
+    command: str | None = None  # the command line that made the report (passwords never in it)
 
     def to_json_dict(self) -> dict[str, Any]:
         """The JSON report contract (schema_version 1) plus documented extensions."""
@@ -211,6 +236,7 @@ class Report:
                 "unparsed_classes": self.summary.unparsed_classes, "events_read": self.summary.events_read,
                 "fingerprint": self.fingerprint_mode, "order_by": self.order_by,
                 "classes_reported": len(self.classes), "notes": self.notes,
+                **({"timeline": self.summary.timeline.to_json()} if self.summary.timeline is not None else {}),
             },
             "classes": [_class_json(c) for c in self.classes],
             "findings": self.findings,
@@ -249,6 +275,7 @@ def _class_json(c: ClassReport) -> dict[str, Any]:
         },
         "variants": c.variants,
         **({"source_details": c.details} if c.details else {}),
+        **({"timeline": c.timeline.to_json()} if c.timeline is not None else {}),
     }
 
 
@@ -289,8 +316,11 @@ def build_report(
     limit: int | None = 20,
     now: datetime | None = None,
     title: str = "mqa digest",
+    tz: tzinfo | None = None,
+    command: str | None = None,
 ) -> Report:
-    """Rank the classes and summarise the digest for rendering."""
+    """Rank the classes and summarise the digest for rendering.  Times are shown in the log's
+    own offset, or in ``tz`` (``parse_time_zone()``); never in the reader's."""
     if limit is not None and limit < 1:
         raise UsageError("the class limit must be a positive number (None reports every class)")
     ranked = sorted(result.classes, key=_sort_key(order_by))
@@ -304,7 +334,10 @@ def build_report(
     )
     qps = totals.count / span if span and span > 0 else None
     flags = result.flag_metrics
-    classes = [_class_report(rank, cls, total_time, span, flags) for rank, cls in enumerate(shown, 1)]
+    clock = _Clock(tz)
+    workload = _timeline(totals.timeline, clock, totals.first_tz)
+    classes = [_class_report(rank, cls, total_time, span, flags, clock, totals.timeline)
+               for rank, cls in enumerate(shown, 1)]
     sources = [
         SourceReport(
             s.kind, s.name, s.events, s.kept, s.malformed,
@@ -315,25 +348,92 @@ def build_report(
     summary = Summary(
         events=totals.count,
         classes=len(result.classes),
-        start=format_ts(totals.first_ts, totals.first_tz),
-        end=format_ts(totals.last_ts, totals.last_tz),
+        start=clock(totals.first_ts, totals.first_tz),
+        end=clock(totals.last_ts, totals.last_tz),
         span_seconds=span,
         query_time_total=total_time,
         qps=qps,
         malformed=result.malformed,
         unparsed_classes=result.unparsed_classes,
         events_read=sum(s.events for s in result.sources),
+        timeline=workload,
+        time_zone=clock.name,
     )
     generated = (now or datetime.now(timezone.utc)).isoformat(timespec="seconds")
     return Report(
         tool_version=__version__, generated_at=generated, fingerprint_mode=result.mode,
         order_by=order_by, limit=limit, sources=sources, summary=summary, classes=classes,
-        elapsed=result.elapsed, notes=list(result.notes), title=title,
+        elapsed=result.elapsed, notes=list(result.notes), title=title, command=command,
     )
 
 
+class _Clock:
+    """Formats event times: in the log's own offset, or in one time zone the user chose."""
+
+    def __init__(self, tz: tzinfo | None) -> None:
+        self.tz = tz
+        self.name = "the log's own offset" if tz is None else str(tz)
+
+    def __call__(self, ts: float | None, event_tz: int | None) -> str | None:
+        if ts is None:
+            return None
+        if self.tz is None:
+            return format_ts(ts, event_tz)
+        return datetime.fromtimestamp(ts, self.tz).isoformat()
+
+
+def parse_time_zone(text: str) -> tzinfo:
+    """``UTC``, ``+02:00`` / ``-0530``, or an IANA name (``Europe/Berlin``).
+
+    >>> parse_time_zone("+05:30").utcoffset(None)
+    datetime.timedelta(seconds=19800)
+    """
+    import re
+
+    if text.upper() in ("UTC", "Z", "GMT"):
+        return timezone.utc
+    match = re.fullmatch(r"([+-])(\d\d):?(\d\d)", text)
+    if match:
+        sign = -1 if match.group(1) == "-" else 1
+        offset = timedelta(hours=int(match.group(2)), minutes=int(match.group(3)))
+        if offset > timedelta(hours=14):
+            raise UsageError(f"time zone offset {text!r} is out of range (-14:00 to +14:00)")
+        return timezone(sign * offset)
+    try:
+        from zoneinfo import ZoneInfo
+        return ZoneInfo(text)
+    except (ValueError, LookupError, OSError):
+        raise UsageError(f"unknown time zone {text!r}: give UTC, an offset such as +02:00, or a name such as "
+                         "Europe/Berlin") from None
+
+
+def _timeline(buckets: TimeBuckets | None, clock: _Clock, tz: int | None) -> TimelineReport | None:
+    dense = buckets.dense() if buckets is not None else None
+    if dense is None:
+        return None
+    start, width, calls, times = dense
+    return TimelineReport(clock(start, tz) or "", start, width, calls, times, clock(start + width * len(calls), tz) or "")
+
+
+def _activity(mine: TimeBuckets, workload: TimeBuckets | None) -> list[float]:
+    """The class's query time over the workload's buckets, in at most ``ACTIVITY_POINTS`` points
+    (the same axis for every class of a report)."""
+    if workload is None or not workload.calls or not mine.calls:
+        return []
+    low, high = min(workload.calls), max(workload.calls)
+    shift = workload.level - mine.level
+    values = [0.0] * (high - low + 1)
+    for index, seconds in mine.times.items():
+        k = (index >> shift) - low
+        if 0 <= k < len(values):
+            values[k] += seconds
+    step = -(-len(values) // ACTIVITY_POINTS)
+    return [sum(values[i:i + step]) for i in range(0, len(values), step)]
+
+
 def _class_report(
-    rank: int, cls: QueryClass, total_time: float, span: float | None, flags: frozenset[str]
+    rank: int, cls: QueryClass, total_time: float, span: float | None, flags: frozenset[str], clock: _Clock,
+    workload: TimeBuckets | None,
 ) -> ClassReport:
     stats = cls.stats
     names = [n for n in _METRIC_ORDER if n in stats.metrics]
@@ -352,7 +452,7 @@ def _class_report(
     example = None
     if ex is not None:
         example = ExampleReport(
-            ex.query, ex.query_time, format_ts(ex.ts, ex.tz), ex.db, ex.user, ex.host, ex.source, ex.line,
+            ex.query, ex.query_time, clock(ex.ts, ex.tz), ex.db, ex.user, ex.host, ex.source, ex.line,
             ex.explain,
         )
     return ClassReport(
@@ -366,8 +466,8 @@ def _class_report(
         count=stats.count,
         share=(qt.total / total_time) if qt is not None and total_time > 0 else 0.0,
         qps=stats.count / span if span and span > 0 else None,
-        first_seen=format_ts(stats.first_ts, stats.first_tz),
-        last_seen=format_ts(stats.last_ts, stats.last_tz),
+        first_seen=clock(stats.first_ts, stats.first_tz),
+        last_seen=clock(stats.last_ts, stats.last_tz),
         databases=databases,
         users=dict(stats.users.most_common()),
         hosts=dict(stats.hosts.most_common()),
@@ -378,4 +478,6 @@ def _class_report(
         example=example,
         variants=cls.keys,
         details=cls.details(),
+        timeline=_timeline(stats.timeline, clock, stats.first_tz),
+        activity=_activity(stats.timeline, workload),
     )

@@ -28,6 +28,7 @@ class HealthReport:
     advice: list[IndexFinding]  # findings whose DDL is advice to adapt, not a statement
     generated_at: str
     title: str = "mqa indexes"
+    invocation: str = ""  # the command line that produced the report (a DSN's password redacted)
     document: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def to_json_dict(self) -> dict[str, Any]:
@@ -35,7 +36,8 @@ class HealthReport:
         return self.document
 
 
-def build_health_report(report: IndexReport, server: str, *, now: datetime | None = None) -> HealthReport:
+def build_health_report(report: IndexReport, server: str, *, now: datetime | None = None,
+                        invocation: str = "") -> HealthReport:
     generated = (now or datetime.now(timezone.utc)).isoformat(timespec="seconds")
     statements = report.statements()
     document: dict[str, Any] = clean_json({
@@ -53,4 +55,5 @@ def build_health_report(report: IndexReport, server: str, *, now: datetime | Non
         server_started=window.server_started.isoformat(sep=" ") if window is not None else None,
         notes=list(report.notes), findings=list(report.findings), statements=statements,
         advice=[f for f in report.findings if not f.safe and f.ddl], generated_at=generated, document=document,
+        invocation=invocation,
     )

@@ -18,7 +18,7 @@ from analyzer.errors import UsageError
 from analyzer.report.options import RenderOptions
 
 #: --format value -> renderer module
-RENDERERS = {"table": "terminal", "json": "json", "markdown": "markdown"}
+RENDERERS = {"table": "terminal", "json": "json", "markdown": "markdown", "html": "html"}
 
 
 def render(model: Any, fmt: str, stream: TextIO, options: RenderOptions | None = None) -> None:

@@ -4,6 +4,7 @@ backtick run inside it, or is escaped; nothing from a log becomes Markdown or HT
 
 from __future__ import annotations
 
+import html
 import re
 from functools import singledispatch
 from typing import Any, TextIO
@@ -96,8 +97,16 @@ def _digest(report: Report, options: RenderOptions) -> str:
     return "\n".join(out)
 
 
+def _summary(text: str) -> str:
+    """Text inside a ``<summary>`` (HTML, where Markdown is not read): escaped as HTML."""
+    return html.escape(visible(text), quote=False)
+
+
 def _details(cls: ClassReport) -> list[str]:
-    out = [f"## #{cls.rank} `{cls.id}` ({cls.kind})", ""]
+    """A class's section: a ``<details>`` element (GitHub renders the Markdown inside it when blank
+    lines surround it), closed but for its summary line."""
+    out = [f"<details><summary><b>#{cls.rank}</b> <code>{_summary(cls.id)}</code> {_summary(cls.kind)}: "
+           f"{fmt.percent(cls.share)} of query time, {cls.count:,} events</summary>", ""]
     line = f"pt-query-digest ID `0x{cls.pt_id}`; {fmt.percent(cls.share)} of query time, {cls.count:,} events"
     if cls.qps is not None:
         line += f", {cls.qps:.3g} QPS"
@@ -137,7 +146,7 @@ def _details(cls: ClassReport) -> list[str]:
         when = f" at {_escape(ex.ts)}" if ex.ts else ""
         out += ["", f"Example (slowest, {fmt.seconds(ex.query_time)}{when}, {where}):", ""]
         out += code_block(ex.query)
-    return out
+    return out + ["", "</details>"]
 
 
 def _escape(text: str) -> str:
@@ -168,8 +177,13 @@ to_markdown.register(Report, _digest)
 # explain / advise
 # --------------------------------------------------------------------------------------------
 
+_MD_HTML = re.compile(r"([<>&|\\`*_\[\]])")
+
+
 def _md_cell(text: str) -> str:
-    return visible(text).replace("|", "\\|").replace("\n", " ")
+    """Plain text in Markdown (a table cell, a list item): nothing in it can become HTML, a link
+    or emphasis."""
+    return _MD_HTML.sub(r"\\\1", visible(text)).replace("\n", " ")
 
 
 def _md_code(text: str) -> str:
@@ -192,7 +206,8 @@ def _advice(report: AdviceReport, options: RenderOptions) -> str:
         out.append("")
     for rank, ca in enumerate(report.shown, 1):
         if report.statement is None:
-            out += [f"## #{rank} `{ca.class_id[:16]}`: {ca.count} calls, {ca.query_time_total:,.3f} s", ""]
+            out += [f"<details><summary><b>#{rank}</b> <code>{_summary(ca.class_id[:16])}</code>: {ca.count:,} calls, "
+                    f"{fmt.seconds(ca.query_time_total)} in all</summary>", ""]
         out += [_md_code(report.statement if report.statement is not None else (ca.sample or ca.text)), ""]
         if ca.plan is not None:
             out += ["Plan:", "", *_md_tree(ca.plan.root), ""]
@@ -203,6 +218,8 @@ def _advice(report: AdviceReport, options: RenderOptions) -> str:
             for f in ca.findings:
                 out.append(f"| {f.check} {f.name} | {f.severity} | {_md_cell(f.message)} | {_md_cell(f.fix or '')} |")
             out.append("")
+        if report.statement is None:
+            out += ["</details>", ""]
     out += ["## Index suggestions", ""]
     if report.suggestions:
         out += ["| # | Table | Columns | Classes | Est. time saved (s) | Rows before → after | Verified |",
@@ -256,8 +273,7 @@ def _health(report: HealthReport, options: RenderOptions) -> str:
     return "\n".join(out)
 
 
-def _md(text: str) -> str:
-    return visible(text).replace("|", "\\|").replace("\n", " ")
+_md = _md_cell
 
 
 to_markdown.register(HealthReport, _health)
