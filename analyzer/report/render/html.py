@@ -201,6 +201,7 @@ def sparkline_svg(values: list[float]) -> Markup:
 
 PROFILE_TEXT_CHARS = 300  # the profile shows this much of a class's text (its details show it whole)
 CHARTED_CLASSES = 200  # the classes whose details have a histogram and a time-line
+DETAILED_CLASSES = 500  # the classes with a details section (the page's parse time grows with them)
 
 
 def _number(value: float | None) -> str:
@@ -275,12 +276,13 @@ def _digest_context(report: Report, options: RenderOptions) -> dict[str, Any]:
 
 
 def _with_details(template: str, context: dict[str, Any], classes: list[ClassReport], open_first: int) -> str:
-    """The page with each class's details, in rank order, as many as fit in ``PAGE_BUDGET`` (the
-    profile always lists every class; the JSON report has every class's details)."""
+    """The page with each class's details, in rank order, at most ``DETAILED_CLASSES`` and as many
+    as fit in ``PAGE_BUDGET`` (the profile always lists every class; the JSON report has every
+    class's details)."""
     budget = PAGE_BUDGET - _size(_page(template, **context)) - 2_000
     details = _macro("class_details")
     parts: list[Markup] = []
-    for index, cls in enumerate(classes):
+    for index, cls in enumerate(classes[:DETAILED_CLASSES]):
         part = details(_details_view(cls, index < CHARTED_CLASSES), index < open_first)
         budget -= _size(part)
         if budget < 0:
