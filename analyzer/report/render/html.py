@@ -172,7 +172,8 @@ def _rebin(timeline: TimelineReport, bars: int) -> tuple[int, list[int], list[fl
     return timeline.bucket_seconds * factor, calls, times
 
 
-def timeline_svg(timeline: TimelineReport, title: str, bars: int = CLASS_TIMELINE_BARS) -> Markup:
+def timeline_svg(timeline: TimelineReport, title: str, bars: int = CLASS_TIMELINE_BARS,
+                 css: str = "timeline") -> Markup:
     """Calls per bucket as bars and query time per bucket as a line, on one time axis (each bucket
     two units wide: the line's points are the buckets' middles)."""
     width, calls, times = _rebin(timeline, bars)
@@ -183,7 +184,7 @@ def timeline_svg(timeline: TimelineReport, title: str, bars: int = CLASS_TIMELIN
             f'<path class="line" d="M{line}"/>')
     desc = (f"{len(calls)} buckets of {fmt.span(width)} from {timeline.start} to {timeline.end}; "
             f"at most {peak_calls:,} calls and {fmt.seconds(peak_time)} of query time in one bucket")
-    return _svg(f"0 0 {2 * len(calls)} {CHART_HEIGHT}", title, desc, body, "timeline", scaled=True)
+    return _svg(f"0 0 {2 * len(calls)} {CHART_HEIGHT}", title, desc, body, css, scaled=True)
 
 
 def sparkline_svg(values: list[float]) -> Markup:
@@ -269,7 +270,8 @@ def _digest_context(report: Report, options: RenderOptions) -> dict[str, Any]:
         "details": [],
         "details_left_out": 0,
         "charted": 0,
-        "workload": timeline_svg(report.summary.timeline, "The workload over time", WORKLOAD_TIMELINE_BARS)
+        "workload": timeline_svg(report.summary.timeline, "The workload over time", WORKLOAD_TIMELINE_BARS,
+                                 "timeline workload")
         if report.summary.timeline else None,
         "malformed": [(s.name, line, reason) for s in report.sources for line, reason in s.malformed_samples][:50],
     }
