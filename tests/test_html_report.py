@@ -325,6 +325,21 @@ def test_the_report_works_without_javascript(browser, reports, sample_json) -> N
     page.close()
 
 
+def test_a_link_to_a_class_opens_its_section(browser, reports, sample_json) -> None:
+    page = Page(browser, reports["digest"])
+    last = sample_json["classes"][-1]["id"]
+    assert page.page.get_attribute(f"#c-{last}", "open") is None
+    page.page.click(f"#profile a[href='#c-{last}']")
+    assert page.page.get_attribute(f"#c-{last}", "open") is not None
+    page.close()
+    advise = Page(browser, reports["advise"])
+    target = advise.page.locator("#details a[href^='#a-']").first.get_attribute("href")[1:]
+    advise.page.evaluate(f"document.getElementById('{target}').open = false")
+    advise.page.evaluate(f"location.hash = '{target}'")  # what the link in a class's details does
+    assert advise.page.get_attribute(f"#{target}", "open") is not None
+    advise.close()
+
+
 def test_copy_buttons_copy_the_text(browser, reports) -> None:
     page = Page(browser, reports["explain"])
     page.context.grant_permissions(["clipboard-read", "clipboard-write"])

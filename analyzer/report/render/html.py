@@ -277,7 +277,8 @@ def _digest_context(report: Report, options: RenderOptions) -> dict[str, Any]:
     }
 
 
-def _with_details(template: str, context: dict[str, Any], classes: list[ClassReport], open_first: int) -> str:
+def _with_details(template: str, context: dict[str, Any], classes: list[ClassReport], open_first: int,
+                  advised: frozenset[str] = frozenset()) -> str:
     """The page with each class's details, in rank order, at most ``DETAILED_CLASSES`` and as many
     as fit in ``PAGE_BUDGET`` (the profile always lists every class; the JSON report has every
     class's details)."""
@@ -285,7 +286,7 @@ def _with_details(template: str, context: dict[str, Any], classes: list[ClassRep
     details = _macro("class_details")
     parts: list[Markup] = []
     for index, cls in enumerate(classes[:DETAILED_CLASSES]):
-        part = details(_details_view(cls, index < CHARTED_CLASSES), index < open_first)
+        part = details(_details_view(cls, index < CHARTED_CLASSES), index < open_first, cls.id[:16] in advised)
         budget -= _size(part)
         if budget < 0:
             break
@@ -312,7 +313,8 @@ def _advice(report: AdviceReport, options: RenderOptions) -> str:
     if report.digest is None:
         return _page("advice.html.j2", title=report.title, **context)
     context.update(_digest_context(report.digest, options))
-    return _with_details("advice.html.j2", {"title": report.title, **context}, report.digest.classes, 0)
+    advised = frozenset(ca.class_id[:16] for ca in report.shown)
+    return _with_details("advice.html.j2", {"title": report.title, **context}, report.digest.classes, 0, advised)
 
 
 @to_html.register

@@ -59,6 +59,12 @@
     selection.removeAllRanges();
     selection.addRange(range);
   }
+  function openTarget() {  // a link to a class opens its section
+    var target = location.hash && document.getElementById(decodeURIComponent(location.hash.slice(1)));
+    if (target && target.tagName === "DETAILS") target.open = true;
+  }
+  window.addEventListener("hashchange", openTarget);
+  openTarget();
   var closed = [];
   window.addEventListener("beforeprint", function () {
     closed = Array.prototype.filter.call(document.querySelectorAll("details"), function (d) { return !d.open; });
