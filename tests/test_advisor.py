@@ -7,8 +7,10 @@ advisor has the workload's real gaps to find.
 
 from __future__ import annotations
 
+import html
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -132,6 +134,25 @@ def test_advise_verify_builds_only_in_the_scratch_schema_and_cleans_up(server: T
     # the application tables did not change
     assert server.execute(f"SELECT COUNT(*) FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = '{DB}' "
                           "AND INDEX_NAME <> 'PRIMARY'")[0][0] == 0
+
+
+def test_advise_verify_html_shows_the_verified_ddl_and_the_plans(server: TestServer, shop: Path,
+                                                                 tmp_path: Path) -> None:
+    out = tmp_path / "advice.html"
+    result = mqa("advise", str(shop), "-S", server.local.socket, "-u", "mqa_ver", "-D", DB, "--no-defaults",
+                 "--verify", "--scratch-schema", SCRATCH, "--format", "html", "-o", str(out),
+                 env={"MYSQL_PWD": PASSWORD})
+    assert result.returncode == 0, result.stderr
+    page = out.read_text(encoding="utf-8")
+    assert '<section id="verification">' in page and "Verified with scratch" in page
+    table = page[page.index('<table id="suggestions">'):]
+    table = table[:table.index("</table>")]
+    assert '<span class="ok">verified</span>' in table
+    assert f"{DB}.orders (customer_id, created_at)" in table
+    ddl = re.search(r'<pre id="ddl-all">(.*?)</pre>', page, re.S).group(1)
+    assert f"ALTER TABLE `{DB}`.`orders` ADD INDEX" in html.unescape(ddl)
+    assert '<ul class="plan">' in page  # the advised classes' EXPLAIN trees
+    assert page.count("<tr data-class-id=") > 10  # and the digest of the log
 
 
 def test_explain_and_advise_without_verify_send_only_reads(server: TestServer, shop: Path) -> None:

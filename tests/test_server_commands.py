@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import socket
@@ -90,6 +91,25 @@ def test_connect_by_socket_tcp_dsn_and_option_file_with_include(server: TestServ
         report = json.loads(result.stdout)
         assert report["schemas"] == [app_db] and report["tables"] >= 14, how
         assert PASSWORD not in result.stdout + result.stderr
+
+
+def test_indexes_html_shows_findings_with_their_ddl_and_no_password(server: TestServer, app_db: str,
+                                                                    tmp_path: Path) -> None:
+    host, port = _tcp(server)
+    out = tmp_path / "indexes.html"
+    result = mqa("indexes", "--dsn", f"mysql://mqa_ro:{PASSWORD}@{host}:{port}/{app_db}", "-D", app_db,
+                 "-f", "html", "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    page = out.read_text(encoding="utf-8")
+    doc = json.loads(mqa("indexes", "--dsn", f"mysql://mqa_ro@{host}:{port}/{app_db}", "-D", app_db, "-f", "json",
+                         env={"MYSQL_PWD": PASSWORD}).stdout)
+    assert PASSWORD not in page and f"mysql://mqa_ro:***@{host}:{port}/{app_db}" in page  # the command, redacted
+    assert doc["findings"], "the shop schema as shipped has redundant and unused indexes"
+    for finding in doc["findings"]:
+        assert f"<strong>{finding['check']}</strong>" in page
+    assert page.count('<div class="finding">') == len(doc["findings"])
+    for statement in doc["statements"]:
+        assert html.escape(statement, quote=True) in page or html.escape(statement, quote=False) in page
 
 
 def test_wrong_password_unreachable_host_and_missing_privileges_exit_2(server: TestServer, app_db: str) -> None:
