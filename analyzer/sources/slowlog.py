@@ -2,10 +2,17 @@
 
 One pass, line by line, constant memory per event.  An event is a run of header lines
 (``# Time:``, ``# User@Host:``, ``# Query_time: ...`` and the dialect's extra ``# Key: value``
-lines), optional ``use db;`` and ``SET timestamp=...;`` lines, and the statement text.  A new
-event starts at a header line that follows a line ending in ``;`` (so ``#`` comment lines
-inside a multi-line statement stay in the statement), or at any ``# Time:`` /
-``# User@Host:`` line, which no statement line starts with.
+lines), optional ``use db;`` and ``SET timestamp=...;`` lines, and the statement text.
+
+The server writes a statement verbatim and then ``;``, so a string literal or comment may hold
+lines that look like a header (a value typed into a search box can forge a whole event).  A
+new event starts only where the server can have started one: after a statement line ending in
+``;`` with no string literal, quoted identifier or ``/* */`` comment open (the reader follows
+the statement's SQL lexical state), or after a server start banner, and only at a whole
+header: ``#`` lines up to the ``# Query_time:`` line.  Anything else is statement text: ``#``
+comment lines, a lone ``# User@Host:`` line, a forged header inside a literal.  A literal that
+never closes (a log cut inside one) is bounded: when it is still open ``lookahead_lines`` lines
+after a header inside it, the event is reported malformed and reading goes on from that header.
 
 Everything odd is survivable: server start banners mid-file are skipped, statement text with
 no header (a log cut mid-event), a header with no statement (a dangling header at the end)
@@ -61,6 +68,124 @@ _CLASSIC_TIMES = re.compile(
     r"# Query_time: ([\d.]+)\s+Lock_time: ([\d.]+)\s+Rows_sent: (\d+)\s+Rows_examined: (\d+)\s*"
 ).fullmatch
 
+# ---- The SQL lexical state of a statement, so that header-like text inside a string literal or
+# a /* */ comment is not taken for an event header.  MySQL's rules: backslash escapes in '...'
+# and "..." (a doubled quote closes and reopens: the same state), none in `...`; "-- " and "#"
+# comments end at the line end; /*! and /*M! executable comments are SQL (only their markers
+# are skipped).  Every pattern is unambiguous, so an unterminated construct costs one scan.
+_TOP, _SQ, _DQ, _BT, _BLOCK = range(5)
+_TOP_RUN = re.compile(
+    r"""(?:[^'"`/#-]+"""
+    r"""|'[^'\\]*(?:\\.[^'\\]*)*'"""
+    r"""|"[^"\\]*(?:\\.[^"\\]*)*\""""
+    r"|`[^`]*`"
+    r"|/\*M?!|/\*.*?\*/|/(?!\*)"
+    r"|--(?=[\x00-\x20]|\Z)[^\n]*|#[^\n]*|-)*",
+    re.DOTALL,
+).match
+_CLOSERS = {
+    _SQ: re.compile(r"[^'\\]*(?:\\.[^'\\]*)*'", re.DOTALL).match,
+    _DQ: re.compile(r'[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL).match,
+    _BT: re.compile(r"[^`]*`").match,
+    _BLOCK: re.compile(r".*?\*/", re.DOTALL).match,
+}
+_OPENERS = {"'": _SQ, '"': _DQ, "`": _BT, "/": _BLOCK}
+_QUOTELESS_IDENTIFIERS = re.compile(r"`[^`']*`").sub
+_OPEN_NAMES = {_SQ: "string literal '...'", _DQ: 'string literal "..."', _BT: "quoted identifier `...`",
+               _BLOCK: "comment /* ... */"}
+
+
+def _lex_line(text: str, state: int) -> tuple[int, bool]:
+    """The lexical state after ``text`` (a line, or a whole statement) that starts in
+    ``state``, and whether the construct open at its end was opened in ``text``."""
+    if not state:
+        quick = _lex_quick(text)
+        if quick is not None:
+            return quick, quick != _TOP
+    pos = 0
+    if state:
+        m = _CLOSERS[state](text)
+        if m is None:
+            return state, False
+        pos = m.end()
+    end = _TOP_RUN(text, pos).end()
+    if end == len(text):
+        return _TOP, False
+    return _OPENERS[text[end]], True
+
+
+def _lex_quick(text: str) -> int | None:
+    """``_lex_line`` from the top level for the common statement, with str scans, many times
+    faster than the regex: no escape, no double quote, no "#" or "--" comment, at most one
+    /* */ comment at the end (an ORM's sqlcommenter tags), and no quote inside a backtick
+    identifier.  None for anything else."""
+    if "\\" in text or '"' in text or "#" in text or "--" in text:
+        return None
+    comment = "/*" in text
+    if comment:
+        if text.endswith("*/;") or text.endswith("*/"):
+            end = len(text) - (1 if text[-1] == ";" else 0)
+        else:
+            end = len(text.rstrip().rstrip(";").rstrip())
+            if not text.endswith("*/", 0, end):
+                return None
+        start = text.rfind("/*", 0, end)
+        if end - start < 4 or text[start + 2] in "!M" or text.find("*/", start + 2) != end - 2 or (
+            text.find("/*") != start
+        ):
+            return None
+        text = text[:start]  # then a comment, if "/*" is at the top level, and ";" or blanks
+    if "`" not in text:
+        state = _SQ if text.count("'") & 1 else _TOP
+    elif "'" not in text:
+        state = _BT if text.count("`") & 1 else _TOP
+    else:
+        # A `...` run without a quote is neutral, an identifier or inside a literal: drop them;
+        # if no backtick is left, the single quotes alone decide.
+        text = _QUOTELESS_IDENTIFIERS("", text)
+        if "`" in text:
+            return None
+        state = _SQ if text.count("'") & 1 else _TOP
+    if comment and state != _TOP:
+        return None  # the "/*" is inside a literal: where that ends, the regex finds
+    return state
+
+
+def _top_level(statement: str) -> bool:
+    """True when ``statement`` leaves no string, quoted identifier or comment open."""
+    return _lex_line(statement, _TOP)[0] == _TOP
+
+
+# An event header is a run of "#" lines that reaches "# Query_time:" (or an administrator
+# command); after a statement, anything else is statement text: "#" comment lines, a lone
+# "# User@Host:".
+_RUN_MAX = 32
+
+
+def _header_run(lines: list[str], i: int, final: bool) -> bool | None:
+    """Does an event header start at ``lines[i]``?  None: the lines end before that is
+    decided and more may follow (with ``final`` none do, and a dangling header counts)."""
+    if lines[i].startswith("# administrator command:"):
+        return False  # the statement of an event, never its first line
+    end = min(len(lines), i + _RUN_MAX)
+    for j in range(i, end):
+        line = lines[j]
+        if line.startswith("#"):
+            if line.startswith("# Query_time:") or (j > i and line.startswith("# administrator command:")):
+                return True
+        elif line and not line.isspace():
+            return False
+    if end < len(lines):
+        return False  # a long run of "#" lines without a Query_time: comments
+    return True if final else None
+
+
+def _may_head(line: str) -> bool:
+    """A line that an event header could start with."""
+    return line.startswith(("# Time:", "# User@Host:")) or (
+        _HEADER_LINE.match(line) is not None and not line.startswith("# administrator command:")
+    )
+
 # How each header attribute is stored.  Unlisted keys are numeric metrics when their first
 # value is a number, 0/1 flags when it is Yes/No, and string attributes otherwise.
 _NUM, _MS, _FLAG, _NONZERO, _STR, _SCHEMA, _THREAD, _SKIP = range(8)
@@ -103,14 +228,29 @@ class SlowLogReader:
     After iteration ``malformed`` holds the events that could not be used (at most
     ``max_malformed`` of them; ``malformed_count`` counts all), ``events_read`` the number of
     events yielded and ``dialect`` what the log looked like.
+
+    Event headers inside a string literal or comment are statement text.  When a literal stays
+    open for ``lookahead_lines`` lines or ``lookahead_bytes`` bytes after such a header, it is
+    taken for a literal cut short (a damaged log): the event is reported malformed and reading
+    goes on from that header.
     """
 
-    def __init__(self, log: LogInput, *, max_malformed: int = 1000) -> None:
+    # How long a literal may stay open after a header-like line inside it before the reader
+    # takes it for a literal that never closes.
+    LOOKAHEAD_LINES = 10_000
+    LOOKAHEAD_BYTES = 8 << 20
+
+    def __init__(
+        self, log: LogInput, *, max_malformed: int = 1000, lookahead_lines: int | None = None,
+        lookahead_bytes: int | None = None,
+    ) -> None:
         self.log = log
         self.name = log.name
         self.malformed: list[Malformed] = []
         self.malformed_count = 0
         self.max_malformed = max_malformed
+        self.lookahead_lines = self.LOOKAHEAD_LINES if lookahead_lines is None else lookahead_lines
+        self.lookahead_bytes = self.LOOKAHEAD_BYTES if lookahead_bytes is None else lookahead_bytes
         self.events_read = 0
         self.lines_read = 0
         self.server_version: str | None = None
@@ -128,6 +268,7 @@ class SlowLogReader:
         self._user_host_cache: dict[str, tuple[str, str | None, str | None]] = {}
         self._use_cache: dict[str, str] = {}
         self._shapes: dict[tuple[str, int], _Shape | None | object] = {}
+        self._peek: tuple[str, int, re.Match[str]] | None = None  # the fast path's next header
 
     @classmethod
     def from_path(cls, path: str, **kwargs: object) -> SlowLogReader:
@@ -163,7 +304,27 @@ class SlowLogReader:
         ev = _Pending(self)
         lineno = 0
         fast_event = self._fast_event
-        for block in iter_text_blocks(self.log):
+        source = iter_text_blocks(self.log)
+        # Text to read again before the next block: the lines from one whose role depends on
+        # lines not read yet (a header that may go on in the next block), or a statement cut
+        # at a header after a literal that never closed.
+        carry = ""
+        final = False  # no block after this one
+        while True:
+            block = None if final else next(source, None)
+            if block is None:
+                final = True
+                if not carry:
+                    if ev.cand is not None:
+                        # The input ends inside a literal that was open across an event header.
+                        replay = self._give_up(ev)
+                        if replay is not None:
+                            carry, lineno = replay
+                            continue
+                    break
+                block, carry = carry, ""
+            elif carry:
+                block, carry = carry + block, ""
             lines = block.split("\n")
             if block.endswith("\n"):
                 lines.pop()
@@ -172,12 +333,50 @@ class SlowLogReader:
             offset = 0  # of lines[index] in block
             while index < count:
                 line = lines[index]
-                if line.startswith(("# Time: ", "# User@Host: ")):
-                    if ev.qlines is not None:  # such a line always ends the statement before it
-                        event = ev.finish()
-                        if event is not None:
-                            yield event
-                    if ev.start == 0 and (fast := fast_event(ev, block, offset, lineno)) is not None:
+                first = line[:1]
+                qlines = ev.qlines
+                if qlines is not None:
+                    # Inside the statement: does this line end it?  A header after a line ending
+                    # in ";" at the top lexical level (or a banner) does; anything else is text.
+                    if first == "#":
+                        if line.startswith(("# Time:", "# User@Host:")) or header_line(line) is not None:
+                            ends = self._ends_statement(ev, lines, index, final)
+                        else:
+                            ends = False
+                    elif ev.ends_stmt and banner(line):
+                        ends = self._banner_ends_statement(ev)
+                    else:
+                        ends = False
+                    if ends is None:  # decided by lines of the next block
+                        carry = block[offset:]
+                        break
+                    if not ends:
+                        if ev.cand is not None:
+                            ev.cand_lines += 1
+                            ev.cand_bytes += len(line)
+                            if ev.cand_lines > self.lookahead_lines or ev.cand_bytes > self.lookahead_bytes:
+                                replay = self._give_up(ev)
+                                if replay is not None:
+                                    text, lineno = replay
+                                    carry = text + block[offset:]
+                                    break
+                        index += 1
+                        offset += len(line) + 1
+                        lineno += 1
+                        qlines.append(line)
+                        if line.endswith(";"):
+                            ev.ends_stmt = True
+                        else:
+                            stripped = line.rstrip()
+                            if stripped:  # a blank line changes nothing
+                                ev.ends_stmt = stripped.endswith(";")
+                        continue
+                    event = ev.finish()
+                    if event is not None:
+                        yield event
+                if ev.start == 0 and line.startswith(("# Time: ", "# User@Host: ")):
+                    fast = fast_event(ev, block, offset, lineno)
+                    if fast is not None:
                         event, consumed, offset = fast
                         index += consumed
                         lineno += consumed
@@ -187,23 +386,6 @@ class SlowLogReader:
                 index += 1
                 offset += len(line) + 1
                 lineno += 1
-                first = line[:1]
-                qlines = ev.qlines
-                if qlines is not None:
-                    # Inside the statement: a header line or a banner after ";" ends it.
-                    if first == "#":
-                        boundary = line.startswith(("# Time:", "# User@Host:")) or (
-                            (ev.ends_stmt or not ev.has_header) and header_line(line) is not None
-                        )
-                    else:
-                        boundary = ev.ends_stmt and banner(line)
-                    if not boundary:
-                        qlines.append(line)
-                        ev.ends_stmt = line.endswith(";") or line.rstrip().endswith(";")
-                        continue
-                    event = ev.finish()
-                    if event is not None:
-                        yield event
 
                 # ---- header state: no statement text yet
                 if first == "#":
@@ -287,6 +469,71 @@ class SlowLogReader:
             event = ev.flush_headerless("event header without a statement at end of file (log cut short?)")
             if event is not None:
                 yield event
+
+    # ------------------------------------------------------------------ event boundaries
+    def _ends_statement(self, ev: _Pending, lines: list[str], index: int, final: bool) -> bool | None:
+        """Does the header-like line ``lines[index]`` end the statement being read?
+
+        Only where the server can have started an event: after a statement line that ends in
+        ";" (the server writes one after every statement) with no literal or comment open, or
+        after a server start banner; and only when a whole header follows, up to its
+        "# Query_time:".  None: that depends on lines not read yet.
+        """
+        if not ev.has_header:
+            return True  # statement text from before the log began: the first header ends it
+        if not ev.ends_stmt and not ev.after_banner():
+            return False  # a "#" comment line inside the statement
+        if ev.lex_state() == _TOP:
+            return _header_run(lines, index, final)
+        # A header inside a literal or comment is text.  Remember the first one: if the
+        # literal never closes (a log cut inside it), the event is cut there after all.
+        if ev.cand is None and _may_head(lines[index]):
+            self._candidate(ev)
+        return False
+
+    def _banner_ends_statement(self, ev: _Pending) -> bool:
+        """A server start banner after a statement ended by ";" ends it, unless a literal is open."""
+        if ev.lex_state() == _TOP:
+            return True
+        if ev.cand is None:
+            self._candidate(ev)
+        return False
+
+    @staticmethod
+    def _candidate(ev: _Pending) -> None:
+        """Remember the current line as where the event would end if the open literal never
+        closes (``lex_state`` is up to date)."""
+        ev.cand = len(ev.qlines or ())
+        ev.cand_lines = ev.cand_bytes = 0
+        ev.cand_state, ev.cand_open = ev.lex, ev.qline + ev.open_at
+
+    def _give_up(self, ev: _Pending) -> tuple[str, int] | None:
+        """The look-ahead is over and the literal is still open: cut the statement at the first
+        line after which the input reads as events, report the event malformed and return
+        (the text to read again from that line, the line number before it).  None when the
+        literal has closed or no such line exists: the statement goes on."""
+        qlines = ev.qlines or []
+        state = ev.lex_state()
+        start = ev.cand
+        ev.cand = None
+        if state == _TOP or start is None:
+            return None
+        for i in range(start, len(qlines)):
+            line = qlines[i]
+            if line[:1] == "#":
+                if not _may_head(line) or _header_run(qlines, i, True) is not True:
+                    continue
+            elif not _is_banner(line):
+                continue
+            previous = next((p for p in reversed(qlines[:i]) if p and not p.isspace()), "")
+            if previous.rstrip().endswith(";") or _is_banner(previous):
+                break
+        else:
+            return None
+        cut = ev.qline + i
+        ev.abandon(f"{_OPEN_NAMES[ev.cand_state]} opened on line {ev.cand_open} never closes: "
+                   f"the event is cut at the header on line {cut}")
+        return "\n".join(qlines[i:]) + "\n", cut - 1
 
     def _attributes(self, line: str, ev: _Pending) -> None:
         """Read a "# Key: value  Key: value" header line into the pending event."""
@@ -376,14 +623,20 @@ class SlowLogReader:
 
         The common shape (MySQL 5.1-9.x): optional "# Time:", "# User@Host:", "# Query_time:"
         (any fields), optional "use db;", "SET timestamp=...;", then a statement that has no
-        line starting with "#" and runs to the next "# Time:"/"# User@Host:" line of this
-        block.  It is read with the same helpers as the line machine, so the event is the
-        same; anything else (MariaDB's and Percona's extra lines, comments, banners, the end
-        of a block) goes to the line machine.  Returns (event, lines consumed, next offset).
+        line starting with "#", ends with ";" and no literal or comment open, and is followed
+        in this block by the header of another such event (whose match is kept for the next
+        call).  It is read with the same helpers as the line machine, so the event is the same; anything
+        else (MariaDB's and Percona's extra lines, comments, banners, header-like text in a
+        literal, the end of a block) goes to the line machine.  Returns (event, lines
+        consumed, next offset).
         """
-        m = _FAST_HEADER(block, offset)
-        if m is None:
-            return None
+        peek = self._peek
+        if peek is not None and peek[0] is block and peek[1] == offset:
+            m = peek[2]  # matched when the previous event was read
+        else:
+            m = _FAST_HEADER(block, offset)
+            if m is None:
+                return None
         body = m.end()
         nxt = block.find("\n# Time: ", body)
         other = block.find("\n# User@Host: ", body, nxt if nxt >= 0 else len(block))
@@ -401,6 +654,19 @@ class SlowLogReader:
         time_value, user_host, qt, lt, rs, rx, attributes, use_line, settings = m.groups()
         if statement.startswith("use ") or (statement[:3].upper() == "SET" and _SET_HEADER.match(statement)):
             return None  # a second "use"/"SET" line: the line machine decides what it is
+        if not (statement[-1] == ";" or statement.rstrip().endswith(";")):
+            return None  # the next "# Time:" is statement text: the line machine decides
+        if "`" in statement or '"' in statement or "\\" in statement or "/*" in statement or (
+            "#" in statement or "--" in statement
+        ):
+            if not _top_level(statement):
+                return None  # the next "# Time:" is inside a literal or comment
+        elif statement.count("'") & 1:
+            return None  # (only single quotes, no escape or comment: each opens or closes)
+        following = _FAST_HEADER(block, nxt + 1)
+        if following is None:
+            return None  # a lone "# Time:" line, or a header that the line machine reads
+        self._peek = (block, nxt + 1, following)
         if attributes is None:
             event = self._direct_event(time_value, user_host, qt, lt, rs, rx, use_line, settings, statement, lineno)
             if event is not None:
@@ -533,6 +799,7 @@ class _Pending:
     __slots__ = (
         "reader", "start", "has_header", "qlines", "ends_stmt", "metrics", "attrs", "ts", "tz",
         "set_ts", "user", "host", "thread", "schema", "db_line", "use_line", "explain", "broken",
+        "qline", "lex", "lexed", "open_at", "cand", "cand_lines", "cand_bytes", "cand_state", "cand_open",
     )
 
     def __init__(self, reader: SlowLogReader) -> None:
@@ -557,6 +824,39 @@ class _Pending:
         self.use_line: str | None = None
         self.explain: list[str] | None = None
         self.broken: str | None = None
+        # The statement's lexical state, known up to line ``lexed`` of ``qlines`` (found when it
+        # matters, at a header-like line), and where the construct open there began.
+        self.qline = 0  # line number of qlines[0]
+        self.lex = _TOP
+        self.lexed = 0
+        self.open_at = 0
+        # The first line of qlines that would have started an event had no literal been open,
+        # and how much statement text came since: the bounded look-ahead.
+        self.cand: int | None = None
+        self.cand_lines = 0
+        self.cand_bytes = 0
+        self.cand_state = _TOP  # what was open there, and since which line
+        self.cand_open = 0
+
+    def lex_state(self) -> int:
+        """The statement's lexical state after its last line (``_TOP``: nothing open)."""
+        qlines = self.qlines or ()
+        state, i, n = self.lex, self.lexed, len(qlines)
+        while i < n:
+            state, opened = _lex_line(qlines[i], state)
+            if opened:
+                self.open_at = i
+            i += 1
+        self.lex, self.lexed = state, n
+        return state
+
+    def after_banner(self) -> bool:
+        """Is the last non-blank statement line a server start banner (a restart after a crash
+        that cut the statement)?"""
+        for line in reversed(self.qlines or ()):
+            if line and not line.isspace():
+                return _is_banner(line)
+        return False
 
     def open(self, lineno: int) -> None:
         if not self.start:
@@ -644,6 +944,7 @@ class _Pending:
         if not self.start:
             self.start = lineno
         self.qlines = [line]
+        self.qline = lineno
         self.ends_stmt = line.endswith(";") or line.rstrip().endswith(";")
 
     def finish(self) -> QueryEvent | None:
