@@ -251,6 +251,11 @@ class SlowLogReader:
         self.max_malformed = max_malformed
         self.lookahead_lines = self.LOOKAHEAD_LINES if lookahead_lines is None else lookahead_lines
         self.lookahead_bytes = self.LOOKAHEAD_BYTES if lookahead_bytes is None else lookahead_bytes
+        # A byte range that ends before the end of its file (a part of a parallel read): what
+        # is open at its end may close after it, so it is not judged here (see clean_end).
+        self.partial = log.end is not None and log.size is not None and log.end < log.size
+        # After iteration: the input ended where an event ends (see _clean_end).
+        self.clean_end = True
         self.events_read = 0
         self.lines_read = 0
         self.server_version: str | None = None
@@ -315,7 +320,7 @@ class SlowLogReader:
             if block is None:
                 final = True
                 if not carry:
-                    if ev.cand is not None:
+                    if ev.cand is not None and not self.partial:
                         # The input ends inside a literal that was open across an event header.
                         replay = self._give_up(ev)
                         if replay is not None:
@@ -461,6 +466,7 @@ class SlowLogReader:
                 progress(self.log.position())
 
         self.lines_read = lineno
+        self.clean_end = self._clean_end(ev)
         if ev.qlines is not None:
             event = ev.finish()
             if event is not None:
@@ -534,6 +540,14 @@ class SlowLogReader:
         ev.abandon(f"{_OPEN_NAMES[ev.cand_state]} opened on line {ev.cand_open} never closes: "
                    f"the event is cut at the header on line {cut}")
         return "\n".join(qlines[i:]) + "\n", cut - 1
+
+    def _clean_end(self, ev: _Pending) -> bool:
+        """Did the input end where an event ends (a statement ended by ";" at the top lexical
+        level, or no event pending)?  For a byte range of a log read in parallel: otherwise
+        the range's last event may go on in the next range."""
+        if ev.qlines is not None:
+            return not ev.has_header or (ev.ends_stmt and ev.cand is None and ev.lex_state() == _TOP)
+        return ev.start == 0 and not ev.has_header
 
     def _attributes(self, line: str, ev: _Pending) -> None:
         """Read a "# Key: value  Key: value" header line into the pending event."""
@@ -1016,8 +1030,12 @@ def event_boundaries(path: str, parts: int, *, min_part: int = 1 << 24) -> list[
     starts, for reading in parallel: ``[0, cut1, ..., size]``.
 
     A cut is placed at a ``# Time:`` or ``# User@Host:`` line whose previous line ends a
-    statement (``;``), so every range starts with a whole event.  Ranges are at least
-    ``min_part`` bytes; fewer cuts are returned when none is found in a window.
+    statement (``;``) and that starts a whole header (up to its ``# Query_time:``), where the
+    sequential reader starts an event unless a string literal or comment is open there, which
+    these bytes alone cannot tell.  The reader of a range reports whether its input ended
+    where an event ends (``SlowLogReader.clean_end``); when one did not, the caller reads that
+    range and the next as one (``analyzer.parallel``).  Ranges are at least ``min_part``
+    bytes; fewer cuts are returned when none is found in a window.
     """
     size = os.path.getsize(path)
     parts = max(1, min(parts, size // max(1, min_part)))
@@ -1044,12 +1062,23 @@ def _next_event_start(handle, offset: int, size: int, window: int = 1 << 20) -> 
         for m in _EVENT_START.finditer(data, position - start):
             newline = m.start()
             previous = data[data.rfind(b"\n", 0, newline) + 1 : newline].rstrip()
-            if previous.endswith(b";"):
+            if previous.endswith(b";") and _starts_header(data, newline + 1, start + len(data) >= size):
                 return start + newline + 1
         if len(data) <= position - start:
             return None
         position = start + len(data)
     return None
+
+
+def _starts_header(data: bytes, at: int, final: bool) -> bool:
+    """Does a whole event header start at byte ``at`` of ``data`` (see ``_header_run``)?
+    ``final``: ``data`` ends where the file ends."""
+    chunk = data[at : at + 8192]
+    final = final and at + len(chunk) == len(data)
+    lines = chunk.decode("utf-8", "surrogateescape").split("\n")
+    if not final:
+        lines.pop()  # it may be cut
+    return bool(lines) and _header_run(lines, 0, final) is True
 
 
 def _store(ev: _Pending, mname: str, kind: int, value: str) -> None:
