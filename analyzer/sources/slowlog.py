@@ -74,15 +74,17 @@ _CLASSIC_TIMES = re.compile(
 # comments end at the line end; /*! and /*M! executable comments are SQL (only their markers
 # are skipped).  Every pattern is unambiguous, so an unterminated construct costs one scan.
 _TOP, _SQ, _DQ, _BT, _BLOCK = range(5)
-_TOP_RUN = re.compile(
+_TOP_PATTERN = (
     r"""(?:[^'"`/#-]+"""
     r"""|'[^'\\]*(?:\\.[^'\\]*)*'"""
     r"""|"[^"\\]*(?:\\.[^"\\]*)*\""""
     r"|`[^`]*`"
     r"|/\*M?!|/\*.*?\*/|/(?!\*)"
-    r"|--(?=[\x00-\x20]|\Z)[^\n]*|#[^\n]*|-)*",
-    re.DOTALL,
-).match
+    r"|--(?=[\x00-\x20]|\Z)[^\n]*|#[^\n]*|-)*"
+)
+_TOP_RUN = re.compile(_TOP_PATTERN, re.DOTALL).match
+# The same, stopping at a backslash outside a literal (see _second_reading).
+_TOP_NO_BACKSLASH = re.compile(_TOP_PATTERN.replace("[^'\"`/#-]+", "[^'\"`/#\\\\-]+", 1), re.DOTALL).match
 _CLOSERS = {
     _SQ: re.compile(r"[^'\\]*(?:\\.[^'\\]*)*'", re.DOTALL).match,
     _DQ: re.compile(r'[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL).match,
@@ -178,6 +180,25 @@ def _header_run(lines: list[str], i: int, final: bool) -> bool | None:
     if end < len(lines):
         return False  # a long run of "#" lines without a Query_time: comments
     return True if final else None
+
+
+def _could_start(lines: list[str], i: int, after_statement: bool = True) -> bool:
+    """Could an event start at ``lines[i]``, had no literal been open?  A whole header or a
+    server start banner, after a line ending in ";" or a banner (unless not
+    ``after_statement``: a statement cut short lacks its ";")."""
+    line = lines[i]
+    if line[:1] == "#":
+        if not _may_head(line) or _header_run(lines, i, True) is not True:
+            return False
+    elif not _is_banner(line):
+        return False
+    if not after_statement:
+        return True
+    for k in range(i - 1, -1, -1):
+        previous = lines[k]
+        if previous and not previous.isspace():
+            return previous.rstrip().endswith(";") or _is_banner(previous)
+    return False
 
 
 def _may_head(line: str) -> bool:
@@ -321,8 +342,8 @@ class SlowLogReader:
                 final = True
                 if not carry:
                     if ev.cand is not None and not self.partial:
-                        # The input ends inside a literal that was open across an event header.
-                        replay = self._give_up(ev)
+                        # The input ends after a header inside a literal: was it cut short?
+                        replay = self._judge(ev, at_end=True)
                         if replay is not None:
                             carry, lineno = replay
                             continue
@@ -355,16 +376,22 @@ class SlowLogReader:
                     if ends is None:  # decided by lines of the next block
                         carry = block[offset:]
                         break
-                    if not ends:
-                        if ev.cand is not None:
+                    if ev.cand is not None:
+                        replay = None
+                        if ends:
+                            # The literal open at an earlier header has closed: was that header
+                            # forged, or the literal cut short?
+                            replay = self._judge(ev)
+                        else:
                             ev.cand_lines += 1
                             ev.cand_bytes += len(line)
                             if ev.cand_lines > self.lookahead_lines or ev.cand_bytes > self.lookahead_bytes:
-                                replay = self._give_up(ev)
-                                if replay is not None:
-                                    text, lineno = replay
-                                    carry = text + block[offset:]
-                                    break
+                                replay = self._judge(ev, at_end=True, budget=True)
+                        if replay is not None:
+                            text, lineno = replay
+                            carry = text + block[offset:]
+                            break
+                    if not ends:
                         index += 1
                         offset += len(line) + 1
                         lineno += 1
@@ -487,12 +514,13 @@ class SlowLogReader:
         """
         if not ev.has_header:
             return True  # statement text from before the log began: the first header ends it
-        if not ev.ends_stmt and not ev.after_banner():
-            return False  # a "#" comment line inside the statement
         if ev.lex_state() == _TOP:
+            if not ev.ends_stmt and not ev.after_banner():
+                return False  # a "#" comment line inside the statement
             return _header_run(lines, index, final)
         # A header inside a literal or comment is text.  Remember the first one: if the
-        # literal never closes (a log cut inside it), the event is cut there after all.
+        # literal was cut short (a damaged log, where the statement lacks its ";" too), the
+        # event is cut there after all (_give_up, _judge).
         if ev.cand is None and _may_head(lines[index]):
             self._candidate(ev)
         return False
@@ -514,32 +542,114 @@ class SlowLogReader:
         ev.cand_state, ev.cand_open = ev.lex, ev.qline + ev.open_at
 
     def _give_up(self, ev: _Pending) -> tuple[str, int] | None:
-        """The look-ahead is over and the literal is still open: cut the statement at the first
-        line after which the input reads as events, report the event malformed and return
-        (the text to read again from that line, the line number before it).  None when the
-        literal has closed or no such line exists: the statement goes on."""
+        """The look-ahead is over and the literal is still open: cut the statement where the
+        input reads as events again, report the event malformed and return (the text to read
+        again from there, the line number before it).  None when the literal has closed or no
+        such place exists: the statement goes on.
+
+        The cut is the first header after which the buffered lines read without a header
+        inside an open literal: the first one inside the literal may be forged, with the rest
+        of the literal (and its closing quote) after it."""
         qlines = ev.qlines or []
         state = ev.lex_state()
-        start = ev.cand
+        i = ev.cand
         ev.cand = None
-        if state == _TOP or start is None:
+        if state == _TOP or i is None:
             return None
-        for i in range(start, len(qlines)):
-            line = qlines[i]
-            if line[:1] == "#":
-                if not _may_head(line) or _header_run(qlines, i, True) is not True:
-                    continue
-            elif not _is_banner(line):
-                continue
-            previous = next((p for p in reversed(qlines[:i]) if p and not p.isspace()), "")
-            if previous.rstrip().endswith(";") or _is_banner(previous):
+        n = len(qlines)
+        after_statement = False  # the first try: a statement cut short lacks its ";"
+        while True:
+            while i < n and not _could_start(qlines, i, after_statement):
+                i += 1
+            if i >= n:
+                return None
+            state, j = _TOP, i + 1
+            while j < n and (state == _TOP or not _could_start(qlines, j)):
+                state = _lex_line(qlines[j], state)[0]
+                j += 1
+            if j >= n:
                 break
-        else:
-            return None
+            i, after_statement = j, True  # a header inside a literal opened after line i: from there
         cut = ev.qline + i
         ev.abandon(f"{_OPEN_NAMES[ev.cand_state]} opened on line {ev.cand_open} never closes: "
                    f"the event is cut at the header on line {cut}")
         return "\n".join(qlines[i:]) + "\n", cut - 1
+
+    def _judge(self, ev: _Pending, at_end: bool = False, budget: bool = False) -> tuple[str, int] | None:
+        """A header came inside a literal that was open (``ev.cand``), and now the statement
+        would end (its literal has closed), or the look-ahead or the input is over.
+
+        Usually that header was forged text in the literal: the event is whole.  But a literal
+        cut short (a damaged log) is "closed" too, by the first quote of a later statement,
+        with real events in between; the second reading, from that header as events, tells
+        them apart (``_second_reading``).  A literal still open when the look-ahead or the
+        input is over was cut short (``_give_up``).  Returns None (the statement ends here, or
+        reading goes on) or (the text to read again, the line number before it).
+        """
+        if budget or (at_end and ev.lex_state() != _TOP):
+            return self._give_up(ev)  # (None if the literal has closed: its headers were text)
+        first, holds = self._second_reading(ev)
+        ev.cand = None
+        if not holds:
+            return None
+        cut = ev.qline + first
+        qlines = ev.qlines or []
+        ev.abandon(f"{_OPEN_NAMES[ev.cand_state]} opened on line {ev.cand_open} is cut short: "
+                   f"the event is cut at the header on line {cut}")
+        return "\n".join(qlines[first:]) + "\n", cut - 1
+
+    def _second_reading(self, ev: _Pending) -> tuple[int, bool]:
+        """Read the statement's lines as events from the first whole header after ``ev.cand``:
+        returns (that line, does the reading hold).
+
+        It holds when it never has a header inside an open literal, sees the quote that closed
+        the literal in the first reading open a new one at the top level, has no backslash
+        outside a literal, and ends at the top level.  Forged text cannot fake that: in it
+        every quote of its literal's kind is escaped, so the real closing quote leaves a
+        literal open at the end, unless a backslash, a comment or another open literal comes
+        before that quote, which fails the other tests.
+        """
+        qlines = ev.qlines or []
+        n = len(qlines)
+        kind, start = ev.cand_state, ev.cand or 0
+        if kind == _BLOCK:  # a "*/" closes one comment in either reading: they never differ
+            return start, False
+        close_line, close_at = -1, -1
+        closer, quote = _CLOSERS[kind], "'" if kind == _SQ else '"' if kind == _DQ else "`"
+        for j in range(start, n):
+            line, pos = qlines[j], 0
+            while (m := closer(line, pos)) is not None:
+                if line[m.end() : m.end() + 1] != quote:
+                    close_line, close_at = j, m.end() - 1
+                    break
+                pos = m.end() + 1  # a doubled quote is an escaped one
+            if close_line >= 0:
+                break
+        first = start
+        while first < n and not _could_start(qlines, first, False):
+            first += 1
+        if close_line < first:
+            return first, False  # closed before any whole header: nothing to cut at
+        state = _TOP
+        for j in range(first, n):
+            line = qlines[j]
+            if state != _TOP and _could_start(qlines, j):
+                return first, False
+            if j == close_line and (
+                _lex_line(line[:close_at], state)[0] != _TOP
+                or _lex_line(line[: close_at + 1], state) != (kind, True)
+            ):
+                return first, False
+            if "\\" in line:
+                pos = 0
+                if state:
+                    m = _CLOSERS[state](line)
+                    pos = len(line) if m is None else m.end()
+                end = _TOP_NO_BACKSLASH(line, pos).end()
+                if end < len(line) and line[end] == "\\":
+                    return first, False
+            state = _lex_line(line, state)[0]
+        return first, state == _TOP
 
     def _clean_end(self, ev: _Pending) -> bool:
         """Did the input end where an event ends (a statement ended by ";" at the top lexical
