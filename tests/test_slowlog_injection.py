@@ -428,29 +428,29 @@ def test_digest_of_a_log_with_injected_headers_matches_the_generators_truth(gen,
 # Parallel reading: a range may be cut at a forged header; the result is the sequential one
 # ---------------------------------------------------------------------------------------------
 def big_forged_log(gen, path: Path) -> None:  # noqa: ANN001
-    """Events from the generator, and every fifth one a 40 KB literal full of forged headers
+    """Events from the generator, and every fifth one a 13 KB literal full of forged headers
     after lines ending in ";": wherever a range is cut, it is most likely inside one.  Every
     50th statement carries a forged header of the generator's kinds, and near the end one is
     cut short inside a literal (a damaged log), with ordinary statements after it."""
     import io
 
     buf = io.StringIO()
-    gen.generate(buf, 3_000, seed=4, templates=300)
+    gen.generate(buf, 1_500, seed=4, templates=300)
     text = buf.getvalue()
     banner_end = text.index("# Time:")
     paste = "".join(f"row {k};\n# Time: 2024-05-01T10:00:00Z\n{EVIL_UH}\n{EVIL_QT}\nSET timestamp=1;\nSELECT {k};\n"
-                    for k in range(180))
+                    for k in range(60))
     rnd = random.Random(5).random
     out = [text[:banner_end]]
     for i, event in enumerate(text[banner_end:].split("\n# Time: ")):
         lines = ("# Time: " + event if i else event).rstrip("\n").split("\n")
         settings = next(j for j, line in enumerate(lines) if line.startswith("SET "))
         header, statement = lines[: settings + 1], "\n".join(lines[settings + 1 :])[:-1] + ";"
-        if i < 2_900 and i % 5 == 3:
+        if i < 1_400 and i % 5 == 3:
             statement = f"INSERT INTO posts (body) VALUES ('{paste}');"
-        elif i < 2_900 and i % 50 == 7 and not statement.startswith("#"):
+        elif i < 1_400 and i % 50 == 7 and not statement.startswith("#"):
             statement = gen.forge_headers(statement[:-1], rnd, "2024-05-01T10:00:00", 1714557600)[0] + ";"
-        elif i == 2_950:
+        elif i == 1_450:
             statement = "INSERT INTO posts (body) VALUES ('" + "lorem ipsum;\n" * 50 + "dolor"  # cut short
         out.append("\n".join(header) + "\n" + statement + "\n")
     path.write_text("".join(out))
@@ -466,7 +466,7 @@ def test_parallel_ranges_cut_at_forged_headers_give_the_sequential_result(
 
     path = tmp_path / "slow.log"
     big_forged_log(gen, path)
-    monkeypatch.setattr(parallel, "MIN_RANGE_BYTES", 1 << 20)
+    monkeypatch.setattr(parallel, "MIN_RANGE_BYTES", 512 << 10)
     units = parallel.plan([str(path)], jobs, None)
     assert len(units) == jobs
     data = path.read_bytes()
