@@ -119,38 +119,33 @@ def _lex_line(text: str, state: int) -> tuple[int, bool]:
 def _lex_quick(text: str) -> int | None:
     """``_lex_line`` from the top level for the common statement, with str scans, many times
     faster than the regex: no escape, no double quote, no "#" or "--" comment, at most one
-    /* */ comment at the end (an ORM's sqlcommenter tags), and no quote inside a backtick
-    identifier.  None for anything else."""
-    if "\\" in text or '"' in text or "#" in text or "--" in text:
+    /* */ comment (a service tag, an optimizer hint, an ORM's sqlcommenter tags), and no quote
+    inside a backtick identifier.  None for anything else."""
+    if "\\" in text or '"' in text or "#" in text or ("-" in text and "--" in text):
         return None
-    comment = "/*" in text
-    if comment:
-        if text.endswith("*/;") or text.endswith("*/"):
-            end = len(text) - (1 if text[-1] == ";" else 0)
-        else:
-            end = len(text.rstrip().rstrip(";").rstrip())
-            if not text.endswith("*/", 0, end):
-                return None
-        start = text.rfind("/*", 0, end)
-        if end - start < 4 or text[start + 2] in "!M" or text.find("*/", start + 2) != end - 2 or (
-            text.find("/*") != start
-        ):
+    if "/" in text and "/*" in text:
+        start = text.find("/*")
+        end = text.find("*/", start + 2)
+        if end < 0 or text.find("/*", start + 2) >= 0 or text[start + 2 : start + 3] in ("!", "M"):
             return None
-        text = text[:start]  # then a comment, if "/*" is at the top level, and ";" or blanks
+        if start and _quote_state(text[:start]) != _TOP:
+            return None  # the "/*" may be inside a literal: the regex knows
+        text = text[end + 2 :]  # the comment ends at the top level: go on from there
+    return _quote_state(text)
+
+
+def _quote_state(text: str) -> int | None:
+    """The state after ``text``, which has no escape, comment or double quote."""
     if "`" not in text:
-        state = _SQ if text.count("'") & 1 else _TOP
-    elif "'" not in text:
-        state = _BT if text.count("`") & 1 else _TOP
-    else:
-        # A `...` run without a quote is neutral, an identifier or inside a literal: drop them;
-        # if no backtick is left, the single quotes alone decide.
-        text = _QUOTELESS_IDENTIFIERS("", text)
-        if "`" in text:
-            return None
-        state = _SQ if text.count("'") & 1 else _TOP
-    if comment and state != _TOP:
-        return None  # the "/*" is inside a literal: where that ends, the regex finds
-    return state
+        return _SQ if text.count("'") & 1 else _TOP
+    if "'" not in text:
+        return _BT if text.count("`") & 1 else _TOP
+    # A `...` run without a quote is neutral, an identifier or inside a literal: drop them; if
+    # no backtick is left, the single quotes alone decide.
+    text = _QUOTELESS_IDENTIFIERS("", text)
+    if "`" in text:
+        return None
+    return _SQ if text.count("'") & 1 else _TOP
 
 
 def _top_level(statement: str) -> bool:
@@ -780,8 +775,8 @@ class SlowLogReader:
             return None  # a second "use"/"SET" line: the line machine decides what it is
         if not (statement[-1] == ";" or statement.rstrip().endswith(";")):
             return None  # the next "# Time:" is statement text: the line machine decides
-        if "`" in statement or '"' in statement or "\\" in statement or "/*" in statement or (
-            "#" in statement or "--" in statement
+        if "`" in statement or '"' in statement or "\\" in statement or "#" in statement or (
+            "/" in statement and "/*" in statement) or ("-" in statement and "--" in statement
         ):
             if not _top_level(statement):
                 return None  # the next "# Time:" is inside a literal or comment
