@@ -10,9 +10,11 @@ new event starts only where the server can have started one: after a statement l
 ``;`` with no string literal, quoted identifier or ``/* */`` comment open (the reader follows
 the statement's SQL lexical state), or after a server start banner, and only at a whole
 header: ``#`` lines up to the ``# Query_time:`` line.  Anything else is statement text: ``#``
-comment lines, a lone ``# User@Host:`` line, a forged header inside a literal.  A literal that
-never closes (a log cut inside one) is bounded: when it is still open ``lookahead_lines`` lines
-after a header inside it, the event is reported malformed and reading goes on from that header.
+comment lines, a lone ``# User@Host:`` line, a forged header inside a literal.  A literal cut
+short (a damaged log) costs only its event, reported malformed, and reading goes on from the
+header after the cut: when it is still open ``lookahead_lines`` lines after a header inside it
+or at the end of the input, or when a later statement's quote closes it while the lines from
+that header read as whole events (``SlowLogReader._judge``).
 
 Everything odd is survivable: server start banners mid-file are skipped, statement text with
 no header (a log cut mid-event), a header with no statement (a dangling header at the end)
@@ -246,9 +248,9 @@ class SlowLogReader:
     events yielded and ``dialect`` what the log looked like.
 
     Event headers inside a string literal or comment are statement text.  When a literal stays
-    open for ``lookahead_lines`` lines or ``lookahead_bytes`` bytes after such a header, it is
-    taken for a literal cut short (a damaged log): the event is reported malformed and reading
-    goes on from that header.
+    open for ``lookahead_lines`` lines or ``lookahead_bytes`` bytes after such a header (or is
+    found cut short otherwise, see ``_judge``), the event is reported malformed and reading goes
+    on from the header after the cut.
     """
 
     # How long a literal may stay open after a header-like line inside it before the reader
