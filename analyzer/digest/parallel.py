@@ -1,9 +1,13 @@
 """Digesting in parallel: files, and byte ranges of large uncompressed files, in worker
 processes whose accumulators merge exactly.
 
-A range starts at an event boundary (``slowlog.event_boundaries``), so no event is split.
-What a range cannot know on its own is fixed when the ranges of a file are merged, in order:
-line numbers are shifted by the lines before the range, and the database of the events
+A range starts where an event header starts (``slowlog.event_boundaries``).  Whether an event
+really starts there depends on what comes before it: header-like text inside a string literal
+of the previous statement is statement text.  So each range's reader reports whether its
+input ended where an event ends (``SlowLogReader.clean_end``), and a range that did not is
+read again together with the next one (``_reconcile``): the result is always the sequential
+one.  What a range cannot know on its own is fixed when the ranges of a file are merged, in
+order: line numbers are shifted by the lines before the range, and the database of the events
 before the range's first ``use db;`` line (the server writes it only when the database
 changes) is the last one the previous ranges set.
 """
@@ -85,6 +89,7 @@ class UnitResult:
     summary: object  # digest.SourceSummary
     lines: int
     last_db: str | None
+    clean_end: bool = True  # the range ended where an event ends (see SlowLogReader.clean_end)
 
 
 def _init_worker(slots) -> None:
@@ -109,7 +114,7 @@ def _digest_unit(
 
     acc = DigestAccumulator(mode, event_filter)
     summary = acc.add_reader(reader, progress)
-    return UnitResult(acc.keys, acc.table, summary, reader.lines_read, reader.last_db)
+    return UnitResult(acc.keys, acc.table, summary, reader.lines_read, reader.last_db, reader.clean_end)
 
 
 def digest_units(units: list[Unit], mode: Mode, event_filter: EventFilter | None, workers: int, progress):
@@ -163,9 +168,29 @@ def digest_units(units: list[Unit], mode: Mode, event_filter: EventFilter | None
                 report()
         finally:
             _progress_slots = None
+    units, results = _reconcile(units, results, mode, event_filter)
     merged = DigestAccumulator(mode, event_filter)
     _merge_in_order(merged, units, results)
     return merged
+
+
+def _reconcile(
+    units: list[Unit], results: dict[int, UnitResult], mode: Mode, event_filter: EventFilter | None
+) -> tuple[list[Unit], dict[int, UnitResult]]:
+    """Read again, as one range, each range whose input did not end where an event ends and
+    the range after it: its last statement goes on there (a string literal holding text like
+    an event header was open at the cut).  Rare, so done here, one after the other."""
+    while True:
+        k = next((i for i, u in enumerate(units[:-1])
+                  if u.is_range and not results[i].clean_end and units[i + 1].is_range
+                  and units[i + 1].path == u.path and units[i + 1].start == u.end), None)
+        if k is None:
+            return units, results
+        first, second = units[k], units[k + 1]
+        joined = Unit(first.path, first.size, first.start, second.end)
+        units = units[:k] + [joined] + units[k + 2:]
+        results = {(i if i < k else i - 1): r for i, r in results.items() if i not in (k, k + 1)}
+        results[k] = _digest_unit(k, joined, mode, event_filter)
 
 
 def _merge_in_order(merged, units: list[Unit], results: dict[int, UnitResult]) -> None:

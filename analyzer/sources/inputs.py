@@ -129,10 +129,13 @@ def _decompressor(raw: BinaryIO, compression: str | None, name: str) -> BinaryIO
 def iter_text_blocks(log: LogInput, block_size: int = BLOCK_SIZE) -> Iterator[str]:
     """Yield the input as decoded text blocks that always end at a line break.
 
-    Blocks are cut at the last ``\\n`` of each read so a multi-byte character is never split;
-    ``\\r\\n`` line ends are normalised to ``\\n``.  The final block may lack a trailing newline.
+    Blocks are cut at the last ``\\n`` of each read so a multi-byte character is never split.
+    In a log whose first line ends with ``\\r\\n`` (a log converted to Windows line ends) every
+    ``\\r\\n`` becomes ``\\n``; elsewhere a ``\\r`` is a byte of a statement the server wrote
+    verbatim (in a string literal, say) and stays.  The final block may lack a trailing newline.
     """
     carry = b""
+    crlf: bool | None = None  # decided by the first line end
     read = log.stream.read
     remaining = None if log.end is None else log.end - log.start
     while True:
@@ -158,10 +161,13 @@ def iter_text_blocks(log: LogInput, block_size: int = BLOCK_SIZE) -> Iterator[st
             carry = data
             continue
         carry = data[cut + 1 :]
+        if crlf is None:
+            first_end = data.find(b"\n")
+            crlf = first_end > 0 and data[first_end - 1] == 13  # b"\r"
         text = data[: cut + 1].decode("utf-8", "surrogateescape")
-        if "\r" in text:
+        if crlf and "\r" in text:
             text = text.replace("\r\n", "\n")
         yield text
     if carry:
         text = carry.decode("utf-8", "surrogateescape")
-        yield text.replace("\r\n", "\n") if "\r" in text else text
+        yield text.replace("\r\n", "\n") if crlf and "\r" in text else text

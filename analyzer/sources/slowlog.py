@@ -2,10 +2,19 @@
 
 One pass, line by line, constant memory per event.  An event is a run of header lines
 (``# Time:``, ``# User@Host:``, ``# Query_time: ...`` and the dialect's extra ``# Key: value``
-lines), optional ``use db;`` and ``SET timestamp=...;`` lines, and the statement text.  A new
-event starts at a header line that follows a line ending in ``;`` (so ``#`` comment lines
-inside a multi-line statement stay in the statement), or at any ``# Time:`` /
-``# User@Host:`` line, which no statement line starts with.
+lines), optional ``use db;`` and ``SET timestamp=...;`` lines, and the statement text.
+
+The server writes a statement verbatim and then ``;``, so a string literal or comment may hold
+lines that look like a header (a value typed into a search box can forge a whole event).  A
+new event starts only where the server can have started one: after a statement line ending in
+``;`` with no string literal, quoted identifier or ``/* */`` comment open (the reader follows
+the statement's SQL lexical state), or after a server start banner, and only at a whole
+header: ``#`` lines up to the ``# Query_time:`` line.  Anything else is statement text: ``#``
+comment lines, a lone ``# User@Host:`` line, a forged header inside a literal.  A literal cut
+short (a damaged log) costs only its event, reported malformed, and reading goes on from the
+header after the cut: when it is still open ``lookahead_lines`` lines after a header inside it
+or at the end of the input, or when a later statement's quote closes it while the lines from
+that header read as whole events (``SlowLogReader._judge``).
 
 Everything odd is survivable: server start banners mid-file are skipped, statement text with
 no header (a log cut mid-event), a header with no statement (a dangling header at the end)
@@ -61,6 +70,140 @@ _CLASSIC_TIMES = re.compile(
     r"# Query_time: ([\d.]+)\s+Lock_time: ([\d.]+)\s+Rows_sent: (\d+)\s+Rows_examined: (\d+)\s*"
 ).fullmatch
 
+# ---- The SQL lexical state of a statement, so that header-like text inside a string literal or
+# a /* */ comment is not taken for an event header.  MySQL's rules: backslash escapes in '...'
+# and "..." (a doubled quote closes and reopens: the same state), none in `...`; "-- " and "#"
+# comments end at the line end; /*! and /*M! executable comments are SQL (only their markers
+# are skipped).  Every pattern is unambiguous, so an unterminated construct costs one scan.
+_TOP, _SQ, _DQ, _BT, _BLOCK = range(5)
+_TOP_PATTERN = (
+    r"""(?:[^'"`/#-]+"""
+    r"""|'[^'\\]*(?:\\.[^'\\]*)*'"""
+    r"""|"[^"\\]*(?:\\.[^"\\]*)*\""""
+    r"|`[^`]*`"
+    r"|/\*M?!|/\*.*?\*/|/(?!\*)"
+    r"|--(?=[\x00-\x20]|\Z)[^\n]*|#[^\n]*|-)*"
+)
+_TOP_RUN = re.compile(_TOP_PATTERN, re.DOTALL).match
+# The same, stopping at a backslash outside a literal (see _second_reading).
+_TOP_NO_BACKSLASH = re.compile(_TOP_PATTERN.replace("[^'\"`/#-]+", "[^'\"`/#\\\\-]+", 1), re.DOTALL).match
+_CLOSERS = {
+    _SQ: re.compile(r"[^'\\]*(?:\\.[^'\\]*)*'", re.DOTALL).match,
+    _DQ: re.compile(r'[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL).match,
+    _BT: re.compile(r"[^`]*`").match,
+    _BLOCK: re.compile(r".*?\*/", re.DOTALL).match,
+}
+_OPENERS = {"'": _SQ, '"': _DQ, "`": _BT, "/": _BLOCK}
+_QUOTELESS_IDENTIFIERS = re.compile(r"`[^`']*`").sub
+_OPEN_NAMES = {_SQ: "string literal '...'", _DQ: 'string literal "..."', _BT: "quoted identifier `...`",
+               _BLOCK: "comment /* ... */"}
+
+
+def _lex_line(text: str, state: int) -> tuple[int, bool]:
+    """The lexical state after ``text`` (a line, or a whole statement) that starts in
+    ``state``, and whether the construct open at its end was opened in ``text``."""
+    if not state:
+        quick = _lex_quick(text)
+        if quick is not None:
+            return quick, quick != _TOP
+    pos = 0
+    if state:
+        m = _CLOSERS[state](text)
+        if m is None:
+            return state, False
+        pos = m.end()
+    end = _TOP_RUN(text, pos).end()
+    if end == len(text):
+        return _TOP, False
+    return _OPENERS[text[end]], True
+
+
+def _lex_quick(text: str) -> int | None:
+    """``_lex_line`` from the top level for the common statement, with str scans, many times
+    faster than the regex: no escape, no double quote, no "#" or "--" comment, at most one
+    /* */ comment (a service tag, an optimizer hint, an ORM's sqlcommenter tags), and no quote
+    inside a backtick identifier.  None for anything else."""
+    if "\\" in text or '"' in text or "#" in text or ("-" in text and "--" in text):
+        return None
+    if "/" in text and "/*" in text:
+        start = text.find("/*")
+        end = text.find("*/", start + 2)
+        if end < 0 or text.find("/*", start + 2) >= 0 or text[start + 2 : start + 3] in ("!", "M"):
+            return None
+        if start and _quote_state(text[:start]) != _TOP:
+            return None  # the "/*" may be inside a literal: the regex knows
+        text = text[end + 2 :]  # the comment ends at the top level: go on from there
+    return _quote_state(text)
+
+
+def _quote_state(text: str) -> int | None:
+    """The state after ``text``, which has no escape, comment or double quote."""
+    if "`" not in text:
+        return _SQ if text.count("'") & 1 else _TOP
+    if "'" not in text:
+        return _BT if text.count("`") & 1 else _TOP
+    # A `...` run without a quote is neutral, an identifier or inside a literal: drop them; if
+    # no backtick is left, the single quotes alone decide.
+    text = _QUOTELESS_IDENTIFIERS("", text)
+    if "`" in text:
+        return None
+    return _SQ if text.count("'") & 1 else _TOP
+
+
+def _top_level(statement: str) -> bool:
+    """True when ``statement`` leaves no string, quoted identifier or comment open."""
+    return _lex_line(statement, _TOP)[0] == _TOP
+
+
+# An event header is a run of "#" lines that reaches "# Query_time:" (or an administrator
+# command); after a statement, anything else is statement text: "#" comment lines, a lone
+# "# User@Host:".
+_RUN_MAX = 32
+
+
+def _header_run(lines: list[str], i: int, final: bool) -> bool | None:
+    """Does an event header start at ``lines[i]``?  None: the lines end before that is
+    decided and more may follow (with ``final`` none do, and a dangling header counts)."""
+    if lines[i].startswith("# administrator command:"):
+        return False  # the statement of an event, never its first line
+    end = min(len(lines), i + _RUN_MAX)
+    for j in range(i, end):
+        line = lines[j]
+        if line.startswith("#"):
+            if line.startswith("# Query_time:") or (j > i and line.startswith("# administrator command:")):
+                return True
+        elif line and not line.isspace():
+            return False
+    if end < len(lines):
+        return False  # a long run of "#" lines without a Query_time: comments
+    return True if final else None
+
+
+def _could_start(lines: list[str], i: int, after_statement: bool = True) -> bool:
+    """Could an event start at ``lines[i]``, had no literal been open?  A whole header or a
+    server start banner, after a line ending in ";" or a banner (unless not
+    ``after_statement``: a statement cut short lacks its ";")."""
+    line = lines[i]
+    if line[:1] == "#":
+        if not _may_head(line) or _header_run(lines, i, True) is not True:
+            return False
+    elif not _is_banner(line):
+        return False
+    if not after_statement:
+        return True
+    for k in range(i - 1, -1, -1):
+        previous = lines[k]
+        if previous and not previous.isspace():
+            return previous.rstrip().endswith(";") or _is_banner(previous)
+    return False
+
+
+def _may_head(line: str) -> bool:
+    """A line that an event header could start with."""
+    return line.startswith(("# Time:", "# User@Host:")) or (
+        _HEADER_LINE.match(line) is not None and not line.startswith("# administrator command:")
+    )
+
 # How each header attribute is stored.  Unlisted keys are numeric metrics when their first
 # value is a number, 0/1 flags when it is Yes/No, and string attributes otherwise.
 _NUM, _MS, _FLAG, _NONZERO, _STR, _SCHEMA, _THREAD, _SKIP = range(8)
@@ -103,14 +246,34 @@ class SlowLogReader:
     After iteration ``malformed`` holds the events that could not be used (at most
     ``max_malformed`` of them; ``malformed_count`` counts all), ``events_read`` the number of
     events yielded and ``dialect`` what the log looked like.
+
+    Event headers inside a string literal or comment are statement text.  When a literal stays
+    open for ``lookahead_lines`` lines or ``lookahead_bytes`` bytes after such a header (or is
+    found cut short otherwise, see ``_judge``), the event is reported malformed and reading goes
+    on from the header after the cut.
     """
 
-    def __init__(self, log: LogInput, *, max_malformed: int = 1000) -> None:
+    # How long a literal may stay open after a header-like line inside it before the reader
+    # takes it for a literal that never closes.
+    LOOKAHEAD_LINES = 10_000
+    LOOKAHEAD_BYTES = 8 << 20
+
+    def __init__(
+        self, log: LogInput, *, max_malformed: int = 1000, lookahead_lines: int | None = None,
+        lookahead_bytes: int | None = None,
+    ) -> None:
         self.log = log
         self.name = log.name
         self.malformed: list[Malformed] = []
         self.malformed_count = 0
         self.max_malformed = max_malformed
+        self.lookahead_lines = self.LOOKAHEAD_LINES if lookahead_lines is None else lookahead_lines
+        self.lookahead_bytes = self.LOOKAHEAD_BYTES if lookahead_bytes is None else lookahead_bytes
+        # A byte range that ends before the end of its file (a part of a parallel read): what
+        # is open at its end may close after it, so it is not judged here (see clean_end).
+        self.partial = log.end is not None and log.size is not None and log.end < log.size
+        # After iteration: the input ended where an event ends (see _clean_end).
+        self.clean_end = True
         self.events_read = 0
         self.lines_read = 0
         self.server_version: str | None = None
@@ -128,6 +291,7 @@ class SlowLogReader:
         self._user_host_cache: dict[str, tuple[str, str | None, str | None]] = {}
         self._use_cache: dict[str, str] = {}
         self._shapes: dict[tuple[str, int], _Shape | object | None] = {}
+        self._peek: tuple[str, int, re.Match[str]] | None = None  # the fast path's next header
 
     @classmethod
     def from_path(cls, path: str, **kwargs: object) -> SlowLogReader:
@@ -163,7 +327,27 @@ class SlowLogReader:
         ev = _Pending(self)
         lineno = 0
         fast_event = self._fast_event
-        for block in iter_text_blocks(self.log):
+        source = iter_text_blocks(self.log)
+        # Text to read again before the next block: the lines from one whose role depends on
+        # lines not read yet (a header that may go on in the next block), or a statement cut
+        # at a header after a literal that never closed.
+        carry = ""
+        final = False  # no block after this one
+        while True:
+            block = None if final else next(source, None)
+            if block is None:
+                final = True
+                if not carry:
+                    if ev.cand is not None and not self.partial:
+                        # The input ends after a header inside a literal: was it cut short?
+                        replay = self._judge(ev, at_end=True)
+                        if replay is not None:
+                            carry, lineno = replay
+                            continue
+                    break
+                block, carry = carry, ""
+            elif carry:
+                block, carry = carry + block, ""
             lines = block.split("\n")
             if block.endswith("\n"):
                 lines.pop()
@@ -172,12 +356,56 @@ class SlowLogReader:
             offset = 0  # of lines[index] in block
             while index < count:
                 line = lines[index]
-                if line.startswith(("# Time: ", "# User@Host: ")):
-                    if ev.qlines is not None:  # such a line always ends the statement before it
-                        event = ev.finish()
-                        if event is not None:
-                            yield event
-                    if ev.start == 0 and (fast := fast_event(ev, block, offset, lineno)) is not None:
+                first = line[:1]
+                qlines = ev.qlines
+                if qlines is not None:
+                    # Inside the statement: does this line end it?  A header after a line ending
+                    # in ";" at the top lexical level (or a banner) does; anything else is text.
+                    if first == "#":
+                        if line.startswith(("# Time:", "# User@Host:")) or header_line(line) is not None:
+                            ends = self._ends_statement(ev, lines, index, final)
+                        else:
+                            ends = False
+                    elif ev.ends_stmt and banner(line):
+                        ends = self._banner_ends_statement(ev)
+                    else:
+                        ends = False
+                    if ends is None:  # decided by lines of the next block
+                        carry = block[offset:]
+                        break
+                    if ev.cand is not None:
+                        replay = None
+                        if ends:
+                            # The literal open at an earlier header has closed: was that header
+                            # forged, or the literal cut short?
+                            replay = self._judge(ev)
+                        else:
+                            ev.cand_lines += 1
+                            ev.cand_bytes += len(line)
+                            if ev.cand_lines > self.lookahead_lines or ev.cand_bytes > self.lookahead_bytes:
+                                replay = self._judge(ev, at_end=True, budget=True)
+                        if replay is not None:
+                            text, lineno = replay
+                            carry = text + block[offset:]
+                            break
+                    if not ends:
+                        index += 1
+                        offset += len(line) + 1
+                        lineno += 1
+                        qlines.append(line)
+                        if line.endswith(";"):
+                            ev.ends_stmt = True
+                        else:
+                            stripped = line.rstrip()
+                            if stripped:  # a blank line changes nothing
+                                ev.ends_stmt = stripped.endswith(";")
+                        continue
+                    event = ev.finish()
+                    if event is not None:
+                        yield event
+                if ev.start == 0 and line.startswith(("# Time: ", "# User@Host: ")):
+                    fast = fast_event(ev, block, offset, lineno)
+                    if fast is not None:
                         event, consumed, offset = fast
                         index += consumed
                         lineno += consumed
@@ -187,23 +415,6 @@ class SlowLogReader:
                 index += 1
                 offset += len(line) + 1
                 lineno += 1
-                first = line[:1]
-                qlines = ev.qlines
-                if qlines is not None:
-                    # Inside the statement: a header line or a banner after ";" ends it.
-                    if first == "#":
-                        boundary = line.startswith(("# Time:", "# User@Host:")) or (
-                            (ev.ends_stmt or not ev.has_header) and header_line(line) is not None
-                        )
-                    else:
-                        boundary = ev.ends_stmt and banner(line)
-                    if not boundary:
-                        qlines.append(line)
-                        ev.ends_stmt = line.endswith(";") or line.rstrip().endswith(";")
-                        continue
-                    event = ev.finish()
-                    if event is not None:
-                        yield event
 
                 # ---- header state: no statement text yet
                 if first == "#":
@@ -279,6 +490,7 @@ class SlowLogReader:
                 progress(self.log.position())
 
         self.lines_read = lineno
+        self.clean_end = self._clean_end(ev)
         if ev.qlines is not None:
             event = ev.finish()
             if event is not None:
@@ -287,6 +499,162 @@ class SlowLogReader:
             event = ev.flush_headerless("event header without a statement at end of file (log cut short?)")
             if event is not None:
                 yield event
+
+    # ------------------------------------------------------------------ event boundaries
+    def _ends_statement(self, ev: _Pending, lines: list[str], index: int, final: bool) -> bool | None:
+        """Does the header-like line ``lines[index]`` end the statement being read?
+
+        Only where the server can have started an event: after a statement line that ends in
+        ";" (the server writes one after every statement) with no literal or comment open, or
+        after a server start banner; and only when a whole header follows, up to its
+        "# Query_time:".  None: that depends on lines not read yet.
+        """
+        if not ev.has_header:
+            return True  # statement text from before the log began: the first header ends it
+        if ev.lex_state() == _TOP:
+            if not ev.ends_stmt and not ev.after_banner():
+                return False  # a "#" comment line inside the statement
+            return _header_run(lines, index, final)
+        # A header inside a literal or comment is text.  Remember the first one: if the
+        # literal was cut short (a damaged log, where the statement lacks its ";" too), the
+        # event is cut there after all (_give_up, _judge).
+        if ev.cand is None and _may_head(lines[index]):
+            self._candidate(ev)
+        return False
+
+    def _banner_ends_statement(self, ev: _Pending) -> bool:
+        """A server start banner after a statement ended by ";" ends it, unless a literal is open."""
+        if ev.lex_state() == _TOP:
+            return True
+        if ev.cand is None:
+            self._candidate(ev)
+        return False
+
+    @staticmethod
+    def _candidate(ev: _Pending) -> None:
+        """Remember the current line as where the event would end if the open literal never
+        closes (``lex_state`` is up to date)."""
+        ev.cand = len(ev.qlines or ())
+        ev.cand_lines = ev.cand_bytes = 0
+        ev.cand_state, ev.cand_open = ev.lex, ev.qline + ev.open_at
+
+    def _give_up(self, ev: _Pending) -> tuple[str, int] | None:
+        """The look-ahead is over and the literal is still open: cut the statement where the
+        input reads as events again, report the event malformed and return (the text to read
+        again from there, the line number before it).  None when the literal has closed or no
+        such place exists: the statement goes on.
+
+        The cut is the first header after which the buffered lines read without a header
+        inside an open literal: the first one inside the literal may be forged, with the rest
+        of the literal (and its closing quote) after it."""
+        qlines = ev.qlines or []
+        state = ev.lex_state()
+        i = ev.cand
+        ev.cand = None
+        if state == _TOP or i is None:
+            return None
+        n = len(qlines)
+        after_statement = False  # the first try: a statement cut short lacks its ";"
+        while True:
+            while i < n and not _could_start(qlines, i, after_statement):
+                i += 1
+            if i >= n:
+                return None
+            state, j = _TOP, i + 1
+            while j < n and (state == _TOP or not _could_start(qlines, j)):
+                state = _lex_line(qlines[j], state)[0]
+                j += 1
+            if j >= n:
+                break
+            i, after_statement = j, True  # a header inside a literal opened after line i: from there
+        cut = ev.qline + i
+        ev.abandon(f"{_OPEN_NAMES[ev.cand_state]} opened on line {ev.cand_open} never closes: "
+                   f"the event is cut at the header on line {cut}")
+        return "\n".join(qlines[i:]) + "\n", cut - 1
+
+    def _judge(self, ev: _Pending, at_end: bool = False, budget: bool = False) -> tuple[str, int] | None:
+        """A header came inside a literal that was open (``ev.cand``), and now the statement
+        would end (its literal has closed), or the look-ahead or the input is over.
+
+        Usually that header was forged text in the literal: the event is whole.  But a literal
+        cut short (a damaged log) is "closed" too, by the first quote of a later statement,
+        with real events in between; the second reading, from that header as events, tells
+        them apart (``_second_reading``).  A literal still open when the look-ahead or the
+        input is over was cut short (``_give_up``).  Returns None (the statement ends here, or
+        reading goes on) or (the text to read again, the line number before it).
+        """
+        if budget or (at_end and ev.lex_state() != _TOP):
+            return self._give_up(ev)  # (None if the literal has closed: its headers were text)
+        first, holds = self._second_reading(ev)
+        ev.cand = None
+        if not holds:
+            return None
+        cut = ev.qline + first
+        qlines = ev.qlines or []
+        ev.abandon(f"{_OPEN_NAMES[ev.cand_state]} opened on line {ev.cand_open} is cut short: "
+                   f"the event is cut at the header on line {cut}")
+        return "\n".join(qlines[first:]) + "\n", cut - 1
+
+    def _second_reading(self, ev: _Pending) -> tuple[int, bool]:
+        """Read the statement's lines as events from the first whole header after ``ev.cand``:
+        returns (that line, does the reading hold).
+
+        It holds when it never has a header inside an open literal, sees the quote that closed
+        the literal in the first reading open a new one at the top level, has no backslash
+        outside a literal, and ends at the top level.  Forged text cannot fake that: in it
+        every quote of its literal's kind is escaped, so the real closing quote leaves a
+        literal open at the end, unless a backslash, a comment or another open literal comes
+        before that quote, which fails the other tests.
+        """
+        qlines = ev.qlines or []
+        n = len(qlines)
+        kind, start = ev.cand_state, ev.cand or 0
+        if kind == _BLOCK:  # a "*/" closes one comment in either reading: they never differ
+            return start, False
+        close_line, close_at = -1, -1
+        closer, quote = _CLOSERS[kind], "'" if kind == _SQ else '"' if kind == _DQ else "`"
+        for j in range(start, n):
+            line, pos = qlines[j], 0
+            while (m := closer(line, pos)) is not None:
+                if line[m.end() : m.end() + 1] != quote:
+                    close_line, close_at = j, m.end() - 1
+                    break
+                pos = m.end() + 1  # a doubled quote is an escaped one
+            if close_line >= 0:
+                break
+        first = start
+        while first < n and not _could_start(qlines, first, False):
+            first += 1
+        if close_line < first:
+            return first, False  # closed before any whole header: nothing to cut at
+        state = _TOP
+        for j in range(first, n):
+            line = qlines[j]
+            if state != _TOP and _could_start(qlines, j):
+                return first, False
+            if j == close_line and (
+                _lex_line(line[:close_at], state)[0] != _TOP
+                or _lex_line(line[: close_at + 1], state) != (kind, True)
+            ):
+                return first, False
+            if "\\" in line:
+                pos = 0
+                if state:
+                    m = _CLOSERS[state](line)
+                    pos = len(line) if m is None else m.end()
+                end = _TOP_NO_BACKSLASH(line, pos).end()
+                if end < len(line) and line[end] == "\\":
+                    return first, False
+            state = _lex_line(line, state)[0]
+        return first, state == _TOP
+
+    def _clean_end(self, ev: _Pending) -> bool:
+        """Did the input end where an event ends (a statement ended by ";" at the top lexical
+        level, or no event pending)?  For a byte range of a log read in parallel: otherwise
+        the range's last event may go on in the next range."""
+        if ev.qlines is not None:
+            return not ev.has_header or (ev.ends_stmt and ev.cand is None and ev.lex_state() == _TOP)
+        return ev.start == 0 and not ev.has_header
 
     def _attributes(self, line: str, ev: _Pending) -> None:
         """Read a "# Key: value  Key: value" header line into the pending event."""
@@ -376,14 +744,20 @@ class SlowLogReader:
 
         The common shape (MySQL 5.1-9.x): optional "# Time:", "# User@Host:", "# Query_time:"
         (any fields), optional "use db;", "SET timestamp=...;", then a statement that has no
-        line starting with "#" and runs to the next "# Time:"/"# User@Host:" line of this
-        block.  It is read with the same helpers as the line machine, so the event is the
-        same; anything else (MariaDB's and Percona's extra lines, comments, banners, the end
-        of a block) goes to the line machine.  Returns (event, lines consumed, next offset).
+        line starting with "#", ends with ";" and no literal or comment open, and is followed
+        in this block by the header of another such event (whose match is kept for the next
+        call).  It is read with the same helpers as the line machine, so the event is the same; anything
+        else (MariaDB's and Percona's extra lines, comments, banners, header-like text in a
+        literal, the end of a block) goes to the line machine.  Returns (event, lines
+        consumed, next offset).
         """
-        m = _FAST_HEADER(block, offset)
-        if m is None:
-            return None
+        peek = self._peek
+        if peek is not None and peek[0] is block and peek[1] == offset:
+            m = peek[2]  # matched when the previous event was read
+        else:
+            m = _FAST_HEADER(block, offset)
+            if m is None:
+                return None
         body = m.end()
         nxt = block.find("\n# Time: ", body)
         other = block.find("\n# User@Host: ", body, nxt if nxt >= 0 else len(block))
@@ -401,6 +775,19 @@ class SlowLogReader:
         time_value, user_host, qt, lt, rs, rx, attributes, use_line, settings = m.groups()
         if statement.startswith("use ") or (statement[:3].upper() == "SET" and _SET_HEADER.match(statement)):
             return None  # a second "use"/"SET" line: the line machine decides what it is
+        if not (statement[-1] == ";" or statement.rstrip().endswith(";")):
+            return None  # the next "# Time:" is statement text: the line machine decides
+        if "`" in statement or '"' in statement or "\\" in statement or "#" in statement or (
+            "/" in statement and "/*" in statement) or ("-" in statement and "--" in statement
+        ):
+            if not _top_level(statement):
+                return None  # the next "# Time:" is inside a literal or comment
+        elif statement.count("'") & 1:
+            return None  # (only single quotes, no escape or comment: each opens or closes)
+        following = _FAST_HEADER(block, nxt + 1)
+        if following is None:
+            return None  # a lone "# Time:" line, or a header that the line machine reads
+        self._peek = (block, nxt + 1, following)
         if attributes is None:
             event = self._direct_event(time_value, user_host, qt, lt, rs, rx, use_line, settings, statement, lineno)
             if event is not None:
@@ -533,12 +920,21 @@ class _Pending:
     __slots__ = (
         "attrs",
         "broken",
+        "cand",
+        "cand_bytes",
+        "cand_lines",
+        "cand_open",
+        "cand_state",
         "db_line",
         "ends_stmt",
         "explain",
         "has_header",
         "host",
+        "lex",
+        "lexed",
         "metrics",
+        "open_at",
+        "qline",
         "qlines",
         "reader",
         "schema",
@@ -573,6 +969,39 @@ class _Pending:
         self.use_line: str | None = None
         self.explain: list[str] | None = None
         self.broken: str | None = None
+        # The statement's lexical state, known up to line ``lexed`` of ``qlines`` (found when it
+        # matters, at a header-like line), and where the construct open there began.
+        self.qline = 0  # line number of qlines[0]
+        self.lex = _TOP
+        self.lexed = 0
+        self.open_at = 0
+        # The first line of qlines that would have started an event had no literal been open,
+        # and how much statement text came since: the bounded look-ahead.
+        self.cand: int | None = None
+        self.cand_lines = 0
+        self.cand_bytes = 0
+        self.cand_state = _TOP  # what was open there, and since which line
+        self.cand_open = 0
+
+    def lex_state(self) -> int:
+        """The statement's lexical state after its last line (``_TOP``: nothing open)."""
+        qlines = self.qlines or ()
+        state, i, n = self.lex, self.lexed, len(qlines)
+        while i < n:
+            state, opened = _lex_line(qlines[i], state)
+            if opened:
+                self.open_at = i
+            i += 1
+        self.lex, self.lexed = state, n
+        return state
+
+    def after_banner(self) -> bool:
+        """Is the last non-blank statement line a server start banner (a restart after a crash
+        that cut the statement)?"""
+        for line in reversed(self.qlines or ()):
+            if line and not line.isspace():
+                return _is_banner(line)
+        return False
 
     def open(self, lineno: int) -> None:
         if not self.start:
@@ -660,6 +1089,7 @@ class _Pending:
         if not self.start:
             self.start = lineno
         self.qlines = [line]
+        self.qline = lineno
         self.ends_stmt = line.endswith(";") or line.rstrip().endswith(";")
 
     def finish(self) -> QueryEvent | None:
@@ -731,8 +1161,12 @@ def event_boundaries(path: str, parts: int, *, min_part: int = 1 << 24) -> list[
     starts, for reading in parallel: ``[0, cut1, ..., size]``.
 
     A cut is placed at a ``# Time:`` or ``# User@Host:`` line whose previous line ends a
-    statement (``;``), so every range starts with a whole event.  Ranges are at least
-    ``min_part`` bytes; fewer cuts are returned when none is found in a window.
+    statement (``;``) and that starts a whole header (up to its ``# Query_time:``), where the
+    sequential reader starts an event unless a string literal or comment is open there, which
+    these bytes alone cannot tell.  The reader of a range reports whether its input ended
+    where an event ends (``SlowLogReader.clean_end``); when one did not, the caller reads that
+    range and the next as one (``analyzer.digest.parallel``).  Ranges are at least ``min_part``
+    bytes; fewer cuts are returned when none is found in a window.
     """
     size = os.path.getsize(path)
     parts = max(1, min(parts, size // max(1, min_part)))
@@ -759,12 +1193,23 @@ def _next_event_start(handle, offset: int, size: int, window: int = 1 << 20) -> 
         for m in _EVENT_START.finditer(data, position - start):
             newline = m.start()
             previous = data[data.rfind(b"\n", 0, newline) + 1 : newline].rstrip()
-            if previous.endswith(b";"):
+            if previous.endswith(b";") and _starts_header(data, newline + 1, start + len(data) >= size):
                 return start + newline + 1
         if len(data) <= position - start:
             return None
         position = start + len(data)
     return None
+
+
+def _starts_header(data: bytes, at: int, final: bool) -> bool:
+    """Does a whole event header start at byte ``at`` of ``data`` (see ``_header_run``)?
+    ``final``: ``data`` ends where the file ends."""
+    chunk = data[at : at + 8192]
+    final = final and at + len(chunk) == len(data)
+    lines = chunk.decode("utf-8", "surrogateescape").split("\n")
+    if not final:
+        lines.pop()  # it may be cut
+    return bool(lines) and _header_run(lines, 0, final) is True
 
 
 def _store(ev: _Pending, mname: str, kind: int, value: str) -> None:

@@ -30,6 +30,16 @@ Details that follow the server's code rather than intuition:
   Created_tmp_tables, Start, End in the server's order; ``Bytes_received`` is 0 as in every
   real MySQL 8.0 sample (the counter is snapshotted after the packet was read).
 
+With ``--inject-headers FRACTION`` about that share of the statements carry text that looks
+like slow-log event headers (a value typed into a search box, a comment an application
+copies user text into), as the server writes it verbatim: a forged ``# Time:`` /
+``# User@Host: evil`` / ``# Query_time: 99`` header (MySQL's, MariaDB's with ``# Thread_id``, one
+ending in ``# administrator command:``, or a lone ``# User@Host:`` line) after a line ending in
+``;``, inside a single- or double-quoted string, a backticked alias or a ``/* */`` comment, or on
+``#`` comment lines after a ``--`` comment, with ``\n``, ``\r\n`` or ``\r`` line ends.  A reader
+that takes them for events reports more events than were written, a user ``evil`` and 99-second
+queries.  Injection uses a random stream of its own: the rest of the log is unchanged.
+
 Same arguments -> byte-identical output (only ``random.Random`` and integer/float arithmetic
 are used; no hash-order dependence).  The module also exposes :func:`generate` for tests.
 """
@@ -984,8 +994,16 @@ def iso_prefix(sec: int) -> str:
 
 
 def generate(out: TextIO, events: int, seed: int = 1, templates: int = 2000, extra: bool = False,
-             start: str = DEFAULT_START, hours: float = 3.0) -> int:
-    """Write the banner and ``events`` events to ``out``; return the number of characters written."""
+             start: str = DEFAULT_START, hours: float = 3.0, inject: float = 0.0,
+             truth: dict | None = None) -> int:
+    """Write the banner and ``events`` events to ``out``; return the number of characters written.
+
+    ``inject``: the share of statements that carry forged event headers (see the module
+    docstring).  ``truth``, when given, is filled with what a correct reader must find:
+    ``events``, ``query_time_us`` (the sum of Query_time in microseconds), ``users`` (events per
+    user), ``injected`` (how many statements carry forged headers), ``variants`` (how many of
+    each kind) and ``injected_statements`` (their text, as a reader reports it).
+    """
     start_epoch = _utc_epoch(start)
     lit_rng = random.Random(seed)
     lit = Literals(lit_rng, start_epoch)
@@ -1018,6 +1036,9 @@ def generate(out: TextIO, events: int, seed: int = 1, templates: int = 2000, ext
     bisect_ = bisect.bisect_right
     getbits = rng.getrandbits
     xr = random.Random(seed * 13 + 11).random  # --extra counters: own stream, so --extra changes nothing else
+    ir = random.Random(seed * 17 + 29).random  # --inject-headers: own stream too
+    if truth is not None:
+        truth.update(events=events, query_time_us=0, users={}, injected=0, variants={}, injected_statements=[])
 
     t_us = start_epoch * 1_000_000
     mean_gap = hours * 3600e6 / max(events, 1)
@@ -1108,6 +1129,16 @@ def generate(out: TextIO, events: int, seed: int = 1, templates: int = 2000, ext
             stmt = tp.fmt % tuple([g() for g in gens])
         else:
             stmt = tp.fmt
+        if inject and not tp.admin and ir() < inject:
+            stmt, variant = forge_headers(stmt, ir, pre, start_us // 1_000_000)
+            if truth is not None:
+                truth["injected"] += 1
+                truth["variants"][variant] = truth["variants"].get(variant, 0) + 1
+                truth["injected_statements"].append(stmt)
+        if truth is not None:
+            truth["query_time_us"] += qt_us
+            user = conn[0].split("[", 1)[0]
+            truth["users"][user] = truth["users"].get(user, 0) + 1
         buf.append(head + stmt + ";\n")
         if tp.admin and tp.fmt.endswith("Quit"):
             conn[1] = next_tid  # the session ended; the pool reconnects with a new thread id
@@ -1122,6 +1153,85 @@ def generate(out: TextIO, events: int, seed: int = 1, templates: int = 2000, ext
         out.write(s)
         written += len(s)
     return written
+
+
+FORGED_KINDS = ("mysql", "mariadb", "admin", "lone")
+FORGED_PLACES = ("single", "double", "backtick", "comment", "dashdash")
+LINE_ENDS = {"lf": "\n", "crlf": "\r\n", "cr": "\r"}
+
+
+def forged_header(kind: str, iso: str, ts: int) -> list[str]:
+    """The lines of a forged event header of ``kind``, with no quote of any kind in them."""
+    lines = [f"# Time: {iso}.000000Z", "# User@Host: evil[evil] @  [6.6.6.6]  Id:   666"]
+    if kind == "lone":
+        return lines[1:]
+    if kind == "mariadb":
+        lines.append("# Thread_id: 666  Schema: evil  QC_hit: No")
+    lines.append("# Query_time: 99.000000  Lock_time: 0.000000 Rows_sent: 0  Rows_examined: 0")
+    if kind == "admin":
+        return lines + ["# administrator command: Quit;"]
+    return lines + [f"SET timestamp={ts};", "SELECT * FROM evil.secrets;"]
+
+
+def _first_literal(stmt: str) -> tuple[int, int] | None:
+    """(start, end) of the first '...' literal outside /* */ comments, or None."""
+    i = 0
+    while True:
+        quote, comment = stmt.find("'", i), stmt.find("/*", i)
+        if quote < 0:
+            return None
+        if 0 <= comment < quote:
+            close = stmt.find("*/", comment + 2)
+            if close < 0:
+                return None
+            i = close + 2
+            continue
+        j = quote + 1
+        while j < len(stmt):
+            if stmt[j] == "\\":
+                j += 2
+            elif stmt[j] == "'":
+                return quote, j
+            else:
+                j += 1
+        return None
+
+
+def forge_headers(stmt: str, rnd: Callable[[], float], iso: str, ts: int) -> tuple[str, str]:
+    """``stmt`` with a forged event header inside it; returns (statement, variant name).
+
+    Inside a literal, identifier or comment the forged header follows a line ending in ";", as
+    a real one follows a statement; after a "--" comment it is made of "#" comment lines that
+    follow a line without ";" (both are SQL comments, so the statement stays valid).
+    """
+    kind = FORGED_KINDS[int(rnd() * len(FORGED_KINDS))]
+    place = FORGED_PLACES[int(rnd() * len(FORGED_PLACES))]
+    ending = ("lf", "crlf", "cr")[int(rnd() * 3)]
+    nl = LINE_ENDS[ending]
+    header = forged_header(kind, iso, ts)
+    literal = _first_literal(stmt)
+    if place in ("single", "double") and literal is None:
+        place = "comment"
+    if place == "backtick" and stmt[:7].upper() != "SELECT ":
+        place = "comment"
+    if place == "double" and literal is not None and '"' in stmt[literal[0] : literal[1]]:
+        place = "single"
+    if place == "dashdash":
+        # "#" lines only: a "SET timestamp" or statement line would be SQL outside the comment
+        header = [line for line in header if line.startswith("#") and not line.startswith("# admin")]
+        return "-- search form" + nl + nl.join(header) + nl + stmt, f"{place}-{kind}-{ending}"
+    forged = "search;" + nl + nl.join(header) + nl
+    if place == "single":
+        a, _ = literal  # type: ignore[misc]
+        stmt = stmt[: a + 1] + forged + stmt[a + 1 :]
+    elif place == "double":
+        a, b = literal  # type: ignore[misc]
+        stmt = stmt[:a] + '"' + forged + stmt[a + 1 : b] + '"' + stmt[b + 1 :]
+    elif place == "backtick":
+        stmt = stmt[:7] + "1 AS `" + forged + "`, " + stmt[7:]
+    else:
+        stmt = "/* " + forged + " */ " + stmt
+    return stmt, f"{place}-{kind}-{ending}"
 
 
 def _utc_epoch(iso: str) -> int:
@@ -1205,16 +1315,22 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--extra", action="store_true", help="log_slow_extra=ON fields on the Query_time line")
     ap.add_argument("--start", default=DEFAULT_START, help="UTC start, YYYY-MM-DDTHH:MM:SS (default %(default)s)")
     ap.add_argument("--hours", type=float, default=3.0, help="time span of the log (default 3)")
+    ap.add_argument("--inject-headers", type=float, default=0.0, metavar="FRACTION",
+                    help="share of statements that carry forged event headers in a string literal or "
+                         "comment, e.g. 0.01 (default 0)")
     ap.add_argument("--quiet", "-q", action="store_true", help="no summary on stderr")
     a = ap.parse_args(argv)
     if a.events < 0 or a.templates < 1:
         ap.error("--events must be >= 0 and --templates >= 1")
+    if not 0.0 <= a.inject_headers <= 1.0:
+        ap.error("--inject-headers must be between 0 and 1")
+    truth: dict = {}
     t0 = time.perf_counter()
     out = open_output(a.output)
     if a.output == "-":
         try:
             generate(out, a.events, seed=a.seed, templates=a.templates, extra=a.extra, start=a.start,
-                     hours=a.hours)
+                     hours=a.hours, inject=a.inject_headers, truth=truth)
             out.flush()
             out.detach()
         except BrokenPipeError:  # e.g. `... | head`: stop quietly, as `cat` would
@@ -1224,7 +1340,7 @@ def main(argv: list[str] | None = None) -> int:
         gz_raw = getattr(getattr(out, "buffer", None), "_mqa_raw", None)
         try:
             generate(out, a.events, seed=a.seed, templates=a.templates, extra=a.extra, start=a.start,
-                     hours=a.hours)
+                     hours=a.hours, inject=a.inject_headers, truth=truth)
         finally:
             out.close()
             if gz_raw is not None:
@@ -1235,6 +1351,8 @@ def main(argv: list[str] | None = None) -> int:
         msg = f"generate_slowlog: {a.events:,} events in {dt:.1f} s ({a.events / max(dt, 1e-9):,.0f} events/s)"
         if size is not None:
             msg += f", {size:,} bytes ({size / max(a.events, 1):.0f} bytes/event) -> {a.output}"
+        if a.inject_headers:
+            msg += f"; {truth['injected']:,} statements with forged event headers"
         print(msg, file=sys.stderr)
     return 0
 
