@@ -256,8 +256,12 @@ class TimeBuckets:
         return float(low * self.width), self.width, calls, times
 
     def __eq__(self, other: object) -> bool:
-        return (isinstance(other, TimeBuckets) and self.level == other.level and self.calls == other.calls
-                and all(math.isclose(self.times[k], other.times[k], rel_tol=1e-9, abs_tol=1e-12) for k in self.times))
+        return (
+            isinstance(other, TimeBuckets)
+            and self.level == other.level
+            and self.calls == other.calls
+            and all(math.isclose(self.times[k], other.times[k], rel_tol=1e-9, abs_tol=1e-12) for k in self.times)
+        )
 
     def __repr__(self) -> str:
         return f"TimeBuckets(level={self.level}, calls={dict(sorted(self.calls.items()))})"
@@ -313,13 +317,29 @@ class GroupStats:
             # ">=": among equally slow events keep the latest, as pt-query-digest does.
             if example is None or qt >= example.query_time:
                 self.example = Example(
-                    event.query, qt, event.ts, event.tz, event.db, event.user, event.host,
-                    event.source, event.line, event.explain,
+                    event.query,
+                    qt,
+                    event.ts,
+                    event.tz,
+                    event.db,
+                    event.user,
+                    event.host,
+                    event.source,
+                    event.line,
+                    event.explain,
                 )
         elif self.example is None:
             self.example = Example(
-                event.query, 0.0, event.ts, event.tz, event.db, event.user, event.host,
-                event.source, event.line, event.explain,
+                event.query,
+                0.0,
+                event.ts,
+                event.tz,
+                event.db,
+                event.user,
+                event.host,
+                event.source,
+                event.line,
+                event.explain,
             )
         ts = event.ts
         if ts is not None:
@@ -355,9 +375,7 @@ class GroupStats:
         self.hosts.update(other.hosts)
         self.tags.update(other.tags)
         self.timeline.merge(other.timeline)
-        if other.example is not None and (
-            self.example is None or other.example.query_time >= self.example.query_time
-        ):
+        if other.example is not None and (self.example is None or other.example.query_time >= self.example.query_time):
             self.example = other.example
 
     def total(self, metric: str) -> float:
@@ -403,8 +421,16 @@ class _MetricColumns:
 
     def grow(self, capacity: int) -> None:
         np = self.np
-        for name, fill in (("n", 0), ("total", 0.0), ("min", np.inf), ("max", -np.inf), ("shift", np.nan),
-                           ("dsum", 0.0), ("dsq", 0.0), ("zeros", 0)):
+        for name, fill in (
+            ("n", 0),
+            ("total", 0.0),
+            ("min", np.inf),
+            ("max", -np.inf),
+            ("shift", np.nan),
+            ("dsum", 0.0),
+            ("dsq", 0.0),
+            ("zeros", 0),
+        ):
             old = getattr(self, name)
             new = np.full(capacity, fill, dtype=old.dtype)
             new[: len(old)] = old
@@ -467,8 +493,13 @@ class _TimelineColumns:
     def _append(self, keys, calls, times) -> None:
         np = self.np
         unique, inverse = np.unique(keys, return_inverse=True)
-        self.pending.append((unique, np.bincount(inverse, weights=calls, minlength=len(unique)).astype(np.int64),
-                             np.bincount(inverse, weights=times, minlength=len(unique))))
+        self.pending.append(
+            (
+                unique,
+                np.bincount(inverse, weights=calls, minlength=len(unique)).astype(np.int64),
+                np.bincount(inverse, weights=times, minlength=len(unique)),
+            )
+        )
         self.pending_size += len(unique)
 
     def consolidate(self) -> None:
@@ -515,8 +546,11 @@ class _TimelineColumns:
         my_index = (self.keys % _TL_SPAN - _TL_OFFSET) >> (level[mine] - self.level[mine])
         their_index = (other.keys % _TL_SPAN - _TL_OFFSET) >> (level[into] - other.level[theirs])
         self.level = level
-        self._set(np.concatenate([mine * _TL_SPAN + my_index, into * _TL_SPAN + their_index]) + _TL_OFFSET,
-                  np.concatenate([self.calls, other.calls]), np.concatenate([self.times, other.times]))
+        self._set(
+            np.concatenate([mine * _TL_SPAN + my_index, into * _TL_SPAN + their_index]) + _TL_OFFSET,
+            np.concatenate([self.calls, other.calls]),
+            np.concatenate([self.times, other.times]),
+        )
         self.consolidate()
 
     def buckets(self, size: int) -> list[TimeBuckets]:
@@ -679,8 +713,9 @@ class GroupTable:
         col.zeros[:size] += np.bincount(gi[~positive], minlength=size)
         if positive.any():
             index = np.clip(np.ceil(np.log(v[positive]) * _INV_LN_GAMMA), 1 - _BUCKET_OFFSET, _BUCKET_OFFSET - 1)
-            keys, counts = np.unique(gi[positive] * _BUCKET_SPAN + index.astype(np.int64) + _BUCKET_OFFSET,
-                                     return_counts=True)
+            keys, counts = np.unique(
+                gi[positive] * _BUCKET_SPAN + index.astype(np.int64) + _BUCKET_OFFSET, return_counts=True
+            )
             col.pending.append((keys, counts))
             col.pending_size += len(keys)
             if col.pending_size > 100_000:

@@ -23,9 +23,23 @@ def _warn(source: str, warnings: list[str]) -> None:
 
 @server_options
 def explain(
-    statement: str = typer.Argument(..., metavar="SQL", help="One real statement (SELECT, INSERT, UPDATE, DELETE or REPLACE); - reads it from stdin."),
-    schema_file: Optional[str] = typer.Option(None, "--schema-file", "--schema", metavar="FILE", help="Work offline from this DDL file instead of a server (no plan; index advice unverified). (--schema: the old spelling.)"),
-    analyze: bool = typer.Option(False, "--analyze", help="Run the statement to get actual rows and times (MariaDB ANALYZE, MySQL EXPLAIN ANALYZE): SELECT only."),
+    statement: str = typer.Argument(
+        ...,
+        metavar="SQL",
+        help="One real statement (SELECT, INSERT, UPDATE, DELETE or REPLACE); - reads it from stdin.",
+    ),
+    schema_file: Optional[str] = typer.Option(
+        None,
+        "--schema-file",
+        "--schema",
+        metavar="FILE",
+        help="Work offline from this DDL file instead of a server (no plan; index advice unverified). (--schema: the old spelling.)",
+    ),
+    analyze: bool = typer.Option(
+        False,
+        "--analyze",
+        help="Run the statement to get actual rows and times (MariaDB ANALYZE, MySQL EXPLAIN ANALYZE): SELECT only.",
+    ),
     fmt: Format = typer.Option(Format.table, "--format", "-f", help="Output format."),
     output: Optional[str] = typer.Option(None, "--output", "-o", metavar="FILE", help="Write the report here."),
     *,
@@ -56,25 +70,69 @@ def explain(
             catalog, _ = load_catalog(server=server, database=database or current_database(server))
             advice = explain_one(sql, catalog=catalog, server=server, database=catalog.default_schema, analyze=analyze)
             where = server.description
-    write_report(build_advice_report(advice, title="mqa explain", subtitle=where, command="explain", statement=sql,
-                                     invocation=command_line()), fmt, output)
+    write_report(
+        build_advice_report(
+            advice, title="mqa explain", subtitle=where, command="explain", statement=sql, invocation=command_line()
+        ),
+        fmt,
+        output,
+    )
 
 
 @server_options
 def advise(
-    logs: Optional[list[str]] = typer.Argument(None, metavar="[LOG...]", help="Slow logs of the workload (plain, .gz, .bz2, .xz, .zst, or - for stdin); without any, the workload is a performance_schema --window."),
-    window: Optional[str] = typer.Option(None, "--window", "-w", metavar="DURATION", help="No logs: watch the server's performance_schema this long (30s, 5m) and advise on what ran."),
-    schema_file: Optional[str] = typer.Option(None, "--schema-file", "--schema", metavar="FILE", help="Work offline from this DDL file instead of a server (no plans, suggestions unverified). (--schema: the old spelling.)"),
-    verify: bool = typer.Option(False, "--verify", help="Re-EXPLAIN each class with the suggested indexes built in a scratch copy (--scratch-schema) or, on MySQL 8, as invisible indexes."),
-    scratch_schema: Optional[str] = typer.Option(None, "--scratch-schema", metavar="DB", help="Where --verify builds copies of the tables (created and dropped by mqa; never an application schema)."),
-    verify_dsn: Optional[str] = typer.Option(None, "--verify-dsn", metavar="DSN", help="Build the scratch copies on this server instead (needs CREATE, INSERT, ALTER, DROP there)."),
-    sample_rows: int = typer.Option(1_000_000, "--sample-rows", min=0, help="Copy at most this many rows per table into the scratch schema (0: all)."),
-    apply: bool = typer.Option(False, "--apply", help="Run the suggested DDL on the application tables (changes the server!)."),
+    logs: Optional[list[str]] = typer.Argument(
+        None,
+        metavar="[LOG...]",
+        help="Slow logs of the workload (plain, .gz, .bz2, .xz, .zst, or - for stdin); without any, the workload is a performance_schema --window.",
+    ),
+    window: Optional[str] = typer.Option(
+        None,
+        "--window",
+        "-w",
+        metavar="DURATION",
+        help="No logs: watch the server's performance_schema this long (30s, 5m) and advise on what ran.",
+    ),
+    schema_file: Optional[str] = typer.Option(
+        None,
+        "--schema-file",
+        "--schema",
+        metavar="FILE",
+        help="Work offline from this DDL file instead of a server (no plans, suggestions unverified). (--schema: the old spelling.)",
+    ),
+    verify: bool = typer.Option(
+        False,
+        "--verify",
+        help="Re-EXPLAIN each class with the suggested indexes built in a scratch copy (--scratch-schema) or, on MySQL 8, as invisible indexes.",
+    ),
+    scratch_schema: Optional[str] = typer.Option(
+        None,
+        "--scratch-schema",
+        metavar="DB",
+        help="Where --verify builds copies of the tables (created and dropped by mqa; never an application schema).",
+    ),
+    verify_dsn: Optional[str] = typer.Option(
+        None,
+        "--verify-dsn",
+        metavar="DSN",
+        help="Build the scratch copies on this server instead (needs CREATE, INSERT, ALTER, DROP there).",
+    ),
+    sample_rows: int = typer.Option(
+        1_000_000,
+        "--sample-rows",
+        min=0,
+        help="Copy at most this many rows per table into the scratch schema (0: all).",
+    ),
+    apply: bool = typer.Option(
+        False, "--apply", help="Run the suggested DDL on the application tables (changes the server!)."
+    ),
     top: int = typer.Option(50, "--top", min=0, help="Advise the top N classes by total time (0: all)."),
     max_per_table: int = typer.Option(3, "--max-per-table", min=1, help="At most this many new indexes per table."),
     since: Optional[str] = typer.Option(None, "--since", metavar="T", help="Only log events at or after T."),
     until: Optional[str] = typer.Option(None, "--until", metavar="T", help="Only log events at or before T."),
-    details: int = typer.Option(5, "--details", min=0, help="Show plans and findings of the top N classes (table and markdown)."),
+    details: int = typer.Option(
+        5, "--details", min=0, help="Show plans and findings of the top N classes (table and markdown)."
+    ),
     fmt: Format = typer.Option(Format.table, "--format", "-f", help="Output format."),
     output: Optional[str] = typer.Option(None, "--output", "-o", metavar="FILE", help="Write the report here."),
     tz: Optional[str] = typer.Option(None, "--tz", metavar="ZONE", help=TZ_HELP),
@@ -91,8 +149,10 @@ def advise(
     from analyzer.report.digest import build_report
 
     if not logs and (schema_file or not window):
-        fail("give the workload's slow logs (LOG...), or - for stdin, or --window DURATION to watch a server's "
-             "performance_schema")
+        fail(
+            "give the workload's slow logs (LOG...), or - for stdin, or --window DURATION to watch a server's "
+            "performance_schema"
+        )
     if logs and window:
         fail("--window is for advising without logs: give either LOG... or --window")
     if schema_file and (verify or apply):
@@ -102,8 +162,9 @@ def advise(
     zone = time_zone(tz)
     result = None
     if logs:
-        event_filter = EventFilter(since=parse_time_bound(since) if since else None,
-                                   until=parse_time_bound(until) if until else None)
+        event_filter = EventFilter(
+            since=parse_time_bound(since) if since else None, until=parse_time_bound(until) if until else None
+        )
         result = digest_logs(logs, event_filter=event_filter)
     title = "mqa advise"
     if schema_file:
@@ -139,19 +200,44 @@ def advise(
             where = server.description
     invocation = command_line()
     report = build_report(result, limit=None, title=title, tz=zone, command=invocation) if result is not None else None
-    write_report(build_advice_report(advice, title="mqa advise", subtitle=where, command="advise", report=report,
-                                     details=details, invocation=invocation), fmt, output, details=details)
+    write_report(
+        build_advice_report(
+            advice,
+            title="mqa advise",
+            subtitle=where,
+            command="advise",
+            report=report,
+            details=details,
+            invocation=invocation,
+        ),
+        fmt,
+        output,
+        details=details,
+    )
 
 
-def _verify(advice, catalog, server, server_args: ServerArgs, scratch_schema: Optional[str],
-            verify_dsn: Optional[str], sample_rows: Optional[int]) -> None:
+def _verify(
+    advice,
+    catalog,
+    server,
+    server_args: ServerArgs,
+    scratch_schema: Optional[str],
+    verify_dsn: Optional[str],
+    sample_rows: Optional[int],
+) -> None:
     from analyzer.advisor.session import verify_advice
     from analyzer.sources.db import ConnectionOptions, connect
 
-    options = ConnectionOptions(dsn=verify_dsn, no_defaults=server_args.no_defaults) if verify_dsn \
+    options = (
+        ConnectionOptions(dsn=verify_dsn, no_defaults=server_args.no_defaults)
+        if verify_dsn
         else server_args.connection_options()
-    stderr_console().print("mqa: verifying the suggestions" + (f" in {scratch_schema}" if scratch_schema else
-                                                               " with invisible indexes"), highlight=False)
+    )
+    stderr_console().print(
+        "mqa: verifying the suggestions" + (f" in {scratch_schema}" if scratch_schema else " with invisible indexes"),
+        highlight=False,
+    )
     with connect(options, writable=True) as target:
-        advice.verification = verify_advice(advice, catalog, source=server, target=target,
-                                            scratch_schema=scratch_schema, sample_rows=sample_rows)
+        advice.verification = verify_advice(
+            advice, catalog, source=server, target=target, scratch_schema=scratch_schema, sample_rows=sample_rows
+        )

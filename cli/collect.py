@@ -18,18 +18,27 @@ from cli.render import TZ_HELP, FingerprintMode, Format, OrderBy, time_zone, wri
 def collect(
     window: str = typer.Option("60s", "--window", "-w", metavar="DURATION", help="How long to watch: 30s, 5m, 1h."),
     slow_logs: Optional[list[str]] = typer.Option(
-        None, "--slow-log", metavar="LOG",
+        None,
+        "--slow-log",
+        metavar="LOG",
         help="Also read this slow log (repeatable) for the same window: counts stay performance_schema's, "
-             "percentiles, examples, users, hosts and tags come from the log."),
-    samples: bool = typer.Option(True, "--samples/--no-samples", help="Keep real statements from the statement history."),
-    fingerprint: FingerprintMode = typer.Option(FingerprintMode.sqlglot, "--fingerprint", help="Class fingerprints: sqlglot or pt."),
+        "percentiles, examples, users, hosts and tags come from the log.",
+    ),
+    samples: bool = typer.Option(
+        True, "--samples/--no-samples", help="Keep real statements from the statement history."
+    ),
+    fingerprint: FingerprintMode = typer.Option(
+        FingerprintMode.sqlglot, "--fingerprint", help="Class fingerprints: sqlglot or pt."
+    ),
     order_by: OrderBy = typer.Option("total", "--order-by", help="Rank classes by this."),  # type: ignore[valid-type]
     limit: int = typer.Option(20, "--limit", "-n", min=0, help="Report the top N classes (0: all)."),
     details: int = typer.Option(5, "--details", min=0, help="Detailed sections for the top N classes."),
     fmt: Format = typer.Option(Format.table, "--format", "-f", help="Output format."),
     output: Optional[str] = typer.Option(None, "--output", "-o", metavar="FILE", help="Write the report here."),
     tz: Optional[str] = typer.Option(None, "--tz", metavar="ZONE", help=TZ_HELP),
-    progress: Optional[bool] = typer.Option(None, "--progress/--no-progress", help="Countdown on stderr (default: on a terminal)."),
+    progress: Optional[bool] = typer.Option(
+        None, "--progress/--no-progress", help="Countdown on stderr (default: on a terminal)."
+    ),
     *,
     server_args: ServerArgs,
 ) -> None:
@@ -45,8 +54,10 @@ def collect(
     with open_server(server_args) as server:
         require_privileges(server, [PERFORMANCE_SCHEMA_SELECT])
         show = sys.stderr.isatty() if progress is None else progress
-        with WindowProgress(stderr_console(), seconds, enabled=show) as countdown, \
-                server.translate_errors("reading performance_schema"):
+        with (
+            WindowProgress(stderr_console(), seconds, enabled=show) as countdown,
+            server.translate_errors("reading performance_schema"),
+        ):
             collected = collect_window(server, seconds, sleep=countdown.sleep, clock=time.monotonic, samples=samples)
         result = window_result(collected, fingerprint.value)
         if slow_logs:
@@ -60,6 +71,7 @@ def collect(
             )
             result = combine(result, digest_logs(slow_logs, mode=fingerprint.value, event_filter=same_time, jobs=None))
     title = f"mqa collect ({seconds:g}s window" + (" + slow log)" if slow_logs else ")")
-    report = build_report(result, order_by=order_by.value, limit=limit or None, title=title, tz=zone,
-                          command=command_line())
+    report = build_report(
+        result, order_by=order_by.value, limit=limit or None, title=title, tz=zone, command=command_line()
+    )
     write_report(report, fmt, output, details=details)

@@ -129,8 +129,7 @@ def refuse_password_argument(argv: list[str], commands: tuple[str, ...] | None =
         if arg == "--":
             break
         if arg.startswith("--password=") or (arg.startswith("-p") and not arg.startswith("--") and len(arg) > 2):
-            fail(f"a password on the command line is visible to every user of this machine: "
-                 f"{NON_INTERACTIVE_PASSWORD}")
+            fail(f"a password on the command line is visible to every user of this machine: {NON_INTERACTIVE_PASSWORD}")
 
 
 def _refuse_password_value(value: bool) -> bool:
@@ -141,60 +140,189 @@ def _refuse_password_value(value: bool) -> bool:
 
 # (name, annotation, default) in the order of the help screen.
 _OPTIONS: list[tuple[str, Any, Any]] = [
-    ("dsn", Optional[str], typer.Option(
-        None, "--dsn", metavar="DSN", rich_help_panel=PANEL,
-        help="mysql://user@host:port/db?ssl-mode=...&ssl-ca=... or mysql:///db?socket=/path "
-             "(a password in it is visible to other users: prefer an option file)")),
-    ("defaults_file", Optional[str], typer.Option(
-        None, "--defaults-file", metavar="FILE", rich_help_panel=PANEL,
-        help="Read only this option file (its \\[client] and \\[mqa] groups), as mysql --defaults-file.")),
-    ("defaults_extra_file", Optional[str], typer.Option(
-        None, "--defaults-extra-file", metavar="FILE", rich_help_panel=PANEL,
-        help="Also read this option file, before ~/.my.cnf.")),
-    ("login_path", Optional[str], typer.Option(
-        None, "--login-path", metavar="NAME", rich_help_panel=PANEL,
-        help="Read this login path of ~/.mylogin.cnf (made by mysql_config_editor).")),
-    ("host", Optional[str], typer.Option(
-        None, "--host", "-h", metavar="HOST", rich_help_panel=PANEL,
-        help="Server host (default: localhost, through the Unix socket).")),
-    ("port", Optional[int], typer.Option(
-        None, "--port", "-P", metavar="PORT", min=0, max=65535, rich_help_panel=PANEL,
-        help="TCP port (default 3306).")),
-    ("user", Optional[str], typer.Option(
-        None, "--user", "-u", metavar="USER", rich_help_panel=PANEL,
-        help="Account name (default: your login name).")),
-    ("password", bool, typer.Option(
-        False, "--password", "-p", is_eager=True, callback=_refuse_password_value, rich_help_panel=PANEL,
-        help="Ask for the password. It is never taken from the command line: without a terminal use "
-             "MYSQL_PWD, an option file or --login-path.")),
-    ("socket", Optional[str], typer.Option(
-        None, "--socket", "-S", metavar="PATH", rich_help_panel=PANEL,
-        help="Unix socket of a local server.")),
-    ("database", Optional[str], typer.Option(
-        None, "--database", "-D", metavar="DB", rich_help_panel=PANEL,
-        help="Default database of the session.")),
-    ("protocol", Optional[Protocol], typer.Option(
-        None, "--protocol", case_sensitive=False, rich_help_panel=PANEL,
-        help="TCP or SOCKET (TCP reaches localhost over the network instead of the socket).")),
-    ("ssl_mode", Optional[SslMode], typer.Option(
-        None, "--ssl-mode", case_sensitive=False, rich_help_panel=PANEL,
-        help="TLS, as in mysql: default PREFERRED (VERIFY_CA when --ssl-ca is given).")),
-    ("ssl_ca", Optional[str], typer.Option(
-        None, "--ssl-ca", metavar="FILE", rich_help_panel=PANEL,
-        help="CA certificate(s) that signed the server certificate (PEM).")),
-    ("ssl_cert", Optional[str], typer.Option(
-        None, "--ssl-cert", metavar="FILE", rich_help_panel=PANEL, help="Client certificate (PEM).")),
-    ("ssl_key", Optional[str], typer.Option(
-        None, "--ssl-key", metavar="FILE", rich_help_panel=PANEL, help="Client certificate key (PEM).")),
-    ("statement_timeout", Optional[float], typer.Option(
-        None, "--statement-timeout", metavar="SECONDS", min=0, rich_help_panel=PANEL,
-        help="Stop any statement of mqa after this long (default 30; 0: no limit).")),
-    ("connect_timeout", Optional[float], typer.Option(
-        None, "--connect-timeout", metavar="SECONDS", min=0, rich_help_panel=PANEL,
-        help="Give up connecting after this long (default 10).")),
-    ("no_defaults", bool, typer.Option(
-        False, "--no-defaults", rich_help_panel=PANEL,
-        help="Read no option files (~/.mylogin.cnf is still read, as by mysql).")),
+    (
+        "dsn",
+        Optional[str],
+        typer.Option(
+            None,
+            "--dsn",
+            metavar="DSN",
+            rich_help_panel=PANEL,
+            help="mysql://user@host:port/db?ssl-mode=...&ssl-ca=... or mysql:///db?socket=/path "
+            "(a password in it is visible to other users: prefer an option file)",
+        ),
+    ),
+    (
+        "defaults_file",
+        Optional[str],
+        typer.Option(
+            None,
+            "--defaults-file",
+            metavar="FILE",
+            rich_help_panel=PANEL,
+            help="Read only this option file (its \\[client] and \\[mqa] groups), as mysql --defaults-file.",
+        ),
+    ),
+    (
+        "defaults_extra_file",
+        Optional[str],
+        typer.Option(
+            None,
+            "--defaults-extra-file",
+            metavar="FILE",
+            rich_help_panel=PANEL,
+            help="Also read this option file, before ~/.my.cnf.",
+        ),
+    ),
+    (
+        "login_path",
+        Optional[str],
+        typer.Option(
+            None,
+            "--login-path",
+            metavar="NAME",
+            rich_help_panel=PANEL,
+            help="Read this login path of ~/.mylogin.cnf (made by mysql_config_editor).",
+        ),
+    ),
+    (
+        "host",
+        Optional[str],
+        typer.Option(
+            None,
+            "--host",
+            "-h",
+            metavar="HOST",
+            rich_help_panel=PANEL,
+            help="Server host (default: localhost, through the Unix socket).",
+        ),
+    ),
+    (
+        "port",
+        Optional[int],
+        typer.Option(
+            None,
+            "--port",
+            "-P",
+            metavar="PORT",
+            min=0,
+            max=65535,
+            rich_help_panel=PANEL,
+            help="TCP port (default 3306).",
+        ),
+    ),
+    (
+        "user",
+        Optional[str],
+        typer.Option(
+            None, "--user", "-u", metavar="USER", rich_help_panel=PANEL, help="Account name (default: your login name)."
+        ),
+    ),
+    (
+        "password",
+        bool,
+        typer.Option(
+            False,
+            "--password",
+            "-p",
+            is_eager=True,
+            callback=_refuse_password_value,
+            rich_help_panel=PANEL,
+            help="Ask for the password. It is never taken from the command line: without a terminal use "
+            "MYSQL_PWD, an option file or --login-path.",
+        ),
+    ),
+    (
+        "socket",
+        Optional[str],
+        typer.Option(
+            None, "--socket", "-S", metavar="PATH", rich_help_panel=PANEL, help="Unix socket of a local server."
+        ),
+    ),
+    (
+        "database",
+        Optional[str],
+        typer.Option(
+            None, "--database", "-D", metavar="DB", rich_help_panel=PANEL, help="Default database of the session."
+        ),
+    ),
+    (
+        "protocol",
+        Optional[Protocol],
+        typer.Option(
+            None,
+            "--protocol",
+            case_sensitive=False,
+            rich_help_panel=PANEL,
+            help="TCP or SOCKET (TCP reaches localhost over the network instead of the socket).",
+        ),
+    ),
+    (
+        "ssl_mode",
+        Optional[SslMode],
+        typer.Option(
+            None,
+            "--ssl-mode",
+            case_sensitive=False,
+            rich_help_panel=PANEL,
+            help="TLS, as in mysql: default PREFERRED (VERIFY_CA when --ssl-ca is given).",
+        ),
+    ),
+    (
+        "ssl_ca",
+        Optional[str],
+        typer.Option(
+            None,
+            "--ssl-ca",
+            metavar="FILE",
+            rich_help_panel=PANEL,
+            help="CA certificate(s) that signed the server certificate (PEM).",
+        ),
+    ),
+    (
+        "ssl_cert",
+        Optional[str],
+        typer.Option(None, "--ssl-cert", metavar="FILE", rich_help_panel=PANEL, help="Client certificate (PEM)."),
+    ),
+    (
+        "ssl_key",
+        Optional[str],
+        typer.Option(None, "--ssl-key", metavar="FILE", rich_help_panel=PANEL, help="Client certificate key (PEM)."),
+    ),
+    (
+        "statement_timeout",
+        Optional[float],
+        typer.Option(
+            None,
+            "--statement-timeout",
+            metavar="SECONDS",
+            min=0,
+            rich_help_panel=PANEL,
+            help="Stop any statement of mqa after this long (default 30; 0: no limit).",
+        ),
+    ),
+    (
+        "connect_timeout",
+        Optional[float],
+        typer.Option(
+            None,
+            "--connect-timeout",
+            metavar="SECONDS",
+            min=0,
+            rich_help_panel=PANEL,
+            help="Give up connecting after this long (default 10).",
+        ),
+    ),
+    (
+        "no_defaults",
+        bool,
+        typer.Option(
+            False,
+            "--no-defaults",
+            rich_help_panel=PANEL,
+            help="Read no option files (~/.mylogin.cnf is still read, as by mysql).",
+        ),
+    ),
 ]
 
 
@@ -209,13 +337,18 @@ def server_options(func: Callable[..., Any]) -> Callable[..., Any]:
     target = next((name for name in signature.parameters if hints.get(name) is ServerArgs), None)
     if target is None:
         raise TypeError(f"{func.__name__}() needs a parameter annotated ServerArgs")
-    kept = [p.replace(annotation=hints.get(name, p.annotation))
-            for name, p in signature.parameters.items() if name != target]
+    kept = [
+        p.replace(annotation=hints.get(name, p.annotation))
+        for name, p in signature.parameters.items()
+        if name != target
+    ]
     clash = {name for name, _, _ in _OPTIONS} & {p.name for p in kept}
     if clash:
         raise TypeError(f"{func.__name__}() has parameters named like connection options: {', '.join(sorted(clash))}")
-    added = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
-             for name, annotation, default in _OPTIONS]
+    added = [
+        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
+        for name, annotation, default in _OPTIONS
+    ]
     positional = [p for p in kept if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
     keyword = [p for p in kept if p.kind is p.KEYWORD_ONLY]
 

@@ -15,12 +15,21 @@ from cli.render import Format, write_report
 @server_options
 def indexes(
     schemas: Optional[list[str]] = typer.Option(
-        None, "--schema", metavar="DB", hidden=True,
-        help="The old spelling of -D/--database (repeatable): only this database."),
-    unused: bool = typer.Option(True, "--unused/--no-unused", help="Report indexes performance_schema saw no read through."),
+        None,
+        "--schema",
+        metavar="DB",
+        hidden=True,
+        help="The old spelling of -D/--database (repeatable): only this database.",
+    ),
+    unused: bool = typer.Option(
+        True, "--unused/--no-unused", help="Report indexes performance_schema saw no read through."
+    ),
     min_window: str = typer.Option(
-        "7d", "--min-window", metavar="DURATION",
-        help="Counting time before an unused index is a safe drop (shorter windows get advice only)."),
+        "7d",
+        "--min-window",
+        metavar="DURATION",
+        help="Counting time before an unused index is a safe drop (shorter windows get advice only).",
+    ),
     fmt: Format = typer.Option(Format.table, "--format", "-f", help="Output format."),
     output: Optional[str] = typer.Option(None, "--output", "-o", metavar="FILE", help="Write the report here."),
     *,

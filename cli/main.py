@@ -28,8 +28,10 @@ def _plain_metavars(params: list[Any]) -> list[Any]:
     for param in params:
         if getattr(param, "is_flag", False) and param.metavar is None:
             param.metavar = ""
-        elif getattr(param, "metavar", None) is None and getattr(getattr(param, "type_descriptor", None),
-                                                                  "annotation", None) is int:
+        elif (
+            getattr(param, "metavar", None) is None
+            and getattr(getattr(param, "type_descriptor", None), "annotation", None) is int
+        ):
             param.metavar = "N"
     return params
 
@@ -104,7 +106,9 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def main(
-    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version and exit."),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
+    ),
 ) -> None:
     """MySQL / MariaDB query performance analyzer."""
 

@@ -36,7 +36,9 @@ class ReadProgress:
         if self._progress is not None and self._task is not None:
             self._progress.update(self._task, completed=done, total=total)
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         if self._progress is not None:
             self._progress.stop()
 
@@ -69,6 +71,8 @@ class WindowProgress:
         if self._progress is not None and self._task is not None:
             self._progress.update(self._task, completed=min(self._elapsed, self.seconds))
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         if self._progress is not None:
             self._progress.stop()

@@ -34,8 +34,7 @@ def time_zone(text: str | None):
     return parse_time_zone(text)
 
 
-TZ_HELP = ("Show times in this zone (UTC, +02:00, Europe/Berlin) instead of the log's own offset; never in "
-           "the reader's.")
+TZ_HELP = "Show times in this zone (UTC, +02:00, Europe/Berlin) instead of the log's own offset; never in the reader's."
 
 
 class FingerprintMode(str, Enum):

@@ -19,14 +19,21 @@ class TopOrder(str, enum.Enum):
 
 @server_options
 def top(
-    interval: str = typer.Option("5s", "--interval", "-i", metavar="DURATION", help="Refresh every DURATION (e.g. 2s, 1m)."),
+    interval: str = typer.Option(
+        "5s", "--interval", "-i", metavar="DURATION", help="Refresh every DURATION (e.g. 2s, 1m)."
+    ),
     iterations: int = typer.Option(0, "--iterations", min=0, help="Stop after N intervals (0: until Ctrl-C)."),
     limit: int = typer.Option(15, "--limit", "-n", min=1, help="Classes shown per interval."),
-    order_by: TopOrder = typer.Option(TopOrder.total, "--order-by", case_sensitive=False,
-                                      help="total (load), count (calls/s) or avg (time per call)."),
-    fmt: Format = typer.Option(Format.table, "--format", "-f",
-                               help="table: a live table on a terminal, plain lines otherwise; json: one object per "
-                                    "interval and line; markdown: one table per interval."),
+    order_by: TopOrder = typer.Option(
+        TopOrder.total, "--order-by", case_sensitive=False, help="total (load), count (calls/s) or avg (time per call)."
+    ),
+    fmt: Format = typer.Option(
+        Format.table,
+        "--format",
+        "-f",
+        help="table: a live table on a terminal, plain lines otherwise; json: one object per "
+        "interval and line; markdown: one table per interval.",
+    ),
     *,
     server_args: ServerArgs,
 ) -> None:

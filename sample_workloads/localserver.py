@@ -84,7 +84,8 @@ def server_binaries(basedir: str | None = None) -> dict[str, str | None]:
     server = find_binary("mariadbd", "mysqld", extra_dirs=extra)
     if server is None:
         raise LocalServerError(
-            "no mariadbd/mysqld binary found on PATH or in " + ", ".join(SEARCH_DIRS)
+            "no mariadbd/mysqld binary found on PATH or in "
+            + ", ".join(SEARCH_DIRS)
             + " (Debian/Ubuntu: apt-get install -y mariadb-server)"
         )
     flavor = _flavor(server)
@@ -286,8 +287,9 @@ class LocalMariaDB:
                 f"--log-error={log}.err",
             ]
         with open(log, "wb") as out:
-            rc = subprocess.run(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                timeout=300).returncode
+            rc = subprocess.run(
+                cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, timeout=300
+            ).returncode
         if rc != 0:
             tail = _tail(log) + ("\n" + _tail(log + ".err") if os.path.exists(log + ".err") else "")
             raise LocalServerError(f"{os.path.basename(cmd[0])} failed with exit code {rc}:\n{tail}")
@@ -367,7 +369,8 @@ class LocalMariaDB:
                 stdin=subprocess.DEVNULL,
                 stdout=console,
                 stderr=subprocess.STDOUT,
-                preexec_fn=_die_with_parent if (self.die_with_parent and sys.platform.startswith("linux"))
+                preexec_fn=_die_with_parent
+                if (self.die_with_parent and sys.platform.startswith("linux"))
                 else _own_group,
                 close_fds=True,
             )
@@ -493,8 +496,13 @@ class LocalMariaDB:
     # ------------------------------------------------------------------ clients
     def connect(self, **kw: Any) -> pymysql.connections.Connection:
         """A PyMySQL connection as root over the Unix socket (keywords override)."""
-        params: dict[str, Any] = {"unix_socket": self.socket, "user": "root", "password": "",
-                                  "charset": "utf8mb4", "autocommit": True}
+        params: dict[str, Any] = {
+            "unix_socket": self.socket,
+            "user": "root",
+            "password": "",
+            "charset": "utf8mb4",
+            "autocommit": True,
+        }
         if "host" in kw or "port" in kw:
             params.pop("unix_socket")
             params.setdefault("host", "127.0.0.1")
@@ -521,8 +529,9 @@ class LocalMariaDB:
 
     def variables(self, *names: str) -> dict[str, str]:
         """GLOBAL values of the named server variables."""
-        rows = self.query("SHOW GLOBAL VARIABLES WHERE Variable_name IN (%s)"
-                          % ", ".join("'%s'" % n.replace("'", "") for n in names))
+        rows = self.query(
+            "SHOW GLOBAL VARIABLES WHERE Variable_name IN (%s)" % ", ".join("'%s'" % n.replace("'", "") for n in names)
+        )
         return {k: v for k, v in rows}
 
 

@@ -1,7 +1,7 @@
 """Write docs/checks.md from the advisor checks' docstrings.
 
-    python scripts/gen_check_docs.py           # (re)write the file
-    python scripts/gen_check_docs.py --check   # exit 1 when the file is stale
+python scripts/gen_check_docs.py           # (re)write the file
+python scripts/gen_check_docs.py --check   # exit 1 when the file is stale
 """
 
 from __future__ import annotations

@@ -17,5 +17,6 @@ apt_install "${need[@]}"
 ensure_venv "[test]"
 # the habits first: lint, and the layers (cli -> report -> advisor -> digest -> sources -> model)
 .venv/bin/ruff check --quiet .
+.venv/bin/ruff format --check --quiet .
 .venv/bin/lint-imports --no-cache --no-logo
 exec .venv/bin/python -m pytest "$@"

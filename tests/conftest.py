@@ -57,8 +57,16 @@ def pytest_collection_modifyitems(config, items):
 
 
 def pytest_addoption(parser):
-    parser.addoption("--record-golden", action="store_true", default=False,
-                     help="record tests/fixtures/golden again (needs the test server) instead of comparing")
-    parser.addoption("--rewrite-golden-outputs", action="store_true", default=False,
-                     help="rewrite the golden outputs from the recorded server answers (a deliberate change of "
-                          "the JSON; no server needed) instead of comparing")
+    parser.addoption(
+        "--record-golden",
+        action="store_true",
+        default=False,
+        help="record tests/fixtures/golden again (needs the test server) instead of comparing",
+    )
+    parser.addoption(
+        "--rewrite-golden-outputs",
+        action="store_true",
+        default=False,
+        help="rewrite the golden outputs from the recorded server answers (a deliberate change of "
+        "the JSON; no server needed) instead of comparing",
+    )

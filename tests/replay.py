@@ -46,7 +46,7 @@ def _encode(value: Any) -> Any:
 def _decode(value: Any) -> Any:
     if isinstance(value, dict):
         if len(value) == 1:
-            (tag, raw), = value.items()
+            ((tag, raw),) = value.items()
             if tag == "$datetime":
                 return dt.datetime.fromisoformat(raw)
             if tag == "$date":
@@ -101,8 +101,12 @@ class RecordingServer:
         self.recording: dict[str, Any] = {
             "version": server.capabilities.version_text,
             "comment": "Percona Server" if server.capabilities.flavor == "percona" else "",
-            "performance_schema": server.capabilities.performance_schema, "description": server.description,
-            "statement_timeout": server.statement_timeout, "connection_id": server.connection_id, "exchanges": []}
+            "performance_schema": server.capabilities.performance_schema,
+            "description": server.description,
+            "statement_timeout": server.statement_timeout,
+            "connection_id": server.connection_id,
+            "exchanges": [],
+        }
         self.conn = _RecordingConn(self)
 
     def _exchange(self, sql: str, args: Any) -> list[dict[str, Any]]:
@@ -161,8 +165,9 @@ class ReplayServer:
 
     def __init__(self, recording: dict[str, Any]) -> None:
         self.recording = recording
-        self.capabilities = capabilities_of(recording["version"], recording.get("comment", ""),
-                                            recording.get("performance_schema", True))
+        self.capabilities = capabilities_of(
+            recording["version"], recording.get("comment", ""), recording.get("performance_schema", True)
+        )
         self.description = recording["description"]
         self.statement_timeout = recording.get("statement_timeout")
         self.warnings: list[str] = []

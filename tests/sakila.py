@@ -29,9 +29,22 @@ DATA_FILE = SAKILA / "sakila-mv-data.sql.gz"
 
 # Rows of the data file (SOURCE.txt); film_text is filled by the ins_film trigger.
 EXPECTED_ROWS = {
-    "actor": 200, "address": 603, "category": 16, "city": 600, "country": 109, "customer": 599,
-    "film": 1000, "film_actor": 5462, "film_category": 1000, "film_text": 1000, "inventory": 4581,
-    "language": 6, "payment": 16049, "rental": 16044, "staff": 2, "store": 2,
+    "actor": 200,
+    "address": 603,
+    "category": 16,
+    "city": 600,
+    "country": 109,
+    "customer": 599,
+    "film": 1000,
+    "film_actor": 5462,
+    "film_category": 1000,
+    "film_text": 1000,
+    "inventory": 4581,
+    "language": 6,
+    "payment": 16049,
+    "rental": 16044,
+    "staff": 2,
+    "store": 2,
 }
 
 # The files create, drop and select the database "sakila" themselves: left out, so that
@@ -63,8 +76,11 @@ def sakila_statements(database: str = "sakila", *, with_data: bool = True) -> It
 def row_counts(conn: Any, database: str) -> dict[str, int]:
     """``SELECT COUNT(*)`` of every base table of ``database``."""
     with conn.cursor() as cur:
-        cur.execute("SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s "
-                    "AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME", (database,))
+        cur.execute(
+            "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s "
+            "AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME",
+            (database,),
+        )
         names = [row[0] for row in cur.fetchall()]
         counts = {}
         for name in names:

@@ -211,8 +211,10 @@ class GeneralLog:
             "ORDER BY event_time"
         )
         output, enabled = self._saved
-        self.server.execute(f"SET GLOBAL log_output = '{output}'",
-                            f"SET GLOBAL general_log = {'ON' if enabled in ('1', 'ON') else 'OFF'}")
+        self.server.execute(
+            f"SET GLOBAL log_output = '{output}'",
+            f"SET GLOBAL general_log = {'ON' if enabled in ('1', 'ON') else 'OFF'}",
+        )
         self.entries = [
             LoggedStatement(str(user_host).split("[", 1)[0], int(thread), str(command), text or "")
             for user_host, thread, command, text in rows

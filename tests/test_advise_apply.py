@@ -32,8 +32,10 @@ def workload_log(server: TestServer, tmp_path_factory: pytest.TempPathFactory):
 
 
 def _indexes(server: TestServer) -> set[str]:
-    rows = server.execute(f"SELECT DISTINCT INDEX_NAME FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = '{DB}' "
-                          "AND INDEX_NAME <> 'PRIMARY'")
+    rows = server.execute(
+        f"SELECT DISTINCT INDEX_NAME FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = '{DB}' "
+        "AND INDEX_NAME <> 'PRIMARY'"
+    )
     return {r[0] for r in rows}
 
 
@@ -48,11 +50,18 @@ def test_apply_runs_exactly_the_reported_ddl(server: TestServer, workload_log: P
     assert ddl and all(d.startswith(f"ALTER TABLE `{DB}`.") for d in ddl)
     created = {s["name"] for s in doc["index_suggestions"]}
     assert _indexes(server) == created
-    writes = [e.text for e in log.entries if e.command == "Query" and not is_read(e.text)
-              and not e.text.startswith(("TRUNCATE TABLE mysql.general_log", "SET GLOBAL"))]
+    writes = [
+        e.text
+        for e in log.entries
+        if e.command == "Query"
+        and not is_read(e.text)
+        and not e.text.startswith(("TRUNCATE TABLE mysql.general_log", "SET GLOBAL"))
+    ]
     assert writes == ddl
     assert all(f"mqa: applying: {d}" in result.stderr for d in ddl)
     # advised again, the workload needs nothing more for what was applied
     again = json.loads(mqa("advise", str(workload_log), *who, "--format", "json").stdout)
-    assert not ({(s["table"], tuple(s["columns"])) for s in again["index_suggestions"]}
-                & {(s["table"], tuple(s["columns"])) for s in doc["index_suggestions"]})
+    assert not (
+        {(s["table"], tuple(s["columns"])) for s in again["index_suggestions"]}
+        & {(s["table"], tuple(s["columns"])) for s in doc["index_suggestions"]}
+    )

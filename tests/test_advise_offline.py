@@ -14,8 +14,14 @@ SCHEMA = str(REPO / "sample_workloads" / "shop" / "schema.sql")
 
 
 def mqa(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "cli", *args], capture_output=True, text=True, timeout=300,
-                          cwd=REPO, env={"HOME": "/nonexistent", "COLUMNS": "160", "PATH": "/usr/bin:/bin"})
+    return subprocess.run(
+        [sys.executable, "-m", "cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=REPO,
+        env={"HOME": "/nonexistent", "COLUMNS": "160", "PATH": "/usr/bin:/bin"},
+    )
 
 
 def test_offline_advice_finds_the_workloads_missing_indexes_unverified() -> None:
@@ -37,18 +43,28 @@ def test_offline_advice_finds_the_workloads_missing_indexes_unverified() -> None
 
 
 def test_offline_explain_gives_checks_and_an_index_without_a_plan() -> None:
-    result = mqa("explain", "SELECT * FROM orders WHERE customer_id = 7 ORDER BY created_at DESC LIMIT 10",
-                 "--schema", SCHEMA, "-D", "shop", "--format", "markdown")
+    result = mqa(
+        "explain",
+        "SELECT * FROM orders WHERE customer_id = 7 ORDER BY created_at DESC LIMIT 10",
+        "--schema",
+        SCHEMA,
+        "-D",
+        "shop",
+        "--format",
+        "markdown",
+    )
     assert result.returncode == 0, result.stderr
     assert "Not explained: no server to run EXPLAIN on" in result.stdout
     assert "`customer_id`" in result.stdout or "customer_id, created_at" in result.stdout
 
 
 def test_offline_usage_errors_are_one_line() -> None:
-    for args, message in ((["advise", LOG, "--schema", SCHEMA, "--verify"], "--verify and --apply need a server"),
-                          (["advise", "--schema", SCHEMA], "give the workload's slow logs"),
-                          (["advise", LOG, "--schema", "/nonexistent.sql"], "/nonexistent.sql"),
-                          (["explain", "SELECT * FROM t WHERE a = ?", "--schema", SCHEMA], "no sample is available")):
+    for args, message in (
+        (["advise", LOG, "--schema", SCHEMA, "--verify"], "--verify and --apply need a server"),
+        (["advise", "--schema", SCHEMA], "give the workload's slow logs"),
+        (["advise", LOG, "--schema", "/nonexistent.sql"], "/nonexistent.sql"),
+        (["explain", "SELECT * FROM t WHERE a = ?", "--schema", SCHEMA], "no sample is available"),
+    ):
         result = mqa(*args)
         assert result.returncode == 2, (args, result.stderr)
         lines = result.stderr.strip().splitlines()
@@ -68,8 +84,14 @@ def test_hostile_statement_text_is_shown_literally() -> None:
 def test_offline_explain_without_a_database_names_the_table_alone() -> None:
     """The schema file says no database and -D is not given: the DDL names the table only (it used
     to print ALTER TABLE ``.`orders`, an empty schema name)."""
-    result = mqa("explain", "SELECT * FROM orders WHERE customer_id = 7 ORDER BY created_at DESC LIMIT 10",
-                 "--schema", SCHEMA, "--format", "json")
+    result = mqa(
+        "explain",
+        "SELECT * FROM orders WHERE customer_id = 7 ORDER BY created_at DESC LIMIT 10",
+        "--schema",
+        SCHEMA,
+        "--format",
+        "json",
+    )
     assert result.returncode == 0, result.stderr
     [ddl] = json.loads(result.stdout)["advice"]["ddl"]
     assert ddl.startswith("ALTER TABLE `orders` ADD INDEX `idx_orders_customer_id_created_at`"), ddl

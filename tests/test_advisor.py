@@ -49,16 +49,24 @@ def shop(server: TestServer, tmp_path_factory: pytest.TempPathFactory):
     conn.close()
     with slow_log_written(server, tmp_path_factory.mktemp("advise") / "shop.slow.log") as log:
         conn = server.admin(DB)
-        workload.replay(conn, statements=3000, seed=5, scale=0.2, database=DB, strict=False)  # FORCE INDEX of a missing index fails
+        workload.replay(
+            conn, statements=3000, seed=5, scale=0.2, database=DB, strict=False
+        )  # FORCE INDEX of a missing index fails
         conn.close()
     for user in ("mqa_adv", "mqa_ver"):
-        server.execute(f"DROP USER IF EXISTS '{user}'@'localhost'",
-                       f"CREATE USER '{user}'@'localhost' IDENTIFIED BY '{PASSWORD}'",
-                       f"GRANT SELECT, SHOW VIEW ON `{DB}`.* TO '{user}'@'localhost'")
+        server.execute(
+            f"DROP USER IF EXISTS '{user}'@'localhost'",
+            f"CREATE USER '{user}'@'localhost' IDENTIFIED BY '{PASSWORD}'",
+            f"GRANT SELECT, SHOW VIEW ON `{DB}`.* TO '{user}'@'localhost'",
+        )
     server.execute(f"GRANT ALL ON `{SCRATCH}`.* TO 'mqa_ver'@'localhost'")
     yield log
-    server.execute("DROP USER IF EXISTS 'mqa_adv'@'localhost'", "DROP USER IF EXISTS 'mqa_ver'@'localhost'",
-                   f"DROP DATABASE IF EXISTS `{DB}`", f"DROP DATABASE IF EXISTS `{SCRATCH}`")
+    server.execute(
+        "DROP USER IF EXISTS 'mqa_adv'@'localhost'",
+        "DROP USER IF EXISTS 'mqa_ver'@'localhost'",
+        f"DROP DATABASE IF EXISTS `{DB}`",
+        f"DROP DATABASE IF EXISTS `{SCRATCH}`",
+    )
 
 
 @pytest.fixture()
@@ -75,11 +83,17 @@ def _advise_one(live, sql: str, *, count: int = 1000, total: float = 20.0):
     return advise([wc], catalog=catalog, server=session, top=None)
 
 
-@pytest.mark.parametrize("sql, reason", [
-    ("SELECT * FROM orders WHERE id = 123", "primary-key lookup"),
-    ("SELECT id, name FROM products WHERE name LIKE '%wireless%'", "leading wildcard"),
-    ("SELECT COUNT(*) FROM orders WHERE status = 'shipped'", "low-cardinality filter: status has about 5 distinct values"),
-])
+@pytest.mark.parametrize(
+    "sql, reason",
+    [
+        ("SELECT * FROM orders WHERE id = 123", "primary-key lookup"),
+        ("SELECT id, name FROM products WHERE name LIKE '%wireless%'", "leading wildcard"),
+        (
+            "SELECT COUNT(*) FROM orders WHERE status = 'shipped'",
+            "low-cardinality filter: status has about 5 distinct values",
+        ),
+    ],
+)
 def test_no_index_where_none_helps(live, sql: str, reason: str) -> None:
     advice = _advise_one(live, sql)
     assert advice.indexes.suggestions == []
@@ -114,8 +128,23 @@ def test_the_my_orders_page_gets_customer_then_created_at(live) -> None:
 
 def test_advise_verify_builds_only_in_the_scratch_schema_and_cleans_up(server: TestServer, shop: Path) -> None:
     with GeneralLog(server) as log:
-        result = mqa("advise", str(shop), "-S", server.local.socket, "-u", "mqa_ver", "-D", DB, "--no-defaults",
-                     "--verify", "--scratch-schema", SCRATCH, "--format", "json", env={"MYSQL_PWD": PASSWORD})
+        result = mqa(
+            "advise",
+            str(shop),
+            "-S",
+            server.local.socket,
+            "-u",
+            "mqa_ver",
+            "-D",
+            DB,
+            "--no-defaults",
+            "--verify",
+            "--scratch-schema",
+            SCRATCH,
+            "--format",
+            "json",
+            env={"MYSQL_PWD": PASSWORD},
+        )
     assert result.returncode == 0, result.stderr
     doc = json.loads(result.stdout)
     suggestions = doc["index_suggestions"]
@@ -130,23 +159,47 @@ def test_advise_verify_builds_only_in_the_scratch_schema_and_cleans_up(server: T
     assert writes, "verification wrote nothing"
     assert all(SCRATCH in q for q in writes), [q for q in writes if SCRATCH not in q]
     assert any(q.startswith("DROP DATABASE") for q in writes)
-    assert server.execute(f"SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = '{SCRATCH}'")[0][0] == 0
+    assert (
+        server.execute(f"SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = '{SCRATCH}'")[0][0] == 0
+    )
     # the application tables did not change
-    assert server.execute(f"SELECT COUNT(*) FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = '{DB}' "
-                          "AND INDEX_NAME <> 'PRIMARY'")[0][0] == 0
+    assert (
+        server.execute(
+            f"SELECT COUNT(*) FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = '{DB}' "
+            "AND INDEX_NAME <> 'PRIMARY'"
+        )[0][0]
+        == 0
+    )
 
 
-def test_advise_verify_html_shows_the_verified_ddl_and_the_plans(server: TestServer, shop: Path,
-                                                                 tmp_path: Path) -> None:
+def test_advise_verify_html_shows_the_verified_ddl_and_the_plans(
+    server: TestServer, shop: Path, tmp_path: Path
+) -> None:
     out = tmp_path / "advice.html"
-    result = mqa("advise", str(shop), "-S", server.local.socket, "-u", "mqa_ver", "-D", DB, "--no-defaults",
-                 "--verify", "--scratch-schema", SCRATCH, "--format", "html", "-o", str(out),
-                 env={"MYSQL_PWD": PASSWORD})
+    result = mqa(
+        "advise",
+        str(shop),
+        "-S",
+        server.local.socket,
+        "-u",
+        "mqa_ver",
+        "-D",
+        DB,
+        "--no-defaults",
+        "--verify",
+        "--scratch-schema",
+        SCRATCH,
+        "--format",
+        "html",
+        "-o",
+        str(out),
+        env={"MYSQL_PWD": PASSWORD},
+    )
     assert result.returncode == 0, result.stderr
     page = out.read_text(encoding="utf-8")
     assert '<section id="verification">' in page and "Verified with scratch" in page
-    table = page[page.index('<table id="suggestions">'):]
-    table = table[:table.index("</table>")]
+    table = page[page.index('<table id="suggestions">') :]
+    table = table[: table.index("</table>")]
     assert '<span class="ok">verified</span>' in table
     assert f"{DB}.orders (customer_id, created_at)" in table
     ddl = re.search(r'<pre id="ddl-all">(.*?)</pre>', page, re.S).group(1)
@@ -160,7 +213,12 @@ def test_explain_and_advise_without_verify_send_only_reads(server: TestServer, s
     pwd = {"MYSQL_PWD": PASSWORD}
     with GeneralLog(server) as log:
         results = [
-            mqa("explain", "SELECT * FROM orders WHERE customer_id = 42 ORDER BY created_at DESC LIMIT 10", *who, env=pwd),
+            mqa(
+                "explain",
+                "SELECT * FROM orders WHERE customer_id = 42 ORDER BY created_at DESC LIMIT 10",
+                *who,
+                env=pwd,
+            ),
             mqa("explain", "UPDATE orders SET status = 'paid' WHERE customer_id = 42", *who, env=pwd),
             mqa("advise", str(shop), *who, "--format", "json", env=pwd),
         ]
@@ -176,9 +234,11 @@ def test_explain_and_advise_without_verify_send_only_reads(server: TestServer, s
 
 def test_explain_refuses_what_it_must_not_run(server: TestServer, shop: Path) -> None:
     who = ["-S", server.local.socket, "-u", "mqa_adv", "-D", DB, "--no-defaults"]
-    for sql, message in (("SELECT * FROM orders WHERE id = ?", "no sample is available"),
-                         ("DROP TABLE orders", "DROP statements are not explained"),
-                         ("SELECT 1; DELETE FROM orders", "two or more statements")):
+    for sql, message in (
+        ("SELECT * FROM orders WHERE id = ?", "no sample is available"),
+        ("DROP TABLE orders", "DROP statements are not explained"),
+        ("SELECT 1; DELETE FROM orders", "two or more statements"),
+    ):
         result = mqa("explain", sql, *who, env={"MYSQL_PWD": PASSWORD})
         assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
     result = mqa("explain", "--analyze", "DELETE FROM orders WHERE id = 1", *who, env={"MYSQL_PWD": PASSWORD})
@@ -195,20 +255,37 @@ def test_verify_on_another_server_streams_the_rows_there(server: TestServer, liv
     if server.local is None or not server.local.port:
         pytest.skip("needs the local server's TCP port")
     session, catalog = live
-    advice = advise([WorkloadClass("w1", "SELECT * FROM orders WHERE customer_id = 42 ORDER BY created_at DESC LIMIT 10",
-                                   DB, count=1000, query_time_total=20.0)], catalog=catalog, server=session, top=None)
-    target = connect(ConnectionOptions(host="127.0.0.1", port=server.local.port, user="root", no_defaults=True,
-                                       protocol="tcp"), writable=True)
+    advice = advise(
+        [
+            WorkloadClass(
+                "w1",
+                "SELECT * FROM orders WHERE customer_id = 42 ORDER BY created_at DESC LIMIT 10",
+                DB,
+                count=1000,
+                query_time_total=20.0,
+            )
+        ],
+        catalog=catalog,
+        server=session,
+        top=None,
+    )
+    target = connect(
+        ConnectionOptions(host="127.0.0.1", port=server.local.port, user="root", no_defaults=True, protocol="tcp"),
+        writable=True,
+    )
     try:
-        verification = verify_in_scratch(advice, catalog, source=session, target=target, scratch_schema=SCRATCH,
-                                         sample_rows=None)
+        verification = verify_in_scratch(
+            advice, catalog, source=session, target=target, scratch_schema=SCRATCH, sample_rows=None
+        )
     finally:
         target.close()
     [s] = advice.indexes.suggestions
     assert s.verified is True and s.classes[0].chosen_key_after == s.name
     assert any("in batches of" in w for w in verification.writes)
     assert not any("INSERT INTO" in w and "SELECT" in w for w in verification.writes)
-    assert server.execute(f"SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = '{SCRATCH}'")[0][0] == 0
+    assert (
+        server.execute(f"SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = '{SCRATCH}'")[0][0] == 0
+    )
 
 
 def test_advise_on_a_performance_schema_window(server: TestServer, shop: Path) -> None:
@@ -228,8 +305,22 @@ def test_advise_on_a_performance_schema_window(server: TestServer, shop: Path) -
     worker = threading.Thread(target=replay)
     worker.start()
     try:
-        result = mqa("advise", "--window", "12s", "-S", server.local.socket, "-u", "root", "-D", DB, "--no-defaults",
-                     "--max-per-table", "6", "--format", "json")
+        result = mqa(
+            "advise",
+            "--window",
+            "12s",
+            "-S",
+            server.local.socket,
+            "-u",
+            "root",
+            "-D",
+            DB,
+            "--no-defaults",
+            "--max-per-table",
+            "6",
+            "--format",
+            "json",
+        )
     finally:
         worker.join()
     assert result.returncode == 0, result.stderr
@@ -237,7 +328,9 @@ def test_advise_on_a_performance_schema_window(server: TestServer, shop: Path) -
     assert doc["sources"][0]["kind"] == "perfschema" and doc["classes"]
     explained = [c for c in doc["advice"]["classes"] if c["plan"] is not None]
     assert len(explained) >= 10, "few classes had a real sample to explain"
-    my_orders = [c for c in explained if "WHERE orders.customer_id = ? ORDER BY orders.created_at DESC" in c["fingerprint"]]
+    my_orders = [
+        c for c in explained if "WHERE orders.customer_id = ? ORDER BY orders.created_at DESC" in c["fingerprint"]
+    ]
     assert my_orders and "?" not in my_orders[0]["plan"]["statement"]
     found = {(s["table"], tuple(s["columns"])): s for s in doc["index_suggestions"]}
     w1 = found.get((f"{DB}.orders", ("customer_id", "created_at")))
@@ -250,16 +343,31 @@ def test_join_across_collations_is_found_live(server: TestServer) -> None:
             "CREATE TABLE customers (id INT PRIMARY KEY, email VARCHAR(190) NOT NULL, UNIQUE KEY (email)) "
             "DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci",
             "CREATE TABLE signups (id INT PRIMARY KEY, email VARCHAR(190) NOT NULL, KEY (email)) "
-            "DEFAULT CHARSET=latin1 COLLATE=latin1_swedish_ci", database=db)
+            "DEFAULT CHARSET=latin1 COLLATE=latin1_swedish_ci",
+            database=db,
+        )
         session = open_session(server)
         try:
             catalog = Catalog(load_tables(session, [db]), default_schema=db)
-            advice = advise([WorkloadClass("j", "SELECT c.id FROM customers c JOIN signups s ON s.email = c.email",
-                                           db, count=10, query_time_total=1.0)], catalog=catalog, server=session,
-                            top=None)
+            advice = advise(
+                [
+                    WorkloadClass(
+                        "j",
+                        "SELECT c.id FROM customers c JOIN signups s ON s.email = c.email",
+                        db,
+                        count=10,
+                        query_time_total=1.0,
+                    )
+                ],
+                catalog=catalog,
+                server=session,
+                top=None,
+            )
         finally:
             session.close()
     [finding] = [f for f in advice.findings if f.check == "QRY002"]
     assert "latin1_swedish_ci" in finding.message and "utf8mb4_unicode_ci" in finding.message
-    assert finding.fix.startswith("Give both columns the same character set and collation: ALTER TABLE signups "
-                                  "MODIFY email varchar(190) CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
+    assert finding.fix.startswith(
+        "Give both columns the same character set and collation: ALTER TABLE signups "
+        "MODIFY email varchar(190) CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
+    )

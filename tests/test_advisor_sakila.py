@@ -26,20 +26,24 @@ DB = "mqa_sakila_adv"
 SCRATCH = "mqa_sakila_scratch"
 
 QUERIES = {
-    "overdue": ("SELECT c.last_name, c.first_name, f.title, r.rental_date FROM rental r "
-                "JOIN inventory i ON r.inventory_id = i.inventory_id JOIN film f ON i.film_id = f.film_id "
-                "JOIN customer c ON r.customer_id = c.customer_id "
-                "WHERE r.return_date IS NULL AND r.rental_date < '2005-08-01'"),
+    "overdue": (
+        "SELECT c.last_name, c.first_name, f.title, r.rental_date FROM rental r "
+        "JOIN inventory i ON r.inventory_id = i.inventory_id JOIN film f ON i.film_id = f.film_id "
+        "JOIN customer c ON r.customer_id = c.customer_id "
+        "WHERE r.return_date IS NULL AND r.rental_date < '2005-08-01'"
+    ),
     "recent_rentals": "SELECT rental_id, rental_date, return_date FROM rental WHERE customer_id = 130 "
-                      "ORDER BY rental_date DESC LIMIT 10",
+    "ORDER BY rental_date DESC LIMIT 10",
     "staff_day": "SELECT payment_id, amount FROM payment WHERE staff_id = 2 AND payment_date >= '2005-08-01' "
-                 "AND payment_date < '2005-08-02'",
+    "AND payment_date < '2005-08-02'",
     "daily_takings": "SELECT SUM(amount) FROM payment WHERE DATE(payment_date) = '2005-07-08'",
     "title_search": "SELECT film_id, title FROM film WHERE title LIKE '%LOVE%'",
     "login": "SELECT customer_id FROM customer WHERE email = 'MARY.SMITH@sakilacustomer.org'",
     "address_by_phone": "SELECT address_id, address FROM address WHERE phone = '14033335568'",
-    "action_films": ("SELECT f.title FROM film f JOIN film_category fc ON fc.film_id = f.film_id "
-                     "JOIN category c ON c.category_id = fc.category_id WHERE c.name = 'Action' ORDER BY f.title"),
+    "action_films": (
+        "SELECT f.title FROM film f JOIN film_category fc ON fc.film_id = f.film_id "
+        "JOIN category c ON c.category_id = fc.category_id WHERE c.name = 'Action' ORDER BY f.title"
+    ),
 }
 
 
@@ -51,9 +55,16 @@ def sakila(server: TestServer):
     session = open_mqa_session(server)
     catalog = Catalog(load_tables(session, [DB]), default_schema=DB)
     # every class runs 500 times, but the support desk's phone search only 3 times
-    classes = [WorkloadClass(name, sql, DB, count=3 if name == "address_by_phone" else 500,
-                             query_time_total=0.1 if name == "address_by_phone" else 25.0)
-               for name, sql in QUERIES.items()]
+    classes = [
+        WorkloadClass(
+            name,
+            sql,
+            DB,
+            count=3 if name == "address_by_phone" else 500,
+            query_time_total=0.1 if name == "address_by_phone" else 25.0,
+        )
+        for name, sql in QUERIES.items()
+    ]
     advice = advise(classes, catalog=catalog, server=session, top=None)
     yield server, session, catalog, advice
     session.close()
@@ -88,8 +99,10 @@ def test_no_index_on_a_rarely_read_small_table_infix_search_or_a_hidden_column(s
         assert _suggestions(advice, name) == [], name
     assert any("leading wildcard" in r for r in _reasons(advice, "title_search"))
     # address has 603 rows (InnoDB's estimate says 603 or 604)
-    assert any(re.match(r"small table \(60\d rows\)", r) and "reading it whole is cheap" in r
-               for r in _reasons(advice, "address_by_phone")), _reasons(advice, "address_by_phone")
+    assert any(
+        re.match(r"small table \(60\d rows\)", r) and "reading it whole is cheap" in r
+        for r in _reasons(advice, "address_by_phone")
+    ), _reasons(advice, "address_by_phone")
     takings = next(c for c in advice.classes if c.wc.class_id == "daily_takings")
     fix = next(f.fix for f in takings.findings if f.check == "QRY001")
     assert "payment_date >= '2005-07-08'" in fix and "INTERVAL 1 DAY" in fix
@@ -112,11 +125,17 @@ def test_every_suggestion_is_chosen_by_the_optimizer_in_a_scratch_copy(sakila) -
         writer.close()
     assert advice.indexes.suggestions
     for s in advice.indexes.suggestions:
-        assert s.verified is True, (s.table.full_name, s.columns, s.verification_note,
-                                    [(c.chosen_key_before, c.chosen_key_after) for c in s.classes])
+        assert s.verified is True, (
+            s.table.full_name,
+            s.columns,
+            s.verification_note,
+            [(c.chosen_key_before, c.chosen_key_after) for c in s.classes],
+        )
         for c in s.classes:
             assert c.verified_rows_after is not None
             # fewer rows, or the same rows without the sort (ORDER BY ... LIMIT stops early then)
             assert c.verified_rows_after < c.verified_rows_before or (c.sort_before and not c.sort_after), c
     assert all(SCRATCH in w for w in verification.writes)
-    assert server.execute(f"SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = '{SCRATCH}'")[0][0] == 0
+    assert (
+        server.execute(f"SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = '{SCRATCH}'")[0][0] == 0
+    )

@@ -46,14 +46,34 @@ BANNER = [
 ]
 RE_TIME = re.compile(r"^# Time: (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)\.(\d{6})Z$")
 RE_USER = re.compile(r"^# User@Host: (\w+)\[(\w+)\] @ ([\w.-]*) \[([\d.]*)\]  Id: ( {0,4}\d+)$")
-RE_QT = re.compile(r"^# Query_time: (\d+\.\d{6})  Lock_time: (\d+\.\d{6}) "
-                   r"Rows_sent: (\d+)  Rows_examined: (\d+)(.*)$")
+RE_QT = re.compile(
+    r"^# Query_time: (\d+\.\d{6})  Lock_time: (\d+\.\d{6}) "
+    r"Rows_sent: (\d+)  Rows_examined: (\d+)(.*)$"
+)
 RE_USE = re.compile(r"^use (\w+);$")
 RE_SET = re.compile(r"^SET (?:insert_id=\d+,)?timestamp=(\d+);$")
-EXTRA_FIELDS = ["Thread_id", "Errno", "Killed", "Bytes_received", "Bytes_sent", "Read_first", "Read_last",
-                "Read_key", "Read_next", "Read_prev", "Read_rnd", "Read_rnd_next", "Sort_merge_passes",
-                "Sort_range_count", "Sort_rows", "Sort_scan_count", "Created_tmp_disk_tables",
-                "Created_tmp_tables", "Start", "End"]
+EXTRA_FIELDS = [
+    "Thread_id",
+    "Errno",
+    "Killed",
+    "Bytes_received",
+    "Bytes_sent",
+    "Read_first",
+    "Read_last",
+    "Read_key",
+    "Read_next",
+    "Read_prev",
+    "Read_rnd",
+    "Read_rnd_next",
+    "Sort_merge_passes",
+    "Sort_range_count",
+    "Sort_rows",
+    "Sort_scan_count",
+    "Created_tmp_disk_tables",
+    "Created_tmp_tables",
+    "Start",
+    "End",
+]
 
 
 def parse(text: str) -> list[dict]:
@@ -65,12 +85,15 @@ def parse(text: str) -> list[dict]:
     events, i, n = [], 0, len(lines)
     while i < n:
         ev: dict = {}
-        m = RE_TIME.match(lines[i]); assert m, (i, lines[i])
+        m = RE_TIME.match(lines[i])
+        assert m, (i, lines[i])
         ev["time"] = m.group(1) + "." + m.group(2)
-        m = RE_USER.match(lines[i + 1]); assert m, lines[i + 1]
+        m = RE_USER.match(lines[i + 1])
+        assert m, lines[i + 1]
         ev["user"], ev["thread_id"] = m.group(1), int(m.group(5))
         assert len(m.group(5)) >= 5, "Id is printed with %5u"
-        m = RE_QT.match(lines[i + 2]); assert m, lines[i + 2]
+        m = RE_QT.match(lines[i + 2])
+        assert m, lines[i + 2]
         ev["query_time"], ev["lock_time"] = float(m.group(1)), float(m.group(2))
         ev["rows_sent"], ev["rows_examined"], ev["extra"] = int(m.group(3)), int(m.group(4)), m.group(5)
         i += 3
@@ -78,7 +101,8 @@ def parse(text: str) -> list[dict]:
         if m:
             ev["use"] = m.group(1)
             i += 1
-        m = RE_SET.match(lines[i]); assert m, lines[i]
+        m = RE_SET.match(lines[i])
+        assert m, lines[i]
         ev["set"], ev["timestamp"] = lines[i], int(m.group(1))
         i += 1
         stmt = []
@@ -106,8 +130,11 @@ def test_same_seed_is_byte_identical_and_other_seed_differs():
 
 def test_cli_writes_the_same_bytes(tmp_path):
     out = tmp_path / "slow.log"
-    r = subprocess.run([sys.executable, str(GEN_PATH), "--events", str(N), "--seed", "1", "--output", str(out),
-                        "--quiet"], capture_output=True, text=True)
+    r = subprocess.run(
+        [sys.executable, str(GEN_PATH), "--events", str(N), "--seed", "1", "--output", str(out), "--quiet"],
+        capture_output=True,
+        text=True,
+    )
     assert r.returncode == 0, r.stderr
     assert out.read_bytes() == render(N, 1).encode("utf-8")
 
@@ -115,8 +142,7 @@ def test_cli_writes_the_same_bytes(tmp_path):
 def test_gzip_output_is_deterministic(tmp_path):
     paths = [tmp_path / "a.log.gz", tmp_path / "b.log.gz"]
     for p in paths:
-        assert gen.main(["--events", "300", "--seed", "5", "--templates", "100", "--output", str(p),
-                         "--quiet"]) == 0
+        assert gen.main(["--events", "300", "--seed", "5", "--templates", "100", "--output", str(p), "--quiet"]) == 0
     assert paths[0].read_bytes() == paths[1].read_bytes()
     assert gzip.decompress(paths[0].read_bytes()).decode() == render(300, 5, templates=100)
 
@@ -201,8 +227,9 @@ def test_pt_query_digest_counts_every_event(tmp_path):
     pt = require_executable("pt-query-digest", "apt-get install percona-toolkit")
     log = tmp_path / "slow.log"
     log.write_text(render(3000, 1), encoding="utf-8")
-    r = subprocess.run([pt, "--output", "json", "--limit", "1000000", "--no-version-check", str(log)],
-                       capture_output=True, timeout=300)
+    r = subprocess.run(
+        [pt, "--output", "json", "--limit", "1000000", "--no-version-check", str(log)], capture_output=True, timeout=300
+    )
     assert r.returncode == 0, r.stderr.decode(errors="replace")
     doc = json.loads(r.stdout)
     assert int(doc["global"]["query_count"]) == 3000

@@ -66,8 +66,15 @@ def build_context(case: Case) -> CheckContext:
         document = json.loads((PLANS / document).read_text())
     plan = parse_plan(document, statement=case.sql) if document is not None else None
     facts = ClassFacts(**case.facts) if case.facts is not None else None
-    return CheckContext(sql=case.sql, shape=shape, plan=plan, catalog=catalog, facts=facts,
-                        class_id="c0ffee", default_schema=DEFAULT_SCHEMA)
+    return CheckContext(
+        sql=case.sql,
+        shape=shape,
+        plan=plan,
+        catalog=catalog,
+        facts=facts,
+        class_id="c0ffee",
+        default_schema=DEFAULT_SCHEMA,
+    )
 
 
 def build_health_context(case: TableCase) -> HealthContext:
@@ -158,11 +165,39 @@ def test_codes_are_unique_and_match_module_names() -> None:
         code, _, short = module.partition("_")
         assert code == check.code.lower(), f"{check.__module__} holds {check.code}"
         assert short, f"{check.__module__}: name the module <code>_<short_name>"
-        assert len([v for v in vars(importlib.import_module(check.__module__)).values()
-                    if isinstance(v, type) and issubclass(v, Check) and v is not Check
-                    and v.__module__ == check.__module__]) == 1, f"{check.__module__}: one check per module"
-    assert {"PLN001", "PLN002", "PLN003", "PLN004", "PLN005", "PLN006", "PLN007", "QRY001", "QRY002", "QRY003",
-            "QRY004", "QRY005", "QRY006", "QRY007", "QRY008", "QRY009", "QRY010", "WRK001"} <= set(codes)
+        assert (
+            len(
+                [
+                    v
+                    for v in vars(importlib.import_module(check.__module__)).values()
+                    if isinstance(v, type)
+                    and issubclass(v, Check)
+                    and v is not Check
+                    and v.__module__ == check.__module__
+                ]
+            )
+            == 1
+        ), f"{check.__module__}: one check per module"
+    assert {
+        "PLN001",
+        "PLN002",
+        "PLN003",
+        "PLN004",
+        "PLN005",
+        "PLN006",
+        "PLN007",
+        "QRY001",
+        "QRY002",
+        "QRY003",
+        "QRY004",
+        "QRY005",
+        "QRY006",
+        "QRY007",
+        "QRY008",
+        "QRY009",
+        "QRY010",
+        "WRK001",
+    } <= set(codes)
     assert [c.code for c in table_checks()] == ["IDX001", "IDX002", "IDX003", "IDX004", "IDX005", "IDX006"]
     assert set(statement_checks()) | set(table_checks()) == set(checks)
 
@@ -202,8 +237,11 @@ def test_a_failing_check_becomes_a_finding_and_the_others_still_run() -> None:
 
 
 def test_all_checks_run_together_on_a_bad_statement() -> None:
-    case = Case("SELECT * FROM orders WHERE DATE(created_at) = '2024-05-01' AND (customer_id = 42 OR external_ref = 12) "
-                "ORDER BY RAND() LIMIT 10 OFFSET 5000", expect=True)
+    case = Case(
+        "SELECT * FROM orders WHERE DATE(created_at) = '2024-05-01' AND (customer_id = 42 OR external_ref = 12) "
+        "ORDER BY RAND() LIMIT 10 OFFSET 5000",
+        expect=True,
+    )
     codes = {f.check for f in run_checks(build_context(case))}
     assert {"QRY001", "QRY002", "QRY004", "QRY006", "QRY007"} <= codes
     assert "CHK000" not in codes
@@ -223,6 +261,11 @@ def test_docs_list_every_check() -> None:
 
 
 def test_gen_check_docs_check_flag() -> None:
-    result = subprocess.run([sys.executable, str(REPO / "scripts" / "gen_check_docs.py"), "--check"],
-                            cwd=REPO, capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [sys.executable, str(REPO / "scripts" / "gen_check_docs.py"), "--check"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert result.returncode == 0, result.stdout + result.stderr

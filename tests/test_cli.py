@@ -64,8 +64,19 @@ def test_json_report_follows_the_contract() -> None:
     assert doc["findings"] == [] and doc["index_suggestions"] == []
     for c in doc["classes"]:
         assert re.fullmatch(r"[0-9a-f]{16}", c["id"]) and re.fullmatch(r"[0-9A-F]{32}", c["pt_id"])
-        assert {"fingerprint", "example", "count", "first_seen", "last_seen", "databases", "users", "hosts",
-                "tags", "tables", "metrics"} <= set(c)
+        assert {
+            "fingerprint",
+            "example",
+            "count",
+            "first_seen",
+            "last_seen",
+            "databases",
+            "users",
+            "hosts",
+            "tags",
+            "tables",
+            "metrics",
+        } <= set(c)
         for name in ("query_time", "lock_time", "rows_sent", "rows_examined"):
             assert {"sum", "min", "max", "avg", "p50", "p95", "p99", "stddev"} <= set(c["metrics"][name])
             m = c["metrics"][name]
@@ -95,9 +106,11 @@ def test_output_file(tmp_path: Path) -> None:
     "args,message",
     [
         (["digest", "missing.log"], "mqa: error: missing.log: no such file\n"),
-        (["digest", "--since", "yesterday-ish", SAMPLE],
-         "mqa: error: cannot read time 'yesterday-ish'; use ISO-8601 (2024-05-01T10:00:00, with an optional "
-         "offset), a date (2024-05-01), a Unix epoch, or a duration back from now (30m, 12h, 7d)\n"),
+        (
+            ["digest", "--since", "yesterday-ish", SAMPLE],
+            "mqa: error: cannot read time 'yesterday-ish'; use ISO-8601 (2024-05-01T10:00:00, with an optional "
+            "offset), a date (2024-05-01), a Unix epoch, or a duration back from now (30m, 12h, 7d)\n",
+        ),
         (["digest", "-", "-"], "mqa: error: stdin (-) can be given only once\n"),
     ],
 )
@@ -156,12 +169,15 @@ def test_filters_select_the_right_events() -> None:
 
 
 def _hostile_log(tmp_path: Path) -> Path:
-    query = "SELECT '[bold]x[/]' AS a, '[link=javascript:alert(1)]y[/link]' AS b, '\x1b[31mRED\x1b[0m' AS c, 'a|b`c' FROM t"
+    query = (
+        "SELECT '[bold]x[/]' AS a, '[link=javascript:alert(1)]y[/link]' AS b, '\x1b[31mRED\x1b[0m' AS c, 'a|b`c' FROM t"
+    )
     path = tmp_path / "hostile.log"
     path.write_bytes(
         b"# Time: 2024-05-01T10:00:00Z\n# User@Host: [evil][x] @ h [1.2.3.4]\n"
         b"# Query_time: 1  Lock_time: 0 Rows_sent: 0  Rows_examined: 0\n"
-        + query.encode() + b" /*controller='[red]x[/red]'*/;\n"
+        + query.encode()
+        + b" /*controller='[red]x[/red]'*/;\n"
     )
     return path
 
@@ -231,6 +247,7 @@ def test_progress_bar_draws_on_a_terminal_only() -> None:
 # One vocabulary, one-line usage errors
 # --------------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("command", [[], ["digest"], ["collect"], ["top"], ["indexes"], ["explain"], ["advise"]])
 def test_help_is_dash_dash_help_everywhere_and_shows_no_type_placeholders(command: list[str]) -> None:
     result = runner.invoke(app, [*command, "--help"], terminal_width=160)
@@ -244,8 +261,15 @@ def test_dash_h_is_the_host_of_the_server_commands() -> None:
     assert runner.invoke(app, ["digest", "-h"]).exit_code == 2  # no -h help anywhere: one meaning
 
 
-@pytest.mark.parametrize("args", [["digest", SAMPLE, "--bogus"], ["digest", SAMPLE, "--order-by", "bogus"],
-                                  ["nosuch"], ["digest", SAMPLE, "--limit", "many"]])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["digest", SAMPLE, "--bogus"],
+        ["digest", SAMPLE, "--order-by", "bogus"],
+        ["nosuch"],
+        ["digest", SAMPLE, "--limit", "many"],
+    ],
+)
 def test_usage_errors_are_one_line(args: list[str]) -> None:
     result = runner.invoke(app, args)
     assert result.exit_code == 2 and result.stdout == ""

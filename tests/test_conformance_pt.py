@@ -33,7 +33,12 @@ LOG_GLOBS = (
     "slowlogs-pmm-agent/**/*.log",
     "slowlogs-elastic-beats/**/*.log",
 )
-SUMS = (("Query_time", "query_time"), ("Lock_time", "lock_time"), ("Rows_sent", "rows_sent"), ("Rows_examined", "rows_examined"))
+SUMS = (
+    ("Query_time", "query_time"),
+    ("Lock_time", "lock_time"),
+    ("Rows_sent", "rows_sent"),
+    ("Rows_examined", "rows_examined"),
+)
 
 
 def corpus_logs() -> list[Path]:
@@ -117,7 +122,10 @@ def _plain_copy(path: Path, tmp_path: Path) -> Path:
 def _pt_classes(pt: str, path: Path) -> dict[str, dict]:
     proc = subprocess.run(
         [pt, "--output", "json", "--limit", "1000000", "--no-version-check", str(path)],
-        capture_output=True, text=True, timeout=300, check=False,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
     out = proc.stdout.strip()
     return {c["checksum"]: c for c in json.loads(out)["classes"]} if out else {}

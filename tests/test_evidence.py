@@ -18,8 +18,10 @@ from tests.conftest import FIXTURES, REPO
 
 PLANS = FIXTURES / "plans"
 MY_ORDERS = "SELECT * FROM orders WHERE customer_id = 42 ORDER BY created_at DESC LIMIT 10"
-GUEST_BOOKINGS = ("SELECT b.id, b.booked_at, b.check_in, h.name FROM bookings b JOIN rooms r ON r.id = b.room_id "
-                  "JOIN hotels h ON h.id = r.hotel_id WHERE b.guest_id = 17 ORDER BY b.booked_at DESC LIMIT 10")
+GUEST_BOOKINGS = (
+    "SELECT b.id, b.booked_at, b.check_in, h.name FROM bookings b JOIN rooms r ON r.id = b.room_id "
+    "JOIN hotels h ON h.id = r.hotel_id WHERE b.guest_id = 17 ORDER BY b.booked_at DESC LIMIT 10"
+)
 
 
 def _catalog(workload: str, rows: dict[str, int]) -> Catalog:
@@ -48,8 +50,14 @@ def test_the_index_walk_is_recognized_with_what_it_filters(shop: Catalog) -> Non
     plan = _plan("pln007-shop-my-orders.mariadb.json", MY_ORDERS)
     access, walk = find_index_walk(plan, analyze_query(MY_ORDERS, catalog=shop, default_schema="shop"), shop)
     assert access is plan.tables[0] and walk is not None
-    assert (walk.key, walk.key_columns, walk.order_columns, walk.filter_columns, walk.limit, walk.descending) == \
-        ("idx_orders_created_at", ("created_at",), ("created_at",), ("customer_id",), 10, True)
+    assert (walk.key, walk.key_columns, walk.order_columns, walk.filter_columns, walk.limit, walk.descending) == (
+        "idx_orders_created_at",
+        ("created_at",),
+        ("created_at",),
+        ("customer_id",),
+        10,
+        True,
+    )
     assert walk.suggested_columns() == ("customer_id", "created_at")
 
 
@@ -87,8 +95,9 @@ def test_without_a_measurement_the_statistics_expect_the_walk(shop: Catalog) -> 
 def test_the_advisor_takes_the_measured_walk_and_suggests_filter_then_order(shop: Catalog) -> None:
     """The sample's costliest class: EXPLAIN says 10 rows, the log 88,819 per call."""
     plan = _plan("pln007-shop-my-orders.mariadb.json", MY_ORDERS)
-    measured = WorkloadClass("w1", MY_ORDERS, "shop", count=83, query_time_total=10.95, rows_examined_avg=88_819,
-                             rows_sent_avg=6, plan=plan)
+    measured = WorkloadClass(
+        "w1", MY_ORDERS, "shop", count=83, query_time_total=10.95, rows_examined_avg=88_819, rows_sent_avg=6, plan=plan
+    )
     [s] = advise_indexes([measured], shop).suggestions
     assert s.columns == ("customer_id", "created_at") and s.classes[0].rows_before == 88_819
     believed = WorkloadClass("w1", MY_ORDERS, "shop", count=83, query_time_total=10.95, plan=plan)
@@ -96,11 +105,28 @@ def test_the_advisor_takes_the_measured_walk_and_suggests_filter_then_order(shop
 
 
 def _lookups(count: int, writes: int = 0) -> list[WorkloadClass]:
-    classes = [WorkloadClass("city", "SELECT id, name, stars FROM hotels WHERE city = 'Paris'", "hotel", count=count,
-                             query_time_total=count * 0.0004, rows_examined_avg=600, rows_sent_avg=6)]
+    classes = [
+        WorkloadClass(
+            "city",
+            "SELECT id, name, stars FROM hotels WHERE city = 'Paris'",
+            "hotel",
+            count=count,
+            query_time_total=count * 0.0004,
+            rows_examined_avg=600,
+            rows_sent_avg=6,
+        )
+    ]
     if writes:
-        classes.append(WorkloadClass("upd", "UPDATE hotels SET stars = 4 WHERE id = 7", "hotel", count=writes,
-                                     query_time_total=writes * 0.0002, rows_examined_avg=1))
+        classes.append(
+            WorkloadClass(
+                "upd",
+                "UPDATE hotels SET stars = 4 WHERE id = 7",
+                "hotel",
+                count=writes,
+                query_time_total=writes * 0.0002,
+                rows_examined_avg=1,
+            )
+        )
     return classes
 
 
@@ -125,36 +151,73 @@ def test_a_small_table_written_more_than_the_index_saves_does_not(hotel: Catalog
 
 
 def test_inserts_count_as_writes_to_their_table(hotel: Catalog) -> None:
-    classes = _lookups(40) + [WorkloadClass(
-        "ins", "INSERT INTO hotels (name, city, country, stars, opened_at) VALUES ('X', 'Y', 'DE', 3, '2020-01-01')",
-        "hotel", count=5_000, query_time_total=1.0)]
+    classes = _lookups(40) + [
+        WorkloadClass(
+            "ins",
+            "INSERT INTO hotels (name, city, country, stars, opened_at) VALUES ('X', 'Y', 'DE', 3, '2020-01-01')",
+            "hotel",
+            count=5_000,
+            query_time_total=1.0,
+        )
+    ]
     assert advise_indexes(classes, hotel).suggestions == []
 
 
 def test_a_frequent_narrow_lookup_gets_a_covering_index_where_writes_are_rare(shop: Catalog) -> None:
     sql = "SELECT id, total_cents FROM orders WHERE customer_id = 42 AND status = 'paid'"
-    frequent = WorkloadClass("f", sql, "shop", count=5_000, query_time_total=40.0, rows_examined_avg=30_000,
-                             rows_sent_avg=5)
+    frequent = WorkloadClass(
+        "f", sql, "shop", count=5_000, query_time_total=40.0, rows_examined_avg=30_000, rows_sent_avg=5
+    )
     shop.distinct[("shop", "orders", "customer_id")] = 20_000.0
     [s] = advise_indexes([frequent], shop).suggestions
     assert s.columns == ("customer_id", "status", "total_cents") and "covering" in s.reason
     rare = WorkloadClass("f", sql, "shop", count=20, query_time_total=1.0, rows_examined_avg=30_000, rows_sent_avg=5)
     [s] = advise_indexes([rare], shop).suggestions
     assert s.columns == ("customer_id", "status")
-    writes = [WorkloadClass("w", "UPDATE orders SET status = 'shipped' WHERE id = 7", "shop", count=5_000,
-                            query_time_total=1.0, rows_examined_avg=1)]
+    writes = [
+        WorkloadClass(
+            "w",
+            "UPDATE orders SET status = 'shipped' WHERE id = 7",
+            "shop",
+            count=5_000,
+            query_time_total=1.0,
+            rows_examined_avg=1,
+        )
+    ]
     [s] = advise_indexes([frequent] + writes, shop).suggestions
     assert s.columns == ("customer_id", "status")  # written as often as read: no covering columns
 
 
 def test_the_advice_names_the_other_classes_whose_plans_may_change(shop: Catalog) -> None:
     plan = _plan("pln007-shop-my-orders.mariadb.json", MY_ORDERS)
-    classes = [WorkloadClass("w1", MY_ORDERS, "shop", count=83, query_time_total=10.95, rows_examined_avg=88_819,
-                             rows_sent_avg=6, plan=plan),
-               WorkloadClass("list", "SELECT id FROM orders WHERE created_at >= '2025-06-01' ORDER BY created_at "
-                             "LIMIT 20", "shop", count=50, query_time_total=0.1, rows_examined_avg=20),
-               WorkloadClass("cust", "SELECT email FROM customers WHERE id = 5", "shop", count=500,
-                             query_time_total=0.1, rows_examined_avg=1)]
+    classes = [
+        WorkloadClass(
+            "w1",
+            MY_ORDERS,
+            "shop",
+            count=83,
+            query_time_total=10.95,
+            rows_examined_avg=88_819,
+            rows_sent_avg=6,
+            plan=plan,
+        ),
+        WorkloadClass(
+            "list",
+            "SELECT id FROM orders WHERE created_at >= '2025-06-01' ORDER BY created_at LIMIT 20",
+            "shop",
+            count=50,
+            query_time_total=0.1,
+            rows_examined_avg=20,
+        ),
+        WorkloadClass(
+            "cust",
+            "SELECT email FROM customers WHERE id = 5",
+            "shop",
+            count=500,
+            query_time_total=0.1,
+            rows_examined_avg=1,
+        ),
+    ]
     [s] = advise_indexes(classes, shop).suggestions
     assert s.may_change == ["list"]
     assert s.to_dict("ddl")["may_change_plans"] == ["list"]

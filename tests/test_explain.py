@@ -48,17 +48,26 @@ def test_mysql8_plan_agrees_with_the_tabular_explain(sample: dict) -> None:
         if t.access_type is None:
             continue
         # the tabular EXPLAIN names a derived table <derivedN> where the JSON gives its alias
-        name = f"<derived{t.materialized_from}>" if t.context != "materialized" and t.materialized_from \
-            and not t.table.startswith("<") else t.table
+        name = (
+            f"<derived{t.materialized_from}>"
+            if t.context != "materialized" and t.materialized_from and not t.table.startswith("<")
+            else t.table
+        )
         parsed[t.select_id].append((name, t.access_type, t.key, None if t.rows is None else int(t.rows)))
     # a union's result table has no select id in the tabular form: compare those by name
-    unions = sorted(r for rows in expected.values() for r in rows if r[0].startswith(("<union", "<intersect", "<except")))
+    unions = sorted(
+        r for rows in expected.values() for r in rows if r[0].startswith(("<union", "<intersect", "<except"))
+    )
     found = sorted(r for rows in parsed.values() for r in rows if r[0].startswith(("<union", "<intersect", "<except")))
     assert found == unions
 
     def without_unions(d: dict) -> dict:
-        return {k: [r for r in v if not r[0].startswith(("<union", "<intersect", "<except"))] for k, v in d.items()
-                if [r for r in v if not r[0].startswith(("<union", "<intersect", "<except"))]}
+        return {
+            k: [r for r in v if not r[0].startswith(("<union", "<intersect", "<except"))]
+            for k, v in d.items()
+            if [r for r in v if not r[0].startswith(("<union", "<intersect", "<except"))]
+        }
+
     assert without_unions(parsed) == without_unions(expected)
 
 
@@ -73,43 +82,50 @@ def test_mysql8_sorts_temporary_tables_and_dependent_subqueries_are_seen() -> No
         if "filesort" in sample["covers"]:
             assert plan.using_filesort, sample["file"]
         if "dependent" in sample["covers"] and "masked-values" not in sample["covers"]:
-            assert any(t.dependent for t in plan.tables) or "dependent subquery" in json.dumps(plan.root.to_dict()), sample["file"]
+            assert any(t.dependent for t in plan.tables) or "dependent subquery" in json.dumps(plan.root.to_dict()), (
+                sample["file"]
+            )
     assert min(flags.values()) > 0, flags
 
 
 def test_end_markers_are_stripped_outside_strings_only() -> None:
-    text = '{"query_block": {"select_id": 1 /* select#1 */, "table": {"table_name": "t", "access_type": "ALL", ' \
-           '"rows_examined_per_scan": 3, "attached_condition": "(t.a = \'/* x */\')"} /* table */}}'
+    text = (
+        '{"query_block": {"select_id": 1 /* select#1 */, "table": {"table_name": "t", "access_type": "ALL", '
+        '"rows_examined_per_scan": 3, "attached_condition": "(t.a = \'/* x */\')"} /* table */}}'
+    )
     plan = parse_plan(text)
     assert plan.tables[0].attached_condition == "(t.a = '/* x */')"
     assert plan.tables[0].rows == 3
 
 
-@pytest.mark.parametrize("sql, ok, kind", [
-    ("SELECT * FROM t WHERE id = 1", True, "SELECT"),
-    ("  select 1 ;", True, "SELECT"),
-    ("WITH x AS (SELECT 1) SELECT * FROM x", True, "SELECT"),
-    ("SELECT 1 UNION SELECT 2", True, "SELECT"),
-    ("UPDATE t SET a = 1 WHERE id = 2", True, "UPDATE"),
-    ("DELETE FROM t WHERE id = 2", True, "DELETE"),
-    ("INSERT INTO t (a) VALUES (1)", True, "INSERT"),
-    ("REPLACE INTO t (a) VALUES (1)", True, "REPLACE"),
-    ("SELECT * FROM t WHERE id = ?", False, None),
-    ("SELECT * FROM t WHERE id IN (...)", False, None),
-    ("SELECT 1; DROP TABLE t", False, None),
-    ("DROP TABLE t", False, None),
-    ("CREATE INDEX i ON t (a)", False, None),
-    ("SET GLOBAL read_only = 1", False, None),
-    ("SELECT * INTO OUTFILE '/tmp/x' FROM t", False, None),
-    ("SELECT a INTO @x FROM t", False, None),
-    ("CALL p()", False, None),
-    ("SELECT * FROM t WHERE id = (SELECT SLEEP(100))", False, None),
-    ("SELECT GET_LOCK('x', 10) FROM t", False, None),
-    ("SELECT NEXT VALUE FOR s", False, None),
-    ("SELECT NEXTVAL(s)", False, None),
-    ("SELECT 'SLEEP(1)', `sleep` FROM t", True, "SELECT"),
-    ("", False, None),
-])
+@pytest.mark.parametrize(
+    "sql, ok, kind",
+    [
+        ("SELECT * FROM t WHERE id = 1", True, "SELECT"),
+        ("  select 1 ;", True, "SELECT"),
+        ("WITH x AS (SELECT 1) SELECT * FROM x", True, "SELECT"),
+        ("SELECT 1 UNION SELECT 2", True, "SELECT"),
+        ("UPDATE t SET a = 1 WHERE id = 2", True, "UPDATE"),
+        ("DELETE FROM t WHERE id = 2", True, "DELETE"),
+        ("INSERT INTO t (a) VALUES (1)", True, "INSERT"),
+        ("REPLACE INTO t (a) VALUES (1)", True, "REPLACE"),
+        ("SELECT * FROM t WHERE id = ?", False, None),
+        ("SELECT * FROM t WHERE id IN (...)", False, None),
+        ("SELECT 1; DROP TABLE t", False, None),
+        ("DROP TABLE t", False, None),
+        ("CREATE INDEX i ON t (a)", False, None),
+        ("SET GLOBAL read_only = 1", False, None),
+        ("SELECT * INTO OUTFILE '/tmp/x' FROM t", False, None),
+        ("SELECT a INTO @x FROM t", False, None),
+        ("CALL p()", False, None),
+        ("SELECT * FROM t WHERE id = (SELECT SLEEP(100))", False, None),
+        ("SELECT GET_LOCK('x', 10) FROM t", False, None),
+        ("SELECT NEXT VALUE FOR s", False, None),
+        ("SELECT NEXTVAL(s)", False, None),
+        ("SELECT 'SLEEP(1)', `sleep` FROM t", True, "SELECT"),
+        ("", False, None),
+    ],
+)
 def test_only_single_real_reads_and_writes_are_explained(sql: str, ok: bool, kind: str | None) -> None:
     check = explainable(sql)
     assert check.ok is ok, check.reason
@@ -125,17 +141,24 @@ def test_placeholders_say_that_no_sample_is_available() -> None:
 
 
 def test_writes_have_a_select_equivalent() -> None:
-    assert select_equivalent("UPDATE t SET a = 1 WHERE b = 2 ORDER BY c LIMIT 5") == \
-        "SELECT * FROM t WHERE b = 2 ORDER BY c LIMIT 5"
-    assert select_equivalent("UPDATE a JOIN b ON a.x = b.y SET a.z = 1 WHERE b.q = 2") == \
-        "SELECT * FROM a JOIN b ON a.x = b.y WHERE b.q = 2"
-    assert select_equivalent("DELETE t FROM t JOIN u ON t.a = u.a WHERE u.b = 1") == \
-        "SELECT * FROM t JOIN u ON t.a = u.a WHERE u.b = 1"
+    assert (
+        select_equivalent("UPDATE t SET a = 1 WHERE b = 2 ORDER BY c LIMIT 5")
+        == "SELECT * FROM t WHERE b = 2 ORDER BY c LIMIT 5"
+    )
+    assert (
+        select_equivalent("UPDATE a JOIN b ON a.x = b.y SET a.z = 1 WHERE b.q = 2")
+        == "SELECT * FROM a JOIN b ON a.x = b.y WHERE b.q = 2"
+    )
+    assert (
+        select_equivalent("DELETE t FROM t JOIN u ON t.a = u.a WHERE u.b = 1")
+        == "SELECT * FROM t JOIN u ON t.a = u.a WHERE u.b = 1"
+    )
     assert select_equivalent("REPLACE INTO t (a) SELECT b FROM u WHERE c = 1") == "SELECT b FROM u WHERE c = 1"
     assert select_equivalent("INSERT INTO t (a) VALUES (1)") is None
 
 
 # --------------------------------------------------------------------------- MariaDB, live
+
 
 @pytest.fixture(scope="module")
 def plan_db(server):
@@ -159,18 +182,28 @@ def session(server):
 
 
 def test_live_join_sort_and_subqueries(server, plan_db, session) -> None:
-    plan = explain(session, "SELECT o.id, c.email FROM orders o JOIN customers c ON c.id = o.customer_id "
-                            "WHERE o.status = 'paid' ORDER BY o.created_at DESC LIMIT 10", database=plan_db)
+    plan = explain(
+        session,
+        "SELECT o.id, c.email FROM orders o JOIN customers c ON c.id = o.customer_id "
+        "WHERE o.status = 'paid' ORDER BY o.created_at DESC LIMIT 10",
+        database=plan_db,
+    )
     assert [t.table for t in plan.tables] == ["o", "c"]
     assert plan.tables[1].access_type == "eq_ref" and plan.tables[1].key == "PRIMARY"
     assert plan.using_filesort or plan.tables[0].key == "idx_orders_created_at"
-    plan = explain(session, "SELECT p.id, (SELECT COUNT(*) FROM reviews r WHERE r.product_id = p.id) AS n "
-                            "FROM products p WHERE p.id IN (SELECT product_id FROM order_items WHERE quantity > 3)",
-                   database=plan_db)
+    plan = explain(
+        session,
+        "SELECT p.id, (SELECT COUNT(*) FROM reviews r WHERE r.product_id = p.id) AS n "
+        "FROM products p WHERE p.id IN (SELECT product_id FROM order_items WHERE quantity > 3)",
+        database=plan_db,
+    )
     reviews = plan.table_named("r")[0]
     assert reviews.dependent and reviews.context == "dependent subquery" and reviews.access_type == "ALL"
-    grouped = explain(session, "SELECT status, COUNT(*) FROM orders WHERE total_cents > 100 GROUP BY status "
-                               "ORDER BY 2 DESC", database=plan_db)
+    grouped = explain(
+        session,
+        "SELECT status, COUNT(*) FROM orders WHERE total_cents > 100 GROUP BY status ORDER BY 2 DESC",
+        database=plan_db,
+    )
     assert grouped.using_temporary and grouped.using_filesort
 
 

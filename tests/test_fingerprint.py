@@ -74,7 +74,9 @@ SAME_SHAPE: dict[str, list[str]] = {
     "different columns": ["SELECT name FROM customers WHERE email = 'a'"],
     "different table": ["SELECT name FROM suppliers WHERE id = 1"],
     "is null is structure": ["SELECT name FROM customers WHERE id IS NULL"],
-    "offset is structure": ["SELECT id, total FROM orders WHERE customer_id = 5 ORDER BY created_at DESC LIMIT 10 OFFSET 20"],
+    "offset is structure": [
+        "SELECT id, total FROM orders WHERE customer_id = 5 ORDER BY created_at DESC LIMIT 10 OFFSET 20"
+    ],
     "asc is kept": ["SELECT id, total FROM orders WHERE customer_id = 5 ORDER BY created_at ASC LIMIT 10"],
     "join": ["SELECT o.id FROM orders o JOIN customers c ON c.id = o.customer_id WHERE c.id = 1"],
     "left join": ["SELECT o.id FROM orders o LEFT JOIN customers c ON c.id = o.customer_id WHERE c.id = 1"],
@@ -108,7 +110,9 @@ def test_canonical_text_reads_like_sql() -> None:
 
 
 def test_tables_and_kind() -> None:
-    form = canonicalize(fast_key("WITH c AS (SELECT * FROM o WHERE x = 1) SELECT * FROM c JOIN shop.t2 ON t2.a = c.a")[0])
+    form = canonicalize(
+        fast_key("WITH c AS (SELECT * FROM o WHERE x = 1) SELECT * FROM c JOIN shop.t2 ON t2.a = c.a")[0]
+    )
     assert form.kind == "SELECT"
     assert set(form.tables) == {"o", "shop.t2"}  # the CTE is not a table
     assert canonicalize("UPDATE t SET a = ? WHERE id = ?").kind == "UPDATE"
@@ -143,7 +147,9 @@ def test_sqlglot_rewrites_that_change_the_statement_kind_are_not_trusted() -> No
 
 def test_comment_tags() -> None:
     assert comment_tags("SELECT 1 /*controller='users',action='show',route='%2Fusers%2F%3Aid'*/") == (
-        "controller=users", "action=show", "route=/users/:id",
+        "controller=users",
+        "action=show",
+        "route=/users/:id",
     )
     assert comment_tags("/* app=web,route=/cart */ SELECT 1") == ("app=web", "route=/cart")
     assert comment_tags("SELECT 1 /* just a note, a=b and prose */") == ()

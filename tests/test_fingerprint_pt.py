@@ -158,9 +158,7 @@ def test_class_id_of_pt_cases(row, options):
         assert pt_checksum(pt_fingerprint(row["query"], **options)) == row["md5_id"]
 
 
-@pytest.mark.parametrize(
-    "row", [pytest.param(row, id=_case_id(n, row["fingerprint"])) for n, row in _ALL_ROWS]
-)
+@pytest.mark.parametrize("row", [pytest.param(row, id=_case_id(n, row["fingerprint"])) for n, row in _ALL_ROWS])
 def test_checksum_of_pt_fingerprints(row):
     # Independent of the options: md5_id is upper(md5(fingerprint)) for every row.
     assert pt_checksum(row["fingerprint"]) == row["md5_id"]
@@ -198,9 +196,7 @@ def _file_input(row: dict[str, str]) -> str:
 _FILE_ROWS = _read_tsv(PT_DIR / "fingerprints" / "pt_fingerprint_file_inputs.tsv", header=True)
 
 
-@pytest.mark.parametrize(
-    "row", [pytest.param(row, id=Path(row["input_file"]).name) for _, row in _FILE_ROWS]
-)
+@pytest.mark.parametrize("row", [pytest.param(row, id=Path(row["input_file"]).name) for _, row in _FILE_ROWS])
 def test_matches_pt_file_input_cases(row):
     assert not row["options"]
     query = _file_input(row)
@@ -217,9 +213,7 @@ _AGREEMENT_ROWS = _read_tsv(GO_DIR / "pt_agreement.tsv", header=True)
 
 def test_agreement_file_covers_go_mysql_cases():
     # Same queries and go-mysql answers, same order: regenerate with make_pt_agreement.py otherwise.
-    assert [(r["query"], r["go_fingerprint"]) for _, r in _AGREEMENT_ROWS] == [
-        (q, fp) for _, (q, fp) in _GO_ROWS
-    ]
+    assert [(r["query"], r["go_fingerprint"]) for _, r in _AGREEMENT_ROWS] == [(q, fp) for _, (q, fp) in _GO_ROWS]
     for _, row in _AGREEMENT_ROWS:
         assert row["agree"] == ("yes" if row["pt_fingerprint"] == row["go_fingerprint"] else "no")
 
@@ -262,7 +256,7 @@ _TRICKY = [
     "REPLACE /*db.tbl:1/5*/ INTO checksums SELECT 1",
     "select /*foo.bar:3/3*/ 1",
     # quotes with escapes
-    "select 'it\\'s', \"say \\\"hi\\\"\", 'a''b', \"c\"\"d\" from t",
+    'select \'it\\\'s\', "say \\"hi\\"", \'a\'\'b\', "c""d" from t',
     "select 'back\\\\slash', 'tab\\t', '' , \"\" from t",
     "select '\\\\' from foo",  # pt's later QueryRewriter.t expects another answer (see above)
     "select a from t where b = 'unterminated",
@@ -346,15 +340,92 @@ _TRICKY = [
 ]
 
 _RANDOM_TOKENS = [
-    "select", "SELECT", "from", "FROM", "t", "db2.t_21", "where", "WHERE", "a", "b", "=", "1", "-1",
-    "+2", "3.5", ".5", "1e10", "-6e-30", "0x1F", "0xff", "x'AB'", "b'101'", "'str'", '"dq"',
-    "'it\\'s'", '"a\\"b"', "\\", "'", '"', "(", ")", ",", "IN", "in", "IN (", "VALUES", "values",
-    "value", "(1,2)", "(1, 2), (3,4)", "INSERT INTO t", "REPLACE INTO t", "UNION", "union all",
-    "ORDER BY", "order by", "ASC", "asc", "DESC", "ascii", "LIMIT", "limit", "OFFSET", "?", "NULL",
-    "null", "TRUE", "false", "-- c", "#", "# c\n", "/*", "*/", "/* c */", "/*!40001 x */", "/**/",
-    "call", "CALL foo(", "use", "administrator command: ", ";", "\n", "\t", "\r\n", "\x0b", "é",
-    "É", "\udcff", "İ", "ſ", "_", "fbc5e685a5d3d45aa1d0347fdb7c4d35", "ON DUPLICATE KEY UPDATE",
-    "select 1", "union select 1", "union all select 1",
+    "select",
+    "SELECT",
+    "from",
+    "FROM",
+    "t",
+    "db2.t_21",
+    "where",
+    "WHERE",
+    "a",
+    "b",
+    "=",
+    "1",
+    "-1",
+    "+2",
+    "3.5",
+    ".5",
+    "1e10",
+    "-6e-30",
+    "0x1F",
+    "0xff",
+    "x'AB'",
+    "b'101'",
+    "'str'",
+    '"dq"',
+    "'it\\'s'",
+    '"a\\"b"',
+    "\\",
+    "'",
+    '"',
+    "(",
+    ")",
+    ",",
+    "IN",
+    "in",
+    "IN (",
+    "VALUES",
+    "values",
+    "value",
+    "(1,2)",
+    "(1, 2), (3,4)",
+    "INSERT INTO t",
+    "REPLACE INTO t",
+    "UNION",
+    "union all",
+    "ORDER BY",
+    "order by",
+    "ASC",
+    "asc",
+    "DESC",
+    "ascii",
+    "LIMIT",
+    "limit",
+    "OFFSET",
+    "?",
+    "NULL",
+    "null",
+    "TRUE",
+    "false",
+    "-- c",
+    "#",
+    "# c\n",
+    "/*",
+    "*/",
+    "/* c */",
+    "/*!40001 x */",
+    "/**/",
+    "call",
+    "CALL foo(",
+    "use",
+    "administrator command: ",
+    ";",
+    "\n",
+    "\t",
+    "\r\n",
+    "\x0b",
+    "é",
+    "É",
+    "\udcff",
+    "İ",
+    "ſ",
+    "_",
+    "fbc5e685a5d3d45aa1d0347fdb7c4d35",
+    "ON DUPLICATE KEY UPDATE",
+    "select 1",
+    "union select 1",
+    "union all select 1",
 ]
 
 
@@ -362,8 +433,17 @@ def _random_statements(count: int) -> list[str]:
     rng = random.Random(3_2_1)
     # Not "use": a slow log takes a first line "use ..." as the default database, so
     # pt-query-digest could not arbitrate those statements.
-    heads = ["select", "SELECT", "insert into t values", "INSERT INTO t (a) VALUES", "update t set",
-             "delete from t", "replace into t values", "call", "CALL"]
+    heads = [
+        "select",
+        "SELECT",
+        "insert into t values",
+        "INSERT INTO t (a) VALUES",
+        "update t set",
+        "delete from t",
+        "replace into t values",
+        "call",
+        "CALL",
+    ]
     statements = []
     for _ in range(count):
         words = [rng.choice(heads)] + [rng.choice(_RANDOM_TOKENS) for _ in range(rng.randint(1, 20))]
@@ -456,9 +536,7 @@ def _run_pt_fingerprint(statements: list[str], workdir: Path) -> list[str | None
     answers: list[str | None] = [None] * len(statements)
     in_file = [i for i, s in enumerate(statements) if _fits_pt_fingerprint_file_mode(s)]
     queries_file = workdir / "queries.sql"
-    queries_file.write_bytes(
-        b"".join(_encode(statements[i]) + b";\n" + _SEPARATOR + b";\n" for i in in_file)
-    )
+    queries_file.write_bytes(b"".join(_encode(statements[i]) + b";\n" + _SEPARATOR + b";\n" for i in in_file))
     done = subprocess.run([str(PT_FINGERPRINT), str(queries_file)], capture_output=True, check=True)
     assert done.stderr == b""
     outputs = done.stdout.split(_SEPARATOR + b"\n")
@@ -475,7 +553,8 @@ def _run_pt_fingerprint(statements: list[str], workdir: Path) -> list[str | None
         return _decode(done.stdout[:-1])
 
     rest = [
-        i for i, s in enumerate(statements)
+        i
+        for i, s in enumerate(statements)
         if answers[i] is None and "\0" not in s and len(_encode(s)) < 100_000  # argv limits
     ]
     with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
@@ -507,8 +586,7 @@ def _run_pt_query_digest(statements: list[str], workdir: Path):
     log = workdir / "oracle-slow.log"
     log.write_bytes(
         b"".join(
-            _QUERY_TIME_LINE.format(n).encode() + _encode(statements[i]) + b";\n"
-            for n, i in enumerate(in_log, start=1)
+            _QUERY_TIME_LINE.format(n).encode() + _encode(statements[i]) + b";\n" for n, i in enumerate(in_log, start=1)
         )
     )
     common = [str(PT_QUERY_DIGEST), "--no-version-check"]
@@ -564,8 +642,7 @@ def test_matches_real_pt_tools():
             else:
                 failures.append(("pt-fingerprint", statement, answer, mine))
     shown = "\n".join(
-        f"{tool}: {s[:300]!r}\n    pt:   {pt[:300]!r}\n    ours: {mine[:300]!r}"
-        for tool, s, pt, mine in failures[:10]
+        f"{tool}: {s[:300]!r}\n    pt:   {pt[:300]!r}\n    ours: {mine[:300]!r}" for tool, s, pt, mine in failures[:10]
     )
     assert not failures, f"{len(failures)} of {len(statements)} differ:\n{shown}"
 

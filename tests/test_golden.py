@@ -72,9 +72,26 @@ def _pt_log(name: str) -> str:
 
 CASES = [
     GoldenCase("digest-sample", ["digest", SAMPLE_LOG, "--format", "json"]),
-    GoldenCase("digest-sample-pt-all", ["digest", SAMPLE_LOG, "--fingerprint", "pt", "--limit", "0", "--format", "json"]),
-    GoldenCase("digest-sample-filtered", ["digest", SAMPLE_LOG, "--user", "shop_api", "--order-by", "count", "--limit",
-                                          "7", "--tag", "app=api", "--format", "json"]),
+    GoldenCase(
+        "digest-sample-pt-all", ["digest", SAMPLE_LOG, "--fingerprint", "pt", "--limit", "0", "--format", "json"]
+    ),
+    GoldenCase(
+        "digest-sample-filtered",
+        [
+            "digest",
+            SAMPLE_LOG,
+            "--user",
+            "shop_api",
+            "--order-by",
+            "count",
+            "--limit",
+            "7",
+            "--tag",
+            "app=api",
+            "--format",
+            "json",
+        ],
+    ),
     GoldenCase("digest-pt-slow002", ["digest", _pt_log("slow002.txt"), "--limit", "0", "--format", "json"]),
     GoldenCase("digest-pt-slow023", ["digest", _pt_log("slow023.txt"), "--limit", "0", "--format", "json"]),
     GoldenCase("advise-offline", ["advise", SAMPLE_LOG, "--schema", SHOP_SCHEMA, "--format", "json"]),
@@ -82,8 +99,11 @@ CASES = [
     GoldenCase("explain-live", ["explain", MY_ORDERS, "-D", DB, "--format", "json"], server=True),
     GoldenCase("advise-live", ["advise", str(ADVISE_LOG), "-D", DB, "--format", "json"], server=True),
     GoldenCase("indexes-live", ["indexes", "--schema", SAKILA, "--schema", DB, "--format", "json"], server=True),
-    GoldenCase("indexes-live-problems", ["indexes", "--schema", PROBLEMS, "--min-window", "0s", "--format", "json"],
-               server=True),
+    GoldenCase(
+        "indexes-live-problems",
+        ["indexes", "--schema", PROBLEMS, "--min-window", "0s", "--format", "json"],
+        server=True,
+    ),
     GoldenCase("collect-live", ["collect", "--window", "2s", "--format", "json", "--limit", "0"], server=True),
 ]
 
@@ -132,8 +152,9 @@ def _run(case: GoldenCase, monkeypatch: pytest.MonkeyPatch, connect: Callable[..
 
 
 @pytest.mark.parametrize("case", [c for c in CASES if not c.server], ids=lambda c: c.name)
-def test_log_command_json_is_golden(case: GoldenCase, request: pytest.FixtureRequest,
-                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_log_command_json_is_golden(
+    case: GoldenCase, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
     out = _run(case, monkeypatch, None)
     path = GOLDEN / f"{case.name}.json.gz"
     if request.config.getoption("--record-golden") or request.config.getoption("--rewrite-golden-outputs"):
@@ -143,8 +164,9 @@ def test_log_command_json_is_golden(case: GoldenCase, request: pytest.FixtureReq
 
 
 @pytest.mark.parametrize("case", [c for c in CASES if c.server], ids=lambda c: c.name)
-def test_server_command_json_is_golden(case: GoldenCase, request: pytest.FixtureRequest,
-                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_server_command_json_is_golden(
+    case: GoldenCase, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
     recording = GOLDEN / f"{case.name}.server.json.gz"
     path = GOLDEN / f"{case.name}.json.gz"
     record = request.config.getoption("--record-golden")
@@ -202,8 +224,11 @@ def golden_server(server, tmp_path_factory):
     server.advise_log = log.with_suffix(".log.gz")  # advise-live records with it (and copies it here)
     server.advise_log.write_bytes(gzip.compress(log.read_bytes(), mtime=0))
     yield server
-    server.execute(f"DROP DATABASE IF EXISTS `{DB}`", f"DROP DATABASE IF EXISTS `{SAKILA}`",
-                   f"DROP DATABASE IF EXISTS `{PROBLEMS}`")
+    server.execute(
+        f"DROP DATABASE IF EXISTS `{DB}`",
+        f"DROP DATABASE IF EXISTS `{SAKILA}`",
+        f"DROP DATABASE IF EXISTS `{PROBLEMS}`",
+    )
 
 
 class _workload_during:

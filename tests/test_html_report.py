@@ -49,8 +49,13 @@ for (const name of ["alert", "confirm", "prompt", "print", "open"]) {
 
 
 def mqa(*args: str, columns: int = 160) -> subprocess.CompletedProcess:
-    result = subprocess.run([sys.executable, "-m", "cli", *args], capture_output=True, timeout=600, cwd=REPO,
-                            env={"HOME": "/nonexistent", "COLUMNS": str(columns), "PATH": "/usr/bin:/bin"})
+    result = subprocess.run(
+        [sys.executable, "-m", "cli", *args],
+        capture_output=True,
+        timeout=600,
+        cwd=REPO,
+        env={"HOME": "/nonexistent", "COLUMNS": str(columns), "PATH": "/usr/bin:/bin"},
+    )
     assert result.returncode == 0, result.stderr.decode(errors="replace")
     return result
 
@@ -67,15 +72,20 @@ def hostile_log(path: Path) -> Path:
         b"<img src=x onerror=alert(6)> {{7*7}} not sql at all",
         b"/* app=<i>tag</i>,route=</script> */ SELECT * FROM t6 WHERE id = 3",
     ]
-    out = [b"/usr/sbin/mysqld, Version: 8.0.36 (MySQL Community Server - GPL). started with:\n",
-           b"Tcp port: 3306  Unix socket: /var/run/mysqld/mysqld.sock\n",
-           b"Time                 Id Command    Argument\n"]
+    out = [
+        b"/usr/sbin/mysqld, Version: 8.0.36 (MySQL Community Server - GPL). started with:\n",
+        b"Tcp port: 3306  Unix socket: /var/run/mysqld/mysqld.sock\n",
+        b"Time                 Id Command    Argument\n",
+    ]
     for i, statement in enumerate(events):
         user = b"<svg/onload=alert(8)>" if i == 2 else b"<b>user</b>" if i == 4 else b"app"
-        out += [f"# Time: 2024-05-01T10:00:0{i}.000000Z\n".encode(),
-                b"# User@Host: " + user + b"[" + user + b"] @ web1 [10.0.0.1]  Id:     7\n",
-                b"# Query_time: 0.%d00000  Lock_time: 0.000010 Rows_sent: 1  Rows_examined: 100\n" % (i + 1),
-                b"SET timestamp=1714557600;\n", statement + b";\n"]
+        out += [
+            f"# Time: 2024-05-01T10:00:0{i}.000000Z\n".encode(),
+            b"# User@Host: " + user + b"[" + user + b"] @ web1 [10.0.0.1]  Id:     7\n",
+            b"# Query_time: 0.%d00000  Lock_time: 0.000010 Rows_sent: 1  Rows_examined: 100\n" % (i + 1),
+            b"SET timestamp=1714557600;\n",
+            statement + b";\n",
+        ]
     path.write_bytes(b"".join(out))
     return path
 
@@ -84,6 +94,7 @@ def hostile_log(path: Path) -> Path:
 # Without a browser: the page's structure
 # --------------------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def reports(tmp_path_factory) -> dict[str, Path]:
     """The HTML reports of the sample workload: digest, offline advise, offline explain."""
@@ -91,8 +102,18 @@ def reports(tmp_path_factory) -> dict[str, Path]:
     paths = {name: out / f"{name}.html" for name in ("digest", "advise", "explain")}
     mqa("digest", LOG, "-f", "html", "-o", str(paths["digest"]))
     mqa("advise", LOG, "--schema-file", SCHEMA, "-f", "html", "-o", str(paths["advise"]))
-    mqa("explain", "SELECT * FROM orders WHERE customer_id = 42 ORDER BY created_at DESC LIMIT 10",
-        "--schema-file", SCHEMA, "-D", "shop", "-f", "html", "-o", str(paths["explain"]))
+    mqa(
+        "explain",
+        "SELECT * FROM orders WHERE customer_id = 42 ORDER BY created_at DESC LIMIT 10",
+        "--schema-file",
+        SCHEMA,
+        "-D",
+        "shop",
+        "-f",
+        "html",
+        "-o",
+        str(paths["explain"]),
+    )
     return paths
 
 
@@ -131,10 +152,11 @@ def test_the_header_and_profile_follow_the_report(reports, sample_json) -> None:
     assert ids == [c["id"] for c in sample_json["classes"]]
     # each class's details: every metric's eight numbers, its charts, its example with a copy button
     first = sample_json["classes"][0]
-    section = html[html.index(f'<details id="c-{first["id"]}"'):]
-    section = section[:section.index("</details>")]
-    assert section.count("<tr><th scope=\"row\">") == len([m for m, v in first["metrics"].items()
-                                                             if v.get("kind") != "flag"])
+    section = html[html.index(f'<details id="c-{first["id"]}"') :]
+    section = section[: section.index("</details>")]
+    assert section.count('<tr><th scope="row">') == len(
+        [m for m, v in first["metrics"].items() if v.get("kind") != "flag"]
+    )
     assert section.count("<svg") == 2 and "<title>Query time distribution" in section
     assert f'data-copy="ex-{first["id"]}"' in section
 
@@ -152,8 +174,21 @@ def test_size_of_a_two_thousand_class_report(tmp_path) -> None:
     """Every class in the profile, details as many as fit: under 4 MB with --limit 0, under 500 KB
     with the default --limit (the load time is measured by tests/benchmarks/run_html_benchmark.py)."""
     log = tmp_path / "shapes.log"
-    subprocess.run([sys.executable, str(REPO / "tests" / "benchmarks" / "generate_slowlog.py"), "--events", "60000",
-                    "--templates", "2000", "--output", str(log), "--quiet"], check=True, timeout=600)
+    subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "tests" / "benchmarks" / "generate_slowlog.py"),
+            "--events",
+            "60000",
+            "--templates",
+            "2000",
+            "--output",
+            str(log),
+            "--quiet",
+        ],
+        check=True,
+        timeout=600,
+    )
     every, default = tmp_path / "every.html", tmp_path / "default.html"
     mqa("digest", str(log), "--limit", "0", "-f", "html", "-o", str(every))
     mqa("digest", str(log), "-f", "html", "-o", str(default))
@@ -173,17 +208,26 @@ def test_size_of_a_two_thousand_class_report(tmp_path) -> None:
 # In Chromium
 # --------------------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def browser():
     chromium = os.environ.get("MQA_CHROMIUM") or require_executable(
-        "chromium", "apt-get install chromium (scripts/test.sh installs it)")
+        "chromium", "apt-get install chromium (scripts/test.sh installs it)"
+    )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=chromium,
-            args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-                  "--disable-component-update", "--no-first-run"])
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--no-first-run",
+            ],
+        )
         yield browser
         browser.close()
 
@@ -191,10 +235,23 @@ def browser():
 class Page:
     """A page with its console errors, uncaught exceptions and network requests recorded."""
 
-    def __init__(self, browser, path: Path, *, scheme: str = "light", width: int = 1280, javascript: bool = True,
-                 init_script: str | None = None, timezone: str = "Pacific/Auckland") -> None:
-        self.context = browser.new_context(viewport={"width": width, "height": 800}, color_scheme=scheme,
-                                           java_script_enabled=javascript, timezone_id=timezone)
+    def __init__(
+        self,
+        browser,
+        path: Path,
+        *,
+        scheme: str = "light",
+        width: int = 1280,
+        javascript: bool = True,
+        init_script: str | None = None,
+        timezone: str = "Pacific/Auckland",
+    ) -> None:
+        self.context = browser.new_context(
+            viewport={"width": width, "height": 800},
+            color_scheme=scheme,
+            java_script_enabled=javascript,
+            timezone_id=timezone,
+        )
         if init_script:
             self.context.add_init_script(init_script)
         self.page = self.context.new_page()
@@ -208,7 +265,8 @@ class Page:
 
     def visible_ids(self) -> list[str]:
         return self.page.eval_on_selector_all(
-            "#profile tbody tr", "rows => rows.filter(r => !r.hidden).map(r => r.dataset.classId)")
+            "#profile tbody tr", "rows => rows.filter(r => !r.hidden).map(r => r.dataset.classId)"
+        )
 
     def close(self) -> None:
         self.context.close()
@@ -258,7 +316,9 @@ def _column(page: Page, header: str) -> int:
 
 def _cells(page: Page, column: int) -> list[str]:
     return page.page.eval_on_selector_all(
-        "#profile tbody tr", f"rows => rows.filter(r => !r.hidden).map(r => r.cells[{column}].dataset.v ?? r.cells[{column}].textContent)")
+        "#profile tbody tr",
+        f"rows => rows.filter(r => !r.hidden).map(r => r.cells[{column}].dataset.v ?? r.cells[{column}].textContent)",
+    )
 
 
 def test_clicking_a_header_sorts_the_profile(browser, reports, sample_json) -> None:
@@ -281,14 +341,28 @@ def test_clicking_a_header_sorts_the_profile(browser, reports, sample_json) -> N
     page.close()
 
 
-@pytest.mark.parametrize("query, field", [
-    ("reviews", "text or table"), ("shop_api", "user"), ("route=/v1/orders", "tag"), ("localhost", "host"),
-    ("shop.order_items", "table"), ("no such text anywhere", "none"),
-])
+@pytest.mark.parametrize(
+    "query, field",
+    [
+        ("reviews", "text or table"),
+        ("shop_api", "user"),
+        ("route=/v1/orders", "tag"),
+        ("localhost", "host"),
+        ("shop.order_items", "table"),
+        ("no such text anywhere", "none"),
+    ],
+)
 def test_typing_a_filter_keeps_the_matching_rows(browser, reports, sample_json, query, field) -> None:
     def matches(c: dict) -> bool:
-        fields = [c["id"], c["fingerprint"], *c["databases"], *c["users"], *c["hosts"], *c["tables"],
-                  *c.get("tags", {})]
+        fields = [
+            c["id"],
+            c["fingerprint"],
+            *c["databases"],
+            *c["users"],
+            *c["hosts"],
+            *c["tables"],
+            *c.get("tags", {}),
+        ]
         return any(query.lower() in f.lower() for f in fields)
 
     expected = [c["id"] for c in sample_json["classes"] if matches(c)]
@@ -353,6 +427,7 @@ def test_copy_buttons_copy_the_text(browser, reports) -> None:
 # --------------------------------------------------------------------------------------------
 # Hostile text
 # --------------------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def hostile(tmp_path_factory) -> Path:

@@ -185,7 +185,7 @@ def parse_pt(text: str) -> set[tuple[str, str, str, str, str]]:
         end = i
         while end + 1 < len(lines) and lines[end + 1].strip():
             end += 1
-        block = "\n".join(lines[i:end + 1])
+        block = "\n".join(lines[i : end + 1])
         short = re.search(r", ADD INDEX `[^`]*` \((.*)\);$", block, re.MULTILINE)
         if "ends with a prefix of the clustered index" in reason:
             kind = "clustered"
@@ -203,8 +203,11 @@ def parse_pt(text: str) -> set[tuple[str, str, str, str, str]]:
 
 def ours(findings: list[IndexFinding]) -> set[tuple[str, str, str, str, str]]:
     """Our duplicate findings in parse_pt()'s form (table without its database)."""
-    return {(f.table.split(".", 1)[1], f.index, f.kept, f.evidence["kind"], ",".join(f.evidence.get("short_columns", [])))
-            for f in findings if f.check in ("IDX001", "IDX002", "IDX003", "IDX004")}
+    return {
+        (f.table.split(".", 1)[1], f.index, f.kept, f.evidence["kind"], ",".join(f.evidence.get("short_columns", [])))
+        for f in findings
+        if f.check in ("IDX001", "IDX002", "IDX003", "IDX004")
+    }
 
 
 def duplicates_on_server(server: TestServer, database: str) -> list[IndexFinding]:
@@ -240,6 +243,7 @@ def assert_reads_only(statements: list[str]) -> None:
 # --------------------------------------------------------------------------------------------
 # Conformance with pt-duplicate-key-checker
 # --------------------------------------------------------------------------------------------
+
 
 def test_fixture_lists_name_real_files() -> None:
     for rel in PT_FIXTURES:
@@ -298,7 +302,9 @@ def _load_create_tables(server: TestServer, database: str, path: Path) -> None:
     try:
         with conn.cursor() as cur:
             cur.execute("SET SESSION foreign_key_checks = 0")
-            for statement in re.findall(r"^CREATE TABLE\b.*?;[ \t]*$", path.read_text(encoding="utf-8"), re.MULTILINE | re.DOTALL):
+            for statement in re.findall(
+                r"^CREATE TABLE\b.*?;[ \t]*$", path.read_text(encoding="utf-8"), re.MULTILINE | re.DOTALL
+            ):
                 cur.execute(statement)
     finally:
         conn.close()
@@ -313,16 +319,19 @@ def test_duplicates_agree_with_pt_on_sample_databases(server: TestServer, schema
             expected = parse_pt(run_pt(server, db, tmp_path, *options))
             with session(server) as mqa:
                 tables = load_tables(mqa, [db])
-            found = find_duplicate_indexes(tables, ignore_order="--ignore-order" in options,
-                                           clustered="--noclustered" not in options)
+            found = find_duplicate_indexes(
+                tables, ignore_order="--ignore-order" in options, clustered="--noclustered" not in options
+            )
             assert ours(found) == expected, options
 
 
 def test_sakila_index_counts_match_pt_key_types_samples(server: TestServer) -> None:
     """pt's --key-types k/f/fk samples were recorded on sakila: 41 keys, 22 foreign keys, no duplicates."""
     path = _sample_schema("sakila/sakila-mv-schema.sql")
-    totals = {kind: int(re.search(r"# Total Indexes\s+(\d+)", (PT_SAMPLES / f"key-types-{kind}.txt").read_text()).group(1))
-              for kind in ("k", "f", "fk")}
+    totals = {
+        kind: int(re.search(r"# Total Indexes\s+(\d+)", (PT_SAMPLES / f"key-types-{kind}.txt").read_text()).group(1))
+        for kind in ("k", "f", "fk")
+    }
     with fresh_database(server, "mqa_idx_sakila_counts") as db:
         _load_create_tables(server, db, path)
         with session(server) as mqa:
@@ -337,28 +346,40 @@ def test_sakila_index_counts_match_pt_key_types_samples(server: TestServer) -> N
 RULES_SCHEMA = (
     "CREATE TABLE ft_exact (a VARCHAR(16), b VARCHAR(16), FULLTEXT KEY f1 (a, b), FULLTEXT KEY f2 (a, b)) ENGINE=MyISAM",
     "CREATE TABLE ft_reverse (a VARCHAR(16), b VARCHAR(16), FULLTEXT KEY fab (a, b), FULLTEXT KEY fba (b, a)) ENGINE=MyISAM",
-    ("CREATE TABLE ft_not_exact (a VARCHAR(16), b VARCHAR(16), FULLTEXT KEY fab (a, b), FULLTEXT KEY fa (a), "
-    "FULLTEXT KEY fb (b)) ENGINE=MyISAM"),
+    (
+        "CREATE TABLE ft_not_exact (a VARCHAR(16), b VARCHAR(16), FULLTEXT KEY fab (a, b), FULLTEXT KEY fa (a), "
+        "FULLTEXT KEY fb (b)) ENGINE=MyISAM"
+    ),
     "CREATE TABLE ft_and_btree (a VARCHAR(16), b VARCHAR(16), KEY ka (a), FULLTEXT KEY fab (a, b)) ENGINE=MyISAM",
     "CREATE TABLE pk_prefix (a INT NOT NULL, b INT NOT NULL, PRIMARY KEY (a, b), KEY ka (a), KEY kab (a, b)) ENGINE=InnoDB",
     "CREATE TABLE unique_covered (a INT, b INT, UNIQUE KEY ua (a), KEY kab (a, b)) ENGINE=InnoDB",
-    ("CREATE TABLE unique_multi (a INT, b INT, c INT, UNIQUE KEY uab (a, b), KEY kabc (a, b, c), KEY kab (a, b), "
-    "KEY ka (a)) ENGINE=MyISAM"),
-    ("CREATE TABLE unique_stronger (a INT NOT NULL, b INT, c INT, PRIMARY KEY (a), UNIQUE KEY uab (a, b), "
-    "KEY kabc (a, b, c)) ENGINE=MyISAM"),
+    (
+        "CREATE TABLE unique_multi (a INT, b INT, c INT, UNIQUE KEY uab (a, b), KEY kabc (a, b, c), KEY kab (a, b), "
+        "KEY ka (a)) ENGINE=MyISAM"
+    ),
+    (
+        "CREATE TABLE unique_stronger (a INT NOT NULL, b INT, c INT, PRIMARY KEY (a), UNIQUE KEY uab (a, b), "
+        "KEY kabc (a, b, c)) ENGINE=MyISAM"
+    ),
     "CREATE TABLE unique_twice (a INT, UNIQUE KEY u1 (a), UNIQUE KEY u2 (a)) ENGINE=MyISAM",
     "CREATE TABLE clustered_unique (a INT NOT NULL, b INT, UNIQUE KEY ua (a), KEY kba (b, a)) ENGINE=InnoDB",
-    ("CREATE TABLE clustered_multi (a INT NOT NULL, b INT NOT NULL, c INT, PRIMARY KEY (a, b), KEY kcab (c, a, b), "
-    "KEY kca (c, a)) ENGINE=InnoDB"),
+    (
+        "CREATE TABLE clustered_multi (a INT NOT NULL, b INT NOT NULL, c INT, PRIMARY KEY (a, b), KEY kcab (c, a, b), "
+        "KEY kca (c, a)) ENGINE=InnoDB"
+    ),
     "CREATE TABLE prefix_lengths (c VARCHAR(100), d INT, KEY c10 (c(10)), KEY c10d (c(10), d), KEY c20 (c(20))) ENGINE=InnoDB",
     "CREATE TABLE descending (a INT, b INT, KEY ad (a DESC), KEY adb (a DESC, b)) ENGINE=InnoDB",
     "CREATE TABLE UPPER_TEST (A INT NOT NULL DEFAULT 0, PRIMARY KEY (A), KEY A (A)) ENGINE=InnoDB",
-    ("CREATE TABLE memory_hash (a INT, b INT, KEY h1 (a) USING HASH, KEY h2 (a) USING HASH, KEY bt (a, b) USING BTREE) "
-    "ENGINE=MEMORY"),
+    (
+        "CREATE TABLE memory_hash (a INT, b INT, KEY h1 (a) USING HASH, KEY h2 (a) USING HASH, KEY bt (a, b) USING BTREE) "
+        "ENGINE=MEMORY"
+    ),
     "CREATE TABLE fk_parent (a INT NOT NULL, b INT NOT NULL, PRIMARY KEY (a, b), KEY kba (b, a)) ENGINE=InnoDB",
-    ("CREATE TABLE fk_child (id INT NOT NULL PRIMARY KEY, a INT NOT NULL, b INT NOT NULL, KEY kab (a, b), KEY kba (b, a), "
-    "CONSTRAINT fk1 FOREIGN KEY (a, b) REFERENCES fk_parent (a, b), "
-    "CONSTRAINT fk2 FOREIGN KEY (b, a) REFERENCES fk_parent (b, a)) ENGINE=InnoDB"),
+    (
+        "CREATE TABLE fk_child (id INT NOT NULL PRIMARY KEY, a INT NOT NULL, b INT NOT NULL, KEY kab (a, b), KEY kba (b, a), "
+        "CONSTRAINT fk1 FOREIGN KEY (a, b) REFERENCES fk_parent (a, b), "
+        "CONSTRAINT fk2 FOREIGN KEY (b, a) REFERENCES fk_parent (b, a)) ENGINE=InnoDB"
+    ),
 )
 
 
@@ -371,8 +392,9 @@ def test_duplicates_agree_with_pt_on_each_rule(server: TestServer, options: tupl
         expected = parse_pt(run_pt(server, db, tmp_path, *options))
         with session(server) as mqa:
             tables = load_tables(mqa, [db])
-        found = find_duplicate_indexes(tables, ignore_order="--ignore-order" in options,
-                                       clustered="--noclustered" not in options)
+        found = find_duplicate_indexes(
+            tables, ignore_order="--ignore-order" in options, clustered="--noclustered" not in options
+        )
         assert ours(found) == expected
 
 
@@ -387,8 +409,10 @@ DEVIATION_SCHEMA = (
     "CREATE TABLE two_uniques (a INT, c INT, UNIQUE KEY u1 (a), UNIQUE KEY u2 (c), KEY n (c)) ENGINE=MyISAM",
     # pt compares text: KEY (a, b) is a "left-prefix" of KEY (a, b DESC, c), which cannot sort by a, b,
     # and KEY (a DESC, b DESC), KEY (a, b) read backwards, is no duplicate of it.
-    ("CREATE TABLE directions (a INT, b INT, c INT, KEY a_asc (a, b), KEY a_desc (a DESC, b DESC), "
-     "KEY ab_c (a, b DESC, c)) ENGINE=InnoDB"),
+    (
+        "CREATE TABLE directions (a INT, b INT, c INT, KEY a_asc (a, b), KEY a_desc (a DESC, b DESC), "
+        "KEY ab_c (a, b DESC, c)) ENGINE=InnoDB"
+    ),
     # pt: MEMORY HASH index (a) is a "left-prefix" of HASH (a, b), which cannot look up a alone.
     "CREATE TABLE hashes (a INT, b INT, KEY ha (a), KEY hab (a, b)) ENGINE=MEMORY",
     # pt takes the first unique index as InnoDB's clustered index even when its column is nullable.
@@ -402,8 +426,10 @@ def _explained(finding: tuple[str, str, str, str, str], side: str, tables: dict[
     table = tables[table_name]
     dropped, kept = table.index(dropped_name), table.index(kept_name)
     if side == "pt" and kind in ("prefix", "exact"):
-        same_column_other_prefix = any(d.name == k.name and (d.sub_part, d.descending) != (k.sub_part, k.descending)
-                                       for d, k in zip(dropped.columns, kept.columns))
+        same_column_other_prefix = any(
+            d.name == k.name and (d.sub_part, d.descending) != (k.sub_part, k.descending)
+            for d, k in zip(dropped.columns, kept.columns)
+        )
         unique_dropped_for_longer_key = kind == "prefix" and dropped.unique and kept.primary
         hash_kept_for_shorter_lookups = kept.type == "HASH" and kind == "prefix"
         return same_column_other_prefix or unique_dropped_for_longer_key or hash_kept_for_shorter_lookups
@@ -411,7 +437,9 @@ def _explained(finding: tuple[str, str, str, str, str], side: str, tables: dict[
         return table.clustered_index is not kept  # pt's choice of clustered index is not InnoDB's
     if side == "mqa" and kind == "exact":
         # pt compares unique and plain indexes by position
-        positional = kept.unique and not dropped.unique and sum(1 for i in table.indexes if i.unique and not i.primary) > 1
+        positional = (
+            kept.unique and not dropped.unique and sum(1 for i in table.indexes if i.unique and not i.primary) > 1
+        )
         reversed_copy = all(d.descending != k.descending for d, k in zip(dropped.columns, kept.columns))
         return positional or reversed_copy
     return False
@@ -436,9 +464,13 @@ def test_deviations_from_pt_are_the_documented_ones(server: TestServer, tmp_path
 def test_fixes_leave_nothing_for_pt_to_find(server: TestServer, tmp_path: Path) -> None:
     """Running our safe statements on pt's fixtures leaves no duplicate that either tool sees."""
     with fresh_database(server, "mqa_idx_fixes") as db:
-        for fixture in ("t/lib/samples/dupe_keys_thrice.sql", "t/lib/samples/dupekeys/dupe-cluster-bug-894140.sql",
-                        "t/pt-duplicate-key-checker/samples/issue_295.sql", "t/pt-duplicate-key-checker/samples/issue_331.sql",
-                        "t/lib/samples/dupekeys/simple_dupe_bug_1217013.sql"):
+        for fixture in (
+            "t/lib/samples/dupe_keys_thrice.sql",
+            "t/lib/samples/dupekeys/dupe-cluster-bug-894140.sql",
+            "t/pt-duplicate-key-checker/samples/issue_295.sql",
+            "t/pt-duplicate-key-checker/samples/issue_331.sql",
+            "t/lib/samples/dupekeys/simple_dupe_bug_1217013.sql",
+        ):
             load_fixture(server, db, PT / fixture)
         with session(server) as mqa:
             report = check_indexes(mqa, [db], unused=False)
@@ -452,6 +484,7 @@ def test_fixes_leave_nothing_for_pt_to_find(server: TestServer, tmp_path: Path) 
 # --------------------------------------------------------------------------------------------
 # Foreign keys
 # --------------------------------------------------------------------------------------------
+
 
 def test_index_a_foreign_key_needs_is_not_dropped_unless_another_serves_it(server: TestServer, tmp_path: Path) -> None:
     with fresh_database(server, "mqa_idx_fk") as db:
@@ -493,6 +526,7 @@ def test_guard_counts_drops_already_chosen() -> None:
 # Unused indexes
 # --------------------------------------------------------------------------------------------
 
+
 def test_only_the_index_never_read_is_unused(server: TestServer) -> None:
     with fresh_database(server, "mqa_idx_unused") as db:
         server.execute(
@@ -507,7 +541,8 @@ def test_only_the_index_never_read_is_unused(server: TestServer) -> None:
         assert server.execute("SELECT id FROM t FORCE INDEX (ia) WHERE a = 2", database=db) == [(2,)]
         counted = server.execute(
             "SELECT COUNT_STAR FROM performance_schema.table_io_waits_summary_by_index_usage "
-            f"WHERE OBJECT_SCHEMA = '{db}' AND OBJECT_NAME = 't' AND INDEX_NAME = 'ia'")
+            f"WHERE OBJECT_SCHEMA = '{db}' AND OBJECT_NAME = 't' AND INDEX_NAME = 'ia'"
+        )
         assert counted and counted[0][0] > 0, "performance_schema did not count the read through ia"
 
         with session(server) as mqa:
@@ -532,14 +567,18 @@ def test_only_the_index_never_read_is_unused(server: TestServer) -> None:
 def test_an_index_added_later_starts_unused(server: TestServer) -> None:
     """ALTER TABLE resets a table's counters; the new index may have no counter row yet."""
     with fresh_database(server, "mqa_idx_unused_alter") as db:
-        server.execute("CREATE TABLE t (id INT NOT NULL PRIMARY KEY, a INT, b INT, KEY ia (a)) ENGINE=InnoDB",
-                       "INSERT INTO t VALUES (1, 1, 1), (2, 2, 2)",
-                       "ALTER TABLE t ADD KEY ib (b)",
-                       "SELECT id FROM t FORCE INDEX (ia) WHERE a = 1", database=db)
+        server.execute(
+            "CREATE TABLE t (id INT NOT NULL PRIMARY KEY, a INT, b INT, KEY ia (a)) ENGINE=InnoDB",
+            "INSERT INTO t VALUES (1, 1, 1), (2, 2, 2)",
+            "ALTER TABLE t ADD KEY ib (b)",
+            "SELECT id FROM t FORCE INDEX (ia) WHERE a = 1",
+            database=db,
+        )
         with session(server) as mqa:
             result = find_unused_indexes(mqa, load_tables(mqa, [db]))
-        assert [(f.index, f.evidence["counting_since"] >= f.evidence["table_create_time"]) for f in result.findings] \
-            == [("ib", True)]
+        assert [
+            (f.index, f.evidence["counting_since"] >= f.evidence["table_create_time"]) for f in result.findings
+        ] == [("ib", True)]
 
 
 MARIADB = capabilities_of("10.11.6-MariaDB-0+deb12u1")
@@ -547,33 +586,64 @@ NOW = datetime(2024, 5, 1, 12, 0, 0)
 
 
 def _table_with_two_indexes(schema: str = "db", name: str = "t") -> Table:
-    return Table(schema, name, "InnoDB", rows=10,
-                 columns=[Column("id", "int", False, 1), Column("a", "int", True, 2), Column("b", "int", True, 3)],
-                 indexes=[Index("PRIMARY", (IndexColumn("id"),), unique=True), Index("ia", (IndexColumn("a"),), unique=False),
-                          Index("ib", (IndexColumn("b"),), unique=False),
-                          Index("ft", (IndexColumn("b"),), unique=False, type="FULLTEXT")],
-                 create_time=datetime(2024, 4, 30, 12, 0, 0))
+    return Table(
+        schema,
+        name,
+        "InnoDB",
+        rows=10,
+        columns=[Column("id", "int", False, 1), Column("a", "int", True, 2), Column("b", "int", True, 3)],
+        indexes=[
+            Index("PRIMARY", (IndexColumn("id"),), unique=True),
+            Index("ia", (IndexColumn("a"),), unique=False),
+            Index("ib", (IndexColumn("b"),), unique=False),
+            Index("ft", (IndexColumn("b"),), unique=False, type="FULLTEXT"),
+        ],
+        create_time=datetime(2024, 4, 30, 12, 0, 0),
+    )
 
 
 def _answers(usage_rows: list[dict[str, Any]], objects: list[dict[str, Any]] | None = None, enabled: str = "YES"):
     def answer(sql: str, args: Any) -> list[dict[str, Any]]:
         if sql.startswith("SHOW GLOBAL STATUS"):
-            return [{"Variable_name": "Uptime", "Value": "864000"}, {"Variable_name": "Performance_schema_index_stat_lost", "Value": "0"}]
+            return [
+                {"Variable_name": "Uptime", "Value": "864000"},
+                {"Variable_name": "Performance_schema_index_stat_lost", "Value": "0"},
+            ]
         if sql.startswith("SELECT NOW()"):
             return [{"now": NOW}]
         if "setup_instruments" in sql:
-            return [{"name": "wait/io/table/sql/handler", "enabled": enabled}, {"name": "global_instrumentation", "enabled": "YES"}]
+            return [
+                {"name": "wait/io/table/sql/handler", "enabled": enabled},
+                {"name": "global_instrumentation", "enabled": "YES"},
+            ]
         if "setup_objects" in sql:
             return objects if objects is not None else [{"object_schema": "%", "object_name": "%", "enabled": "YES"}]
         if "table_io_waits_summary_by_index_usage" in sql:
             return usage_rows
         raise AssertionError(sql)
+
     return answer
 
 
 def test_index_without_a_counter_row_is_unused_and_says_so() -> None:
-    rows = [{"object_schema": "db", "object_name": "t", "index_name": "ia", "count_star": 7, "count_read": 7, "count_write": 0},
-            {"object_schema": "db", "object_name": "t", "index_name": "PRIMARY", "count_star": 0, "count_read": 0, "count_write": 0}]
+    rows = [
+        {
+            "object_schema": "db",
+            "object_name": "t",
+            "index_name": "ia",
+            "count_star": 7,
+            "count_read": 7,
+            "count_write": 0,
+        },
+        {
+            "object_schema": "db",
+            "object_name": "t",
+            "index_name": "PRIMARY",
+            "count_star": 0,
+            "count_read": 0,
+            "count_write": 0,
+        },
+    ]
     server = RecordingServer(MARIADB, _answers(rows))
     result = find_unused_indexes(server, [_table_with_two_indexes()])
     assert_reads_only(server.sent)
@@ -598,8 +668,10 @@ def test_unused_indexes_skip_when_table_io_is_not_instrumented() -> None:
 
 
 def test_tables_setup_objects_excludes_are_listed_not_judged() -> None:
-    objects = [{"object_schema": "%", "object_name": "%", "enabled": "YES"},
-               {"object_schema": "db", "object_name": "skip%", "enabled": "NO"}]
+    objects = [
+        {"object_schema": "%", "object_name": "%", "enabled": "YES"},
+        {"object_schema": "db", "object_name": "skip%", "enabled": "NO"},
+    ]
     tables = [_table_with_two_indexes(name="t"), _table_with_two_indexes(name="skipped")]
     result = find_unused_indexes(RecordingServer(MARIADB, _answers([], objects)), tables)
     assert result.not_instrumented == ["db.skipped"]
@@ -631,6 +703,7 @@ def test_unused_index_counted_too_briefly_is_advice_not_a_drop() -> None:
 # --------------------------------------------------------------------------------------------
 # Tables without a primary key
 # --------------------------------------------------------------------------------------------
+
 
 def test_innodb_tables_without_primary_key(server: TestServer) -> None:
     with fresh_database(server, "mqa_idx_nopk") as db:
@@ -668,13 +741,16 @@ def test_innodb_tables_without_primary_key(server: TestServer) -> None:
 # The schema model and the report
 # --------------------------------------------------------------------------------------------
 
+
 def test_load_tables_reads_the_model_in_a_few_queries(server: TestServer) -> None:
     with fresh_database(server, "mqa_idx_schema") as db:
         ignored = " IGNORED" if server.flavor == "mariadb" else " INVISIBLE"
         server.execute(
             "CREATE TABLE p (id INT NOT NULL, code VARCHAR(20) NOT NULL, PRIMARY KEY (id), UNIQUE KEY uc (code)) ENGINE=InnoDB",
             "CREATE TABLE c (id INT NOT NULL AUTO_INCREMENT, p_id INT NOT NULL, note TEXT, d DATE NULL, e INT, "
-            "PRIMARY KEY (id), KEY k_note (note(32)), KEY k_d (d DESC, p_id), KEY k_p (p_id), KEY k_e (e)" + ignored + ", "
+            "PRIMARY KEY (id), KEY k_note (note(32)), KEY k_d (d DESC, p_id), KEY k_p (p_id), KEY k_e (e)"
+            + ignored
+            + ", "
             "FULLTEXT KEY ft (note), CONSTRAINT fk_p FOREIGN KEY (p_id) REFERENCES p (id) ON DELETE CASCADE) ENGINE=InnoDB",
             *[f"CREATE TABLE extra{i} (id INT PRIMARY KEY, v INT, KEY kv (v)) ENGINE=MyISAM" for i in range(5)],
             "CREATE VIEW v AS SELECT id FROM p",
@@ -690,7 +766,12 @@ def test_load_tables_reads_the_model_in_a_few_queries(server: TestServer) -> Non
         c = by_name["c"]
         assert c.engine == "InnoDB" and c.is_innodb and c.full_name == f"{db}.c"
         assert [(col.name, col.nullable, col.ordinal) for col in c.columns] == [
-            ("id", False, 1), ("p_id", False, 2), ("note", True, 3), ("d", True, 4), ("e", True, 5)]
+            ("id", False, 1),
+            ("p_id", False, 2),
+            ("note", True, 3),
+            ("d", True, 4),
+            ("e", True, 5),
+        ]
         assert "auto_increment" in c.column("ID").extra.lower()
         assert c.indexes[0].name == "PRIMARY" and c.primary_key.column_names == ("id",)
         assert c.index("k_note").columns == (IndexColumn("note", 32),)
@@ -745,7 +826,11 @@ def test_check_indexes_reports_everything_as_json(server: TestServer) -> None:
         document = json.loads(json.dumps(report.to_dict()))
         assert document["tables"] == 2 and document["schemas"] == [db]
         for finding in document["findings"]:
-            assert check_named(finding["check"]).kind == "schema" and finding["severity"] in ("info", "warning", "critical")
+            assert check_named(finding["check"]).kind == "schema" and finding["severity"] in (
+                "info",
+                "warning",
+                "critical",
+            )
             assert finding["message"] and "\n" not in finding["message"] and finding["ddl"]
         # a redundant index that is also unused is dropped once
         statements = report.statements()
@@ -754,8 +839,17 @@ def test_check_indexes_reports_everything_as_json(server: TestServer) -> None:
 
 
 def test_a_failing_check_becomes_a_note_and_the_others_run() -> None:
-    tables_rows = [{"table_schema": "db", "table_name": "t", "engine": "InnoDB", "table_rows": 0, "data_length": 0,
-                    "index_length": 0, "create_time": None}]
+    tables_rows = [
+        {
+            "table_schema": "db",
+            "table_name": "t",
+            "engine": "InnoDB",
+            "table_rows": 0,
+            "data_length": 0,
+            "index_length": 0,
+            "create_time": None,
+        }
+    ]
 
     def answer(sql: str, args: Any) -> list[dict[str, Any]]:
         if "information_schema.TABLES" in sql:

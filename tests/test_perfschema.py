@@ -95,21 +95,29 @@ STATEMENT_DIGEST_PAIRS: dict[str, list[str]] = {
     "INSERT INTO `t1` VALUES (?) ": ["INSERT INTO t1 VALUES (1)", "INSERT INTO t1 VALUES (NULL)"],
     "INSERT INTO `t2` VALUES (?) ": ["INSERT INTO t2 VALUES (1)"],
     "INSERT INTO `t3` VALUES (...) ": [
-        "INSERT INTO t3 VALUES (1, 2)", "INSERT INTO t3 VALUES (NULL,NULL)", "INSERT INTO t3 VALUES (1,NULL)",
+        "INSERT INTO t3 VALUES (1, 2)",
+        "INSERT INTO t3 VALUES (NULL,NULL)",
+        "INSERT INTO t3 VALUES (1,NULL)",
         "INSERT INTO t3 VALUES (NULL,1)",
     ],
     "INSERT INTO `t4` VALUES (...) ": ["INSERT INTO t4 VALUES (1, 2)"],
     "INSERT INTO `t5` VALUES (...) ": ["INSERT INTO t5 VALUES (1, 2, 3)"],
     "INSERT INTO `t1` VALUES (?) /* , ... */ ": [
-        "INSERT INTO t1 VALUES (1), (2), (3)", "INSERT INTO t1 VALUES (1), (2), (3), (4)",
+        "INSERT INTO t1 VALUES (1), (2), (3)",
+        "INSERT INTO t1 VALUES (1), (2), (3), (4)",
         "INSERT INTO t1 VALUES (1),(2)",
     ],
     "INSERT INTO `t3` VALUES (...) /* , ... */ ": ["INSERT INTO t3 VALUES (1, 2), (3, 4), (5, 6)"],
     "INSERT INTO `t5` VALUES (...) /* , ... */ ": ["INSERT INTO t5 VALUES (1, 2, 3), (4, 5, 6), (7, 8, 9)"],
-    "SELECT * FROM `t1` WHERE `a` IN (...) ": ["SELECT * FROM t1 WHERE a IN (1)", "SELECT * FROM t1 WHERE a IN (1, 2, 3)"],
+    "SELECT * FROM `t1` WHERE `a` IN (...) ": [
+        "SELECT * FROM t1 WHERE a IN (1)",
+        "SELECT * FROM t1 WHERE a IN (1, 2, 3)",
+    ],
     "INSERT INTO `t6` VALUES (...) ": [
-        "INSERT INTO t6 VALUES (NULL, NULL, NULL, NULL)", "INSERT INTO t6 VALUES (1, NULL, NULL, NULL)",
-        "INSERT INTO t6 VALUES (NULL, 2, NULL, NULL)", "INSERT INTO t6 VALUES (1, 2, 3, NULL)",
+        "INSERT INTO t6 VALUES (NULL, NULL, NULL, NULL)",
+        "INSERT INTO t6 VALUES (1, NULL, NULL, NULL)",
+        "INSERT INTO t6 VALUES (NULL, 2, NULL, NULL)",
+        "INSERT INTO t6 VALUES (1, 2, 3, NULL)",
         "INSERT INTO t6 VALUES (1, 2, NULL, 4)",
     ],
     "SELECT ? + ? ": [
@@ -119,10 +127,12 @@ STATEMENT_DIGEST_PAIRS: dict[str, list[str]] = {
     ],
     "SELECT ? ": ["SELECT 1"],
     "CREATE SCHEMA `statements_digest_temp` ": [
-        "CREATE SCHEMA statements_digest_temp", "CREATE DATABASE statements_digest_temp",
+        "CREATE SCHEMA statements_digest_temp",
+        "CREATE DATABASE statements_digest_temp",
     ],
     "DROP SCHEMA `statements_digest_temp` ": [
-        "DROP SCHEMA statements_digest_temp", "DROP DATABASE statements_digest_temp",
+        "DROP SCHEMA statements_digest_temp",
+        "DROP DATABASE statements_digest_temp",
     ],
     "SELECT ? FROM `no_such_table` ": ["SELECT 1 FROM no_such_table"],
     "CREATE TABLE `dup_table` ( `c` CHARACTER (?) ) ": ["CREATE TABLE dup_table (c char(4))"] * 2,
@@ -131,7 +141,9 @@ STATEMENT_DIGEST_PAIRS: dict[str, list[str]] = {
     "PREPARE `stmt` FROM ? ": ['PREPARE stmt FROM "SELECT * FROM t12"'],
     "EXECUTE `stmt` ": ["EXECUTE stmt"] * 2,
     "DEALLOCATE PREPARE `stmt` ": ["DEALLOCATE PREPARE stmt"],
-    "CREATE PROCEDURE `p1` ( ) BEGIN SELECT * FROM `t12` ; END ": ["CREATE PROCEDURE p1() BEGIN SELECT * FROM t12; END"],
+    "CREATE PROCEDURE `p1` ( ) BEGIN SELECT * FROM `t12` ; END ": [
+        "CREATE PROCEDURE p1() BEGIN SELECT * FROM t12; END"
+    ],
     "CALL `p1` ( ) ": ["CALL p1()"] * 2,
     "DROP PROCEDURE `p1` ": ["DROP PROCEDURE p1"],
     "CREATE FUNCTION `func` ( `a` INTEGER , `b` INTEGER ) RETURNS INTEGER (?) RETURN `a` + `b` ": [
@@ -146,7 +158,8 @@ STATEMENT_DIGEST_PAIRS: dict[str, list[str]] = {
     "DROP TRIGGER `trg` ": ["DROP TRIGGER trg"],
     "DELETE FROM `t1` ": ["DELETE FROM t1"],
     "SELECT * FROM ( SELECT `a` , ?, ... FROM `t1` ) AS `dt` ( `x` , `y` , `z` ) ": [
-        "SELECT * FROM (SELECT a,1,1 FROM t1) AS dt (x,y,z)", "SELECT * FROM (SELECT a,2,2 FROM t1) AS dt (x,y,z)",
+        "SELECT * FROM (SELECT a,1,1 FROM t1) AS dt (x,y,z)",
+        "SELECT * FROM (SELECT a,2,2 FROM t1) AS dt (x,y,z)",
     ],
     "WITH `cte` ( `x` , `y` , `z` ) AS ( SELECT `a` , ?, ... FROM `t1` ) SELECT ? , `cte` . * FROM `cte` ": [
         "WITH cte (x,y,z)AS (SELECT a,1,1 FROM t1) SELECT 1, cte.* FROM cte",
@@ -251,9 +264,15 @@ def test_mysql8_column_set_is_selected_from_what_the_server_has() -> None:
     assert columns[:4] == ("SCHEMA_NAME", "DIGEST", "DIGEST_TEXT", "COUNT_STAR")
     assert {"QUANTILE_95", "QUANTILE_99", "QUANTILE_999", "QUERY_SAMPLE_TEXT"} <= set(columns)
     sql = ps.snapshot_sql(columns)
-    for column in ("`QUANTILE_95`", "`QUANTILE_999`", "`QUERY_SAMPLE_TEXT`", "`QUERY_SAMPLE_TIMER_WAIT`",
-                   "`SUM_NO_GOOD_INDEX_USED`", "UNIX_TIMESTAMP(`FIRST_SEEN`) AS `FIRST_SEEN`",
-                   "UNIX_TIMESTAMP(`QUERY_SAMPLE_SEEN`) AS `QUERY_SAMPLE_SEEN`"):
+    for column in (
+        "`QUANTILE_95`",
+        "`QUANTILE_999`",
+        "`QUERY_SAMPLE_TEXT`",
+        "`QUERY_SAMPLE_TIMER_WAIT`",
+        "`SUM_NO_GOOD_INDEX_USED`",
+        "UNIX_TIMESTAMP(`FIRST_SEEN`) AS `FIRST_SEEN`",
+        "UNIX_TIMESTAMP(`QUERY_SAMPLE_SEEN`) AS `QUERY_SAMPLE_SEEN`",
+    ):
         assert column in sql
     assert "SUM_CPU_TIME" not in sql and "MAX_TOTAL_MEMORY" not in sql  # 8.0.28+ columns, not in this 8.0
     assert sql.startswith("SELECT ") and sql.endswith("FROM performance_schema.events_statements_summary_by_digest")
@@ -262,13 +281,32 @@ def test_mysql8_column_set_is_selected_from_what_the_server_has() -> None:
 def test_mysql8_rows_keep_lifetime_quantiles_out_of_the_window_sketch() -> None:
     columns = create_table_columns(MYSQL / "schema.result.esms_by_digest.excerpt")
     row = {c: 0 for c in columns}
-    row.update(SCHEMA_NAME="test", DIGEST="8e0aabd64f6361bc3dbc913dcf873a5249d72a07e2b91a7bc8f043ba60436a31",
-               DIGEST_TEXT="SELECT * FROM `test` . `v1`", QUERY_SAMPLE_TEXT="SELECT * from test.v1")
-    before = {**row, "COUNT_STAR": 10, "SUM_TIMER_WAIT": 10 * PS_PER_S // 1000, "MIN_TIMER_WAIT": 10**8,
-              "MAX_TIMER_WAIT": 5 * 10**9, "FIRST_SEEN": 1000.0, "LAST_SEEN": 1050.0}
-    after = {**before, "COUNT_STAR": 14, "SUM_TIMER_WAIT": 14 * PS_PER_S // 1000, "LAST_SEEN": 1100.0,
-             "QUANTILE_95": 2 * 10**9, "QUANTILE_99": 4 * 10**9, "QUANTILE_999": 5 * 10**9,
-             "QUERY_SAMPLE_TIMER_WAIT": 3 * 10**9, "QUERY_SAMPLE_SEEN": 1090.0}
+    row.update(
+        SCHEMA_NAME="test",
+        DIGEST="8e0aabd64f6361bc3dbc913dcf873a5249d72a07e2b91a7bc8f043ba60436a31",
+        DIGEST_TEXT="SELECT * FROM `test` . `v1`",
+        QUERY_SAMPLE_TEXT="SELECT * from test.v1",
+    )
+    before = {
+        **row,
+        "COUNT_STAR": 10,
+        "SUM_TIMER_WAIT": 10 * PS_PER_S // 1000,
+        "MIN_TIMER_WAIT": 10**8,
+        "MAX_TIMER_WAIT": 5 * 10**9,
+        "FIRST_SEEN": 1000.0,
+        "LAST_SEEN": 1050.0,
+    }
+    after = {
+        **before,
+        "COUNT_STAR": 14,
+        "SUM_TIMER_WAIT": 14 * PS_PER_S // 1000,
+        "LAST_SEEN": 1100.0,
+        "QUANTILE_95": 2 * 10**9,
+        "QUANTILE_99": 4 * 10**9,
+        "QUANTILE_999": 5 * 10**9,
+        "QUERY_SAMPLE_TIMER_WAIT": 3 * 10**9,
+        "QUERY_SAMPLE_SEEN": 1090.0,
+    }
     (delta,) = ps.diff_snapshots(snapshot(1060.0, before), snapshot(1120.0, after))
     assert delta.count == 4 and delta.sums["query_time"] == pytest.approx(0.004)
     assert delta.lifetime == {"quantile_95": 0.002, "quantile_99": 0.004, "quantile_999": 0.005, "count_star": 14.0}
@@ -284,13 +322,32 @@ def snapshot(taken_at: float, *rows: dict[str, Any], lost: int | None = 0) -> ps
     return ps.DigestSnapshot(taken_at, {r.key: r for r in parsed}, (), lost)
 
 
-def row(digest: str | None, count: int, wait_ms: float, *, first: float = 100.0, last: float = 200.0,
-        schema: str | None = "app", text: str | None = "SELECT ? FROM `t` ", **extra: Any) -> dict[str, Any]:
+def row(
+    digest: str | None,
+    count: int,
+    wait_ms: float,
+    *,
+    first: float = 100.0,
+    last: float = 200.0,
+    schema: str | None = "app",
+    text: str | None = "SELECT ? FROM `t` ",
+    **extra: Any,
+) -> dict[str, Any]:
     values = {
-        "SCHEMA_NAME": schema, "DIGEST": digest, "DIGEST_TEXT": text if digest else None, "COUNT_STAR": count,
-        "SUM_TIMER_WAIT": int(wait_ms * 10**9), "MIN_TIMER_WAIT": 10**9, "AVG_TIMER_WAIT": 0,
-        "MAX_TIMER_WAIT": 9 * 10**9, "SUM_LOCK_TIME": count * 10**6, "SUM_ROWS_SENT": count * 2,
-        "SUM_ROWS_EXAMINED": count * 10, "SUM_NO_INDEX_USED": 0, "SUM_ERRORS": 0, "FIRST_SEEN": first,
+        "SCHEMA_NAME": schema,
+        "DIGEST": digest,
+        "DIGEST_TEXT": text if digest else None,
+        "COUNT_STAR": count,
+        "SUM_TIMER_WAIT": int(wait_ms * 10**9),
+        "MIN_TIMER_WAIT": 10**9,
+        "AVG_TIMER_WAIT": 0,
+        "MAX_TIMER_WAIT": 9 * 10**9,
+        "SUM_LOCK_TIME": count * 10**6,
+        "SUM_ROWS_SENT": count * 2,
+        "SUM_ROWS_EXAMINED": count * 10,
+        "SUM_NO_INDEX_USED": 0,
+        "SUM_ERRORS": 0,
+        "FIRST_SEEN": first,
         "LAST_SEEN": last,
     }
     values.update(extra)
@@ -310,8 +367,9 @@ def test_counters_are_subtracted_for_rows_seen_twice() -> None:
 
 def test_new_rows_count_whole_and_their_min_max_are_exact() -> None:
     before = snapshot(150.0, row("a1", 10, 50.0))
-    after = snapshot(260.0, row("a1", 10, 50.0), row("b2", 3, 12.0, first=170.0, MIN_TIMER_WAIT=2 * 10**9,
-                                                      MAX_TIMER_WAIT=6 * 10**9))
+    after = snapshot(
+        260.0, row("a1", 10, 50.0), row("b2", 3, 12.0, first=170.0, MIN_TIMER_WAIT=2 * 10**9, MAX_TIMER_WAIT=6 * 10**9)
+    )
     (d,) = ps.diff_snapshots(before, after)  # a1 did nothing: no delta
     assert (d.digest, d.count, d.new) == ("b2", 3, True)
     assert d.min_exact and d.max_exact and (d.min_time, d.max_time) == (0.002, 0.006)
@@ -354,8 +412,9 @@ def test_rows_gone_after_a_truncate_contribute_nothing() -> None:
 
 def test_same_digest_in_two_schemas_are_two_rows_and_one_class() -> None:
     before = snapshot(150.0)
-    after = snapshot(260.0, row("a1", 3, 9.0, schema="shop_eu", first=200.0),
-                     row("a1", 5, 10.0, schema="shop_us", first=200.0))
+    after = snapshot(
+        260.0, row("a1", 3, 9.0, schema="shop_eu", first=200.0), row("a1", 5, 10.0, schema="shop_us", first=200.0)
+    )
     deltas = ps.diff_snapshots(before, after)
     assert sorted((d.schema, d.count) for d in deltas) == [("shop_eu", 3), ("shop_us", 5)]
     classes = pw.window_classes(window_of(deltas, before, after))
@@ -377,12 +436,24 @@ def test_the_overflow_row_of_a_full_table_is_reported_not_dropped() -> None:
     assert cls.stats.count == 55 and not cls.info.parsed and "full" in cls.fingerprint
 
 
-def window_of(deltas: list[ps.DigestDelta], before: ps.DigestSnapshot, after: ps.DigestSnapshot,
-              digests_size: int = 5000, rows_used: int | None = None) -> ps.PerfSchemaWindow:
+def window_of(
+    deltas: list[ps.DigestDelta],
+    before: ps.DigestSnapshot,
+    after: ps.DigestSnapshot,
+    digests_size: int = 5000,
+    rows_used: int | None = None,
+) -> ps.PerfSchemaWindow:
     return ps.PerfSchemaWindow(
-        server="test", flavor="mysql", version="8.0.36", started_at=before.taken_at, ended_at=after.taken_at,
-        deltas=deltas, settings=ps.DigestSettings(digests_size, 1024, 1024), digest_lost=0,
-        rows_used=len(after.rows) if rows_used is None else rows_used, columns=(),
+        server="test",
+        flavor="mysql",
+        version="8.0.36",
+        started_at=before.taken_at,
+        ended_at=after.taken_at,
+        deltas=deltas,
+        settings=ps.DigestSettings(digests_size, 1024, 1024),
+        digest_lost=0,
+        rows_used=len(after.rows) if rows_used is None else rows_used,
+        columns=(),
     )
 
 
@@ -390,12 +461,20 @@ def window_of(deltas: list[ps.DigestDelta], before: ps.DigestSnapshot, after: ps
 class ScriptedServer:
     """Answers mqa's reads from Python data, and refuses anything but SELECT/SHOW."""
 
-    def __init__(self, columns: tuple[str, ...], *, flavor: str = "mysql", performance_schema: bool = True,
-                 consumers: dict[str, str] | None = None, instruments: tuple[int, int, int] = (200, 200, 200)) -> None:
+    def __init__(
+        self,
+        columns: tuple[str, ...],
+        *,
+        flavor: str = "mysql",
+        performance_schema: bool = True,
+        consumers: dict[str, str] | None = None,
+        instruments: tuple[int, int, int] = (200, 200, 200),
+    ) -> None:
         from analyzer.sources.db import capabilities_of
 
-        self.capabilities = capabilities_of("8.0.36" if flavor == "mysql" else "10.11.6-MariaDB", "",
-                                            performance_schema)
+        self.capabilities = capabilities_of(
+            "8.0.36" if flavor == "mysql" else "10.11.6-MariaDB", "", performance_schema
+        )
         self.description = "scripted"
         self.columns = columns
         self.digest_rows: list[dict[str, Any]] = []
@@ -403,9 +482,17 @@ class ScriptedServer:
         self.now = 1000.0
         self.lost = 0
         self.sent: list[str] = []
-        self.consumers = consumers or {n: "YES" for n in (
-            "global_instrumentation", "thread_instrumentation", "statements_digest", "events_statements_current",
-            "events_statements_history", "events_statements_history_long")}
+        self.consumers = consumers or {
+            n: "YES"
+            for n in (
+                "global_instrumentation",
+                "thread_instrumentation",
+                "statements_digest",
+                "events_statements_current",
+                "events_statements_history",
+                "events_statements_history_long",
+            )
+        }
         self.instruments = instruments
 
     def query(self, sql: str, args: Any = None) -> list[dict[str, Any]]:
@@ -419,10 +506,12 @@ class ScriptedServer:
             total, enabled, timed = self.instruments
             return [{"total": total, "enabled": enabled, "timed": timed}]
         if sql.startswith("SHOW GLOBAL VARIABLES"):
-            return [{"Variable_name": "performance_schema_digests_size", "Value": "10000"},
-                    {"Variable_name": "max_digest_length", "Value": "1024"},
-                    {"Variable_name": "performance_schema_max_digest_length", "Value": "1024"},
-                    {"Variable_name": "performance_schema_max_sql_text_length", "Value": "1024"}]
+            return [
+                {"Variable_name": "performance_schema_digests_size", "Value": "10000"},
+                {"Variable_name": "max_digest_length", "Value": "1024"},
+                {"Variable_name": "performance_schema_max_digest_length", "Value": "1024"},
+                {"Variable_name": "performance_schema_max_sql_text_length", "Value": "1024"},
+            ]
         if "information_schema.COLUMNS" in sql and "COLUMN_NAME" in sql:
             return [{"COLUMN_NAME": c} for c in self.columns]
         if "information_schema.COLUMNS" in sql:
@@ -454,8 +543,13 @@ def test_performance_schema_off_asks_for_the_server_option_and_a_restart() -> No
 
 
 def test_disabled_digest_consumer_gives_the_exact_update_statement() -> None:
-    consumers = {"global_instrumentation": "YES", "thread_instrumentation": "YES", "statements_digest": "NO",
-                 "events_statements_current": "NO", "events_statements_history_long": "NO"}
+    consumers = {
+        "global_instrumentation": "YES",
+        "thread_instrumentation": "YES",
+        "statements_digest": "NO",
+        "events_statements_current": "NO",
+        "events_statements_history_long": "NO",
+    }
     server = ScriptedServer(mysql8_columns(), consumers=consumers)
     with pytest.raises(ps.PerfSchemaError) as info:
         ps.collect_window(server, 1, sleep=lambda s: None)
@@ -478,8 +572,13 @@ def test_disabled_statement_instruments_block_digests_and_say_how_to_enable_them
 
 
 def test_history_consumers_off_is_a_warning_with_the_statement_not_an_error() -> None:
-    consumers = {"global_instrumentation": "YES", "thread_instrumentation": "YES", "statements_digest": "YES",
-                 "events_statements_current": "NO", "events_statements_history_long": "YES"}
+    consumers = {
+        "global_instrumentation": "YES",
+        "thread_instrumentation": "YES",
+        "statements_digest": "YES",
+        "events_statements_current": "NO",
+        "events_statements_history_long": "YES",
+    }
     setup = ps.check_setup(ScriptedServer(mysql8_columns(), consumers=consumers))
     assert setup.digests and not setup.samples
     assert setup.problems[0].statements == (
@@ -494,12 +593,24 @@ def test_window_on_mysql8_rows_polls_history_and_keeps_the_slowest_real_sample()
     base = {c: 0 for c in mysql8_columns()}
 
     def digest_row(r: dict[str, str], count: int, total_ms: float) -> dict[str, Any]:
-        return {**base, "SCHEMA_NAME": r["SCHEMA_NAME"], "DIGEST": r["DIGEST"], "DIGEST_TEXT": r["DIGEST_TEXT"],
-                "COUNT_STAR": count, "SUM_TIMER_WAIT": int(total_ms * 10**9), "MIN_TIMER_WAIT": 10**8,
-                "MAX_TIMER_WAIT": 4 * 10**9, "FIRST_SEEN": 900.0, "LAST_SEEN": 990.0,
-                "QUANTILE_95": 3 * 10**9, "QUANTILE_99": 4 * 10**9, "QUANTILE_999": 4 * 10**9,
-                "QUERY_SAMPLE_TEXT": r["QUERY_SAMPLE_TEXT"], "QUERY_SAMPLE_TIMER_WAIT": 10**9,
-                "QUERY_SAMPLE_SEEN": 950.0}
+        return {
+            **base,
+            "SCHEMA_NAME": r["SCHEMA_NAME"],
+            "DIGEST": r["DIGEST"],
+            "DIGEST_TEXT": r["DIGEST_TEXT"],
+            "COUNT_STAR": count,
+            "SUM_TIMER_WAIT": int(total_ms * 10**9),
+            "MIN_TIMER_WAIT": 10**8,
+            "MAX_TIMER_WAIT": 4 * 10**9,
+            "FIRST_SEEN": 900.0,
+            "LAST_SEEN": 990.0,
+            "QUANTILE_95": 3 * 10**9,
+            "QUANTILE_99": 4 * 10**9,
+            "QUANTILE_999": 4 * 10**9,
+            "QUERY_SAMPLE_TEXT": r["QUERY_SAMPLE_TEXT"],
+            "QUERY_SAMPLE_TIMER_WAIT": 10**9,
+            "QUERY_SAMPLE_SEEN": 950.0,
+        }
 
     select_a = next(r for r in view if r["DIGEST_TEXT"] == "SELECT * FROM `test` . `v1` WHERE `a` = ?")
     select_b = next(r for r in view if r["DIGEST_TEXT"] == "SELECT * FROM `test` . `v1` WHERE `b` > ?")
@@ -517,15 +628,34 @@ def test_window_on_mysql8_rows_polls_history_and_keeps_the_slowest_real_sample()
                 digest_row(select_b, 3, 9.0),
             ]
             server.history = [
-                {"THREAD_ID": 7, "CURRENT_SCHEMA": "test", "DIGEST": select_a["DIGEST"],
-                 "SQL_TEXT": "SELECT * from test.v1 where a = 1", "TIMER_WAIT": 2 * 10**9},
-                {"THREAD_ID": 7, "CURRENT_SCHEMA": "test", "DIGEST": select_a["DIGEST"],
-                 "SQL_TEXT": "SELECT * from test.v1 where a = 2", "TIMER_WAIT": 9 * 10**9},
-                {"THREAD_ID": 8, "CURRENT_SCHEMA": "test", "DIGEST": select_a["DIGEST"],
-                 "SQL_TEXT": "SELECT * from test.v1 where a = ?", "TIMER_WAIT": 50 * 10**9},  # prepared: never
-                {"THREAD_ID": 8, "CURRENT_SCHEMA": "test", "DIGEST": select_a["DIGEST"],
-                 "SQL_TEXT": "SELECT * from test.v1 where a = 1 and b in (1, 2, 3, 4" + ", 5" * 400 + "...",
-                 "TIMER_WAIT": 60 * 10**9},  # cut at performance_schema_max_sql_text_length: never
+                {
+                    "THREAD_ID": 7,
+                    "CURRENT_SCHEMA": "test",
+                    "DIGEST": select_a["DIGEST"],
+                    "SQL_TEXT": "SELECT * from test.v1 where a = 1",
+                    "TIMER_WAIT": 2 * 10**9,
+                },
+                {
+                    "THREAD_ID": 7,
+                    "CURRENT_SCHEMA": "test",
+                    "DIGEST": select_a["DIGEST"],
+                    "SQL_TEXT": "SELECT * from test.v1 where a = 2",
+                    "TIMER_WAIT": 9 * 10**9,
+                },
+                {
+                    "THREAD_ID": 8,
+                    "CURRENT_SCHEMA": "test",
+                    "DIGEST": select_a["DIGEST"],
+                    "SQL_TEXT": "SELECT * from test.v1 where a = ?",
+                    "TIMER_WAIT": 50 * 10**9,
+                },  # prepared: never
+                {
+                    "THREAD_ID": 8,
+                    "CURRENT_SCHEMA": "test",
+                    "DIGEST": select_a["DIGEST"],
+                    "SQL_TEXT": "SELECT * from test.v1 where a = 1 and b in (1, 2, 3, 4" + ", 5" * 400 + "...",
+                    "TIMER_WAIT": 60 * 10**9,
+                },  # cut at performance_schema_max_sql_text_length: never
             ]
 
     window = ps.collect_window(server, 3.0, sleep=sleep, clock=lambda: clock["t"], sample_interval=1.0)
@@ -559,8 +689,14 @@ def test_samples_are_never_placeholders_or_cut_texts() -> None:
 # ------------------------------------------------------------------------------ the live server
 DB = "mqa_test_perfschema"
 SHOP_DB = "mqa_test_perfschema_shop"
-HISTORY_CONSUMERS = ("global_instrumentation", "thread_instrumentation", "statements_digest",
-                     "events_statements_current", "events_statements_history", "events_statements_history_long")
+HISTORY_CONSUMERS = (
+    "global_instrumentation",
+    "thread_instrumentation",
+    "statements_digest",
+    "events_statements_current",
+    "events_statements_history",
+    "events_statements_history_long",
+)
 
 
 @pytest.fixture(scope="module")
@@ -581,16 +717,19 @@ def live(server):
         cur.execute(f"UPDATE performance_schema.setup_consumers SET ENABLED = 'YES' WHERE NAME IN ({listed})")
         cur.execute(f"DROP DATABASE IF EXISTS `{DB}`")
         cur.execute(f"CREATE DATABASE `{DB}` CHARACTER SET utf8mb4")
-        cur.execute(f"CREATE TABLE `{DB}`.t (id INT PRIMARY KEY, name VARCHAR(40), status VARCHAR(10), c INT, "
-                    "created_at DATETIME)")
+        cur.execute(
+            f"CREATE TABLE `{DB}`.t (id INT PRIMARY KEY, name VARCHAR(40), status VARCHAR(10), c INT, "
+            "created_at DATETIME)"
+        )
         cur.execute(f"CREATE TABLE `{DB}`.wide (a INT, " + ", ".join(f"c{i} INT" for i in range(400)) + ")")
     try:
         yield server
     finally:
         with admin.cursor() as cur:
             for name, enabled in saved.items():
-                cur.execute("UPDATE performance_schema.setup_consumers SET ENABLED = %s WHERE NAME = %s",
-                            (enabled, name))
+                cur.execute(
+                    "UPDATE performance_schema.setup_consumers SET ENABLED = %s WHERE NAME = %s", (enabled, name)
+                )
             cur.execute(f"DROP DATABASE IF EXISTS `{DB}`")
             cur.execute(f"DROP DATABASE IF EXISTS `{SHOP_DB}`")
         admin.close()
@@ -620,8 +759,11 @@ def mqa_session(server):
 def digests_of(admin: pymysql.connections.Connection, schema: str) -> dict[str, tuple[str, str]]:
     """SQL_TEXT -> (DIGEST, DIGEST_TEXT) of the statements in the history tables."""
     with admin.cursor() as cur:
-        cur.execute("SELECT SQL_TEXT, DIGEST, DIGEST_TEXT FROM performance_schema.events_statements_history_long "
-                    "WHERE CURRENT_SCHEMA = %s AND DIGEST IS NOT NULL", (schema,))
+        cur.execute(
+            "SELECT SQL_TEXT, DIGEST, DIGEST_TEXT FROM performance_schema.events_statements_history_long "
+            "WHERE CURRENT_SCHEMA = %s AND DIGEST IS NOT NULL",
+            (schema,),
+        )
         return {text: (digest, digest_text) for text, digest, digest_text in cur.fetchall()}
 
 
@@ -684,8 +826,22 @@ def test_live_digest_texts_give_the_statements_class(live) -> None:
         if sql in LIVE_LOSSY:
             assert read.lossy and not same, (sql, text, read.key)
             # With a real statement of the digest at hand, its own key gives the class.
-            delta = ps.DigestDelta(DB, digest, text, 1, {}, 0.0, 0.0, True, True, None, None, True, False,
-                                   sample=ps.Sample(sql, 0.001, DB, digest, "events_statements_history_long"))
+            delta = ps.DigestDelta(
+                DB,
+                digest,
+                text,
+                1,
+                {},
+                0.0,
+                0.0,
+                True,
+                True,
+                None,
+                None,
+                True,
+                False,
+                sample=ps.Sample(sql, 0.001, DB, digest, "events_statements_history_long"),
+            )
             key, _read, source = pw.class_key(delta, max_length)
             assert source == "sample" and FP.describe(key, sql).id == class_of_statement(sql)
         elif not same:
@@ -719,8 +875,9 @@ def test_live_setup_check_shows_what_is_missing_and_how_to_switch_it_on(live) ->
     assert ps.check_setup(mqa).digests and ps.check_setup(mqa).samples
     try:
         with admin.cursor() as cur:
-            cur.execute("UPDATE performance_schema.setup_consumers SET ENABLED = 'NO' "
-                        "WHERE NAME = 'events_statements_current'")
+            cur.execute(
+                "UPDATE performance_schema.setup_consumers SET ENABLED = 'NO' WHERE NAME = 'events_statements_current'"
+            )
         setup = ps.check_setup(mqa)
         assert setup.digests and not setup.samples
         assert setup.problems[0].statements == (
@@ -736,8 +893,10 @@ def test_live_setup_check_shows_what_is_missing_and_how_to_switch_it_on(live) ->
         assert "WHERE NAME IN ('statements_digest');" in str(info.value)
     finally:
         with admin.cursor() as cur:
-            cur.execute("UPDATE performance_schema.setup_consumers SET ENABLED = 'YES' "
-                        "WHERE NAME IN ('statements_digest', 'events_statements_current')")
+            cur.execute(
+                "UPDATE performance_schema.setup_consumers SET ENABLED = 'YES' "
+                "WHERE NAME IN ('statements_digest', 'events_statements_current')"
+            )
     assert all(s.lstrip().upper().startswith(("SELECT", "SHOW")) for s in mqa.sent)
 
 
@@ -851,8 +1010,15 @@ def shop_measurement(live):
     samples = ps.read_history_samples(mqa, settings)
     for d in deltas:
         d.sample = samples.get((d.schema, d.digest))
-    return {"statements": statements, "history": history, "cut": cut, "deltas": deltas, "settings": settings,
-            "slow": (live.slow_log_path, start, end), "widths": ps.TableWidths(mqa).for_schema(SHOP_DB)}
+    return {
+        "statements": statements,
+        "history": history,
+        "cut": cut,
+        "deltas": deltas,
+        "settings": settings,
+        "slow": (live.slow_log_path, start, end),
+        "widths": ps.TableWidths(mqa).for_schema(SHOP_DB),
+    }
 
 
 def slow_log_events(path: str, start: int, end: int, tmp: Path) -> list:
@@ -901,9 +1067,11 @@ def test_shop_workload_digest_classes_match_the_slow_log(shop_measurement, tmp_p
         else:
             misses.append((round(sum(times), 6), delta.digest_text, read.key, evs[0].query[:200]))
     share = matched_time / total_time
-    print(f"\nshop workload, 2,000 statements: {digests} digests; class ids equal for "
-          f"{matched_digests}/{digests} digests, {share:.4%} of slow-log time, "
-          f"{matched_digest_time / digest_time:.4%} of SUM_TIMER_WAIT")
+    print(
+        f"\nshop workload, 2,000 statements: {digests} digests; class ids equal for "
+        f"{matched_digests}/{digests} digests, {share:.4%} of slow-log time, "
+        f"{matched_digest_time / digest_time:.4%} of SUM_TIMER_WAIT"
+    )
     for miss in sorted(misses, reverse=True):
         print("  miss:", miss)
     assert digests >= 60
@@ -916,8 +1084,16 @@ def test_shop_workload_window_classes_carry_the_slow_log_ids(shop_measurement, t
     _events, piece = slow_log_events(*m["slow"], tmp_path)
     slow_classes = {c.id: c for c in digest_logs([str(piece)]).classes}
     window = ps.PerfSchemaWindow(
-        server="test", flavor="mariadb", version="", started_at=0.0, ended_at=1.0, deltas=m["deltas"],
-        settings=m["settings"], digest_lost=0, rows_used=0, columns=(),
+        server="test",
+        flavor="mariadb",
+        version="",
+        started_at=0.0,
+        ended_at=1.0,
+        deltas=m["deltas"],
+        settings=m["settings"],
+        digest_lost=0,
+        rows_used=0,
+        columns=(),
     )
     classes = pw.window_classes(window)
     ours = {c.id: c for c in classes}

@@ -119,7 +119,7 @@ def test_n_plus_one_children_are_real_rows() -> None:
         if not m:
             continue
         children = []
-        for t in stmts[i + 1:]:
+        for t in stmts[i + 1 :]:
             if "n_plus_one" not in t.kinds or t.session != s.session:
                 break
             children.append(int(re.search(r"`order_id` = (\d+)", t.sql).group(1)))
@@ -222,8 +222,7 @@ def _server_or_skip():
 def test_replay_into_real_mariadb_logs_every_statement(tmp_path: Path) -> None:
     localserver = _server_or_skip()
     n = 300
-    with localserver.LocalMariaDB(slow_query_log=False, long_query_time=0,
-                                  log_slow_verbosity="query_plan") as srv:
+    with localserver.LocalMariaDB(slow_query_log=False, long_query_time=0, log_slow_verbosity="query_plan") as srv:
         admin = srv.connect()
         summary = w.load(admin, scale=0.02, seed=42)
         model = w.ShopModel(0.02, 42)
@@ -262,8 +261,9 @@ def test_load_without_secondary_indexes_and_tcp() -> None:
         conn = srv.connect(host="127.0.0.1", port=srv.port)
         w.load(conn, scale=0.02, database="shop_pk_only", secondary_indexes=False)
         with conn.cursor() as cur:
-            cur.execute("SELECT DISTINCT index_name FROM information_schema.statistics "
-                        "WHERE table_schema = 'shop_pk_only'")
+            cur.execute(
+                "SELECT DISTINCT index_name FROM information_schema.statistics WHERE table_schema = 'shop_pk_only'"
+            )
             assert {r[0] for r in cur.fetchall()} == {"PRIMARY"}
             cur.execute("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'shop_pk_only'")
             assert cur.fetchone()[0] == 14

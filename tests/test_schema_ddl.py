@@ -64,34 +64,53 @@ def columns(t: Table) -> list[tuple[str, str, bool, str | None, str]]:
 # Splitting statements
 # --------------------------------------------------------------------------------------------
 
+
 def test_split_on_semicolons_outside_quotes_and_comments() -> None:
-    text = ("SELECT 'a;b', \"c;d\", `e;f` FROM t; -- x; y\n"
-            "SELECT 1 # z;\n; /* ; */ SELECT 'it''s', 'back\\'slash;';\nSELECT 2")
+    text = (
+        "SELECT 'a;b', \"c;d\", `e;f` FROM t; -- x; y\n"
+        "SELECT 1 # z;\n; /* ; */ SELECT 'it''s', 'back\\'slash;';\nSELECT 2"
+    )
     assert [s.text for s in split_statements(text)] == [
-        "SELECT 'a;b', \"c;d\", `e;f` FROM t", "SELECT 1", "SELECT 'it''s', 'back\\'slash;'", "SELECT 2"]
+        "SELECT 'a;b', \"c;d\", `e;f` FROM t",
+        "SELECT 1",
+        "SELECT 'it''s', 'back\\'slash;'",
+        "SELECT 2",
+    ]
 
 
 def test_split_numbers_statements_and_gives_their_first_line() -> None:
     text = "-- header\n\nCREATE TABLE a (x INT);\n\n/* c */ CREATE TABLE b\n(x INT);;\n"
     assert [(s.number, s.line, s.text) for s in split_statements(text)] == [
-        (1, 3, "CREATE TABLE a (x INT)"), (2, 5, "CREATE TABLE b\n(x INT)")]
+        (1, 3, "CREATE TABLE a (x INT)"),
+        (2, 5, "CREATE TABLE b\n(x INT)"),
+    ]
 
 
 def test_split_honours_delimiter_blocks() -> None:
-    text = ("DELIMITER ;;\nCREATE TRIGGER t BEFORE INSERT ON x FOR EACH ROW BEGIN SET @a = 1; END;;\n"
-            "DELIMITER $$\nCREATE PROCEDURE p() BEGIN SELECT 1; SELECT 2; END $$\ndelimiter ;\nSELECT 3;")
+    text = (
+        "DELIMITER ;;\nCREATE TRIGGER t BEFORE INSERT ON x FOR EACH ROW BEGIN SET @a = 1; END;;\n"
+        "DELIMITER $$\nCREATE PROCEDURE p() BEGIN SELECT 1; SELECT 2; END $$\ndelimiter ;\nSELECT 3;"
+    )
     assert [s.text for s in split_statements(text)] == [
         "CREATE TRIGGER t BEFORE INSERT ON x FOR EACH ROW BEGIN SET @a = 1; END",
-        "CREATE PROCEDURE p() BEGIN SELECT 1; SELECT 2; END", "SELECT 3"]
+        "CREATE PROCEDURE p() BEGIN SELECT 1; SELECT 2; END",
+        "SELECT 3",
+    ]
 
 
 def test_split_keeps_the_content_of_executable_comments() -> None:
-    text = ("/*!40101 SET NAMES utf8 */;\nCREATE TABLE t (a INT,\n /*!50705 g GEOMETRY NOT NULL,*/ b INT);\n"
-            "/*M!100100 SET x = 1 */; /*!50610 ALTER TABLE t ENGINE=InnoDB */;\n"
-            "/*M!999999\\- enable the sandbox mode */\nSELECT 1;")
+    text = (
+        "/*!40101 SET NAMES utf8 */;\nCREATE TABLE t (a INT,\n /*!50705 g GEOMETRY NOT NULL,*/ b INT);\n"
+        "/*M!100100 SET x = 1 */; /*!50610 ALTER TABLE t ENGINE=InnoDB */;\n"
+        "/*M!999999\\- enable the sandbox mode */\nSELECT 1;"
+    )
     assert [" ".join(s.text.split()) for s in split_statements(text)] == [
-        "SET NAMES utf8", "CREATE TABLE t (a INT, g GEOMETRY NOT NULL, b INT)", "SET x = 1",
-        "ALTER TABLE t ENGINE=InnoDB", "SELECT 1"]
+        "SET NAMES utf8",
+        "CREATE TABLE t (a INT, g GEOMETRY NOT NULL, b INT)",
+        "SET x = 1",
+        "ALTER TABLE t ENGINE=InnoDB",
+        "SELECT 1",
+    ]
 
 
 def test_split_double_dash_needs_a_space_to_start_a_comment() -> None:
@@ -107,6 +126,7 @@ def test_split_marks_an_unterminated_quote() -> None:
 # CREATE TABLE: columns
 # --------------------------------------------------------------------------------------------
 
+
 def test_column_types_are_written_as_the_server_prints_them() -> None:
     t = table("""CREATE TABLE t (
         a INT, b INT(10) UNSIGNED, c INTEGER UNSIGNED ZEROFILL, d TINYINT, e BOOLEAN, f BOOL,
@@ -117,16 +137,49 @@ def test_column_types_are_written_as_the_server_prints_them() -> None:
         ah YEAR, ai ENUM('a','it''s'), aj SET('x','y'), ak JSON, al POINT, am GEOMCOLLECTION,
         an INET6, ao VARCHAR(5) CHARACTER SET latin1 COLLATE latin1_bin, ap CHAR(4) BYTE, aq MIDDLEINT)""")
     assert [(c.name, c.type) for c in t.columns] == [
-        ("a", "int(11)"), ("b", "int(10) unsigned"), ("c", "int(10) unsigned zerofill"), ("d", "tinyint(4)"),
-        ("e", "tinyint(1)"), ("f", "tinyint(1)"), ("g", "smallint(5) unsigned"), ("h", "mediumint(9)"),
-        ("i", "bigint(20) unsigned"), ("j", "bigint(20)"), ("k", "bigint(20) unsigned"), ("l", "decimal(10,0)"),
-        ("m", "decimal(5,0)"), ("n", "decimal(4,2) unsigned"), ("o", "float"), ("p", "float(7,4)"),
-        ("q", "double"), ("r", "double"), ("s", "double"), ("u", "char(1)"), ("v", "char(3)"),
-        ("w", "varchar(9)"), ("x", "varchar(40)"), ("y", "binary(1)"), ("z", "varbinary(8)"), ("aa", "bit(1)"),
-        ("ab", "text"), ("ac", "longblob"), ("ad", "tinyblob"), ("ae", "mediumtext"), ("af", "datetime"),
-        ("ag", "timestamp(6)"), ("ah", "year(4)"), ("ai", "enum('a','it''s')"), ("aj", "set('x','y')"),
-        ("ak", "json"), ("al", "point"), ("am", "geometrycollection"), ("an", "inet6"), ("ao", "varchar(5)"),
-        ("ap", "binary(4)"), ("aq", "mediumint(9)")]
+        ("a", "int(11)"),
+        ("b", "int(10) unsigned"),
+        ("c", "int(10) unsigned zerofill"),
+        ("d", "tinyint(4)"),
+        ("e", "tinyint(1)"),
+        ("f", "tinyint(1)"),
+        ("g", "smallint(5) unsigned"),
+        ("h", "mediumint(9)"),
+        ("i", "bigint(20) unsigned"),
+        ("j", "bigint(20)"),
+        ("k", "bigint(20) unsigned"),
+        ("l", "decimal(10,0)"),
+        ("m", "decimal(5,0)"),
+        ("n", "decimal(4,2) unsigned"),
+        ("o", "float"),
+        ("p", "float(7,4)"),
+        ("q", "double"),
+        ("r", "double"),
+        ("s", "double"),
+        ("u", "char(1)"),
+        ("v", "char(3)"),
+        ("w", "varchar(9)"),
+        ("x", "varchar(40)"),
+        ("y", "binary(1)"),
+        ("z", "varbinary(8)"),
+        ("aa", "bit(1)"),
+        ("ab", "text"),
+        ("ac", "longblob"),
+        ("ad", "tinyblob"),
+        ("ae", "mediumtext"),
+        ("af", "datetime"),
+        ("ag", "timestamp(6)"),
+        ("ah", "year(4)"),
+        ("ai", "enum('a','it''s')"),
+        ("aj", "set('x','y')"),
+        ("ak", "json"),
+        ("al", "point"),
+        ("am", "geometrycollection"),
+        ("an", "inet6"),
+        ("ao", "varchar(5)"),
+        ("ap", "binary(4)"),
+        ("aq", "mediumint(9)"),
+    ]
     assert [c.ordinal for c in t.columns] == list(range(1, len(t.columns) + 1))
 
 
@@ -166,8 +219,10 @@ def test_engine_rows_and_schema() -> None:
 
 
 def test_quoted_and_keyword_like_names() -> None:
-    t = table("CREATE TABLE `we``ird` (`col``x` INT, `select` INT, status INT, type INT, KEY type (type), "
-              "PRIMARY KEY (`col``x`))")
+    t = table(
+        "CREATE TABLE `we``ird` (`col``x` INT, `select` INT, status INT, type INT, KEY type (type), "
+        "PRIMARY KEY (`col``x`))"
+    )
     assert t.name == "we`ird"
     assert [c.name for c in t.columns] == ["col`x", "select", "status", "type"]
     assert keys(t) == ["PRIMARY KEY (`col``x`)", "KEY `type` (`type`)"]
@@ -177,15 +232,24 @@ def test_quoted_and_keyword_like_names() -> None:
 # CREATE TABLE: keys
 # --------------------------------------------------------------------------------------------
 
+
 def test_every_kind_of_key() -> None:
     t = table("""CREATE TABLE t (
         id INT, a VARCHAR(100), b INT, g GEOMETRY NOT NULL, d TEXT,
         PRIMARY KEY (id), UNIQUE KEY u_a (a), UNIQUE INDEX u_b (b), KEY k1 (a(10), b DESC) USING BTREE,
         INDEX k2 USING HASH (b) COMMENT 'why', FULLTEXT KEY ft (a, d), SPATIAL INDEX sp (g),
         KEY k3 (b) INVISIBLE, KEY k4 (b) IGNORED, CONSTRAINT chk CHECK (b > 0))""")
-    assert keys(t) == ["PRIMARY KEY (`id`)", "UNIQUE KEY `u_a` (`a`)", "UNIQUE KEY `u_b` (`b`)",
-                       "KEY `k1` (`a`(10),`b` DESC)", "KEY `k2` (`b`)", "SPATIAL KEY `sp` (`g`(32))",
-                       "KEY `k3` (`b`)", "KEY `k4` (`b`)", "FULLTEXT KEY `ft` (`a`,`d`)"]
+    assert keys(t) == [
+        "PRIMARY KEY (`id`)",
+        "UNIQUE KEY `u_a` (`a`)",
+        "UNIQUE KEY `u_b` (`b`)",
+        "KEY `k1` (`a`(10),`b` DESC)",
+        "KEY `k2` (`b`)",
+        "SPATIAL KEY `sp` (`g`(32))",
+        "KEY `k3` (`b`)",
+        "KEY `k4` (`b`)",
+        "FULLTEXT KEY `ft` (`a`,`d`)",
+    ]
     assert [i.type for i in t.indexes] == ["BTREE"] * 5 + ["SPATIAL", "BTREE", "BTREE", "FULLTEXT"]
     assert t.index("k2").comment == "why"
     assert [i.visible for i in t.indexes if i.name.startswith("k")] == [True, True, False, False]
@@ -201,15 +265,19 @@ def test_inline_primary_and_unique_keys() -> None:
 def test_unnamed_keys_are_named_after_their_first_column() -> None:
     # Measured on MariaDB 10.11: a, a_2, a_3; b (UNIQUE); B_2 taken, so the next b key is b_3;
     # `primary` is not a free name for a plain key.
-    t = table("CREATE TABLE t (a INT, b INT, c INT, `primary` INT, KEY (a), KEY (a), UNIQUE (b), KEY (a, b), "
-              "KEY (c), KEY B_2 (a), KEY (b), KEY (A), KEY (`primary`))")
+    t = table(
+        "CREATE TABLE t (a INT, b INT, c INT, `primary` INT, KEY (a), KEY (a), UNIQUE (b), KEY (a, b), "
+        "KEY (c), KEY B_2 (a), KEY (b), KEY (A), KEY (`primary`))"
+    )
     assert [i.name for i in t.indexes] == ["b", "a", "a_2", "a_3", "c", "B_2", "b_3", "a_4", "primary_2"]
     assert t.index("a_4").column_names == ("a",)  # the column's declared name, not the A written
 
 
 def test_constraint_names_unique_keys() -> None:
-    t = table("CREATE TABLE t (a INT, b INT, c INT, CONSTRAINT c1 UNIQUE (a), CONSTRAINT c2 UNIQUE KEY k2 (b), "
-              "CONSTRAINT pk PRIMARY KEY (c))")
+    t = table(
+        "CREATE TABLE t (a INT, b INT, c INT, CONSTRAINT c1 UNIQUE (a), CONSTRAINT c2 UNIQUE KEY k2 (b), "
+        "CONSTRAINT pk PRIMARY KEY (c))"
+    )
     assert keys(t) == ["PRIMARY KEY (`c`)", "UNIQUE KEY `c1` (`a`)", "UNIQUE KEY `k2` (`b`)"]
 
 
@@ -219,8 +287,10 @@ def test_prefixes_as_long_as_the_column_are_whole_columns() -> None:
 
 
 def test_key_order_follows_the_server() -> None:
-    t = table("CREATE TABLE t (a INT, b INT NOT NULL, c VARCHAR(20) NOT NULL, d INT, FULLTEXT (c), KEY (a), "
-              "UNIQUE (d), UNIQUE (c(5)), UNIQUE (b), PRIMARY KEY (a))")
+    t = table(
+        "CREATE TABLE t (a INT, b INT NOT NULL, c VARCHAR(20) NOT NULL, d INT, FULLTEXT (c), KEY (a), "
+        "UNIQUE (d), UNIQUE (c(5)), UNIQUE (b), PRIMARY KEY (a))"
+    )
     assert [i.name for i in t.indexes] == ["PRIMARY", "b", "c_2", "d", "a", "c"]
 
 
@@ -246,13 +316,17 @@ PARENT = "CREATE TABLE p (id INT PRIMARY KEY, a INT, b INT, KEY (a, b));\n"
 
 
 def test_foreign_keys_with_actions() -> None:
-    t = table(PARENT + "CREATE TABLE c (id INT, pid INT, CONSTRAINT fk_p FOREIGN KEY (pid) REFERENCES p (id) "
-              "ON DELETE SET NULL ON UPDATE CASCADE, FOREIGN KEY (id) REFERENCES other.p (id) ON DELETE NO ACTION)",
-              "c")
-    assert [(f.name, f.columns, f.ref_schema, f.ref_table, f.ref_columns, f.on_delete, f.on_update)
-            for f in t.foreign_keys] == [
+    t = table(
+        PARENT + "CREATE TABLE c (id INT, pid INT, CONSTRAINT fk_p FOREIGN KEY (pid) REFERENCES p (id) "
+        "ON DELETE SET NULL ON UPDATE CASCADE, FOREIGN KEY (id) REFERENCES other.p (id) ON DELETE NO ACTION)",
+        "c",
+    )
+    assert [
+        (f.name, f.columns, f.ref_schema, f.ref_table, f.ref_columns, f.on_delete, f.on_update) for f in t.foreign_keys
+    ] == [
         ("c_ibfk_1", ("id",), "other", "p", ("id",), "NO ACTION", "RESTRICT"),
-        ("fk_p", ("pid",), "", "p", ("id",), "SET NULL", "CASCADE")]
+        ("fk_p", ("pid",), "", "p", ("id",), "SET NULL", "CASCADE"),
+    ]
 
 
 def test_foreign_key_index_is_generated_and_named_like_innodb() -> None:
@@ -260,8 +334,10 @@ def test_foreign_key_index_is_generated_and_named_like_innodb() -> None:
     cases = {
         "FOREIGN KEY (a) REFERENCES p (id), FOREIGN KEY (b) REFERENCES p (id), "
         "CONSTRAINT cc FOREIGN KEY (a) REFERENCES p (id)": ["KEY `b` (`b`)", "KEY `cc` (`a`)"],
-        "CONSTRAINT cx FOREIGN KEY fi (a) REFERENCES p (id), FOREIGN KEY fj (b) REFERENCES p (id)":
-            ["KEY `cx` (`a`)", "KEY `fj` (`b`)"],
+        "CONSTRAINT cx FOREIGN KEY fi (a) REFERENCES p (id), FOREIGN KEY fj (b) REFERENCES p (id)": [
+            "KEY `cx` (`a`)",
+            "KEY `fj` (`b`)",
+        ],
         "FOREIGN KEY (a) REFERENCES p (id), KEY kab (a, b)": ["KEY `kab` (`a`,`b`)"],
         "KEY kab (a, b), FOREIGN KEY (a) REFERENCES p (id)": ["KEY `kab` (`a`,`b`)"],
         "KEY k (a DESC), FOREIGN KEY (a) REFERENCES p (id)": ["KEY `k` (`a` DESC)"],
@@ -275,14 +351,20 @@ def test_foreign_key_index_is_generated_and_named_like_innodb() -> None:
     for body, expected in cases.items():
         t = table(PARENT + f"CREATE TABLE c (a INT, b INT, {body})", "c")
         assert keys(t) == expected, body
-    names = table(PARENT + "CREATE TABLE c (a INT, b INT, FOREIGN KEY (a) REFERENCES p (id), "
-                  "FOREIGN KEY (b) REFERENCES p (id), CONSTRAINT cc FOREIGN KEY (a) REFERENCES p (id))", "c")
+    names = table(
+        PARENT + "CREATE TABLE c (a INT, b INT, FOREIGN KEY (a) REFERENCES p (id), "
+        "FOREIGN KEY (b) REFERENCES p (id), CONSTRAINT cc FOREIGN KEY (a) REFERENCES p (id))",
+        "c",
+    )
     assert [f.name for f in names.foreign_keys] == ["c_ibfk_1", "c_ibfk_2", "cc"]
 
 
 def test_prefix_key_does_not_serve_a_foreign_key() -> None:
-    t = table("CREATE TABLE p (s VARCHAR(50), KEY (s));\n"
-              "CREATE TABLE c (s VARCHAR(50), KEY kc (s(10)), FOREIGN KEY (s) REFERENCES p (s))", "c")
+    t = table(
+        "CREATE TABLE p (s VARCHAR(50), KEY (s));\n"
+        "CREATE TABLE c (s VARCHAR(50), KEY kc (s(10)), FOREIGN KEY (s) REFERENCES p (s))",
+        "c",
+    )
     assert keys(t) == ["KEY `kc` (`s`(10))", "KEY `s` (`s`)"]
 
 
@@ -293,8 +375,11 @@ def test_column_references_clause_is_a_foreign_key_on_mariadb() -> None:
 
 
 def test_foreign_keys_only_on_innodb() -> None:
-    t = table(PARENT + "CREATE TABLE c (a INT, b INT, CONSTRAINT cm FOREIGN KEY (a) REFERENCES p (id), "
-              "FOREIGN KEY (b) REFERENCES p (id)) ENGINE=MyISAM", "c")
+    t = table(
+        PARENT + "CREATE TABLE c (a INT, b INT, CONSTRAINT cm FOREIGN KEY (a) REFERENCES p (id), "
+        "FOREIGN KEY (b) REFERENCES p (id)) ENGINE=MyISAM",
+        "c",
+    )
     assert keys(t) == ["KEY `cm` (`a`)", "KEY `b` (`b`)"]
     assert t.foreign_keys == []
 
@@ -303,45 +388,59 @@ def test_foreign_keys_only_on_innodb() -> None:
 # Other statements
 # --------------------------------------------------------------------------------------------
 
+
 def test_create_table_like_copies_columns_and_keys_not_foreign_keys() -> None:
-    schema = ddl(PARENT + "CREATE TABLE c (a INT, CONSTRAINT f FOREIGN KEY (a) REFERENCES p (id)) ENGINE=InnoDB;\n"
-                 "CREATE TABLE d LIKE c; CREATE TABLE e (LIKE p);")
+    schema = ddl(
+        PARENT + "CREATE TABLE c (a INT, CONSTRAINT f FOREIGN KEY (a) REFERENCES p (id)) ENGINE=InnoDB;\n"
+        "CREATE TABLE d LIKE c; CREATE TABLE e (LIKE p);"
+    )
     d, e = (next(t for t in schema.tables if t.name == n) for n in "de")
     assert (columns(d), keys(d), d.foreign_keys) == ([("a", "int(11)", True, None, "")], ["KEY `f` (`a`)"], [])
     assert keys(e) == ["PRIMARY KEY (`id`)", "KEY `a` (`a`,`b`)"]
 
 
 def test_create_index_statements() -> None:
-    t = table("CREATE TABLE t (a VARCHAR(20), b INT, c TEXT, g POINT NOT NULL);\n"
-              "CREATE INDEX i1 ON t (a(10), b DESC) USING BTREE;\n"
-              "CREATE UNIQUE INDEX u1 USING BTREE ON t (b) ALGORITHM=INPLACE LOCK=NONE;\n"
-              "CREATE FULLTEXT INDEX f1 ON t (c);\nCREATE SPATIAL INDEX s1 ON t (g);\n"
-              "CREATE INDEX IF NOT EXISTS i1 ON t (b);\nCREATE OR REPLACE INDEX i2 ON t (b);")
-    assert keys(t) == ["UNIQUE KEY `u1` (`b`)", "KEY `i1` (`a`(10),`b` DESC)", "SPATIAL KEY `s1` (`g`(32))",
-                       "KEY `i2` (`b`)", "FULLTEXT KEY `f1` (`c`)"]
+    t = table(
+        "CREATE TABLE t (a VARCHAR(20), b INT, c TEXT, g POINT NOT NULL);\n"
+        "CREATE INDEX i1 ON t (a(10), b DESC) USING BTREE;\n"
+        "CREATE UNIQUE INDEX u1 USING BTREE ON t (b) ALGORITHM=INPLACE LOCK=NONE;\n"
+        "CREATE FULLTEXT INDEX f1 ON t (c);\nCREATE SPATIAL INDEX s1 ON t (g);\n"
+        "CREATE INDEX IF NOT EXISTS i1 ON t (b);\nCREATE OR REPLACE INDEX i2 ON t (b);"
+    )
+    assert keys(t) == [
+        "UNIQUE KEY `u1` (`b`)",
+        "KEY `i1` (`a`(10),`b` DESC)",
+        "SPATIAL KEY `s1` (`g`(32))",
+        "KEY `i2` (`b`)",
+        "FULLTEXT KEY `f1` (`c`)",
+    ]
 
 
 def test_alter_table_adds_and_drops() -> None:
-    t = table("CREATE TABLE t (id INT, a INT, b INT, KEY ka (a), KEY kb (b));\n"
-              "ALTER TABLE t ADD PRIMARY KEY (id), ADD UNIQUE INDEX u (a), ADD KEY (b, a), DROP INDEX ka, "
-              "DROP KEY kb, ADD COLUMN c VARCHAR(5) NOT NULL DEFAULT 'x' AFTER id, ADD d INT FIRST, "
-              "ADD INDEX IF NOT EXISTS u (b), ALGORITHM=INPLACE, LOCK=NONE;\n"
-              "ALTER TABLE t ADD COLUMN (e INT, f INT), ADD FULLTEXT KEY ft (c);\n"
-              "ALTER IGNORE TABLE t DROP PRIMARY KEY, ADD PRIMARY KEY (id, a), ENGINE=InnoDB;")
+    t = table(
+        "CREATE TABLE t (id INT, a INT, b INT, KEY ka (a), KEY kb (b));\n"
+        "ALTER TABLE t ADD PRIMARY KEY (id), ADD UNIQUE INDEX u (a), ADD KEY (b, a), DROP INDEX ka, "
+        "DROP KEY kb, ADD COLUMN c VARCHAR(5) NOT NULL DEFAULT 'x' AFTER id, ADD d INT FIRST, "
+        "ADD INDEX IF NOT EXISTS u (b), ALGORITHM=INPLACE, LOCK=NONE;\n"
+        "ALTER TABLE t ADD COLUMN (e INT, f INT), ADD FULLTEXT KEY ft (c);\n"
+        "ALTER IGNORE TABLE t DROP PRIMARY KEY, ADD PRIMARY KEY (id, a), ENGINE=InnoDB;"
+    )
     assert [c.name for c in t.columns] == ["d", "id", "c", "a", "b", "e", "f"]
     assert keys(t) == ["PRIMARY KEY (`id`,`a`)", "UNIQUE KEY `u` (`a`)", "KEY `b` (`b`,`a`)", "FULLTEXT KEY `ft` (`c`)"]
     assert (t.column("id").nullable, t.column("a").nullable) == (False, False)
 
 
 def test_alter_table_foreign_keys_and_their_indexes() -> None:
-    schema = ddl(PARENT + "CREATE TABLE c (a INT, b INT, FOREIGN KEY (a) REFERENCES p (id));\n"
-                 "ALTER TABLE c ADD KEY kab (a, b);\n"  # the generated index `a` goes
-                 "ALTER TABLE c ADD FOREIGN KEY (b) REFERENCES p (id), ADD CONSTRAINT named FOREIGN KEY (a) "
-                 "REFERENCES p (id);\n"
-                 "CREATE TABLE d (a INT, CONSTRAINT zz FOREIGN KEY (a) REFERENCES p (id));\n"
-                 "CREATE INDEX i5 ON d (a, b2);\n"  # refused: no column b2
-                 "ALTER TABLE d ADD KEY (a);\n"  # replaces the generated zz
-                 "ALTER TABLE c DROP FOREIGN KEY c_ibfk_2, DROP INDEX b;")
+    schema = ddl(
+        PARENT + "CREATE TABLE c (a INT, b INT, FOREIGN KEY (a) REFERENCES p (id));\n"
+        "ALTER TABLE c ADD KEY kab (a, b);\n"  # the generated index `a` goes
+        "ALTER TABLE c ADD FOREIGN KEY (b) REFERENCES p (id), ADD CONSTRAINT named FOREIGN KEY (a) "
+        "REFERENCES p (id);\n"
+        "CREATE TABLE d (a INT, CONSTRAINT zz FOREIGN KEY (a) REFERENCES p (id));\n"
+        "CREATE INDEX i5 ON d (a, b2);\n"  # refused: no column b2
+        "ALTER TABLE d ADD KEY (a);\n"  # replaces the generated zz
+        "ALTER TABLE c DROP FOREIGN KEY c_ibfk_2, DROP INDEX b;"
+    )
     c, d = (next(t for t in schema.tables if t.name == n) for n in "cd")
     assert keys(c) == ["KEY `kab` (`a`,`b`)"]
     assert [f.name for f in c.foreign_keys] == ["c_ibfk_1", "named"]
@@ -350,21 +449,28 @@ def test_alter_table_foreign_keys_and_their_indexes() -> None:
 
 
 def test_alter_table_refused_statement_changes_nothing() -> None:
-    schema = ddl(PARENT + "CREATE TABLE c (a INT, b INT, KEY kab (a, b), CONSTRAINT zz FOREIGN KEY (a) "
-                 "REFERENCES p (id));\nALTER TABLE c ADD COLUMN x INT, DROP INDEX kab;")
+    schema = ddl(
+        PARENT + "CREATE TABLE c (a INT, b INT, KEY kab (a, b), CONSTRAINT zz FOREIGN KEY (a) "
+        "REFERENCES p (id));\nALTER TABLE c ADD COLUMN x INT, DROP INDEX kab;"
+    )
     c = next(t for t in schema.tables if t.name == "c")
     assert keys(c) == ["KEY `kab` (`a`,`b`)"] and [col.name for col in c.columns] == ["a", "b"]
     assert "foreign key zz would have no index on (a)" in schema.warnings[0]
 
 
 def test_alter_table_modify_change_rename() -> None:
-    t = table("CREATE TABLE t (a INT, b INT, c INT, KEY kb (b), KEY kc (c));\n"
-              "ALTER TABLE t MODIFY a BIGINT NOT NULL, CHANGE COLUMN b b2 VARCHAR(10) DEFAULT 'q', "
-              "RENAME COLUMN c TO c2, RENAME INDEX kc TO kc2, ALTER COLUMN a SET DEFAULT 5, DROP COLUMN IF EXISTS zz;\n"
-              "ALTER TABLE t RENAME TO t2;")
+    t = table(
+        "CREATE TABLE t (a INT, b INT, c INT, KEY kb (b), KEY kc (c));\n"
+        "ALTER TABLE t MODIFY a BIGINT NOT NULL, CHANGE COLUMN b b2 VARCHAR(10) DEFAULT 'q', "
+        "RENAME COLUMN c TO c2, RENAME INDEX kc TO kc2, ALTER COLUMN a SET DEFAULT 5, DROP COLUMN IF EXISTS zz;\n"
+        "ALTER TABLE t RENAME TO t2;"
+    )
     assert t.name == "t2"
-    assert columns(t) == [("a", "bigint(20)", False, "5", ""), ("b2", "varchar(10)", True, "q", ""),
-                          ("c2", "int(11)", True, None, "")]
+    assert columns(t) == [
+        ("a", "bigint(20)", False, "5", ""),
+        ("b2", "varchar(10)", True, "q", ""),
+        ("c2", "int(11)", True, None, ""),
+    ]
     assert keys(t) == ["KEY `kb` (`b2`)", "KEY `kc2` (`c2`)"]
 
 
@@ -374,18 +480,23 @@ def test_drop_column_takes_it_out_of_keys() -> None:
 
 
 def test_drop_table_drop_index_rename_table() -> None:
-    schema = ddl("CREATE TABLE a (x INT, KEY kx (x)); CREATE TABLE b (x INT); CREATE TABLE c (x INT);\n"
-                 "DROP TABLE IF EXISTS b, nope; DROP INDEX kx ON a ALGORITHM=INPLACE; RENAME TABLE c TO d;\n"
-                 "DROP TEMPORARY TABLE IF EXISTS a; CREATE TEMPORARY TABLE tmp (x INT);")
+    schema = ddl(
+        "CREATE TABLE a (x INT, KEY kx (x)); CREATE TABLE b (x INT); CREATE TABLE c (x INT);\n"
+        "DROP TABLE IF EXISTS b, nope; DROP INDEX kx ON a ALGORITHM=INPLACE; RENAME TABLE c TO d;\n"
+        "DROP TEMPORARY TABLE IF EXISTS a; CREATE TEMPORARY TABLE tmp (x INT);"
+    )
     assert [(t.name, keys(t)) for t in schema.tables] == [("a", []), ("d", [])]
     assert schema.warnings == []
 
 
 def test_use_create_database_and_qualified_names() -> None:
-    schema = ddl("CREATE TABLE t0 (a INT); CREATE DATABASE IF NOT EXISTS s1; CREATE TABLE t1 (a INT);\n"
-                 "USE s1; CREATE TABLE t2 (a INT); CREATE TABLE s2.t3 (a INT);\n"
-                 "CREATE SCHEMA `s 3`; USE `s 3`; CREATE TABLE t4 (a INT);\n"
-                 "DROP DATABASE IF EXISTS s2;", default_schema="app")
+    schema = ddl(
+        "CREATE TABLE t0 (a INT); CREATE DATABASE IF NOT EXISTS s1; CREATE TABLE t1 (a INT);\n"
+        "USE s1; CREATE TABLE t2 (a INT); CREATE TABLE s2.t3 (a INT);\n"
+        "CREATE SCHEMA `s 3`; USE `s 3`; CREATE TABLE t4 (a INT);\n"
+        "DROP DATABASE IF EXISTS s2;",
+        default_schema="app",
+    )
     assert [t.full_name for t in schema.tables] == ["app.t0", "app.t1", "s 3.t4", "s1.t2"]
 
 
@@ -410,21 +521,35 @@ def test_other_statements_are_ignored_without_a_warning() -> None:
 # Hostile input
 # --------------------------------------------------------------------------------------------
 
+
 def test_unreadable_table_ddl_is_skipped_with_one_warning_line() -> None:
-    schema = ddl("CREATE TABLE ok (a INT);\nCREATE TABLE bad (a INT,, b INT);\nCREATE TABLE t2 (a INT, KEY (nope));\n"
-                 "CREATE TABLE ok (b INT);\nALTER TABLE missing ADD KEY (a);\nTHIS IS NOT SQL;\n"
-                 "CREATE TABLE dup (a INT, a INT);\nCREATE TABLE pk2 (a INT PRIMARY KEY, b INT, PRIMARY KEY (b));\n"
-                 "CREATE TABLE kn (a INT, KEY k (a), KEY K (a));\nCREATE TABLE sel SELECT 1 AS a;",
-                 source="schema.sql")
+    schema = ddl(
+        "CREATE TABLE ok (a INT);\nCREATE TABLE bad (a INT,, b INT);\nCREATE TABLE t2 (a INT, KEY (nope));\n"
+        "CREATE TABLE ok (b INT);\nALTER TABLE missing ADD KEY (a);\nTHIS IS NOT SQL;\n"
+        "CREATE TABLE dup (a INT, a INT);\nCREATE TABLE pk2 (a INT PRIMARY KEY, b INT, PRIMARY KEY (b));\n"
+        "CREATE TABLE kn (a INT, KEY k (a), KEY K (a));\nCREATE TABLE sel SELECT 1 AS a;",
+        source="schema.sql",
+    )
     assert [t.name for t in schema.tables] == ["ok"]
     assert [c.name for c in schema.tables[0].columns] == ["a"]
     assert len(schema.warnings) == 9
     for n, warning in enumerate(schema.warnings, start=2):
         assert warning.startswith(f"schema.sql: statement {n} (line {n}) ")
         assert "\n" not in warning
-    for expected, warning in zip(["empty definition", "no column nope", "already defined", "no table missing",
-                                  "not a SQL statement", "duplicate column a", "more than one PRIMARY KEY",
-                                  "duplicate key name K", "no column list"], schema.warnings):
+    for expected, warning in zip(
+        [
+            "empty definition",
+            "no column nope",
+            "already defined",
+            "no table missing",
+            "not a SQL statement",
+            "duplicate column a",
+            "more than one PRIMARY KEY",
+            "duplicate key name K",
+            "no column list",
+        ],
+        schema.warnings,
+    ):
         assert expected in warning, (expected, warning)
         assert warning.endswith("; skipped") or "SELECT" in warning
 
@@ -433,8 +558,11 @@ def test_unterminated_quote_is_a_warning() -> None:
     schema = ddl("CREATE TABLE a (x INT);\nCREATE TABLE b (x INT COMMENT 'oops);\nCREATE TABLE c (x INT);")
     assert [t.name for t in schema.tables] == ["a"]
     assert schema.warnings == [
-        ("<ddl>: statement 2 (line 2) \"CREATE TABLE b (x INT COMMENT 'oops); CREATE TABLE c (x INT)...\": "
-        "unterminated ' quote runs to the end of the file; skipped")]
+        (
+            '<ddl>: statement 2 (line 2) "CREATE TABLE b (x INT COMMENT \'oops); CREATE TABLE c (x INT)...": '
+            "unterminated ' quote runs to the end of the file; skipped"
+        )
+    ]
 
 
 def test_garbage_and_empty_input_raise_schema_file_error() -> None:
@@ -457,7 +585,7 @@ def test_mutated_ddl_never_crashes() -> None:
     rng = random.Random(20240601)
     for _ in range(300):
         start = rng.randrange(len(words))
-        chunk = words[start:start + rng.randrange(1, 400)]
+        chunk = words[start : start + rng.randrange(1, 400)]
         for _ in range(rng.randrange(0, 6)):
             i = rng.randrange(len(chunk))
             action = rng.randrange(3)
@@ -476,6 +604,7 @@ def test_mutated_ddl_never_crashes() -> None:
 # --------------------------------------------------------------------------------------------
 # Files
 # --------------------------------------------------------------------------------------------
+
 
 def test_file_helper_reads_plain_and_gzip_files(tmp_path: Path) -> None:
     plain = tmp_path / "schema.sql"
@@ -537,7 +666,10 @@ def test_sakila_schema_offline() -> None:
     by_name = {t.name: t for t in schema.tables}
     film_text = by_name["film_text"]
     assert film_text.engine == "InnoDB"  # the /*!50610 ALTER TABLE film_text engine=InnoDB */
-    assert keys(film_text) == ["PRIMARY KEY (`film_id`)", "FULLTEXT KEY `idx_title_description` (`title`,`description`)"]
+    assert keys(film_text) == [
+        "PRIMARY KEY (`film_id`)",
+        "FULLTEXT KEY `idx_title_description` (`title`,`description`)",
+    ]
     assert by_name["address"].column("location").type == "geometry"
     assert by_name["address"].index("idx_location").type == "SPATIAL"
     assert by_name["rental"].index("rental_date").column_names == ("rental_date", "inventory_id", "customer_id")
@@ -550,7 +682,8 @@ def test_sakila_schema_offline() -> None:
     assert [(f.name, f.ref_table, f.on_delete, f.on_update) for f in payment.foreign_keys] == [
         ("fk_payment_customer", "customer", "RESTRICT", "CASCADE"),
         ("fk_payment_rental", "rental", "SET NULL", "CASCADE"),
-        ("fk_payment_staff", "staff", "RESTRICT", "CASCADE")]
+        ("fk_payment_staff", "staff", "RESTRICT", "CASCADE"),
+    ]
 
 
 # --------------------------------------------------------------------------------------------
@@ -599,17 +732,28 @@ def facts(t: Table, flavor: str, *, from_server: bool) -> dict[str, Any]:
     cols = []
     for c in t.columns:
         if from_server:
-            cols.append((c.name, _comparable_type(c.type, flavor), c.nullable, _server_default(c.default),
-                         _server_extra(c.extra)))
+            cols.append(
+                (
+                    c.name,
+                    _comparable_type(c.type, flavor),
+                    c.nullable,
+                    _server_default(c.default),
+                    _server_extra(c.extra),
+                )
+            )
         else:
             cols.append((c.name, _comparable_type(c.type, flavor), c.nullable, c.default, c.extra))
     return {
         "engine": t.engine,
         "columns": cols,
-        "indexes": [(i.name, i.unique, i.type, i.visible, [(p.name, p.sub_part, p.descending) for p in i.columns])
-                    for i in t.indexes],
-        "foreign_keys": [(f.name, f.columns, f.ref_schema, f.ref_table, f.ref_columns, f.on_update, f.on_delete)
-                         for f in sorted(t.foreign_keys, key=lambda f: f.name)],
+        "indexes": [
+            (i.name, i.unique, i.type, i.visible, [(p.name, p.sub_part, p.descending) for p in i.columns])
+            for i in t.indexes
+        ],
+        "foreign_keys": [
+            (f.name, f.columns, f.ref_schema, f.ref_table, f.ref_columns, f.on_update, f.on_delete)
+            for f in sorted(t.foreign_keys, key=lambda f: f.name)
+        ],
     }
 
 
@@ -619,7 +763,9 @@ def assert_same_tables(server: TestServer, database: str, offline: DdlSchema) ->
     assert offline.warnings == []
     assert [t.full_name for t in offline.tables] == [t.full_name for t in live]
     for ours, theirs in zip(offline.tables, live):
-        assert facts(ours, server.flavor, from_server=False) == facts(theirs, server.flavor, from_server=True), ours.name
+        assert facts(ours, server.flavor, from_server=False) == facts(theirs, server.flavor, from_server=True), (
+            ours.name
+        )
         assert ours.rows is None
 
 
@@ -672,8 +818,11 @@ _DATABASE_STATEMENT = re.compile(r"(?:DROP|CREATE)\s+(?:DATABASE|SCHEMA)\b|USE\b
 def test_pt_duplicate_key_fixtures_agree_with_the_server(server: TestServer, fixture: str) -> None:
     """pt-duplicate-key-checker's schemas (written by others, for another tool): each loaded for
     real and read offline must give the same tables."""
-    statements = [s.text for s in split_statements((PT / fixture).read_text(encoding="utf-8"))
-                  if not _DATABASE_STATEMENT.match(s.text)]
+    statements = [
+        s.text
+        for s in split_statements((PT / fixture).read_text(encoding="utf-8"))
+        if not _DATABASE_STATEMENT.match(s.text)
+    ]
     name = "mqa_ddl_pt_" + re.sub(r"[^a-z0-9]+", "_", Path(fixture).stem.lower())
     with fresh_database(server, name) as db:
         server.execute("SET SESSION foreign_key_checks = 0", *statements, database=db)
@@ -684,32 +833,46 @@ def test_mariadb_naming_rules_agree_with_the_server(server: TestServer) -> None:
     """The generated names and foreign key indexes of the unit tests above, checked live."""
     statements = [
         "CREATE TABLE p (id INT PRIMARY KEY, a INT, b INT, KEY (a, b))",
-        ("CREATE TABLE t1 (a INT, b INT, c INT, `primary` INT, KEY (a), KEY (a), UNIQUE (b), KEY (a, b), KEY (c), "
-        "KEY B_2 (a), KEY (b), KEY (A), KEY (`primary`))"),
-        ("CREATE TABLE t2 (a INT, b INT, FOREIGN KEY (a) REFERENCES p (id), FOREIGN KEY (b) REFERENCES p (id), "
-        "CONSTRAINT cc FOREIGN KEY (a) REFERENCES p (id))"),
-        ("CREATE TABLE t3 (a INT, b INT, CONSTRAINT cx FOREIGN KEY fi (a) REFERENCES p (id), "
-        "FOREIGN KEY fj (b) REFERENCES p (id))"),
-        ("CREATE TABLE t4 (a INT, b INT, KEY k (a) USING HASH, KEY k2 (b, a), FOREIGN KEY (a) REFERENCES p (id), "
-        "FOREIGN KEY (b, a) REFERENCES p (a, b))"),
+        (
+            "CREATE TABLE t1 (a INT, b INT, c INT, `primary` INT, KEY (a), KEY (a), UNIQUE (b), KEY (a, b), KEY (c), "
+            "KEY B_2 (a), KEY (b), KEY (A), KEY (`primary`))"
+        ),
+        (
+            "CREATE TABLE t2 (a INT, b INT, FOREIGN KEY (a) REFERENCES p (id), FOREIGN KEY (b) REFERENCES p (id), "
+            "CONSTRAINT cc FOREIGN KEY (a) REFERENCES p (id))"
+        ),
+        (
+            "CREATE TABLE t3 (a INT, b INT, CONSTRAINT cx FOREIGN KEY fi (a) REFERENCES p (id), "
+            "FOREIGN KEY fj (b) REFERENCES p (id))"
+        ),
+        (
+            "CREATE TABLE t4 (a INT, b INT, KEY k (a) USING HASH, KEY k2 (b, a), FOREIGN KEY (a) REFERENCES p (id), "
+            "FOREIGN KEY (b, a) REFERENCES p (a, b))"
+        ),
         "CREATE TABLE t5 (a INT, b INT, FOREIGN KEY (a) REFERENCES p (id), FOREIGN KEY (a, b) REFERENCES p (a, b))",
-        ("CREATE TABLE t6 (a INT NOT NULL, b INT, c VARCHAR(10), UNIQUE KEY u (a, b), KEY (c(10)), "
-        "FOREIGN KEY (a) REFERENCES p (id), CONSTRAINT c7 UNIQUE (b))"),
+        (
+            "CREATE TABLE t6 (a INT NOT NULL, b INT, c VARCHAR(10), UNIQUE KEY u (a, b), KEY (c(10)), "
+            "FOREIGN KEY (a) REFERENCES p (id), CONSTRAINT c7 UNIQUE (b))"
+        ),
         "CREATE TABLE t7 (a INT REFERENCES p (id), b INT UNIQUE, c INT KEY, d TEXT, UNIQUE (d))",
         "CREATE TABLE t8 (a INT, b INT, CONSTRAINT cm FOREIGN KEY (a) REFERENCES p (id)) ENGINE=MyISAM",
         "CREATE TABLE t9 (a INT, b INT, CONSTRAINT z9 FOREIGN KEY (a) REFERENCES p (id))",
         "ALTER TABLE t9 ADD KEY (a), ADD FOREIGN KEY (b) REFERENCES p (id), ADD COLUMN c INT FIRST",
-        ("ALTER TABLE t9 ADD KEY kba (b, a), DROP FOREIGN KEY t9_ibfk_1, ADD CONSTRAINT n9 FOREIGN KEY (b) "
-        "REFERENCES p (id)"),
+        (
+            "ALTER TABLE t9 ADD KEY kba (b, a), DROP FOREIGN KEY t9_ibfk_1, ADD CONSTRAINT n9 FOREIGN KEY (b) "
+            "REFERENCES p (id)"
+        ),
         "CREATE TABLE t10 LIKE t9",
         "CREATE INDEX i10 ON t10 (c DESC, a)",
-        ("CREATE TABLE t11 (a INT8, b REAL, c SERIAL, d NATIONAL CHAR(3), e LONG VARCHAR, f YEAR, g FLOAT(30), "
-        "h DEC, i BOOL DEFAULT TRUE, j INTEGER UNSIGNED ZEROFILL, k CHAR(4) BYTE, l BLOB(100), m TIME(0), "
-        "n DATETIME(6) DEFAULT NOW(6) ON UPDATE NOW(6), o ENUM('a','it''s') DEFAULT 'it''s', p POINT NOT NULL, "
-        "q MIDDLEINT DEFAULT -3, r DECIMAL(6,2) DEFAULT 4.50, s BIT(1) DEFAULT b'1', "
-        "t TIMESTAMP DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP, u VARCHAR(30) NOT NULL DEFAULT '', "
-        "v FLOAT(7,4) UNSIGNED, w INT AS (q + 1) VIRTUAL, x INT AS (q * 2) PERSISTENT, "
-        "KEY kp (u(5), a DESC), SPATIAL KEY (p), FULLTEXT (e, u), KEY ki (q) IGNORED, UNIQUE (l(10)))"),
+        (
+            "CREATE TABLE t11 (a INT8, b REAL, c SERIAL, d NATIONAL CHAR(3), e LONG VARCHAR, f YEAR, g FLOAT(30), "
+            "h DEC, i BOOL DEFAULT TRUE, j INTEGER UNSIGNED ZEROFILL, k CHAR(4) BYTE, l BLOB(100), m TIME(0), "
+            "n DATETIME(6) DEFAULT NOW(6) ON UPDATE NOW(6), o ENUM('a','it''s') DEFAULT 'it''s', p POINT NOT NULL, "
+            "q MIDDLEINT DEFAULT -3, r DECIMAL(6,2) DEFAULT 4.50, s BIT(1) DEFAULT b'1', "
+            "t TIMESTAMP DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP, u VARCHAR(30) NOT NULL DEFAULT '', "
+            "v FLOAT(7,4) UNSIGNED, w INT AS (q + 1) VIRTUAL, x INT AS (q * 2) PERSISTENT, "
+            "KEY kp (u(5), a DESC), SPATIAL KEY (p), FULLTEXT (e, u), KEY ki (q) IGNORED, UNIQUE (l(10)))"
+        ),
         "CREATE TABLE t12 (a INT, b INT, KEY (a), KEY kb (b) USING BTREE, PRIMARY KEY (b)) ENGINE=MEMORY",
     ]
     if server.flavor != "mariadb":

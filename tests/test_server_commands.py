@@ -49,14 +49,20 @@ def app_db(server: TestServer):
     workload.load(conn, scale=0.02, seed=42, database=db)
     conn.close()
     account = "'mqa_ro'@'%'"
-    server.execute(f"DROP USER IF EXISTS {account}", "DROP USER IF EXISTS 'mqa_ro'@'localhost'",
-                   f"CREATE USER {account} IDENTIFIED BY '{PASSWORD}'",
-                   f"CREATE USER 'mqa_ro'@'localhost' IDENTIFIED BY '{PASSWORD}'")
+    server.execute(
+        f"DROP USER IF EXISTS {account}",
+        "DROP USER IF EXISTS 'mqa_ro'@'localhost'",
+        f"CREATE USER {account} IDENTIFIED BY '{PASSWORD}'",
+        f"CREATE USER 'mqa_ro'@'localhost' IDENTIFIED BY '{PASSWORD}'",
+    )
     for host_account in (account, "'mqa_ro'@'localhost'"):
         server.execute(*(g.format(account=host_account, db=db) for g in GRANTS))
     yield db
-    server.execute("DROP USER IF EXISTS 'mqa_ro'@'%'", "DROP USER IF EXISTS 'mqa_ro'@'localhost'",
-                   f"DROP DATABASE IF EXISTS `{db}`")
+    server.execute(
+        "DROP USER IF EXISTS 'mqa_ro'@'%'",
+        "DROP USER IF EXISTS 'mqa_ro'@'localhost'",
+        f"DROP DATABASE IF EXISTS `{db}`",
+    )
 
 
 def _tcp(server: TestServer) -> tuple[str, int]:
@@ -69,20 +75,24 @@ def _tcp(server: TestServer) -> tuple[str, int]:
 
 
 # --------------------------------------------------------------------------- connecting
-def test_connect_by_socket_tcp_dsn_and_option_file_with_include(server: TestServer, app_db: str, tmp_path: Path) -> None:
+def test_connect_by_socket_tcp_dsn_and_option_file_with_include(
+    server: TestServer, app_db: str, tmp_path: Path
+) -> None:
     host, port = _tcp(server)
     pwd = {"MYSQL_PWD": PASSWORD}
     runs = {
         "tcp": mqa("indexes", "-h", host, "-P", str(port), "-u", "mqa_ro", "--schema", app_db, "-f", "json", env=pwd),
-        "dsn": mqa("indexes", "--dsn", f"mysql://mqa_ro@{host}:{port}/{app_db}", "--schema", app_db, "-f", "json",
-                   env=pwd),
+        "dsn": mqa(
+            "indexes", "--dsn", f"mysql://mqa_ro@{host}:{port}/{app_db}", "--schema", app_db, "-f", "json", env=pwd
+        ),
     }
     if server.local is not None:
-        runs["socket"] = mqa("indexes", "-S", server.local.socket, "-u", "mqa_ro", "--schema", app_db, "-f", "json",
-                             env=pwd)
+        runs["socket"] = mqa(
+            "indexes", "-S", server.local.socket, "-u", "mqa_ro", "--schema", app_db, "-f", "json", env=pwd
+        )
     included = tmp_path / "conf.d" / "account.cnf"
     included.parent.mkdir()
-    included.write_text(f"[client]\nuser = mqa_ro\npassword = \"{PASSWORD}\"  # inline comment\n")
+    included.write_text(f'[client]\nuser = mqa_ro\npassword = "{PASSWORD}"  # inline comment\n')
     main = tmp_path / "my.cnf"
     main.write_text(f"[client]\nhost={host}\nport={port}\nuser=someone_else\n!include {included}\n")
     runs["option file"] = mqa("indexes", "--defaults-file", str(main), "--schema", app_db, "-f", "json")
@@ -93,16 +103,36 @@ def test_connect_by_socket_tcp_dsn_and_option_file_with_include(server: TestServ
         assert PASSWORD not in result.stdout + result.stderr
 
 
-def test_indexes_html_shows_findings_with_their_ddl_and_no_password(server: TestServer, app_db: str,
-                                                                    tmp_path: Path) -> None:
+def test_indexes_html_shows_findings_with_their_ddl_and_no_password(
+    server: TestServer, app_db: str, tmp_path: Path
+) -> None:
     host, port = _tcp(server)
     out = tmp_path / "indexes.html"
-    result = mqa("indexes", "--dsn", f"mysql://mqa_ro:{PASSWORD}@{host}:{port}/{app_db}", "-D", app_db,
-                 "-f", "html", "-o", str(out))
+    result = mqa(
+        "indexes",
+        "--dsn",
+        f"mysql://mqa_ro:{PASSWORD}@{host}:{port}/{app_db}",
+        "-D",
+        app_db,
+        "-f",
+        "html",
+        "-o",
+        str(out),
+    )
     assert result.returncode == 0, result.stderr
     page = out.read_text(encoding="utf-8")
-    doc = json.loads(mqa("indexes", "--dsn", f"mysql://mqa_ro@{host}:{port}/{app_db}", "-D", app_db, "-f", "json",
-                         env={"MYSQL_PWD": PASSWORD}).stdout)
+    doc = json.loads(
+        mqa(
+            "indexes",
+            "--dsn",
+            f"mysql://mqa_ro@{host}:{port}/{app_db}",
+            "-D",
+            app_db,
+            "-f",
+            "json",
+            env={"MYSQL_PWD": PASSWORD},
+        ).stdout
+    )
     assert PASSWORD not in page and f"mysql://mqa_ro:***@{host}:{port}/{app_db}" in page  # the command, redacted
     assert doc["findings"], "the shop schema as shipped has redundant and unused indexes"
     for finding in doc["findings"]:
@@ -114,22 +144,28 @@ def test_indexes_html_shows_findings_with_their_ddl_and_no_password(server: Test
 
 def test_wrong_password_unreachable_host_and_missing_privileges_exit_2(server: TestServer, app_db: str) -> None:
     host, port = _tcp(server)
-    line = one_line_error(mqa("collect", "--window", "0s", "-h", host, "-P", str(port), "-u", "mqa_ro",
-                              env={"MYSQL_PWD": "wrong"}))
+    line = one_line_error(
+        mqa("collect", "--window", "0s", "-h", host, "-P", str(port), "-u", "mqa_ro", env={"MYSQL_PWD": "wrong"})
+    )
     assert "access denied" in line.lower() and "mqa_ro" in line and "wrong" not in line
 
     with socket.socket() as probe:  # a port nobody listens on
         probe.bind(("127.0.0.1", 0))
         closed = probe.getsockname()[1]
-    line = one_line_error(mqa("top", "--iterations", "1", "-h", "127.0.0.1", "-P", str(closed), "-u", "x",
-                              "--connect-timeout", "3"))
+    line = one_line_error(
+        mqa("top", "--iterations", "1", "-h", "127.0.0.1", "-P", str(closed), "-u", "x", "--connect-timeout", "3")
+    )
     assert f"127.0.0.1:{closed}" in line
 
-    server.execute("DROP USER IF EXISTS 'mqa_noperf'@'%'", "CREATE USER 'mqa_noperf'@'%' IDENTIFIED BY 'pw-1'",
-                   f"GRANT SELECT ON `{app_db}`.* TO 'mqa_noperf'@'%'")
+    server.execute(
+        "DROP USER IF EXISTS 'mqa_noperf'@'%'",
+        "CREATE USER 'mqa_noperf'@'%' IDENTIFIED BY 'pw-1'",
+        f"GRANT SELECT ON `{app_db}`.* TO 'mqa_noperf'@'%'",
+    )
     try:
-        line = one_line_error(mqa("collect", "--window", "0s", "-h", host, "-P", str(port), "-u", "mqa_noperf",
-                                  env={"MYSQL_PWD": "pw-1"}))
+        line = one_line_error(
+            mqa("collect", "--window", "0s", "-h", host, "-P", str(port), "-u", "mqa_noperf", env={"MYSQL_PWD": "pw-1"})
+        )
         assert "performance_schema" in line and "GRANT SELECT ON performance_schema.*" in line
     finally:
         server.execute("DROP USER IF EXISTS 'mqa_noperf'@'%'")
@@ -174,10 +210,30 @@ def test_slow_log_and_collect_window_agree_on_class_ids(server: TestServer, app_
     report_file = tmp_path / "window.json"
     with slow_log_written(server, tmp_path / "replay.slow.log") as replay_log:
         collect = subprocess.Popen(
-            MQA + ["collect", "--window", "12s", "-h", host, "-P", str(port), "-u", "mqa_ro", "--limit", "0",
-                   "-f", "json", "-o", str(report_file), "--no-progress"],
-            env={**os.environ, "MYSQL_PWD": PASSWORD, "HOME": "/nonexistent"}, cwd=REPO,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            MQA
+            + [
+                "collect",
+                "--window",
+                "12s",
+                "-h",
+                host,
+                "-P",
+                str(port),
+                "-u",
+                "mqa_ro",
+                "--limit",
+                "0",
+                "-f",
+                "json",
+                "-o",
+                str(report_file),
+                "--no-progress",
+            ],
+            env={**os.environ, "MYSQL_PWD": PASSWORD, "HOME": "/nonexistent"},
+            cwd=REPO,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         try:
             time.sleep(2.5)  # the first snapshot is taken
@@ -207,8 +263,9 @@ def test_slow_log_and_collect_window_agree_on_class_ids(server: TestServer, app_
     assert matched_window / window_time >= 0.95, sorted(set(from_window) - set(from_log))
 
 
-def _watch_a_replay(server: TestServer, app_db: str, tmp_path: Path, args: list[str], statements: int,
-                    warmup: float = 2.5) -> tuple[subprocess.CompletedProcess, Path]:
+def _watch_a_replay(
+    server: TestServer, app_db: str, tmp_path: Path, args: list[str], statements: int, warmup: float = 2.5
+) -> tuple[subprocess.CompletedProcess, Path]:
     """Run ``mqa args`` (as mqa_ro over TCP) while the shop workload replays ``statements``;
     returns the finished command and the slow log of that time (every statement: long_query_time=0)."""
     from sample_workloads.shop import workload
@@ -219,8 +276,11 @@ def _watch_a_replay(server: TestServer, app_db: str, tmp_path: Path, args: list[
     with slow_log_written(server, tmp_path / "replay.slow.log") as tail:
         command = subprocess.Popen(
             MQA + args + ["-h", host, "-P", str(port), "-u", "mqa_ro"],
-            env={**os.environ, "MYSQL_PWD": PASSWORD, "HOME": "/nonexistent", "COLUMNS": "160"}, cwd=REPO,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            env={**os.environ, "MYSQL_PWD": PASSWORD, "HOME": "/nonexistent", "COLUMNS": "160"},
+            cwd=REPO,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         try:
             time.sleep(warmup)  # the first snapshot is taken
@@ -241,12 +301,18 @@ def _log_classes(log: Path, user: str) -> dict[str, dict]:
 
 
 def test_collect_with_the_slow_log_counts_once_and_takes_distributions_from_the_log(
-        server: TestServer, app_db: str, tmp_path: Path) -> None:
+    server: TestServer, app_db: str, tmp_path: Path
+) -> None:
     """`collect --slow-log`: counts stay performance_schema's (not window + log), percentiles,
     real examples and users come from the log's events of the same class."""
     slow_log = server.slow_log_path or "/nonexistent"
-    result, tail = _watch_a_replay(server, app_db, tmp_path, [
-        "collect", "--window", "9s", "--slow-log", slow_log, "--limit", "0", "-f", "json", "--no-progress"], 800)
+    result, tail = _watch_a_replay(
+        server,
+        app_db,
+        tmp_path,
+        ["collect", "--window", "9s", "--slow-log", slow_log, "--limit", "0", "-f", "json", "--no-progress"],
+        800,
+    )
     assert result.returncode == 0, result.stderr
     combined = {c["id"]: c for c in json.loads(result.stdout)["classes"]}
     replayer = server.connect_args["user"]
@@ -264,11 +330,13 @@ def test_collect_with_the_slow_log_counts_once_and_takes_distributions_from_the_
 
 
 def test_top_shows_every_replayed_statement_once_across_its_intervals(
-        server: TestServer, app_db: str, tmp_path: Path) -> None:
+    server: TestServer, app_db: str, tmp_path: Path
+) -> None:
     """`mqa top` piped: one header per interval, then one line per class; calls/s x interval
     summed over the intervals gives back the statements the replay ran, per class."""
-    result, tail = _watch_a_replay(server, app_db, tmp_path,
-                                   ["top", "--interval", "2s", "--iterations", "4", "--limit", "500"], 600, warmup=1.0)
+    result, tail = _watch_a_replay(
+        server, app_db, tmp_path, ["top", "--interval", "2s", "--iterations", "4", "--limit", "500"], 600, warmup=1.0
+    )
     assert result.returncode == 0, result.stderr
     headers = [line for line in result.stdout.splitlines() if line.startswith("# interval ")]
     assert [h.split()[2] for h in headers] == ["1", "2", "3", "4"]

@@ -8,8 +8,11 @@ from tests.servers import NoServer, connect_args_from_dsn
 
 
 def test_server_answers_with_performance_schema_and_slow_log(server) -> None:
-    variables = dict(server.execute("SHOW GLOBAL VARIABLES WHERE Variable_name IN "
-                                    "('performance_schema', 'slow_query_log', 'long_query_time')"))
+    variables = dict(
+        server.execute(
+            "SHOW GLOBAL VARIABLES WHERE Variable_name IN ('performance_schema', 'slow_query_log', 'long_query_time')"
+        )
+    )
     assert variables["performance_schema"] == "ON"
     if server.kind != "dsn":  # a server of the user's may log differently
         assert variables["slow_query_log"] == "ON" and float(variables["long_query_time"]) == 0
@@ -26,9 +29,16 @@ def test_local_server_has_its_files_here(server) -> None:
 
 def test_dsn_parsing() -> None:
     assert connect_args_from_dsn("mysql://u:p%40ss@db.example:3307/x") == {
-        "user": "u", "password": "p@ss", "host": "db.example", "port": 3307}
+        "user": "u",
+        "password": "p@ss",
+        "host": "db.example",
+        "port": 3307,
+    }
     assert connect_args_from_dsn("mysql://root@localhost/?socket=/tmp/s.sock") == {
-        "user": "root", "password": "", "unix_socket": "/tmp/s.sock"}
+        "user": "root",
+        "password": "",
+        "unix_socket": "/tmp/s.sock",
+    }
     with pytest.raises(NoServer):
         connect_args_from_dsn("postgres://x@y/")
 
@@ -36,7 +46,9 @@ def test_dsn_parsing() -> None:
 def test_general_log_capture_and_read_classification(server) -> None:
     from tests.servers import GeneralLog, is_read
 
-    server.execute("CREATE USER IF NOT EXISTS 'harness_probe'@'localhost'", "GRANT SELECT ON *.* TO 'harness_probe'@'localhost'")
+    server.execute(
+        "CREATE USER IF NOT EXISTS 'harness_probe'@'localhost'", "GRANT SELECT ON *.* TO 'harness_probe'@'localhost'"
+    )
     try:
         with GeneralLog(server) as log:
             conn = server.admin(user="harness_probe", password="")
@@ -49,9 +61,23 @@ def test_general_log_capture_and_read_classification(server) -> None:
         assert all(is_read(text) for text in sent)
     finally:
         server.execute("DROP USER IF EXISTS 'harness_probe'@'localhost'")
-    for text in ("SELECT 1", "show tables", "/* x */ SELECT 1", "SET NAMES utf8mb4", "SET SESSION TRANSACTION READ ONLY",
-                 "EXPLAIN FORMAT=JSON SELECT 1", "SET autocommit=0"):
+    for text in (
+        "SELECT 1",
+        "show tables",
+        "/* x */ SELECT 1",
+        "SET NAMES utf8mb4",
+        "SET SESSION TRANSACTION READ ONLY",
+        "EXPLAIN FORMAT=JSON SELECT 1",
+        "SET autocommit=0",
+    ):
         assert is_read(text), text
-    for text in ("INSERT INTO t VALUES (1)", "SET GLOBAL general_log = ON", "SET @@GLOBAL.x = 1", "UPDATE t SET a = 1",
-                 "TRUNCATE TABLE x", "CREATE INDEX i ON t (a)", "SET PERSIST x = 1"):
+    for text in (
+        "INSERT INTO t VALUES (1)",
+        "SET GLOBAL general_log = ON",
+        "SET @@GLOBAL.x = 1",
+        "UPDATE t SET a = 1",
+        "TRUNCATE TABLE x",
+        "CREATE INDEX i ON t (a)",
+        "SET PERSIST x = 1",
+    ):
         assert not is_read(text), text

@@ -62,8 +62,12 @@ def test_events_match_pt_slowlogparser_expectations(case: dict) -> None:
     for i, (got, want) in enumerate(zip(events, expected)):
         ours = PT_PARSER_BUGS.get((case["file"], i))
         assert got.query == (ours if ours is not None else want["arg"].rstrip().rstrip(";").rstrip())
-        for pt_name, name in (("Query_time", "query_time"), ("Lock_time", "lock_time"),
-                              ("Rows_sent", "rows_sent"), ("Rows_examined", "rows_examined")):
+        for pt_name, name in (
+            ("Query_time", "query_time"),
+            ("Lock_time", "lock_time"),
+            ("Rows_sent", "rows_sent"),
+            ("Rows_examined", "rows_examined"),
+        ):
             if (pt_name in want and name not in ("rows_sent", "rows_examined")) or (pt_name in want and not got.admin):
                 assert got.metrics[name] == pytest.approx(float(want[pt_name])), pt_name
         for flag in ("Filesort", "Full_scan", "Full_join", "Tmp_table", "QC_Hit"):
@@ -352,8 +356,14 @@ def _zstd(data: bytes) -> bytes:
 
 @pytest.mark.parametrize(
     "suffix,compress",
-    [(".log", lambda b: b), (".gz", gzip.compress), (".bz2", bz2.compress), (".xz", lzma.compress), (".zst", _zstd),
-     (".log", gzip.compress)],  # compression is recognised by content, not by name
+    [
+        (".log", lambda b: b),
+        (".gz", gzip.compress),
+        (".bz2", bz2.compress),
+        (".xz", lzma.compress),
+        (".zst", _zstd),
+        (".log", gzip.compress),
+    ],  # compression is recognised by content, not by name
 )
 def test_compressed_inputs(tmp_path: Path, suffix: str, compress) -> None:
     plain = (ELASTIC / "mysql-ubuntu-5.5.53.log").read_bytes()
@@ -401,7 +411,8 @@ def test_binary_junk_empty_and_huge_inputs(tmp_path: Path) -> None:
     # invalid UTF-8 survives as the same bytes
     events, _ = read_text(
         "# User@Host: a[a] @ h []\n# Query_time: 1  Lock_time: 0 Rows_sent: 0  Rows_examined: 0\nSELECT '\udcff\udcfe';\n",
-        tmp_path, "latin.log",
+        tmp_path,
+        "latin.log",
     )
     assert events[0].query.encode("utf-8", "surrogateescape") == b"SELECT '\xff\xfe'"
 

@@ -90,17 +90,29 @@ DIALECTS = {"mysql5": mysql5_header, "mysql8": mysql8_header, "mariadb": mariadb
 EVIL_UH = "# User@Host: evil[evil] @ h [6.6.6.6]  Id: 666"
 EVIL_QT = "# Query_time: 99.000000  Lock_time: 0.000000 Rows_sent: 0  Rows_examined: 0"
 FORGED = {
-    "time": ["x;", "# Time: 2024-05-01T10:00:00.000001Z", EVIL_UH, EVIL_QT, "SET timestamp=1714557600;",
-             "DROP TABLE evil;"],
+    "time": [
+        "x;",
+        "# Time: 2024-05-01T10:00:00.000001Z",
+        EVIL_UH,
+        EVIL_QT,
+        "SET timestamp=1714557600;",
+        "DROP TABLE evil;",
+    ],
     "user_host": ["x;", EVIL_UH, EVIL_QT, "SELECT 666;"],
     "query_time": ["x;", EVIL_QT, "SELECT 666;"],
     "admin": ["x;", "# Time: 2024-05-01T10:00:00.000001Z", EVIL_UH, EVIL_QT, "# administrator command: Quit;"],
     "admin_alone": ["x;", "# administrator command: Quit;"],
-    "mariadb": ["x;", EVIL_UH, "# Thread_id: 666  Schema: evil  QC_hit: No", EVIL_QT, "# Rows_affected: 0",
-                "SET timestamp=1714557600;", "SELECT 666;"],
+    "mariadb": [
+        "x;",
+        EVIL_UH,
+        "# Thread_id: 666  Schema: evil  QC_hit: No",
+        EVIL_QT,
+        "# Rows_affected: 0",
+        "SET timestamp=1714557600;",
+        "SELECT 666;",
+    ],
     "thread_schema": ["x;", "# Thread_id: 666  Schema: evil  QC_hit: No", EVIL_QT, "SELECT 666;"],
-    "percona_schema": ["x;", "# Schema: evil  Last_errno: 0  Killed: 0", EVIL_QT, "# Bytes_sent: 0",
-                       "SELECT 666;"],
+    "percona_schema": ["x;", "# Schema: evil  Last_errno: 0  Killed: 0", EVIL_QT, "# Bytes_sent: 0", "SELECT 666;"],
     "lone_user_host": ["x;", EVIL_UH],
 }
 # Where the forged text goes: its own literal or comment, with escapes before it.
@@ -108,7 +120,7 @@ CONTAINERS = {
     "single": lambda f: f"INSERT INTO comments (post_id, body)\nVALUES (7, 'it\\'s ''quoted'' {f} end')",
     "double": lambda f: f'SELECT id FROM posts WHERE title = "say \\"hi\\" ""x"" {f} end" LIMIT 5',
     "backtick": lambda f: f"SELECT 1 AS `a``b {f} end` FROM dual",
-    "comment": lambda f: f"SELECT /* it's \"q\" {f} end */ id FROM posts",
+    "comment": lambda f: f'SELECT /* it\'s "q" {f} end */ id FROM posts',
 }
 LINE_ENDS = {"lf": "\n", "crlf": "\r\n", "cr": "\r"}
 
@@ -182,13 +194,15 @@ def test_real_headers_still_end_statements(tmp_path: Path) -> None:
     header at the end, a blank line before the header, a banner after a statement cut short
     by a crash, a header without "# Time"."""
     log = (
-        mysql8_header(0) + "SELECT 1;\n\n"
-        + mysql8_header(1) + "SELECT 'a;\nb';\n"
-        + mysql8_header(2) + "SELECT * FROM t WHE\n"  # a crash: the restart's banner follows
+        mysql8_header(0)
+        + "SELECT 1;\n\n"
+        + mysql8_header(1)
+        + "SELECT 'a;\nb';\n"
+        + mysql8_header(2)
+        + "SELECT * FROM t WHE\n"  # a crash: the restart's banner follows
         "/usr/sbin/mysqld, Version: 8.0.36 (MySQL Community Server - GPL). started with:\n"
         "Tcp port: 3306  Unix socket: /var/run/mysqld/mysqld.sock\n"
-        "Time                 Id Command    Argument\n"
-        + mysql8_header(3).split("\n", 1)[1] + "SELECT 3;\n"
+        "Time                 Id Command    Argument\n" + mysql8_header(3).split("\n", 1)[1] + "SELECT 3;\n"
         "# Time: 2024-05-01T10:00:09.000001Z\n"
     )
     path = tmp_path / "slow.log"
@@ -230,8 +244,12 @@ def test_an_unterminated_literal_loses_only_its_own_event(tmp_path: Path, opener
     (bad,) = reader.malformed
     assert (bad.source, bad.line) == (str(path), damaged)
     assert str(bad).startswith(f"{path}:{damaged}: ")
-    what = {"'": "string literal '...'", '"': 'string literal "..."', "`": "quoted identifier `...`",
-            "/*": "comment /* ... */"}[opener]
+    what = {
+        "'": "string literal '...'",
+        '"': 'string literal "..."',
+        "`": "quoted identifier `...`",
+        "/*": "comment /* ... */",
+    }[opener]
     assert bad.reason.startswith(f"{what} opened on line {next_event - 1} ")
     assert bad.reason.endswith(f"the event is cut at the header on line {next_event}")
 
@@ -349,8 +367,33 @@ def reference_state(text: str, state: int) -> int:
 
 def test_lexer_follows_mysql_rules() -> None:
     rng = random.Random(11)
-    tokens = ["/*", "*/", "-- ", "--", "/*!", "/*M!", "\\'", "''", "`a`", "'", '"', "`", "\\", "/", "*", "#",
-              "-", " ", "\n", "a", ";", "!", "M", "\t", "x;\n# Time: 1\n"]
+    tokens = [
+        "/*",
+        "*/",
+        "-- ",
+        "--",
+        "/*!",
+        "/*M!",
+        "\\'",
+        "''",
+        "`a`",
+        "'",
+        '"',
+        "`",
+        "\\",
+        "/",
+        "*",
+        "#",
+        "-",
+        " ",
+        "\n",
+        "a",
+        ";",
+        "!",
+        "M",
+        "\t",
+        "x;\n# Time: 1\n",
+    ]
     for _ in range(60_000):
         text = "".join(rng.choice(tokens) for _ in range(rng.randint(0, 20)))
         for state in (_TOP, _SQ, _DQ, _BT, _BLOCK):
@@ -438,8 +481,10 @@ def big_forged_log(gen, path: Path) -> None:
     gen.generate(buf, 1_500, seed=4, templates=300)
     text = buf.getvalue()
     banner_end = text.index("# Time:")
-    paste = "".join(f"row {k};\n# Time: 2024-05-01T10:00:00Z\n{EVIL_UH}\n{EVIL_QT}\nSET timestamp=1;\nSELECT {k};\n"
-                    for k in range(60))
+    paste = "".join(
+        f"row {k};\n# Time: 2024-05-01T10:00:00Z\n{EVIL_UH}\n{EVIL_QT}\nSET timestamp=1;\nSELECT {k};\n"
+        for k in range(60)
+    )
     rnd = random.Random(5).random
     out = [text[:banner_end]]
     for i, event in enumerate(text[banner_end:].split("\n# Time: ")):

@@ -77,7 +77,18 @@ def test_quantiles_within_the_sketch_accuracy(seed: int) -> None:
 
 def test_histogram_buckets_are_pt_decades() -> None:
     assert [histogram_bucket(v) for v in (0.0, 5e-7, 1e-6, 9.9e-6, 1e-5, 5e-4, 0.002, 0.05, 0.5, 5, 10, 1e4)] == [
-        0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 7,
+        0,
+        0,
+        0,
+        0,
+        1,
+        2,
+        3,
+        4,
+        5,
+        6,
+        7,
+        7,
     ]
 
 
@@ -99,7 +110,10 @@ def test_vectorised_fold_equals_event_by_event_add() -> None:
         assert got.count == want.count
         assert got.histogram == want.histogram
         assert (got.first_ts, got.last_ts, got.first_tz, got.last_tz) == (
-            want.first_ts, want.last_ts, want.first_tz, want.last_tz,
+            want.first_ts,
+            want.last_ts,
+            want.first_tz,
+            want.last_tz,
         )
         assert got.databases == want.databases and got.users == want.users and got.hosts == want.hosts
         assert got.timeline == want.timeline
@@ -168,8 +182,18 @@ def test_parallel_ranges_give_the_sequential_result(tmp_path: Path, monkeypatch:
     assert [c["id"] for c in concurrent["classes"]] == [c["id"] for c in sequential["classes"]]
     for got in concurrent["classes"]:
         want = by_id[got["id"]]
-        for field in ("count", "databases", "users", "hosts", "tags", "first_seen", "last_seen", "example",
-                      "example_meta", "histogram"):
+        for field in (
+            "count",
+            "databases",
+            "users",
+            "hosts",
+            "tags",
+            "first_seen",
+            "last_seen",
+            "example",
+            "example_meta",
+            "histogram",
+        ):
             assert got[field] == want[field], field
         assert got["databases"] == {"shop": got["count"]}
         for name, metric in want["metrics"].items():
@@ -179,10 +203,10 @@ def test_parallel_ranges_give_the_sequential_result(tmp_path: Path, monkeypatch:
             assert {k: got["metrics"][name][k] for k in numbers} == pytest.approx(numbers, rel=1e-9, abs=1.01e-6), name
 
 
-
 # --------------------------------------------------------------------------------------------
 # Time-lines: adaptive buckets that merge exactly
 # --------------------------------------------------------------------------------------------
+
 
 def _timed_events(seed: int, n: int, span: float, start: float = 1_700_000_000.0) -> list[QueryEvent]:
     rng = random.Random(seed)
@@ -221,7 +245,7 @@ def test_time_lines_of_any_split_merge_into_the_one_pass_time_line() -> None:
     assert sum(whole.timeline.times.values()) == pytest.approx(sum(e.metrics["query_time"] for e in events))
     folded = [GroupStats()]  # the vectorised fold, in batches, gives the same time-line
     for start in range(0, len(events), 700):
-        fold_batch(folded, [0] * len(events[start:start + 700]), events[start:start + 700], [])
+        fold_batch(folded, [0] * len(events[start : start + 700]), events[start : start + 700], [])
     assert folded[0].timeline == whole.timeline
 
 

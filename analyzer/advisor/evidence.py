@@ -117,13 +117,17 @@ class ClassEvidence:
         return "measured" if self.measured is not None else "estimated" if self.estimated is not None else "unknown"
 
 
-def reconcile(plan: Plan | None, shape: QueryShape | None, measured: float | None,
-              catalog: Catalog | None = None) -> ClassEvidence:
+def reconcile(
+    plan: Plan | None, shape: QueryShape | None, measured: float | None, catalog: Catalog | None = None
+) -> ClassEvidence:
     """The rows each access of ``plan`` reads per execution, the ``measured`` rows examined per
     call winning over the estimates (see the module docstring)."""
     if plan is None or not plan.tables:
-        return ClassEvidence(plan.rows_examined_estimate if plan is not None and plan.tables else None, measured,
-                             plan=plan if plan is not None and plan.tables else None)
+        return ClassEvidence(
+            plan.rows_examined_estimate if plan is not None and plan.tables else None,
+            measured,
+            plan=plan if plan is not None and plan.tables else None,
+        )
     estimates = plan.access_rows()
     estimated = sum(estimates.values())
     walk_access, walk = find_index_walk(plan, shape, catalog)
@@ -184,8 +188,9 @@ def _real_name(table: Table | None, column: str) -> str:
     return found.name if found is not None else column
 
 
-def find_index_walk(plan: Plan, shape: QueryShape | None,
-                    catalog: Catalog | None = None) -> tuple[PlanTable, IndexWalk] | tuple[None, None]:
+def find_index_walk(
+    plan: Plan, shape: QueryShape | None, catalog: Catalog | None = None
+) -> tuple[PlanTable, IndexWalk] | tuple[None, None]:
     """The access that walks an index in ORDER BY order and filters what it reads, stopping at
     LIMIT (the plan does not sort it), when there is one."""
     for access in plan.tables:
@@ -202,8 +207,8 @@ def find_index_walk(plan: Plan, shape: QueryShape | None,
         # the parts the access fixes with constants (ref) come first; the next ones must be the ORDER BY
         fixed = len(access.ref) if access.access_type in ("ref", "ref_or_null") else 0
         order = tuple(c.column for c, _ in scope.order_by)
-        following = [c.lower() for c in key_columns[fixed:fixed + len(order)]]
-        if not following or following != [c.lower() for c in order][:len(following)]:
+        following = [c.lower() for c in key_columns[fixed : fixed + len(order)]]
+        if not following or following != [c.lower() for c in order][: len(following)]:
             continue
         if access.access_type not in ("index", "range", "ref", "ref_or_null"):
             continue
@@ -222,7 +227,15 @@ def find_index_walk(plan: Plan, shape: QueryShape | None,
         if not filters:
             continue
         order = tuple(_real_name(table, c) for c in order)
-        return access, IndexWalk(access.table, table, access.key, tuple(key_columns), order, tuple(filters),
-                                 scope.limit + (scope.offset or 0), descending=any(d for _, d in scope.order_by),
-                                 eq_columns=tuple(c for c in equalities if c.lower() not in {o.lower() for o in order}))
+        return access, IndexWalk(
+            access.table,
+            table,
+            access.key,
+            tuple(key_columns),
+            order,
+            tuple(filters),
+            scope.limit + (scope.offset or 0),
+            descending=any(d for _, d in scope.order_by),
+            eq_columns=tuple(c for c in equalities if c.lower() not in {o.lower() for o in order}),
+        )
     return None, None

@@ -41,9 +41,22 @@ from analyzer.advisor.checks._health import (
 )
 from analyzer.sources.schema import SYSTEM_SCHEMAS, QueryRunner, Table, load_tables
 
-__all__ = ["DEFAULT_MIN_WINDOW", "SEVERITIES", "ForeignKeyGuard", "IndexFinding", "IndexReport", "IndexUsage",
-           "UnusedIndexes", "UsageWindow", "check_indexes", "find_duplicate_indexes", "find_missing_primary_keys",
-           "find_unused_indexes", "read_index_usage"]
+__all__ = [
+    "DEFAULT_MIN_WINDOW",
+    "SEVERITIES",
+    "ForeignKeyGuard",
+    "IndexFinding",
+    "IndexReport",
+    "IndexUsage",
+    "UnusedIndexes",
+    "UsageWindow",
+    "check_indexes",
+    "find_duplicate_indexes",
+    "find_missing_primary_keys",
+    "find_unused_indexes",
+    "read_index_usage",
+]
+
 
 @dataclass
 class UnusedIndexes:
@@ -76,17 +89,25 @@ class IndexReport:
         return list(seen)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"schemas": list(self.schemas), "tables": self.tables, "indexes": self.indexes,
-                "usage_window": self.window.to_dict() if self.window else None, "notes": list(self.notes),
-                "findings": [f.to_dict() for f in self.findings]}
+        return {
+            "schemas": list(self.schemas),
+            "tables": self.tables,
+            "indexes": self.indexes,
+            "usage_window": self.window.to_dict() if self.window else None,
+            "notes": list(self.notes),
+            "findings": [f.to_dict() for f in self.findings],
+        }
 
 
 # --------------------------------------------------------------------------------------------
 # Index usage (performance_schema.table_io_waits_summary_by_index_usage).
 # --------------------------------------------------------------------------------------------
 
-_LOST_COUNTERS = ("Performance_schema_index_stat_lost", "Performance_schema_table_instances_lost",
-                  "Performance_schema_table_handles_lost")
+_LOST_COUNTERS = (
+    "Performance_schema_index_stat_lost",
+    "Performance_schema_table_instances_lost",
+    "Performance_schema_table_handles_lost",
+)
 
 
 def _marks(n: int) -> str:
@@ -111,10 +132,6 @@ def _instrumented(objects: Sequence[dict[str, Any]], schema: str, table: str) ->
     return enabled
 
 
-
-
-
-
 def read_index_usage(server: QueryRunner, tables: Sequence[Table]) -> IndexUsage:
     """performance_schema's index read counters for ``tables``, the window they cover, and the
     tables it does not count (or why it counts nothing: ``skipped``).  Reads only.
@@ -129,37 +146,55 @@ def read_index_usage(server: QueryRunner, tables: Sequence[Table]) -> IndexUsage
     """
     usage = IndexUsage()
     if not getattr(server.capabilities, "performance_schema", False):
-        usage.skipped = ("performance_schema is OFF on this server, so index reads are not counted; "
-                         "start it with performance_schema=ON (my.cnf) to find unused indexes")
+        usage.skipped = (
+            "performance_schema is OFF on this server, so index reads are not counted; "
+            "start it with performance_schema=ON (my.cnf) to find unused indexes"
+        )
         return usage
     candidates = [t for t in tables if t.schema.lower() not in SYSTEM_SCHEMAS]
 
-    status = {r["Variable_name"]: r["Value"] for r in server.query(
-        f"SHOW GLOBAL STATUS WHERE Variable_name IN ({_marks(1 + len(_LOST_COUNTERS))})",
-        ["Uptime", *_LOST_COUNTERS])}
+    status = {
+        r["Variable_name"]: r["Value"]
+        for r in server.query(
+            f"SHOW GLOBAL STATUS WHERE Variable_name IN ({_marks(1 + len(_LOST_COUNTERS))})",
+            ["Uptime", *_LOST_COUNTERS],
+        )
+    }
     now = server.query("SELECT NOW() AS now")[0]["now"]
     uptime = int(status.get("Uptime", 0))
     lost = {k: int(v) for k, v in status.items() if k in _LOST_COUNTERS and int(v) > 0}
     usage.window = UsageWindow(uptime, now - timedelta(seconds=uptime), now, lost)
     if lost:
-        usage.notes.append("performance_schema lost some counters (" + ", ".join(f"{k}={v}" for k, v in lost.items())
-                           + "): an index without a counter row may have been used; raise the "
-                             "performance_schema_max_* limits")
+        usage.notes.append(
+            "performance_schema lost some counters ("
+            + ", ".join(f"{k}={v}" for k, v in lost.items())
+            + "): an index without a counter row may have been used; raise the "
+            "performance_schema_max_* limits"
+        )
 
-    switches = {r["name"]: str(r["enabled"]).upper() == "YES" for r in server.query(
-        "SELECT NAME AS name, ENABLED AS enabled FROM performance_schema.setup_instruments "
-        "WHERE NAME = 'wait/io/table/sql/handler' UNION ALL "
-        "SELECT NAME, ENABLED FROM performance_schema.setup_consumers WHERE NAME = 'global_instrumentation'")}
+    switches = {
+        r["name"]: str(r["enabled"]).upper() == "YES"
+        for r in server.query(
+            "SELECT NAME AS name, ENABLED AS enabled FROM performance_schema.setup_instruments "
+            "WHERE NAME = 'wait/io/table/sql/handler' UNION ALL "
+            "SELECT NAME, ENABLED FROM performance_schema.setup_consumers WHERE NAME = 'global_instrumentation'"
+        )
+    }
     off = [name for name in ("wait/io/table/sql/handler", "global_instrumentation") if not switches.get(name, False)]
     if off:
-        usage.skipped = ("performance_schema does not count table I/O here (" + " and ".join(off)
-                         + " disabled in setup_instruments/setup_consumers), so unused indexes cannot be told")
+        usage.skipped = (
+            "performance_schema does not count table I/O here ("
+            + " and ".join(off)
+            + " disabled in setup_instruments/setup_consumers), so unused indexes cannot be told"
+        )
         return usage
     if not candidates:
         return usage
 
-    objects = server.query("SELECT OBJECT_SCHEMA AS object_schema, OBJECT_NAME AS object_name, ENABLED AS enabled "
-                           "FROM performance_schema.setup_objects WHERE OBJECT_TYPE = 'TABLE'")
+    objects = server.query(
+        "SELECT OBJECT_SCHEMA AS object_schema, OBJECT_NAME AS object_name, ENABLED AS enabled "
+        "FROM performance_schema.setup_objects WHERE OBJECT_TYPE = 'TABLE'"
+    )
     schemas = sorted({t.schema for t in candidates})
     for row in server.query(
         "SELECT OBJECT_SCHEMA AS object_schema, OBJECT_NAME AS object_name, INDEX_NAME AS index_name, "
@@ -180,6 +215,7 @@ def read_index_usage(server: QueryRunner, tables: Sequence[Table]) -> IndexUsage
 # --------------------------------------------------------------------------------------------
 # The checks, alone or all at once.
 # --------------------------------------------------------------------------------------------
+
 
 def _run(context: HealthContext, codes: Sequence[str]) -> list[IndexFinding]:
     findings, notes = run_table_checks(context, [check_named(c) for c in codes])  # type: ignore[misc]
@@ -203,21 +239,34 @@ def find_duplicate_indexes(
     are pt's: ``clustered`` (``--[no]clustered``), ``ignore_order`` (``--ignore-order``),
     ``all_structs`` (``--all-structs``); ``foreign_keys=False`` is ``--key-types k``.  Works on
     any ``Table`` (live or from DDL); no server needed."""
-    context = HealthContext(list(tables), guard or ForeignKeyGuard(tables), clustered=clustered,
-                            ignore_order=ignore_order, all_structs=all_structs)
+    context = HealthContext(
+        list(tables),
+        guard or ForeignKeyGuard(tables),
+        clustered=clustered,
+        ignore_order=ignore_order,
+        all_structs=all_structs,
+    )
     return _run(context, ("IDX001", "IDX002", "IDX003", "IDX004") if foreign_keys else ("IDX001", "IDX002", "IDX003"))
 
 
-def find_unused_indexes(server: QueryRunner, tables: Sequence[Table], *,
-                        guard: ForeignKeyGuard | None = None,
-                        min_window: float = DEFAULT_MIN_WINDOW) -> UnusedIndexes:
+def find_unused_indexes(
+    server: QueryRunner,
+    tables: Sequence[Table],
+    *,
+    guard: ForeignKeyGuard | None = None,
+    min_window: float = DEFAULT_MIN_WINDOW,
+) -> UnusedIndexes:
     """Indexes (not PRIMARY, not unique, not FULLTEXT) of ``tables`` with no read counted by
     performance_schema (IDX005), with the window the counters cover (``read_index_usage()``).
     A finding counted over less than ``min_window`` seconds is reported but not ``safe``: its
     DROP is shown as advice to confirm over a longer window."""
     usage = read_index_usage(server, tables)
-    result = UnusedIndexes(window=usage.window, skipped=usage.skipped, not_instrumented=list(usage.not_instrumented),
-                           notes=list(usage.notes))
+    result = UnusedIndexes(
+        window=usage.window,
+        skipped=usage.skipped,
+        not_instrumented=list(usage.not_instrumented),
+        notes=list(usage.notes),
+    )
     if usage.skipped is None:
         context = HealthContext(list(tables), guard or ForeignKeyGuard(tables), usage=usage, min_window=min_window)
         result.findings = _run(context, ("IDX005",))
@@ -229,8 +278,14 @@ def find_missing_primary_keys(tables: Sequence[Table]) -> list[IndexFinding]:
     return _run(HealthContext.of(tables), ("IDX006",))
 
 
-def check_indexes(server: QueryRunner, schemas: Sequence[str] | None = None, *, clustered: bool = True,
-                  unused: bool = True, min_window: float = DEFAULT_MIN_WINDOW) -> IndexReport:
+def check_indexes(
+    server: QueryRunner,
+    schemas: Sequence[str] | None = None,
+    *,
+    clustered: bool = True,
+    unused: bool = True,
+    min_window: float = DEFAULT_MIN_WINDOW,
+) -> IndexReport:
     """Load the tables of ``schemas`` (default: every schema but the system ones) and run every
     index-health check of the registry.  Redundant indexes are chosen first, then unused ones,
     sharing one ``ForeignKeyGuard`` so that the safe statements together never leave a foreign key
@@ -238,8 +293,12 @@ def check_indexes(server: QueryRunner, schemas: Sequence[str] | None = None, *, 
     counting.  A check that fails is recorded in ``notes`` and the others still run.
     """
     tables = load_tables(server, schemas)
-    report = IndexReport([], len(tables), sum(len(t.indexes) for t in tables),
-                         sorted({t.schema for t in tables}) if schemas is None else list(schemas))
+    report = IndexReport(
+        [],
+        len(tables),
+        sum(len(t.indexes) for t in tables),
+        sorted({t.schema for t in tables}) if schemas is None else list(schemas),
+    )
     context = HealthContext(list(tables), ForeignKeyGuard(tables), clustered=clustered, min_window=min_window)
     if unused:
         try:
@@ -251,8 +310,10 @@ def check_indexes(server: QueryRunner, schemas: Sequence[str] | None = None, *, 
             if context.usage.skipped:
                 report.notes.append(f"unused indexes: {context.usage.skipped}")
             if context.usage.not_instrumented:
-                report.notes.append("unused indexes: performance_schema.setup_objects excludes "
-                                    + ", ".join(context.usage.not_instrumented))
+                report.notes.append(
+                    "unused indexes: performance_schema.setup_objects excludes "
+                    + ", ".join(context.usage.not_instrumented)
+                )
             report.notes.extend(f"unused indexes: {n}" for n in context.usage.notes)
     report.findings, failed = run_table_checks(context)
     report.notes.extend(failed)

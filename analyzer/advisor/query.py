@@ -69,8 +69,20 @@ class ColumnRef:
         return f"{self.table.label}.{self.column}" if self.table else self.column
 
 
-PREDICATE_KINDS = ("eq", "in", "is_null", "range", "like_prefix", "like_infix", "join", "ne",
-                   "function", "in_subquery", "not_in_subquery", "other")
+PREDICATE_KINDS = (
+    "eq",
+    "in",
+    "is_null",
+    "range",
+    "like_prefix",
+    "like_infix",
+    "join",
+    "ne",
+    "function",
+    "in_subquery",
+    "not_in_subquery",
+    "other",
+)
 """``eq`` col = constant; ``in`` col IN (list); ``is_null``; ``range`` <, >, BETWEEN, prefix LIKE
 counts as ``like_prefix``; ``join`` col = other table's col; ``ne`` <>, NOT IN list; ``function``
 a function or arithmetic wraps the column (not sargable); ``in_subquery``/``not_in_subquery``."""
@@ -168,7 +180,8 @@ def _is_constant(node: exp.Expression) -> bool:
     if isinstance(node, (exp.Subquery, exp.Select)):
         return False
     return not any(isinstance(n, exp.Column) for n in node.walk()) and not any(
-        isinstance(n, (exp.Select, exp.Subquery)) for n in node.walk())
+        isinstance(n, (exp.Select, exp.Subquery)) for n in node.walk()
+    )
 
 
 def _int_value(node: exp.Expression | None) -> int | None:
@@ -212,7 +225,9 @@ class _Analyzer:
             outer = depth > 0
             if qualifier:
                 for t in scope.tables:
-                    if t.label.lower() == qualifier.lower() or (t.alias is None and t.name.lower() == qualifier.lower()):
+                    if t.label.lower() == qualifier.lower() or (
+                        t.alias is None and t.name.lower() == qualifier.lower()
+                    ):
                         return ColumnRef(name.lower(), t, outer)
                 continue
             real = [t for t in scope.tables]
@@ -231,8 +246,9 @@ class _Analyzer:
 
     # -- scopes -------------------------------------------------------------------------------
 
-    def select(self, node: exp.Expression, stack: list[Scope], kind: str, context: str = "",
-               negated: bool = False) -> None:
+    def select(
+        self, node: exp.Expression, stack: list[Scope], kind: str, context: str = "", negated: bool = False
+    ) -> None:
         if isinstance(node, exp.Subquery):
             node = node.this
         if isinstance(node, exp.SetOperation):
@@ -251,8 +267,9 @@ class _Analyzer:
         self.add_sources(scope, sources, joins, inner_stack)
         self.clauses(scope, node, inner_stack)
 
-    def add_sources(self, scope: Scope, sources: list[exp.Expression], joins: list[exp.Join],
-                    stack: list[Scope]) -> None:
+    def add_sources(
+        self, scope: Scope, sources: list[exp.Expression], joins: list[exp.Join], stack: list[Scope]
+    ) -> None:
         for source in sources:
             # sqlglot hangs a multi-table UPDATE/DELETE's joins on the Table itself
             inner_joins = list(source.args.get("joins") or []) if isinstance(source, exp.Table) else []
@@ -267,16 +284,22 @@ class _Analyzer:
             elif using:
                 for ident in using:
                     name = ident.name if hasattr(ident, "name") else str(ident)
-                    left = next((t for t in scope.tables[:-1] if self._has_column(t, name)), None) \
-                        or (scope.tables[0] if scope.tables else None)
+                    left = next((t for t in scope.tables[:-1] if self._has_column(t, name)), None) or (
+                        scope.tables[0] if scope.tables else None
+                    )
                     col_l = ColumnRef(name.lower(), left)
                     col_r = ColumnRef(name.lower(), ref)
-                    cond = exp.EQ(this=exp.column(name, left.label if left else None),
-                                  expression=exp.column(name, ref.label if ref else None))
+                    cond = exp.EQ(
+                        this=exp.column(name, left.label if left else None),
+                        expression=exp.column(name, ref.label if ref else None),
+                    )
                     scope.predicates.append(Predicate("join", col_r, cond, other=col_l, source="on"))
                     scope.predicates.append(Predicate("join", col_l, cond, other=col_r, source="on"))
-            elif ref is not None and (join.args.get("kind") or "").upper() in ("", "CROSS", "INNER") \
-                    and not join.args.get("side"):
+            elif (
+                ref is not None
+                and (join.args.get("kind") or "").upper() in ("", "CROSS", "INNER")
+                and not join.args.get("side")
+            ):
                 scope.cross_joins.append(ref)
 
     def add_source(self, scope: Scope, source: exp.Expression, stack: list[Scope]) -> TableRef | None:
@@ -335,7 +358,9 @@ class _Analyzer:
             if isinstance(target, exp.Column):
                 scope.order_by.append((self.resolve(target, stack), desc))
             else:
-                if isinstance(target, exp.Rand) or (isinstance(target, exp.Anonymous) and target.name.upper() == "RAND"):
+                if isinstance(target, exp.Rand) or (
+                    isinstance(target, exp.Anonymous) and target.name.upper() == "RAND"
+                ):
                     scope.order_by_rand = True
                 scope.order_by_expressions.append(target.sql(dialect="mysql"))
 
@@ -348,8 +373,9 @@ class _Analyzer:
             parent = parent.parent
         return False
 
-    def subqueries_in(self, node: exp.Expression, stack: list[Scope], context: str = "where",
-                      negated: bool = False) -> None:
+    def subqueries_in(
+        self, node: exp.Expression, stack: list[Scope], context: str = "where", negated: bool = False
+    ) -> None:
         if isinstance(node, (exp.Subquery, exp.Select)):
             before = len(self.scopes)
             self.select(node, stack, "subquery", context, negated)
@@ -374,8 +400,10 @@ class _Analyzer:
 
     def mark_correlated(self, first_scope: int) -> None:
         for scope in self.scopes[first_scope:]:
-            if any((p.column is not None and p.column.outer) or (p.other is not None and p.other.outer)
-                   for p in scope.predicates):
+            if any(
+                (p.column is not None and p.column.outer) or (p.other is not None and p.other.outer)
+                for p in scope.predicates
+            ):
                 scope.correlated = True
 
     # -- predicates ---------------------------------------------------------------------------
@@ -419,8 +447,9 @@ class _Analyzer:
         if isinstance(inner, (exp.EQ, exp.NullSafeEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.NEQ)):
             return self.comparison(scope, inner, node, stack, source, negated)
         if isinstance(inner, exp.Between):
-            return self.one_sided(scope, inner.this, "range", node, stack, source, negated,
-                                  literal=_literal_type(inner.args.get("low")))
+            return self.one_sided(
+                scope, inner.this, "range", node, stack, source, negated, literal=_literal_type(inner.args.get("low"))
+            )
         if isinstance(inner, exp.Like):
             pattern = inner.expression
             kind = "like_prefix"
@@ -438,8 +467,9 @@ class _Analyzer:
         column = self.resolve(cols[0], stack) if cols else None
         return Predicate("other", column, node, source=source)
 
-    def in_predicate(self, scope: Scope, inner: exp.In, node: exp.Expression, stack: list[Scope], source: str,
-                     negated: bool) -> Predicate | None:
+    def in_predicate(
+        self, scope: Scope, inner: exp.In, node: exp.Expression, stack: list[Scope], source: str, negated: bool
+    ) -> Predicate | None:
         query = inner.args.get("query")
         if query is not None:
             before = len(self.scopes)
@@ -452,11 +482,21 @@ class _Analyzer:
         self.in_lists.append(len(values))
         types = {_literal_type(v) for v in values}
         literal = types.pop() if len(types) == 1 else ("other" if types else None)
-        return self.one_sided(scope, inner.this, "ne" if negated else "in", node, stack, source, False,
-                              literal=literal, values=len(values))
+        return self.one_sided(
+            scope,
+            inner.this,
+            "ne" if negated else "in",
+            node,
+            stack,
+            source,
+            False,
+            literal=literal,
+            values=len(values),
+        )
 
-    def comparison(self, scope: Scope, inner: exp.Expression, node: exp.Expression, stack: list[Scope],
-                   source: str, negated: bool) -> Predicate | None:
+    def comparison(
+        self, scope: Scope, inner: exp.Expression, node: exp.Expression, stack: list[Scope], source: str, negated: bool
+    ) -> Predicate | None:
         left, right = inner.this, inner.expression
         for side in (left, right):
             self.subqueries_in(side, stack)
@@ -484,27 +524,51 @@ class _Analyzer:
             if isinstance(left, exp.Column) or isinstance(right, exp.Column):
                 col_node = left if isinstance(left, exp.Column) else right
                 return Predicate("other", self.resolve(col_node, stack), node, source=source)
-            return Predicate("function" if column else "other", column, node, source=source,
-                             function=(left if cols and cols[0] in left.walk() else right).sql(dialect="mysql"))
+            return Predicate(
+                "function" if column else "other",
+                column,
+                node,
+                source=source,
+                function=(left if cols and cols[0] in left.walk() else right).sql(dialect="mysql"),
+            )
         return self.one_sided(scope, column_side, kind, node, stack, source, False, literal=_literal_type(value))
 
-    def one_sided(self, scope: Scope, column_side: exp.Expression, kind: str, node: exp.Expression,
-                  stack: list[Scope], source: str, negated: bool, *, literal: str | None = None,
-                  values: int = 1) -> Predicate | None:
+    def one_sided(
+        self,
+        scope: Scope,
+        column_side: exp.Expression,
+        kind: str,
+        node: exp.Expression,
+        stack: list[Scope],
+        source: str,
+        negated: bool,
+        *,
+        literal: str | None = None,
+        values: int = 1,
+    ) -> Predicate | None:
         if negated:
             kind = {"eq": "ne", "in": "ne", "is_null": "range"}.get(kind, "other")
         while isinstance(column_side, exp.Paren):
             column_side = column_side.this
         if isinstance(column_side, exp.Column):
-            return Predicate(kind, self.resolve(column_side, stack), node, literal=literal, values=values, source=source)
+            return Predicate(
+                kind, self.resolve(column_side, stack), node, literal=literal, values=values, source=source
+            )
         cols = list(column_side.find_all(exp.Column))
         if not cols:
             return None
         column = self.resolve(cols[0], stack)
         if kind in ("ne", "other", "like_infix"):
             return Predicate(kind, column, node, literal=literal, values=values, source=source)
-        return Predicate("function", column, node, literal=literal, values=values, source=source,
-                         function=column_side.sql(dialect="mysql"))
+        return Predicate(
+            "function",
+            column,
+            node,
+            literal=literal,
+            values=values,
+            source=source,
+            function=column_side.sql(dialect="mysql"),
+        )
 
 
 def _conjuncts(node: exp.Expression) -> Iterator[exp.Expression]:
@@ -532,7 +596,9 @@ def parse_statement(sql: str) -> exp.Expression:
     try:
         statements = parse_statements(sql)
     except (ParseError, TokenError) as exc:
-        raise QueryParseError(f"the statement does not parse: {str(exc).splitlines()[0][:160] if str(exc) else exc}") from exc
+        raise QueryParseError(
+            f"the statement does not parse: {str(exc).splitlines()[0][:160] if str(exc) else exc}"
+        ) from exc
     if len(statements) != 1:
         raise QueryParseError("expected one statement" if statements else "no statement")
     return statements[0]

@@ -17,8 +17,13 @@ from analyzer.model import DigestResult
 from analyzer.sources.schema import Catalog, load_tables
 
 
-def load_catalog(*, schema_file: str | None = None, server: Any = None, database: str | None = None,
-                 schemas: Sequence[str] | None = None) -> tuple[Catalog, list[str]]:
+def load_catalog(
+    *,
+    schema_file: str | None = None,
+    server: Any = None,
+    database: str | None = None,
+    schemas: Sequence[str] | None = None,
+) -> tuple[Catalog, list[str]]:
     """The tables the statements read, from ``schema_file`` (a DDL file) or from ``server``, and
     the warnings reading the file gave (statements it could not use)."""
     if schema_file:
@@ -28,8 +33,9 @@ def load_catalog(*, schema_file: str | None = None, server: Any = None, database
         default = database or (loaded.tables[0].schema if len({t.schema for t in loaded.tables}) == 1 else None)
         return Catalog(loaded.tables, default_schema=default, source="ddl"), list(loaded.warnings)
     with server.translate_errors("read table and index metadata"):
-        return Catalog(load_tables(server, list(schemas) if schemas else None), default_schema=database,
-                       source="live"), []
+        return Catalog(
+            load_tables(server, list(schemas) if schemas else None), default_schema=database, source="live"
+        ), []
 
 
 def current_database(server: Any) -> str | None:
@@ -47,8 +53,14 @@ def workload_database(classes: Sequence[WorkloadClass], given: str | None = None
     return max(set(used), key=used.count) if used else None
 
 
-def watch_window(server: Any, seconds: float, *, sleep: Callable[[float], None] = time.sleep,
-                 clock: Callable[[], float] = time.monotonic, samples: bool = True) -> DigestResult:
+def watch_window(
+    server: Any,
+    seconds: float,
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+    samples: bool = True,
+) -> DigestResult:
     """What performance_schema sees run in the next ``seconds``, as query classes with real
     samples from the statement history (or MySQL 8's QUERY_SAMPLE_TEXT): the workload of
     ``mqa advise --window``."""
@@ -62,8 +74,9 @@ def watch_window(server: Any, seconds: float, *, sleep: Callable[[float], None] 
     return window_result(collected)
 
 
-def explain_one(sql: str, *, catalog: Catalog, server: Any = None, database: str | None = None,
-                analyze: bool = False) -> Advice:
+def explain_one(
+    sql: str, *, catalog: Catalog, server: Any = None, database: str | None = None, analyze: bool = False
+) -> Advice:
     """``mqa explain``: one statement's plan (on ``server``, or none offline), findings and
     index advice."""
     from analyzer.fingerprint.classifier import Fingerprinter
@@ -82,20 +95,24 @@ def explain_one(sql: str, *, catalog: Catalog, server: Any = None, database: str
     return advise([wc], catalog=catalog, server=server, top=None, with_facts=False)
 
 
-def verify_advice(advice: Advice, catalog: Catalog, *, source: Any, target: Any, scratch_schema: str | None,
-                  sample_rows: int | None) -> Any:
+def verify_advice(
+    advice: Advice, catalog: Catalog, *, source: Any, target: Any, scratch_schema: str | None, sample_rows: int | None
+) -> Any:
     """Verify the suggestions on ``target`` (a writable session): in copies in ``scratch_schema``,
     or, without one, with MySQL 8's invisible indexes (MariaDB has none a session can use)."""
     from analyzer.advisor.verify import verify_in_scratch, verify_with_invisible_indexes
 
     if scratch_schema is None:
         if not getattr(target.capabilities, "invisible_indexes", False):
-            raise UsageError("this server cannot use invisible indexes (MariaDB): give --scratch-schema DB, an empty "
-                             "or new schema where mqa copies the tables, builds the indexes, explains, and drops "
-                             "everything again")
+            raise UsageError(
+                "this server cannot use invisible indexes (MariaDB): give --scratch-schema DB, an empty "
+                "or new schema where mqa copies the tables, builds the indexes, explains, and drops "
+                "everything again"
+            )
         return verify_with_invisible_indexes(advice, catalog, target=target)
-    return verify_in_scratch(advice, catalog, source=source, target=target, scratch_schema=scratch_schema,
-                             sample_rows=sample_rows)
+    return verify_in_scratch(
+        advice, catalog, source=source, target=target, scratch_schema=scratch_schema, sample_rows=sample_rows
+    )
 
 
 def apply_advice(advice: Advice, target: Any, *, before: Callable[[str], None] | None = None) -> list[str]:

@@ -50,8 +50,11 @@ COVERING_FREQUENT_CALLS = 200  # ... or a class this frequent ...
 COVERING_MIN_LOOKUPS = 20_000  # ... whose table lookups add up to this many over the workload
 SMALL_TABLE_MIN_ROWS_SAVED = 10_000  # a small table's index must save this many rows over the workload ...
 WRITE_COST_ROWS = 10.0  # ... and more than its upkeep: each write to the table costs about this many rows read
-NARROW_TYPES = re.compile(r"^(tinyint|smallint|mediumint|int|integer|bigint|date|datetime|timestamp|time|year|"
-                          r"decimal|float|double|char\(\d\)|varchar\(([1-9]|[12]\d|3[0-2])\)|enum|bit)", re.IGNORECASE)
+NARROW_TYPES = re.compile(
+    r"^(tinyint|smallint|mediumint|int|integer|bigint|date|datetime|timestamp|time|year|"
+    r"decimal|float|double|char\(\d\)|varchar\(([1-9]|[12]\d|3[0-2])\)|enum|bit)",
+    re.IGNORECASE,
+)
 
 
 class AdvisorError(AnalyzerError):
@@ -163,8 +166,11 @@ class IndexSuggestion:
     def estimate(self) -> dict[str, Any]:
         before = sum(c.rows_before * 1.0 for c in self.classes)
         after = sum(c.rows_after * 1.0 for c in self.classes)
-        out: dict[str, Any] = {"rows_before": round(before, 1), "rows_after": round(after, 1),
-                               "time_saved": round(self.time_saved, 6)}
+        out: dict[str, Any] = {
+            "rows_before": round(before, 1),
+            "rows_after": round(after, 1),
+            "time_saved": round(self.time_saved, 6),
+        }
         if any(c.verified_rows_before is not None for c in self.classes):
             out["verified_rows_before"] = sum(c.verified_rows_before or 0 for c in self.classes)
             out["verified_rows_after"] = sum(c.verified_rows_after or 0 for c in self.classes)
@@ -172,20 +178,35 @@ class IndexSuggestion:
 
     def to_dict(self, ddl: str) -> dict[str, Any]:
         return {
-            "table": self.table.full_name, "columns": list(self.columns), "name": self.name, "ddl": ddl,
-            "class_ids": self.class_ids, "verified": bool(self.verified),
+            "table": self.table.full_name,
+            "columns": list(self.columns),
+            "name": self.name,
+            "ddl": ddl,
+            "class_ids": self.class_ids,
+            "verified": bool(self.verified),
             "verification": "not verified" if self.verified is None else self.verification_note,
             "estimate": self.estimate(),
-            "replaces": self.replaces.name if self.replaces else None, "reason": self.reason,
-            "warnings": self.warnings, "may_change_plans": self.may_change,
-            "classes": [{"class_id": c.class_id, "rows_before": round(c.rows_before, 1),
-                         "rows_after": round(c.rows_after, 1), "time_saved": round(c.time_saved, 6),
-                         "key_before": c.chosen_key_before, "key_after": c.chosen_key_after,
-                         "verified_rows_before": c.verified_rows_before,
-                         "verified_rows_after": c.verified_rows_after,
-                         "sort_before": c.sort_before, "sort_after": c.sort_after,
-                         "actual_rows_before": c.actual_rows_before,
-                         "actual_rows_after": c.actual_rows_after} for c in self.classes],
+            "replaces": self.replaces.name if self.replaces else None,
+            "reason": self.reason,
+            "warnings": self.warnings,
+            "may_change_plans": self.may_change,
+            "classes": [
+                {
+                    "class_id": c.class_id,
+                    "rows_before": round(c.rows_before, 1),
+                    "rows_after": round(c.rows_after, 1),
+                    "time_saved": round(c.time_saved, 6),
+                    "key_before": c.chosen_key_before,
+                    "key_after": c.chosen_key_after,
+                    "verified_rows_before": c.verified_rows_before,
+                    "verified_rows_after": c.verified_rows_after,
+                    "sort_before": c.sort_before,
+                    "sort_after": c.sort_after,
+                    "actual_rows_before": c.actual_rows_before,
+                    "actual_rows_after": c.actual_rows_after,
+                }
+                for c in self.classes
+            ],
         }
 
 
@@ -258,13 +279,13 @@ def _prefix_serves(columns: Sequence[str], eq_count: int, index_columns: Sequenc
     head, tail = [c.lower() for c in columns[:eq_count]], [c.lower() for c in columns[eq_count:]]
     if sorted(names[:eq_count]) != sorted(head):
         return False
-    return names[eq_count:eq_count + len(tail)] == tail
+    return names[eq_count : eq_count + len(tail)] == tail
 
 
 def _served_by(columns: Sequence[str], eq_count: int, index: Index) -> bool:
     """Whether the existing ``index`` serves a candidate (whole columns only: a prefix index
     cannot order or cover)."""
-    if any(c.sub_part for c in index.columns[:len(columns)]):
+    if any(c.sub_part for c in index.columns[: len(columns)]):
         return False
     return _prefix_serves(columns, eq_count, [c.name or "" for c in index.columns])
 
@@ -274,15 +295,16 @@ def _extends(columns: Sequence[str], index: Index) -> bool:
     if index.unique or index.primary or index.type != "BTREE" or any(c.sub_part for c in index.columns):
         return False
     names = [c.name.lower() if c.name else "" for c in index.columns]
-    return len(names) < len(columns) and names == [c.lower() for c in columns[:len(names)]]
+    return len(names) < len(columns) and names == [c.lower() for c in columns[: len(names)]]
 
 
 def _distinct(catalog: Catalog, table: Table, column: str) -> float | None:
     return catalog.column_distinct(table, column)
 
 
-_LOW_CARDINALITY_NAME = re.compile(r"(^|_)(status|state|type|kind|flag|level|gender|role|currency|lang|locale)$|^(is|has)_",
-                                   re.IGNORECASE)
+_LOW_CARDINALITY_NAME = re.compile(
+    r"(^|_)(status|state|type|kind|flag|level|gender|role|currency|lang|locale)$|^(is|has)_", re.IGNORECASE
+)
 
 
 def guess_distinct(table: Table, column: str) -> float:
@@ -299,8 +321,12 @@ def guess_distinct(table: Table, column: str) -> float:
     if col is None:
         return 1000.0
     for index in table.indexes:
-        if index.unique and len(index.columns) == 1 and index.columns[0].name and \
-                index.columns[0].name.lower() == column.lower():
+        if (
+            index.unique
+            and len(index.columns) == 1
+            and index.columns[0].name
+            and index.columns[0].name.lower() == column.lower()
+        ):
             return 1e9
     kind = col.type.lower()
     if kind.startswith(("tinyint(1)", "bit(1)", "bool")):
@@ -311,7 +337,9 @@ def guess_distinct(table: Table, column: str) -> float:
         return 10.0
     if kind.startswith(("char(2)", "char(3)")):
         return 200.0
-    if kind.startswith(("datetime", "timestamp", "date")) or column.lower().endswith(("_id", "_token", "_ref", "email")):
+    if kind.startswith(("datetime", "timestamp", "date")) or column.lower().endswith(
+        ("_id", "_token", "_ref", "email")
+    ):
         return 1e5
     return 1000.0
 
@@ -414,8 +442,9 @@ def _dedupe(items: Iterable[tuple[str, Predicate]]) -> list[tuple[str, Predicate
     return list(seen.values())
 
 
-def class_candidates(wc: WorkloadClass, shape: QueryShape, catalog: Catalog,
-                     write_share: dict[str, float] | None = None) -> tuple[list[Candidate], list[NoIndexHelps]]:
+def class_candidates(
+    wc: WorkloadClass, shape: QueryShape, catalog: Catalog, write_share: dict[str, float] | None = None
+) -> tuple[list[Candidate], list[NoIndexHelps]]:
     """Index candidates for one class, and the tables where it is plain that no index helps.
     ``write_share`` (table full name -> share of the workload's statements on it that write) lets
     covering indexes through only where writes are rare."""
@@ -428,8 +457,9 @@ def class_candidates(wc: WorkloadClass, shape: QueryShape, catalog: Catalog,
         if scope.kind == "derived" and not scope.tables:
             continue
         for needs in _needs(scope, catalog, plan):
-            cand, reason = _table_candidate(wc, scope, needs, catalog, evidence, shape,
-                                            (write_share or {}).get(needs.table.full_name, 0.0))
+            cand, reason = _table_candidate(
+                wc, scope, needs, catalog, evidence, shape, (write_share or {}).get(needs.table.full_name, 0.0)
+            )
             if cand is not None:
                 candidates.append(cand)
             else:
@@ -441,8 +471,9 @@ def class_candidates(wc: WorkloadClass, shape: QueryShape, catalog: Catalog,
     return candidates, no_help
 
 
-def _driver_candidate(wc: WorkloadClass, scope: Scope, needs: _TableNeeds, catalog: Catalog,
-                      evidence: ClassEvidence) -> Candidate | None:
+def _driver_candidate(
+    wc: WorkloadClass, scope: Scope, needs: _TableNeeds, catalog: Catalog, evidence: ClassEvidence
+) -> Candidate | None:
     """A table joined as the inner side (through its primary key, say) whose own filters are very
     selective would be a better first table of the join: an index on those filters lets the
     optimizer start there and look the other tables up, instead of scanning another table."""
@@ -463,8 +494,18 @@ def _driver_candidate(wc: WorkloadClass, scope: Scope, needs: _TableNeeds, catal
     own.sort(key=lambda item: (_selectivity(catalog, needs.table, item[0], item[1]), item[0]))
     columns = tuple(c for c, _ in own)
     reduction = 1.0 - after / total
-    return Candidate(needs.table, columns, wc.class_id, columns, total, after, wc.query_time_total * reduction,
-                     "lookup (first table of the join)", None, calls=wc.count)
+    return Candidate(
+        needs.table,
+        columns,
+        wc.class_id,
+        columns,
+        total,
+        after,
+        wc.query_time_total * reduction,
+        "lookup (first table of the join)",
+        None,
+        calls=wc.count,
+    )
 
 
 def _loops(plan: Plan | None, ref: TableRef) -> float:
@@ -475,8 +516,15 @@ def _loops(plan: Plan | None, ref: TableRef) -> float:
     return plan.loops()[id(accesses[0])]
 
 
-def _table_candidate(wc: WorkloadClass, scope: Scope, needs: _TableNeeds, catalog: Catalog, evidence: ClassEvidence,
-                     shape: QueryShape, write_share: float = 0.0) -> tuple[Candidate | None, str | None]:
+def _table_candidate(
+    wc: WorkloadClass,
+    scope: Scope,
+    needs: _TableNeeds,
+    catalog: Catalog,
+    evidence: ClassEvidence,
+    shape: QueryShape,
+    write_share: float = 0.0,
+) -> tuple[Candidate | None, str | None]:
     plan, rows_examined = evidence.plan, evidence.measured
     table = needs.table
     rows = float(table.rows) if table.rows else None
@@ -494,15 +542,20 @@ def _table_candidate(wc: WorkloadClass, scope: Scope, needs: _TableNeeds, catalo
     if pk_cols and pk_cols <= eq_cols:
         return None, "primary-key lookup: already the fastest access"
     for index in table.indexes:
-        if index.unique and index.columns and all(c.name and c.name.lower() in eq_cols and not c.sub_part
-                                                   for c in index.columns):
+        if (
+            index.unique
+            and index.columns
+            and all(c.name and c.name.lower() in eq_cols and not c.sub_part for c in index.columns)
+        ):
             return None, f"unique lookup on {index.name}: already the fastest access"
 
     # ORDER BY / GROUP BY columns that an index on this table can deliver in order
     order_cols: list[str] = []
     if scope.order_by and not scope.order_by_rand and not scope.order_by_expressions:
         if all(c.table == needs.ref for c, _ in scope.order_by) and len({d for _, d in scope.order_by}) == 1:
-            order_cols = [table.column(c.column).name if table.column(c.column) else c.column for c, _ in scope.order_by]
+            order_cols = [
+                table.column(c.column).name if table.column(c.column) else c.column for c, _ in scope.order_by
+            ]
     elif scope.group_by and all(c.table == needs.ref for c in scope.group_by):
         order_cols = [table.column(c.column).name if table.column(c.column) else c.column for c in scope.group_by]
     eq_names = [c for c, _ in eq]
@@ -523,9 +576,14 @@ def _table_candidate(wc: WorkloadClass, scope: Scope, needs: _TableNeeds, catalo
     # read in index order: no condition on another table of the join, no subquery filter, and
     # no condition on this table the index does not hold
     other_filters = any(
-        p.column is not None and p.kind != "join" and (p.column.table != needs.ref or p.kind in (
-            "in_subquery", "not_in_subquery", "function", "like_infix", "ne", "other"))
-        for p in scope.predicates) or bool(scope.or_groups)
+        p.column is not None
+        and p.kind != "join"
+        and (
+            p.column.table != needs.ref
+            or p.kind in ("in_subquery", "not_in_subquery", "function", "like_infix", "ne", "other")
+        )
+        for p in scope.predicates
+    ) or bool(scope.or_groups)
     reason = "lookup" if eq else ""
     uses_order = False
     range_on_order = False
@@ -546,11 +604,15 @@ def _table_candidate(wc: WorkloadClass, scope: Scope, needs: _TableNeeds, catalo
         reason = (reason + " + range") if reason else "range"
     if not columns:
         if like_infix:
-            return None, (f"LIKE with a leading wildcard on {like_infix[0].column.column if like_infix[0].column else '?'}: "
-                          "no B-tree index can help (consider FULLTEXT)")
+            return None, (
+                f"LIKE with a leading wildcard on {like_infix[0].column.column if like_infix[0].column else '?'}: "
+                "no B-tree index can help (consider FULLTEXT)"
+            )
         if functions:
-            return None, (f"{functions[0].function}: a function on the column hides it from any index; "
-                          "rewrite the predicate (see the findings)")
+            return None, (
+                f"{functions[0].function}: a function on the column hides it from any index; "
+                "rewrite the predicate (see the findings)"
+            )
         return None, None
     if len(set(c.lower() for c in columns)) != len(columns):
         seen: list[str] = []
@@ -575,12 +637,24 @@ def _table_candidate(wc: WorkloadClass, scope: Scope, needs: _TableNeeds, catalo
         returned = min(returned, float(scope.limit + (scope.offset or 0)))
     # the rows a single-table statement sends are the table lookups a covering index saves: measured
     looked_up = wc.rows_sent_avg if wc.rows_sent_avg is not None and len(scope.tables) == 1 else returned
-    frequent = (wc.count >= COVERING_FREQUENT_CALLS and wc.count * looked_up >= COVERING_MIN_LOOKUPS
-                and write_share < WRITE_HEAVY_SHARE)
+    frequent = (
+        wc.count >= COVERING_FREQUENT_CALLS
+        and wc.count * looked_up >= COVERING_MIN_LOOKUPS
+        and write_share < WRITE_HEAVY_SHARE
+    )
     if not star and selected and shape.kind == "SELECT" and (returned >= COVERING_MIN_ROWS or frequent):
-        extra = [table.column(c).name for c in sorted(selected) if table.column(c) is not None
-                 and c.lower() not in {x.lower() for x in columns} and c.lower() not in pk_cols]
-        if 0 < len(extra) <= MAX_COVERING_EXTRA and all(_narrow(table, c) for c in extra) and len(columns) + len(extra) <= 4:
+        extra = [
+            table.column(c).name
+            for c in sorted(selected)
+            if table.column(c) is not None
+            and c.lower() not in {x.lower() for x in columns}
+            and c.lower() not in pk_cols
+        ]
+        if (
+            0 < len(extra) <= MAX_COVERING_EXTRA
+            and all(_narrow(table, c) for c in extra)
+            and len(columns) + len(extra) <= 4
+        ):
             columns += extra
             reason += " (covering)"
 
@@ -611,15 +685,23 @@ def _table_candidate(wc: WorkloadClass, scope: Scope, needs: _TableNeeds, catalo
     if served is not None:
         return None, None
     # low-cardinality: the best equality leaves a large share of the table
-    if rows is not None and rows >= MIN_ROWS_FOR_INDEX and eq and not limit_stops_early and not ranges \
-            and fraction >= LOW_SELECTIVITY:
+    if (
+        rows is not None
+        and rows >= MIN_ROWS_FOR_INDEX
+        and eq
+        and not limit_stops_early
+        and not ranges
+        and fraction >= LOW_SELECTIVITY
+    ):
         col = eq[0][0]
         distinct = _distinct(catalog, table, col)
         if distinct is None and not catalog.has_statistics:
             distinct = guess_distinct(table, col)
         size = "a table of unknown size" if assumed_rows else f"{int(rows)} rows"
-        return None, (f"low-cardinality filter: {col} has about {int(distinct or 0)} distinct values in "
-                      f"{size}, an index would still read {fraction:.0%} of the table")
+        return None, (
+            f"low-cardinality filter: {col} has about {int(distinct or 0)} distinct values in "
+            f"{size}, an index would still read {fraction:.0%} of the table"
+        )
     small = rows is not None and rows < MIN_ROWS_FOR_INDEX and not assumed_rows
     if before <= 0 or after >= before * (1.0 - MIN_REDUCTION):
         if small:
@@ -630,8 +712,20 @@ def _table_candidate(wc: WorkloadClass, scope: Scope, needs: _TableNeeds, catalo
     share = min(1.0, before / total_rows) if total_rows > 0 else 1.0
     time_saved = wc.query_time_total * share * reduction
     extends = next((i for i in table.indexes if _extends(columns, i)), None)
-    return Candidate(table, tuple(columns), wc.class_id, tuple(c for c, _ in eq), before, after, time_saved,
-                     reason.strip(), extends, eq_fraction, calls=wc.count, small_table=small), None
+    return Candidate(
+        table,
+        tuple(columns),
+        wc.class_id,
+        tuple(c for c, _ in eq),
+        before,
+        after,
+        time_saved,
+        reason.strip(),
+        extends,
+        eq_fraction,
+        calls=wc.count,
+        small_table=small,
+    ), None
 
 
 # --------------------------------------------------------------------------------------------
@@ -639,7 +733,9 @@ def _table_candidate(wc: WorkloadClass, scope: Scope, needs: _TableNeeds, catalo
 # --------------------------------------------------------------------------------------------
 
 
-def _write_counts(classes: Sequence[WorkloadClass], shapes: dict[str, QueryShape], catalog: Catalog) -> tuple[dict[str, int], dict[str, int]]:
+def _write_counts(
+    classes: Sequence[WorkloadClass], shapes: dict[str, QueryShape], catalog: Catalog
+) -> tuple[dict[str, int], dict[str, int]]:
     writes: dict[str, int] = {}
     touches: dict[str, int] = {}
     for wc in classes:
@@ -661,8 +757,14 @@ def _write_counts(classes: Sequence[WorkloadClass], shapes: dict[str, QueryShape
     return writes, touches
 
 
-def advise_indexes(classes: Sequence[WorkloadClass], catalog: Catalog, *, max_per_table: int = DEFAULT_MAX_PER_TABLE,
-                   online_ddl: bool = True, workload: Sequence[WorkloadClass] | None = None) -> IndexAdvice:
+def advise_indexes(
+    classes: Sequence[WorkloadClass],
+    catalog: Catalog,
+    *,
+    max_per_table: int = DEFAULT_MAX_PER_TABLE,
+    online_ddl: bool = True,
+    workload: Sequence[WorkloadClass] | None = None,
+) -> IndexAdvice:
     """Merge every class's candidates into at most ``max_per_table`` indexes per table, ranked by
     estimated time saved.  ``workload`` (default: ``classes``) is every class of the workload, the
     advised ones included: its writes weigh against new indexes, and its readers of a table are the
@@ -679,8 +781,9 @@ def advise_indexes(classes: Sequence[WorkloadClass], catalog: Catalog, *, max_pe
                 skipped.append(NoIndexHelps(wc.class_id, None, "no real sample of the statement"))
             continue
         try:
-            shapes[wc.class_id] = analyze_query(wc.sample, catalog=_scoped(catalog, wc.database),
-                                                default_schema=wc.database)
+            shapes[wc.class_id] = analyze_query(
+                wc.sample, catalog=_scoped(catalog, wc.database), default_schema=wc.database
+            )
         except AnalyzerError as exc:
             if wc.class_id in advised:
                 skipped.append(NoIndexHelps(wc.class_id, None, str(exc)))
@@ -712,9 +815,11 @@ def advise_indexes(classes: Sequence[WorkloadClass], catalog: Catalog, *, max_pe
         if saved >= SMALL_TABLE_MIN_ROWS_SAVED and saved > upkeep:
             continue
         rows = int(small[0].table.rows or 0)
-        why = (f"small table ({rows:,} rows): an index would save {int(saved):,} rows over the workload"
-               + (f", less than its upkeep on {writes.get(table_name, 0):,} writes" if saved >= SMALL_TABLE_MIN_ROWS_SAVED
-                  else "; reading it whole is cheap"))
+        why = f"small table ({rows:,} rows): an index would save {int(saved):,} rows over the workload" + (
+            f", less than its upkeep on {writes.get(table_name, 0):,} writes"
+            if saved >= SMALL_TABLE_MIN_ROWS_SAVED
+            else "; reading it whole is cheap"
+        )
         no_help.extend(NoIndexHelps(c.class_id, table_name, why) for c in small)
         by_table[table_name] = [c for c in items if not c.small_table]
     suggestions: list[IndexSuggestion] = []
@@ -727,8 +832,12 @@ def advise_indexes(classes: Sequence[WorkloadClass], catalog: Catalog, *, max_pe
                 if _prefix_serves(cand.columns, len(cand.eq_columns), sugg.columns):
                     target = sugg
                     break
-                if cand.eq_columns and eq_len and cand.eq_fraction < LOW_SELECTIVITY \
-                        and _prefix_serves(cand.eq_columns, len(cand.eq_columns), sugg.columns):
+                if (
+                    cand.eq_columns
+                    and eq_len
+                    and cand.eq_fraction < LOW_SELECTIVITY
+                    and _prefix_serves(cand.eq_columns, len(cand.eq_columns), sugg.columns)
+                ):
                     # same lookup columns: the chosen index serves this class's lookup; a second
                     # index differing only in order or covering columns is not worth its writes
                     target = sugg
@@ -741,32 +850,51 @@ def advise_indexes(classes: Sequence[WorkloadClass], catalog: Catalog, *, max_pe
                     sugg.eq_count = max(sugg.eq_count, len(cand.eq_columns))
                     target = sugg
                     break
-            estimate = ClassEstimate(cand.class_id, cand.rows_before, cand.rows_after, cand.time_saved,
-                                     calls=cand.calls)
+            estimate = ClassEstimate(
+                cand.class_id, cand.rows_before, cand.rows_after, cand.time_saved, calls=cand.calls
+            )
             if target is not None:
                 if cand.class_id not in target.class_ids:
                     target.classes.append(estimate)
                 continue
             if len(chosen) >= max_per_table:
-                no_help.append(NoIndexHelps(cand.class_id, table_name,
-                                            f"the cap of {max_per_table} new indexes on {table_name} was reached"))
+                no_help.append(
+                    NoIndexHelps(
+                        cand.class_id, table_name, f"the cap of {max_per_table} new indexes on {table_name} was reached"
+                    )
+                )
                 continue
-            sugg = IndexSuggestion(cand.table, cand.columns, index_name(cand.table, cand.columns), [estimate],
-                                   replaces=cand.extends, reason=cand.reason, eq_count=len(cand.eq_columns))
+            sugg = IndexSuggestion(
+                cand.table,
+                cand.columns,
+                index_name(cand.table, cand.columns),
+                [estimate],
+                replaces=cand.extends,
+                reason=cand.reason,
+                eq_count=len(cand.eq_columns),
+            )
             chosen.append((sugg, len(cand.eq_columns)))
         for sugg, _ in chosen:
             w, t = writes.get(table_name, 0), touches.get(table_name, 0)
             if t and w / t >= WRITE_HEAVY_SHARE:
-                sugg.warnings.append(f"{table_name} is written often ({w} of {t} statements that touch it "
-                                     "are writes): every index adds work to each write")
+                sugg.warnings.append(
+                    f"{table_name} is written often ({w} of {t} statements that touch it "
+                    "are writes): every index adds work to each write"
+                )
             if sugg.replaces is not None:
-                sugg.warnings.append(f"replaces {sugg.replaces.name} ({', '.join(sugg.replaces.column_names)}), "
-                                     "a left prefix of the new index")
+                sugg.warnings.append(
+                    f"replaces {sugg.replaces.name} ({', '.join(sugg.replaces.column_names)}), "
+                    "a left prefix of the new index"
+                )
             suggestions.append(sugg)
     suggestions.sort(key=lambda s: (-s.time_saved, s.table.full_name, s.columns))
     for sugg in suggestions:  # other classes that read the table: their plans may change too
-        sugg.may_change = [wc.class_id for wc in everything if wc.class_id not in sugg.class_ids
-                           and _reads(shapes.get(wc.class_id), sugg.table, _scoped(catalog, wc.database))]
+        sugg.may_change = [
+            wc.class_id
+            for wc in everything
+            if wc.class_id not in sugg.class_ids
+            and _reads(shapes.get(wc.class_id), sugg.table, _scoped(catalog, wc.database))
+        ]
     # a class that got an index is not also listed as "no index helps" for the same table
     served = {(c, s.table.full_name) for s in suggestions for c in s.class_ids}
     no_help = [n for n in no_help if (n.class_id, n.table) not in served]
@@ -817,7 +945,12 @@ def columns_needing_statistics(classes: Sequence[WorkloadClass], catalog: Catalo
         for scope in shape.scopes:
             for pred in scope.predicates:
                 col: ColumnRef | None = pred.column
-                if col is None or col.table is None or col.table.derived or pred.kind not in ("eq", "in", "is_null", "join"):
+                if (
+                    col is None
+                    or col.table is None
+                    or col.table.derived
+                    or pred.kind not in ("eq", "in", "is_null", "join")
+                ):
                     continue
                 table = _scoped(catalog, wc.database).find(col.table.name, col.table.schema)
                 if table is None or table.column(col.column) is None:
@@ -827,8 +960,9 @@ def columns_needing_statistics(classes: Sequence[WorkloadClass], catalog: Catalo
     return wanted
 
 
-def sample_column_statistics(server: Any, catalog: Catalog, wanted: dict[str, tuple[Table, set[str]]], *,
-                             sample_rows: int = 200_000) -> None:
+def sample_column_statistics(
+    server: Any, catalog: Catalog, wanted: dict[str, tuple[Table, set[str]]], *, sample_rows: int = 200_000
+) -> None:
     """Fill ``catalog.distinct`` with distinct counts of ``wanted`` columns, counted on up to
     ``sample_rows`` rows of each table (one read-only SELECT per table).  When the sample is the
     whole table the count is exact; otherwise a column that looks unique in the sample is scaled to
@@ -837,8 +971,10 @@ def sample_column_statistics(server: Any, catalog: Catalog, wanted: dict[str, tu
         cols = sorted(columns)
         select = ", ".join(f"COUNT(DISTINCT {quote_identifier(c)}) AS d{i}" for i, c in enumerate(cols))
         inner = ", ".join(quote_identifier(c) for c in cols)
-        row = server.query_one(f"SELECT COUNT(*) AS n, {select} FROM (SELECT {inner} FROM {table.quoted_name} "
-                               f"LIMIT {int(sample_rows)}) AS sample")
+        row = server.query_one(
+            f"SELECT COUNT(*) AS n, {select} FROM (SELECT {inner} FROM {table.quoted_name} "
+            f"LIMIT {int(sample_rows)}) AS sample"
+        )
         if not row:
             continue
         n = int(row["n"] or 0)

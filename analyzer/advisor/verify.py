@@ -74,11 +74,21 @@ class Protection:
     plan_after: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"class_id": self.class_id, "fingerprint": self.fingerprint, "index": self.index,
-                "worse": self.worse, "action": self.action, "resolved": self.resolved,
-                "rows_before": _round(self.rows_before), "rows_worse": _round(self.rows_worse),
-                "rows_after": _round(self.rows_after), "measured": self.measured,
-                "plan_before": self.plan_before, "plan_worse": self.plan_worse, "plan_after": self.plan_after}
+        return {
+            "class_id": self.class_id,
+            "fingerprint": self.fingerprint,
+            "index": self.index,
+            "worse": self.worse,
+            "action": self.action,
+            "resolved": self.resolved,
+            "rows_before": _round(self.rows_before),
+            "rows_worse": _round(self.rows_worse),
+            "rows_after": _round(self.rows_after),
+            "measured": self.measured,
+            "plan_before": self.plan_before,
+            "plan_worse": self.plan_worse,
+            "plan_after": self.plan_after,
+        }
 
 
 def _round(value: float | None) -> float | None:
@@ -97,9 +107,16 @@ class Verification:
     protected: list[Protection] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"method": self.method, "target": self.target, "writes": self.writes, "notes": self.notes,
-                "sampled": self.sampled, "classes_checked": self.classes_checked, "measured": self.measured,
-                "protected": [p.to_dict() for p in self.protected]}
+        return {
+            "method": self.method,
+            "target": self.target,
+            "writes": self.writes,
+            "notes": self.notes,
+            "sampled": self.sampled,
+            "classes_checked": self.classes_checked,
+            "measured": self.measured,
+            "protected": [p.to_dict() for p in self.protected],
+        }
 
 
 def rewrite_schemas(sql: str, mapping: dict[str, str]) -> str:
@@ -129,11 +146,23 @@ def rewrite_schemas(sql: str, mapping: dict[str, str]) -> str:
             continue
         third = i + 3 < len(tokens) and tokens[i + 3].token_type == TokenType.DOT
         prev = tokens[i - 1].token_type if i > 0 else None
-        table_position = prev in (TokenType.FROM, TokenType.JOIN, TokenType.UPDATE, TokenType.INTO, TokenType.COMMA,
-                                  TokenType.STRAIGHT_JOIN, TokenType.TABLE) if prev is not None else False
+        table_position = (
+            prev
+            in (
+                TokenType.FROM,
+                TokenType.JOIN,
+                TokenType.UPDATE,
+                TokenType.INTO,
+                TokenType.COMMA,
+                TokenType.STRAIGHT_JOIN,
+                TokenType.TABLE,
+            )
+            if prev is not None
+            else False
+        )
         if not (third or table_position):
             continue
-        out.append(sql[last:token.start])
+        out.append(sql[last : token.start])
         out.append(quote_identifier(lowered[name]))
         last = token.end + 1
     out.append(sql[last:])
@@ -242,8 +271,9 @@ class _Lab:
 
 
 class _ScratchLab(_Lab):
-    def __init__(self, target: Any, verification: Verification, schema: str, mapping: dict[str, str],
-                 measure: bool) -> None:
+    def __init__(
+        self, target: Any, verification: Verification, schema: str, mapping: dict[str, str], measure: bool
+    ) -> None:
         super().__init__(target, verification)
         self.schema = schema
         self.mapping = mapping
@@ -254,15 +284,18 @@ class _ScratchLab(_Lab):
 
     def build(self, s: IndexSuggestion) -> None:
         parts = [f"DROP INDEX {quote_identifier(s.replaces.name)}"] if s.replaces is not None else []
-        self.write(f"ALTER TABLE {self.copy_of(s.table)} " + ", ".join(parts + [f"ADD INDEX {s.definition}"]),
-                   "build a suggested index in the scratch copy")
+        self.write(
+            f"ALTER TABLE {self.copy_of(s.table)} " + ", ".join(parts + [f"ADD INDEX {s.definition}"]),
+            "build a suggested index in the scratch copy",
+        )
 
     def unbuild(self, s: IndexSuggestion) -> None:
         parts = [f"DROP INDEX {quote_identifier(s.name)}"]
         if s.replaces is not None:
             parts.append(f"ADD {s.replaces.ddl}")
-        self.write(f"ALTER TABLE {self.copy_of(s.table)} " + ", ".join(parts),
-                   "take a suggested index out of the scratch copy")
+        self.write(
+            f"ALTER TABLE {self.copy_of(s.table)} " + ", ".join(parts), "take a suggested index out of the scratch copy"
+        )
 
     def refresh(self, tables: Iterable[Table]) -> None:
         for table in {t.full_name: t for t in tables}.values():
@@ -342,8 +375,9 @@ class _InvisibleLab(_Lab):
 def _shape(ca: ClassAdvice, catalog: Catalog) -> QueryShape | None:
     if ca.shape is None and ca.wc.sample:
         try:
-            ca.shape = analyze_query(ca.wc.sample, catalog=_scoped(catalog, ca.wc.database),
-                                     default_schema=ca.wc.database)
+            ca.shape = analyze_query(
+                ca.wc.sample, catalog=_scoped(catalog, ca.wc.database), default_schema=ca.wc.database
+            )
         except AnalyzerError:
             return None
     return ca.shape
@@ -464,6 +498,7 @@ class _SetVerifier:
             if s.replaces is not None and s.replaces.name.lower() in keys_before:
                 return 1
             return 2
+
         return sorted(mine, key=rank)
 
     def alternatives(self, s: IndexSuggestion, ca: ClassAdvice) -> list[tuple[str, tuple[str, ...] | None, bool]]:
@@ -471,10 +506,15 @@ class _SetVerifier:
         first; columns None means dropping it."""
         out: list[tuple[str, tuple[str, ...] | None, bool]] = []
         if s.replaces is not None:  # the replaced index (and its implicit primary-key suffix) may be what it needs
-            out.append((f"keeps {s.replaces.name} ({', '.join(s.replaces.column_names)}) instead of replacing it",
-                        s.columns, True))
+            out.append(
+                (
+                    f"keeps {s.replaces.name} ({', '.join(s.replaces.column_names)}) instead of replacing it",
+                    s.columns,
+                    True,
+                )
+            )
         if s.eq_count >= 2:
-            head, tail = list(s.columns[:s.eq_count]), list(s.columns[s.eq_count:])
+            head, tail = list(s.columns[: s.eq_count]), list(s.columns[s.eq_count :])
             for first in head[1:]:
                 columns = tuple([first] + [c for c in head if c != first] + tail)
                 out.append((f"reordered to ({', '.join(columns)})", columns, s.replaces is None))
@@ -497,22 +537,44 @@ class _SetVerifier:
                 self.lab.refresh([s.table])
                 observed = self.observe(self.readers(s.table))
                 trial = {**self.after, **observed}
-                others_worse = [c for c in self.readers(s.table) if c is not ca and id(c) not in self.tolerated
-                                and self.worse(c, trial) is not None and self.worse(c) is None]
+                others_worse = [
+                    c
+                    for c in self.readers(s.table)
+                    if c is not ca
+                    and id(c) not in self.tolerated
+                    and self.worse(c, trial) is not None
+                    and self.worse(c) is None
+                ]
                 still_used = columns is None or any(
-                    (trial.get(id(c)) is not None and (trial[id(c)].keys.get(s.table.name.lower()) or "").lower()
-                     == self.lab.key_name(s).lower()) for c in self.classes if c.wc.class_id in s.class_ids)
+                    (
+                        trial.get(id(c)) is not None
+                        and (trial[id(c)].keys.get(s.table.name.lower()) or "").lower() == self.lab.key_name(s).lower()
+                    )
+                    for c in self.classes
+                    if c.wc.class_id in s.class_ids
+                )
                 if self.worse(ca, trial) is None and not others_worse and still_used:
                     self.after = trial
                     if columns is None:
                         self.built.remove(s)
                         s.verified = False
-                        s.verification_note = (f"left out: with it, class {ca.wc.class_id[:12]} {why}")
+                        s.verification_note = f"left out: with it, class {ca.wc.class_id[:12]} {why}"
                     now = trial.get(id(ca))
-                    return Protection(ca.wc.class_id, ca.wc.fingerprint or ca.wc.sample or "", label, why, action,
-                                      True, before.cost, worse_after.cost, now.cost if now else None,
-                                      self.lab.measures, before.describe(), worse_after.describe(),
-                                      f"{now.amount()} ({now.describe()})" if now else "")
+                    return Protection(
+                        ca.wc.class_id,
+                        ca.wc.fingerprint or ca.wc.sample or "",
+                        label,
+                        why,
+                        action,
+                        True,
+                        before.cost,
+                        worse_after.cost,
+                        now.cost if now else None,
+                        self.lab.measures,
+                        before.describe(),
+                        worse_after.describe(),
+                        f"{now.amount()} ({now.describe()})" if now else "",
+                    )
                 # undo the trial
                 if columns is not None:
                     self.lab.unbuild(s)
@@ -521,10 +583,21 @@ class _SetVerifier:
                 self.lab.refresh([s.table])
             self.after.update(self.observe(self.readers(s.table)))
         self.tolerated.add(id(ca))
-        return Protection(ca.wc.class_id, ca.wc.fingerprint or ca.wc.sample or "", "", why,
-                          "no change of the suggested set prevented it: compare the plans before applying", False,
-                          before.cost, worse_after.cost, worse_after.cost, self.lab.measures, before.describe(),
-                          worse_after.describe(), worse_after.describe())
+        return Protection(
+            ca.wc.class_id,
+            ca.wc.fingerprint or ca.wc.sample or "",
+            "",
+            why,
+            "no change of the suggested set prevented it: compare the plans before applying",
+            False,
+            before.cost,
+            worse_after.cost,
+            worse_after.cost,
+            self.lab.measures,
+            before.describe(),
+            worse_after.describe(),
+            worse_after.describe(),
+        )
 
     def judge(self, suggestions: Sequence[IndexSuggestion]) -> None:
         by_id = {ca.wc.class_id: ca for ca in self.classes}
@@ -553,8 +626,16 @@ class _SetVerifier:
                 s.verification_note = "the optimizer did not choose it for any of its classes"
 
 
-def verify_in_scratch(advice: Advice, catalog: Catalog, *, source: Any, target: Any, scratch_schema: str,
-                      sample_rows: int | None = DEFAULT_SAMPLE_ROWS, measure: bool | None = None) -> Verification:
+def verify_in_scratch(
+    advice: Advice,
+    catalog: Catalog,
+    *,
+    source: Any,
+    target: Any,
+    scratch_schema: str,
+    sample_rows: int | None = DEFAULT_SAMPLE_ROWS,
+    measure: bool | None = None,
+) -> Verification:
     """Build the suggestions in copies of the tables in ``scratch_schema`` on ``target`` (a
     writable ``analyzer.sources.db.Server``), explain every explained class before and after (and, on
     MariaDB or with ``measure``, run it there with ANALYZE), protect the classes the set makes
@@ -567,22 +648,29 @@ def verify_in_scratch(advice: Advice, catalog: Catalog, *, source: Any, target: 
     for ca in _explained_classes(advice):
         tables.update(_tables_read(ca, catalog))
     app_schemas = {t.schema.lower() for t in tables.values()} | {
-        (c.wc.database or "").lower() for c in advice.classes if c.wc.database}
+        (c.wc.database or "").lower() for c in advice.classes if c.wc.database
+    }
     same_server = source is target or getattr(source, "description", None) == getattr(target, "description", "")
     if scratch_schema.lower() in app_schemas and same_server:
-        raise VerifyError(f"the scratch schema {scratch_schema} is one the workload uses: name another one "
-                          "(mqa builds copies there and drops them afterwards)")
+        raise VerifyError(
+            f"the scratch schema {scratch_schema} is one the workload uses: name another one "
+            "(mqa builds copies there and drops them afterwards)"
+        )
     names = [t.name.lower() for t in tables.values()]
     if len(set(names)) != len(names):
         raise VerifyError("tables with the same name in two schemas cannot share one scratch schema")
-    existing = target.query("SELECT TABLE_NAME AS t FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s",
-                            (scratch_schema,))
+    existing = target.query(
+        "SELECT TABLE_NAME AS t FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s", (scratch_schema,)
+    )
     clash = sorted({r["t"].lower() for r in existing} & set(names))
     if clash:
-        raise VerifyError(f"{scratch_schema} already has tables named {', '.join(clash)}: use an empty or new "
-                          "scratch schema so mqa never drops something it did not create")
-    schema_exists = bool(target.query("SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = %s",
-                                      (scratch_schema,)))
+        raise VerifyError(
+            f"{scratch_schema} already has tables named {', '.join(clash)}: use an empty or new "
+            "scratch schema so mqa never drops something it did not create"
+        )
+    schema_exists = bool(
+        target.query("SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = %s", (scratch_schema,))
+    )
     if measure is None:
         measure = bool(getattr(target.capabilities, "is_mariadb", False))
     mapping = {s: scratch_schema for s in app_schemas if s}
@@ -605,8 +693,10 @@ def verify_in_scratch(advice: Advice, catalog: Catalog, *, source: Any, target: 
             else:
                 ddl = source.query_one(f"SHOW CREATE TABLE {table.quoted_name}")
                 create = list(ddl.values())[1]
-                lab.write(f"CREATE TABLE {copy}" + create[create.index("("):] if "(" in create else create,
-                          "build the scratch copy")
+                lab.write(
+                    f"CREATE TABLE {copy}" + create[create.index("(") :] if "(" in create else create,
+                    "build the scratch copy",
+                )
                 created.append(copy)
                 _stream_rows(source, target, table, copy, sample_rows, verification)
             if sample_rows and table.rows and table.rows > sample_rows:
@@ -625,13 +715,22 @@ def verify_in_scratch(advice: Advice, catalog: Catalog, *, source: Any, target: 
             except AnalyzerError as exc:
                 verification.notes.append(f"could not drop {scratch_schema}: {exc}")
     if verification.sampled:
-        verification.notes.append(f"tables larger than {sample_rows} rows were copied in part: the optimizer's "
-                                  "choices on the copy may differ from the real table")
+        verification.notes.append(
+            f"tables larger than {sample_rows} rows were copied in part: the optimizer's "
+            "choices on the copy may differ from the real table"
+        )
     return verification
 
 
-def _stream_rows(source: Any, target: Any, table: Table, copy: str, sample_rows: int | None,
-                 verification: Verification, batch: int = 1000) -> None:
+def _stream_rows(
+    source: Any,
+    target: Any,
+    table: Table,
+    copy: str,
+    sample_rows: int | None,
+    verification: Verification,
+    batch: int = 1000,
+) -> None:
     """Copy rows between servers in batches (the scratch server is another server)."""
     limit = f" LIMIT {int(sample_rows)}" if sample_rows else ""
     columns = [c.name for c in table.columns]
@@ -642,7 +741,7 @@ def _stream_rows(source: Any, target: Any, table: Table, copy: str, sample_rows:
     verification.writes.append(sql + f"  -- {len(rows)} rows in batches of {batch}")
     with target.conn.cursor() as cur:
         for i in range(0, len(rows), batch):
-            cur.executemany(sql, [tuple(r[c] for c in columns) for r in rows[i:i + batch]])
+            cur.executemany(sql, [tuple(r[c] for c in columns) for r in rows[i : i + batch]])
 
 
 def invisible_index_statements(suggestion: IndexSuggestion, name: str) -> tuple[str, str]:
@@ -655,8 +754,10 @@ def invisible_index_statements(suggestion: IndexSuggestion, name: str) -> tuple[
     """
     cols = ", ".join(quote_identifier(c) for c in suggestion.columns)
     table = suggestion.table.quoted_name
-    return (f"ALTER TABLE {table} ADD INDEX {quote_identifier(name)} ({cols}) INVISIBLE, ALGORITHM=INPLACE, LOCK=NONE",
-            f"ALTER TABLE {table} DROP INDEX {quote_identifier(name)}, ALGORITHM=INPLACE, LOCK=NONE")
+    return (
+        f"ALTER TABLE {table} ADD INDEX {quote_identifier(name)} ({cols}) INVISIBLE, ALGORITHM=INPLACE, LOCK=NONE",
+        f"ALTER TABLE {table} DROP INDEX {quote_identifier(name)}, ALGORITHM=INPLACE, LOCK=NONE",
+    )
 
 
 def verify_with_invisible_indexes(advice: Advice, catalog: Catalog, *, target: Any) -> Verification:
@@ -664,8 +765,10 @@ def verify_with_invisible_indexes(advice: Advice, catalog: Catalog, *, target: A
     An index a suggestion replaces stays during the check (dropping it would change every
     session's plans), so the check is the set added to today's indexes."""
     if not getattr(target.capabilities, "invisible_indexes", False):
-        raise UsageError("this server has no invisible indexes a session can use (MariaDB's IGNORED indexes "
-                         "cannot be used by anyone): verify in a scratch copy with --scratch-schema NAME")
+        raise UsageError(
+            "this server has no invisible indexes a session can use (MariaDB's IGNORED indexes "
+            "cannot be used by anyone): verify in a scratch copy with --scratch-schema NAME"
+        )
     verification = Verification("invisible", f"invisible indexes on {target.description}")
     suggestions = list(advice.indexes.suggestions)
     if not suggestions:
@@ -689,8 +792,10 @@ def verify_with_invisible_indexes(advice: Advice, catalog: Catalog, *, target: A
         target.query(switch.format("off"))
         verification.writes.append(switch.format("off"))
     if any(s.replaces is not None for s in suggestions):
-        verification.notes.append("indexes a suggestion replaces stayed in place during the check (dropping them "
-                                  "would change every session's plans)")
+        verification.notes.append(
+            "indexes a suggestion replaces stayed in place during the check (dropping them "
+            "would change every session's plans)"
+        )
     return verification
 
 
@@ -704,4 +809,5 @@ def _keep_before(observe: Any, before: dict[int, _Observed]) -> Any:
             state["first"] = False
             return before
         return observe(classes)
+
     return wrapped

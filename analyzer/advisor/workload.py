@@ -45,11 +45,15 @@ class ClassAdvice:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "class_id": self.wc.class_id, "fingerprint": self.wc.fingerprint, "sample": self.wc.sample,
-            "database": self.wc.database, "count": self.wc.count,
+            "class_id": self.wc.class_id,
+            "fingerprint": self.wc.fingerprint,
+            "sample": self.wc.sample,
+            "database": self.wc.database,
+            "count": self.wc.count,
             "query_time_total": round(self.wc.query_time_total, 6),
             "rows_examined_avg": self.wc.rows_examined_avg,
-            "plan": self.plan.to_dict() if self.plan else None, "explain_note": self.explain_note,
+            "plan": self.plan.to_dict() if self.plan else None,
+            "explain_note": self.explain_note,
             "findings": [f.to_dict() for f in self.findings],
         }
 
@@ -77,30 +81,50 @@ def workload_from_result(result: DigestResult) -> list[WorkloadClass]:
         rows_examined = stats.metrics.get("rows_examined")
         rows_sent = stats.metrics.get("rows_sent")
         span = stats.last_ts - stats.first_ts if stats.first_ts is not None and stats.last_ts is not None else None
-        database = example.db if example and example.db else (
-            stats.databases.most_common(1)[0][0] if stats.databases else None)
-        out.append(WorkloadClass(
-            class_id=cls.id, sample=example.query if example else None, database=database, count=stats.count,
-            query_time_total=stats.total("query_time"),
-            rows_examined_avg=rows_examined.avg if rows_examined is not None else None,
-            rows_sent_avg=rows_sent.avg if rows_sent is not None else None,
-            fingerprint=cls.fingerprint, window_seconds=span,
-        ))
+        database = (
+            example.db
+            if example and example.db
+            else (stats.databases.most_common(1)[0][0] if stats.databases else None)
+        )
+        out.append(
+            WorkloadClass(
+                class_id=cls.id,
+                sample=example.query if example else None,
+                database=database,
+                count=stats.count,
+                query_time_total=stats.total("query_time"),
+                rows_examined_avg=rows_examined.avg if rows_examined is not None else None,
+                rows_sent_avg=rows_sent.avg if rows_sent is not None else None,
+                fingerprint=cls.fingerprint,
+                window_seconds=span,
+            )
+        )
     return out
 
 
 def _facts(wc: WorkloadClass) -> ClassFacts | None:
     if wc.count <= 0:
         return None
-    return ClassFacts(count=wc.count, query_time_total=wc.query_time_total,
-                      query_time_avg=wc.query_time_total / wc.count if wc.count else 0.0,
-                      rows_examined_avg=wc.rows_examined_avg, rows_sent_avg=wc.rows_sent_avg,
-                      window_seconds=wc.window_seconds)
+    return ClassFacts(
+        count=wc.count,
+        query_time_total=wc.query_time_total,
+        query_time_avg=wc.query_time_total / wc.count if wc.count else 0.0,
+        rows_examined_avg=wc.rows_examined_avg,
+        rows_sent_avg=wc.rows_sent_avg,
+        window_seconds=wc.window_seconds,
+    )
 
 
-def advise(classes: Sequence[WorkloadClass], *, catalog: Catalog, server: Any = None, top: int | None = DEFAULT_TOP,
-           max_per_table: int = DEFAULT_MAX_PER_TABLE, sample_statistics: bool = True,
-           with_facts: bool = True) -> Advice:
+def advise(
+    classes: Sequence[WorkloadClass],
+    *,
+    catalog: Catalog,
+    server: Any = None,
+    top: int | None = DEFAULT_TOP,
+    max_per_table: int = DEFAULT_MAX_PER_TABLE,
+    sample_statistics: bool = True,
+    with_facts: bool = True,
+) -> Advice:
     """Explain (with ``server``), check and index-advise the ``top`` classes by total time."""
     ranked = sorted(classes, key=lambda c: (-c.query_time_total, c.class_id))
     chosen = ranked[:top] if top else ranked
@@ -133,14 +157,23 @@ def advise(classes: Sequence[WorkloadClass], *, catalog: Catalog, server: Any = 
                 advice.shape = analyze_query(wc.sample, catalog=scoped, default_schema=wc.database)
             except AnalyzerError as exc:
                 advice.explain_note = advice.explain_note or str(exc)
-            context = CheckContext(wc.sample, advice.shape, advice.plan, scoped,
-                                   _facts(wc) if with_facts else None, wc.class_id, wc.database)
+            context = CheckContext(
+                wc.sample,
+                advice.shape,
+                advice.plan,
+                scoped,
+                _facts(wc) if with_facts else None,
+                wc.class_id,
+                wc.database,
+            )
             advice.findings = run_checks(context)
         results.append(advice)
     indexes = advise_indexes(chosen, catalog, max_per_table=max_per_table, workload=ranked)
     if catalog.source != "live":
-        notes.append("schema from a file: no row counts or cardinalities, suggestions are unverified estimates "
-                     "from the workload's rows examined")
+        notes.append(
+            "schema from a file: no row counts or cardinalities, suggestions are unverified estimates "
+            "from the workload's rows examined"
+        )
     if top and len(ranked) > top:
         notes.append(f"advised the top {top} of {len(ranked)} classes by total time (--top)")
-    return Advice(results, indexes, notes, unadvised=list(ranked[len(chosen):]))
+    return Advice(results, indexes, notes, unadvised=list(ranked[len(chosen) :]))

@@ -49,8 +49,12 @@ def combine(window: DigestResult, slowlog: DigestResult) -> DigestResult:
             f"performance_schema ({_share(matched_time, slow_time)} of the slow log's time)"
         )
     return DigestResult(
-        window.mode, window.classes, list(window.sources) + list(slowlog.sources), window.totals,
-        window.elapsed + slowlog.elapsed, notes,
+        window.mode,
+        window.classes,
+        list(window.sources) + list(slowlog.sources),
+        window.totals,
+        window.elapsed + slowlog.elapsed,
+        notes,
     )
 
 

@@ -97,8 +97,9 @@ class EventFilter:
 
     @property
     def active(self) -> bool:
-        return bool(self.since or self.until or self.databases or self.users or self.hosts or self.tags
-                    or self.exclude_threads)
+        return bool(
+            self.since or self.until or self.databases or self.users or self.hosts or self.tags or self.exclude_threads
+        )
 
     def keeps(self, event: QueryEvent, tags: tuple[str, ...] = ()) -> bool:
         if self.since is not None or self.until is not None:

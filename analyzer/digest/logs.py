@@ -1,11 +1,11 @@
 """Slow logs in, a ``DigestResult`` out: sequentially, or in worker processes.
 
-    events = SlowLogReader(...).events()         # one pass, streamed
-    key, tags = fingerprinter.key(event.query)    # cheap, per event
-    groups[key].add(event, tags)                  # mergeable accumulators
-    ... then, once per distinct key:
-    info = fingerprinter.describe(key, example)   # sqlglot, once
-    classes[info.fingerprint].merge(groups[key])  # several fast keys can be one class
+events = SlowLogReader(...).events()         # one pass, streamed
+key, tags = fingerprinter.key(event.query)    # cheap, per event
+groups[key].add(event, tags)                  # mergeable accumulators
+... then, once per distinct key:
+info = fingerprinter.describe(key, example)   # sqlglot, once
+classes[info.fingerprint].merge(groups[key])  # several fast keys can be one class
 """
 
 from __future__ import annotations

@@ -97,9 +97,7 @@ def _init_worker(slots) -> None:
     _progress_slots = slots
 
 
-def _digest_unit(
-    index: int, unit: Unit, mode: Mode, event_filter: EventFilter | None, on_block=None
-) -> UnitResult:
+def _digest_unit(index: int, unit: Unit, mode: Mode, event_filter: EventFilter | None, on_block=None) -> UnitResult:
     log = open_log_range(unit.path, unit.start, unit.end) if unit.is_range else open_log(unit.path)
     reader = SlowLogReader(log)
     if unit.start > 0:
@@ -127,10 +125,16 @@ def digest_units(units: list[Unit], mode: Mode, event_filter: EventFilter | None
 
     global _progress_slots
     import numpy  # noqa: F401 - imported before the workers fork, so its pages are shared
+
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
     slots = context.RawArray("q", len(units))
-    total = None if any(u.size is None for u in units) else sum(
-        (u.end - u.start) if u.is_range else (u.size or 0) for u in units  # type: ignore[operator]
+    total = (
+        None
+        if any(u.size is None for u in units)
+        else sum(
+            (u.end - u.start) if u.is_range else (u.size or 0)
+            for u in units  # type: ignore[operator]
+        )
     )
     results: dict[int, UnitResult] = {}
     queue = list(range(len(units)))
@@ -181,14 +185,23 @@ def _reconcile(
     the range after it: its last statement goes on there (a string literal holding text like
     an event header was open at the cut).  Rare, so done here, one after the other."""
     while True:
-        k = next((i for i, u in enumerate(units[:-1])
-                  if u.is_range and not results[i].clean_end and units[i + 1].is_range
-                  and units[i + 1].path == u.path and units[i + 1].start == u.end), None)
+        k = next(
+            (
+                i
+                for i, u in enumerate(units[:-1])
+                if u.is_range
+                and not results[i].clean_end
+                and units[i + 1].is_range
+                and units[i + 1].path == u.path
+                and units[i + 1].start == u.end
+            ),
+            None,
+        )
         if k is None:
             return units, results
         first, second = units[k], units[k + 1]
         joined = Unit(first.path, first.size, first.start, second.end)
-        units = units[:k] + [joined] + units[k + 2:]
+        units = units[:k] + [joined] + units[k + 2 :]
         results = {(i if i < k else i - 1): r for i, r in results.items() if i not in (k, k + 1)}
         results[k] = _digest_unit(k, joined, mode, event_filter)
 
@@ -262,4 +275,3 @@ def _size(path: str) -> int | None:
         return os.path.getsize(path)
     except OSError:
         return None  # open_log reports the real problem
-

@@ -48,11 +48,17 @@ class PerfSchemaClass(QueryClass):
         return metric == "query_time" and self.exact.get("min_time", False) and self.exact.get("max_time", False)
 
     def details(self) -> dict[str, Any]:
-        return {"perfschema": {
-            "digests": [{"schema": schema, "digest": digest} for schema, digest in self.digests],
-            "digest_texts": self.digest_texts, "truncated": self.truncated, "lossy": self.lossy,
-            "class_from": self.key_source, "exact": dict(self.exact), "lifetime": self.lifetime,
-        }}
+        return {
+            "perfschema": {
+                "digests": [{"schema": schema, "digest": digest} for schema, digest in self.digests],
+                "digest_texts": self.digest_texts,
+                "truncated": self.truncated,
+                "lossy": self.lossy,
+                "class_from": self.key_source,
+                "exact": dict(self.exact),
+                "lifetime": self.lifetime,
+            }
+        }
 
 
 def delta_stats(delta: DigestDelta, window_start: float | None = None) -> GroupStats:
@@ -81,14 +87,25 @@ def delta_stats(delta: DigestDelta, window_start: float | None = None) -> GroupS
         stats.databases[delta.schema] += n
     sample = delta.sample
     if sample is not None:
-        stats.example = Example(sample.query, sample.query_time, sample.ts, None, sample.schema, None, None,
-                                f"performance_schema.{sample.source}" if sample.source != "QUERY_SAMPLE_TEXT"
-                                else "performance_schema.events_statements_summary_by_digest.QUERY_SAMPLE_TEXT", 0)
+        stats.example = Example(
+            sample.query,
+            sample.query_time,
+            sample.ts,
+            None,
+            sample.schema,
+            None,
+            None,
+            f"performance_schema.{sample.source}"
+            if sample.source != "QUERY_SAMPLE_TEXT"
+            else "performance_schema.events_statements_summary_by_digest.QUERY_SAMPLE_TEXT",
+            0,
+        )
     return stats
 
 
-def class_key(delta: DigestDelta, max_digest_length: int | None = None, *, use_samples: bool = True
-              ) -> tuple[str, DigestText | None, str]:
+def class_key(
+    delta: DigestDelta, max_digest_length: int | None = None, *, use_samples: bool = True
+) -> tuple[str, DigestText | None, str]:
     """The fast key a digest's statements belong to: ``(key, what DIGEST_TEXT gave, source)``.
 
     The key comes from ``DIGEST_TEXT``; when that text is truncated, lost literal counts, or
@@ -110,8 +127,9 @@ def _parses(key: str) -> bool:
     return canonicalize(key).parsed
 
 
-def window_classes(window: PerfSchemaWindow, mode: Mode = "sqlglot", *, use_samples: bool = True
-                   ) -> list[PerfSchemaClass]:
+def window_classes(
+    window: PerfSchemaWindow, mode: Mode = "sqlglot", *, use_samples: bool = True
+) -> list[PerfSchemaClass]:
     """The window's digests folded into query classes, with the slow log's class ids."""
     fp = Fingerprinter(mode)
     by_fingerprint: dict[str, PerfSchemaClass] = {}
@@ -121,8 +139,15 @@ def window_classes(window: PerfSchemaWindow, mode: Mode = "sqlglot", *, use_samp
         if source == "overflow":
             info = ClassInfo(class_id(key), key, "OTHER", (), False, "no digest: the digest table was full", key)
         elif read is not None and read.truncated and source == "digest_text":
-            info = ClassInfo(class_id(read.key), read.key, read.key.split(None, 1)[0].upper() if read.key else "OTHER",
-                             (), False, read.notes[-1] if read.notes else "digest text truncated", read.key)
+            info = ClassInfo(
+                class_id(read.key),
+                read.key,
+                read.key.split(None, 1)[0].upper() if read.key else "OTHER",
+                (),
+                False,
+                read.notes[-1] if read.notes else "digest text truncated",
+                read.key,
+            )
         elif mode == "pt":
             info = fp.describe(fp.key(example)[0], example)
         else:
@@ -175,8 +200,9 @@ def window_result(window: PerfSchemaWindow, mode: Mode = "sqlglot", *, use_sampl
     totals = GroupStats()
     for cls in classes:
         totals.merge(cls.stats)
-    result = DigestResult(mode, classes, [window_summary(window)], totals, time.perf_counter() - started,
-                          list(window.notes))
+    result = DigestResult(
+        mode, classes, [window_summary(window)], totals, time.perf_counter() - started, list(window.notes)
+    )
     # The window, not the statements' own first/last seen, is the time the counts cover.
     totals.first_ts, totals.first_tz = window.started_at, None
     totals.last_ts, totals.last_tz = window.ended_at, None

@@ -115,10 +115,47 @@ _DROPPED_WORDS = frozenset({"SQL_NO_CACHE", "SQL_CACHE"})
 # Words after which "(" opens a list rather than a function's arguments (for spacing only).
 _SPACE_BEFORE_PAREN = frozenset(
     {
-        "IN", "VALUES", "VALUE", "AND", "OR", "NOT", "XOR", "ON", "AS", "USING", "EXISTS",
-        "WHERE", "SELECT", "FROM", "JOIN", "INTO", "SET", "BY", "WHEN", "THEN", "ELSE", "HAVING",
-        "UNION", "ALL", "ANY", "SOME", "WITH", "INDEX", "KEY", "TABLE", "RETURN", "CALL", "IS",
-        "LIKE", "BETWEEN", "CASE", "DISTINCT", "OVER", "PARTITION", "LATERAL", "RECURSIVE",
+        "IN",
+        "VALUES",
+        "VALUE",
+        "AND",
+        "OR",
+        "NOT",
+        "XOR",
+        "ON",
+        "AS",
+        "USING",
+        "EXISTS",
+        "WHERE",
+        "SELECT",
+        "FROM",
+        "JOIN",
+        "INTO",
+        "SET",
+        "BY",
+        "WHEN",
+        "THEN",
+        "ELSE",
+        "HAVING",
+        "UNION",
+        "ALL",
+        "ANY",
+        "SOME",
+        "WITH",
+        "INDEX",
+        "KEY",
+        "TABLE",
+        "RETURN",
+        "CALL",
+        "IS",
+        "LIKE",
+        "BETWEEN",
+        "CASE",
+        "DISTINCT",
+        "OVER",
+        "PARTITION",
+        "LATERAL",
+        "RECURSIVE",
     }
 )
 _INSERT_WORDS = frozenset({"INSERT", "REPLACE"})
@@ -126,15 +163,79 @@ _INSERT_MODIFIERS = frozenset({"INTO", "IGNORE", "LOW_PRIORITY", "DELAYED", "HIG
 _SAFE_IDENTIFIER = re.compile(r"[A-Za-z_$][\w$]*")
 # Tokens that cannot end a statement: a text near the limit ending with one was cut.
 _DANGLING_OPS = frozenset(
-    {",", "(", ".", "=", "<", ">", "<=", ">=", "<>", "!=", "<=>", "+", "-", "/", "%", "||", "&&", ":=", "@", "@@",
-     "->", "->>"}
+    {
+        ",",
+        "(",
+        ".",
+        "=",
+        "<",
+        ">",
+        "<=",
+        ">=",
+        "<>",
+        "!=",
+        "<=>",
+        "+",
+        "-",
+        "/",
+        "%",
+        "||",
+        "&&",
+        ":=",
+        "@",
+        "@@",
+        "->",
+        "->>",
+    }
 )
 _DANGLING_WORDS = frozenset(
     {
-        "AND", "OR", "NOT", "XOR", "WHERE", "FROM", "SELECT", "BY", "ON", "SET", "JOIN", "AS", "IN", "LIKE",
-        "BETWEEN", "IS", "CASE", "WHEN", "THEN", "ELSE", "VALUES", "VALUE", "INTO", "UPDATE", "HAVING", "LIMIT",
-        "OFFSET", "UNION", "DISTINCT", "USING", "INNER", "LEFT", "RIGHT", "OUTER", "CROSS", "STRAIGHT_JOIN",
-        "ORDER", "GROUP", "INTERVAL", "WITH", "INSERT", "REPLACE", "DELETE", "IGNORE", "ALL", "EXISTS",
+        "AND",
+        "OR",
+        "NOT",
+        "XOR",
+        "WHERE",
+        "FROM",
+        "SELECT",
+        "BY",
+        "ON",
+        "SET",
+        "JOIN",
+        "AS",
+        "IN",
+        "LIKE",
+        "BETWEEN",
+        "IS",
+        "CASE",
+        "WHEN",
+        "THEN",
+        "ELSE",
+        "VALUES",
+        "VALUE",
+        "INTO",
+        "UPDATE",
+        "HAVING",
+        "LIMIT",
+        "OFFSET",
+        "UNION",
+        "DISTINCT",
+        "USING",
+        "INNER",
+        "LEFT",
+        "RIGHT",
+        "OUTER",
+        "CROSS",
+        "STRAIGHT_JOIN",
+        "ORDER",
+        "GROUP",
+        "INTERVAL",
+        "WITH",
+        "INSERT",
+        "REPLACE",
+        "DELETE",
+        "IGNORE",
+        "ALL",
+        "EXISTS",
     }
 )
 # An identifier of at most 64 characters costs up to 4 + 64 bytes of token storage: a digest
@@ -157,9 +258,7 @@ TableWidth = Callable[[str | None, str], "int | None"]
 """Number of columns ``INSERT INTO t VALUES (...)`` fills: called with (database or None, table)."""
 
 
-def key_from_digest_text(
-    text: str, max_digest_length: int | None = None, table_width: TableWidth | None = None
-) -> str:
+def key_from_digest_text(text: str, max_digest_length: int | None = None, table_width: TableWidth | None = None) -> str:
     """The fast key of the statements behind a ``DIGEST_TEXT`` (see the module docstring).
 
     ``max_digest_length`` (the server's, in bytes) lets truncated texts be recognised;

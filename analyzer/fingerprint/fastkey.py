@@ -86,8 +86,10 @@ def _without_comments(query: str) -> tuple[str, tuple[str, ...]]:
         end = query.find("*/", start + 2)
         if end > 0 and query.find("*/", end + 2) < 0:
             head, tail = query[:start], query[end + 2 :]
-            if (not head.strip() or not tail.strip()) and "\\" not in query and (
-                head.count("'") % 2 == 0 and head.count('"') % 2 == 0
+            if (
+                (not head.strip() or not tail.strip())
+                and "\\" not in query
+                and (head.count("'") % 2 == 0 and head.count('"') % 2 == 0)
             ):
                 body = query[start + 2 : end]
                 tags = _body_tags(body) if body[:1] not in ("!", "+") else ()

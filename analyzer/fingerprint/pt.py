@@ -315,7 +315,7 @@ def _fingerprint(query: str, match_md5_checksums: bool, match_embedded_numbers: 
     use = _USE.match(query)
     if use is not None:
         # Returned as is: not lower-cased, a final newline kept.
-        return "use ?" + query[use.end():]
+        return "use ?" + query[use.end() :]
 
     if "\\" in query:
         query = _rejoin(_ESCAPED_QUOTE.sub("", query))

@@ -107,15 +107,25 @@ class AdviceReport:
         return self.document
 
 
-def advice_document(advice: Advice, *, report: Report | None = None, statement: str | None = None,
-                    now: datetime | None = None, command: str = "advise") -> dict[str, Any]:
+def advice_document(
+    advice: Advice,
+    *,
+    report: Report | None = None,
+    statement: str | None = None,
+    now: datetime | None = None,
+    command: str = "advise",
+) -> dict[str, Any]:
     """The JSON document: a digest report's (when the advice came from logs) plus the advice."""
     if report is not None:
         doc = report.to_json_dict()
     else:
-        doc = {"schema_version": 1, "tool": {"name": "mqa", "version": __version__},
-               "generated_at": (now or datetime.now(timezone.utc)).isoformat(timespec="seconds"),
-               "sources": [], "classes": []}
+        doc = {
+            "schema_version": 1,
+            "tool": {"name": "mqa", "version": __version__},
+            "generated_at": (now or datetime.now(timezone.utc)).isoformat(timespec="seconds"),
+            "sources": [],
+            "classes": [],
+        }
     doc["findings"] = [f.to_dict() for f in advice.findings]
     doc["index_suggestions"] = [s.to_dict(advice.indexes.ddl_for(s)) for s in advice.indexes.suggestions]
     doc["advice"] = {
@@ -132,14 +142,33 @@ def advice_document(advice: Advice, *, report: Report | None = None, statement: 
     return clean_json(doc)
 
 
-def build_advice_report(advice: Advice, *, title: str, subtitle: str, command: str, statement: str | None = None,
-                        report: Report | None = None, details: int = 5, now: datetime | None = None,
-                        invocation: str = "") -> AdviceReport:
+def build_advice_report(
+    advice: Advice,
+    *,
+    title: str,
+    subtitle: str,
+    command: str,
+    statement: str | None = None,
+    report: Report | None = None,
+    details: int = 5,
+    now: datetime | None = None,
+    invocation: str = "",
+) -> AdviceReport:
     """The report model of an ``Advice`` (``report``: the digest it came from, if any)."""
-    classes = [AdviceClassView(rank, ca.wc.class_id, ca.wc.count, ca.wc.query_time_total,
-                               ca.wc.fingerprint or ca.wc.sample or "", ca.wc.sample, ca.plan, ca.explain_note,
-                               list(ca.findings))
-               for rank, ca in enumerate(advice.classes, 1)]
+    classes = [
+        AdviceClassView(
+            rank,
+            ca.wc.class_id,
+            ca.wc.count,
+            ca.wc.query_time_total,
+            ca.wc.fingerprint or ca.wc.sample or "",
+            ca.wc.sample,
+            ca.plan,
+            ca.explain_note,
+            list(ca.findings),
+        )
+        for rank, ca in enumerate(advice.classes, 1)
+    ]
     if statement is not None:
         shown = classes[:1]
     else:
@@ -148,26 +177,53 @@ def build_advice_report(advice: Advice, *, title: str, subtitle: str, command: s
     suggestions = []
     for number, s in enumerate(advice.indexes.suggestions, 1):
         est = s.estimate()
-        explain_rows = (est["verified_rows_before"], est["verified_rows_after"]) if "verified_rows_before" in est \
-            else None
-        pairs = [(c.actual_rows_before, c.actual_rows_after) for c in s.classes
-                 if c.actual_rows_before is not None and c.actual_rows_after is not None]
+        explain_rows = (
+            (est["verified_rows_before"], est["verified_rows_after"]) if "verified_rows_before" in est else None
+        )
+        pairs = [
+            (c.actual_rows_before, c.actual_rows_after)
+            for c in s.classes
+            if c.actual_rows_before is not None and c.actual_rows_after is not None
+        ]
         actual = (sum(b for b, _ in pairs), sum(a for _, a in pairs)) if pairs else None
-        suggestions.append(SuggestionView(
-            number, s.table.full_name, s.table.name, list(s.columns), len(s.classes), s.time_saved,
-            est["rows_before"], est["rows_after"], explain_rows, actual, s.verified, list(s.warnings),
-            [] if verified else list(s.may_change),
-            s.verification_note if s.verified is False and s.verification_note.startswith("left out") else None,
-            advice.indexes.ddl_for(s)))
+        suggestions.append(
+            SuggestionView(
+                number,
+                s.table.full_name,
+                s.table.name,
+                list(s.columns),
+                len(s.classes),
+                s.time_saved,
+                est["rows_before"],
+                est["rows_after"],
+                explain_rows,
+                actual,
+                s.verified,
+                list(s.warnings),
+                [] if verified else list(s.may_change),
+                s.verification_note if s.verified is False and s.verification_note.startswith("left out") else None,
+                advice.indexes.ddl_for(s),
+            )
+        )
     lookups = [n for n in advice.indexes.no_help if n.reason.startswith(("primary-key lookup", "unique lookup"))]
     others = [NoIndexView(n.class_id, n.table, n.reason) for n in advice.indexes.no_help if n not in lookups]
     generated = (now or datetime.now(timezone.utc)).isoformat(timespec="seconds")
     return AdviceReport(
-        title=title, subtitle=subtitle, command=command, statement=statement, notes=list(advice.notes),
-        classes=classes, shown=shown, suggestions=suggestions, ddl=advice.indexes.ddl_statements(), no_help=others,
+        title=title,
+        subtitle=subtitle,
+        command=command,
+        statement=statement,
+        notes=list(advice.notes),
+        classes=classes,
+        shown=shown,
+        suggestions=suggestions,
+        ddl=advice.indexes.ddl_statements(),
+        no_help=others,
         no_help_all=[NoIndexView(n.class_id, n.table, n.reason) for n in advice.indexes.no_help],
         lookups=(len(lookups), len({n.class_id for n in lookups})) if lookups else None,
-        verification=_verification_view(advice), generated_at=generated, digest=report,
+        verification=_verification_view(advice),
+        generated_at=generated,
+        digest=report,
         document=advice_document(advice, report=report, statement=statement, now=now, command=command),
         invocation=invocation,
     )
@@ -183,7 +239,11 @@ def _verification_view(advice: Advice) -> VerificationView | None:
     protections = []
     for p in v.protected:
         cause = f"with {p.index} it {p.worse}" if p.index else f"it {p.worse}"
-        protections.append(ProtectionView(
-            f"{p.class_id[:12]} {p.fingerprint}", f"{cause} (plan: {p.plan_worse}; before: {p.plan_before})",
-            p.action + (f"; now it {p.plan_after}" if p.resolved and p.plan_after else "")))
+        protections.append(
+            ProtectionView(
+                f"{p.class_id[:12]} {p.fingerprint}",
+                f"{cause} (plan: {p.plan_worse}; before: {p.plan_before})",
+                p.action + (f"; now it {p.plan_after}" if p.resolved and p.plan_after else ""),
+            )
+        )
     return VerificationView(v.method, v.target, len(v.writes), summary, list(v.notes), protections)

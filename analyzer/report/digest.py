@@ -55,7 +55,11 @@ class MetricSummary:
 
     @classmethod
     def of(
-        cls, name: str, acc: MetricStats, flag: bool = False, distribution: MetricStats | None = None,
+        cls,
+        name: str,
+        acc: MetricStats,
+        flag: bool = False,
+        distribution: MetricStats | None = None,
         bounds: bool = True,
     ) -> MetricSummary:
         """Counts and sums from ``acc``; percentiles and spread from ``distribution`` when given
@@ -88,8 +92,14 @@ class MetricSummary:
             return round(value, 6) if self.time else round(value, 4)
 
         return {
-            "sum": num(self.sum), "min": num(self.min), "max": num(self.max), "avg": num(self.avg),
-            "p50": num(self.p50), "p95": num(self.p95), "p99": num(self.p99), "stddev": num(self.stddev),
+            "sum": num(self.sum),
+            "min": num(self.min),
+            "max": num(self.max),
+            "avg": num(self.avg),
+            "p50": num(self.p50),
+            "p95": num(self.p95),
+            "p99": num(self.p99),
+            "stddev": num(self.stddev),
             "count": self.count,
             "kind": self.kind,
         }
@@ -124,8 +134,12 @@ class TimelineReport:
     end: str = ""  # the end of the last bucket, in the same zone
 
     def to_json(self) -> dict[str, Any]:
-        return {"start": self.start, "bucket_seconds": self.bucket_seconds, "calls": self.calls,
-                "query_time": [round(t, 6) for t in self.query_time]}
+        return {
+            "start": self.start,
+            "bucket_seconds": self.bucket_seconds,
+            "calls": self.calls,
+            "query_time": [round(t, 6) for t in self.query_time],
+        }
 
 
 @dataclass
@@ -222,20 +236,32 @@ class Report:
             "generated_at": self.generated_at,
             "sources": [
                 {
-                    "kind": s.kind, "name": s.name, "events": s.events, "malformed": s.malformed,
-                    "dialect": s.dialect, "kept": s.kept, "compression": s.compression, "bytes": s.bytes,
+                    "kind": s.kind,
+                    "name": s.name,
+                    "events": s.events,
+                    "malformed": s.malformed,
+                    "dialect": s.dialect,
+                    "kept": s.kept,
+                    "compression": s.compression,
+                    "bytes": s.bytes,
                     "malformed_samples": [{"line": line, "reason": reason} for line, reason in s.malformed_samples],
                 }
                 for s in self.sources
             ],
             "summary": {
-                "events": self.summary.events, "classes": self.summary.classes,
-                "start": self.summary.start, "end": self.summary.end,
+                "events": self.summary.events,
+                "classes": self.summary.classes,
+                "start": self.summary.start,
+                "end": self.summary.end,
                 "query_time_total": round(self.summary.query_time_total, 6),
-                "qps": _round(self.summary.qps, 4), "malformed": self.summary.malformed,
-                "unparsed_classes": self.summary.unparsed_classes, "events_read": self.summary.events_read,
-                "fingerprint": self.fingerprint_mode, "order_by": self.order_by,
-                "classes_reported": len(self.classes), "notes": self.notes,
+                "qps": _round(self.summary.qps, 4),
+                "malformed": self.summary.malformed,
+                "unparsed_classes": self.summary.unparsed_classes,
+                "events_read": self.summary.events_read,
+                "fingerprint": self.fingerprint_mode,
+                "order_by": self.order_by,
+                "classes_reported": len(self.classes),
+                "notes": self.notes,
                 **({"timeline": self.summary.timeline.to_json()} if self.summary.timeline is not None else {}),
             },
             "classes": [_class_json(c) for c in self.classes],
@@ -268,9 +294,16 @@ def _class_json(c: ClassReport) -> dict[str, Any]:
         "share": round(c.share, 6),
         "qps": _round(c.qps, 6),
         "histogram": dict(zip(HISTOGRAM_LABELS, c.histogram)),
-        "example_meta": None if example is None else {
-            "query_time": round(example.query_time, 6), "ts": example.ts, "db": example.db,
-            "user": example.user, "host": example.host, "source": example.source, "line": example.line,
+        "example_meta": None
+        if example is None
+        else {
+            "query_time": round(example.query_time, 6),
+            "ts": example.ts,
+            "db": example.db,
+            "user": example.user,
+            "host": example.host,
+            "source": example.source,
+            "line": example.line,
             "explain": example.explain,
         },
         "variants": c.variants,
@@ -327,21 +360,25 @@ def build_report(
     shown = ranked if limit is None else ranked[:limit]
     totals = result.totals
     total_time = totals.total("query_time")
-    span = (
-        totals.last_ts - totals.first_ts
-        if totals.first_ts is not None and totals.last_ts is not None
-        else None
-    )
+    span = totals.last_ts - totals.first_ts if totals.first_ts is not None and totals.last_ts is not None else None
     qps = totals.count / span if span and span > 0 else None
     flags = result.flag_metrics
     clock = _Clock(tz)
     workload = _timeline(totals.timeline, clock, totals.first_tz)
-    classes = [_class_report(rank, cls, total_time, span, flags, clock, totals.timeline)
-               for rank, cls in enumerate(shown, 1)]
+    classes = [
+        _class_report(rank, cls, total_time, span, flags, clock, totals.timeline) for rank, cls in enumerate(shown, 1)
+    ]
     sources = [
         SourceReport(
-            s.kind, s.name, s.events, s.kept, s.malformed,
-            [(m.line, m.reason) for m in s.malformed_samples], s.dialect, s.compression, s.bytes,
+            s.kind,
+            s.name,
+            s.events,
+            s.kept,
+            s.malformed,
+            [(m.line, m.reason) for m in s.malformed_samples],
+            s.dialect,
+            s.compression,
+            s.bytes,
         )
         for s in result.sources
     ]
@@ -361,9 +398,18 @@ def build_report(
     )
     generated = (now or datetime.now(timezone.utc)).isoformat(timespec="seconds")
     return Report(
-        tool_version=__version__, generated_at=generated, fingerprint_mode=result.mode,
-        order_by=order_by, limit=limit, sources=sources, summary=summary, classes=classes,
-        elapsed=result.elapsed, notes=list(result.notes), title=title, command=command,
+        tool_version=__version__,
+        generated_at=generated,
+        fingerprint_mode=result.mode,
+        order_by=order_by,
+        limit=limit,
+        sources=sources,
+        summary=summary,
+        classes=classes,
+        elapsed=result.elapsed,
+        notes=list(result.notes),
+        title=title,
+        command=command,
     )
 
 
@@ -401,10 +447,12 @@ def parse_time_zone(text: str) -> tzinfo:
         return timezone(sign * offset)
     try:
         from zoneinfo import ZoneInfo
+
         return ZoneInfo(text)
     except (ValueError, LookupError, OSError):
-        raise UsageError(f"unknown time zone {text!r}: give UTC, an offset such as +02:00, or a name such as "
-                         "Europe/Berlin") from None
+        raise UsageError(
+            f"unknown time zone {text!r}: give UTC, an offset such as +02:00, or a name such as Europe/Berlin"
+        ) from None
 
 
 def _timeline(buckets: TimeBuckets | None, clock: _Clock, tz: int | None) -> TimelineReport | None:
@@ -412,7 +460,9 @@ def _timeline(buckets: TimeBuckets | None, clock: _Clock, tz: int | None) -> Tim
     if dense is None:
         return None
     start, width, calls, times = dense
-    return TimelineReport(clock(start, tz) or "", start, width, calls, times, clock(start + width * len(calls), tz) or "")
+    return TimelineReport(
+        clock(start, tz) or "", start, width, calls, times, clock(start + width * len(calls), tz) or ""
+    )
 
 
 def _activity(mine: TimeBuckets, workload: TimeBuckets | None) -> list[float]:
@@ -428,11 +478,16 @@ def _activity(mine: TimeBuckets, workload: TimeBuckets | None) -> list[float]:
         if 0 <= k < len(values):
             values[k] += seconds
     step = -(-len(values) // ACTIVITY_POINTS)
-    return [sum(values[i:i + step]) for i in range(0, len(values), step)]
+    return [sum(values[i : i + step]) for i in range(0, len(values), step)]
 
 
 def _class_report(
-    rank: int, cls: QueryClass, total_time: float, span: float | None, flags: frozenset[str], clock: _Clock,
+    rank: int,
+    cls: QueryClass,
+    total_time: float,
+    span: float | None,
+    flags: frozenset[str],
+    clock: _Clock,
     workload: TimeBuckets | None,
 ) -> ClassReport:
     stats = cls.stats
@@ -452,7 +507,14 @@ def _class_report(
     example = None
     if ex is not None:
         example = ExampleReport(
-            ex.query, ex.query_time, clock(ex.ts, ex.tz), ex.db, ex.user, ex.host, ex.source, ex.line,
+            ex.query,
+            ex.query_time,
+            clock(ex.ts, ex.tz),
+            ex.db,
+            ex.user,
+            ex.host,
+            ex.source,
+            ex.line,
             ex.explain,
         )
     return ClassReport(

@@ -36,24 +36,34 @@ class HealthReport:
         return self.document
 
 
-def build_health_report(report: IndexReport, server: str, *, now: datetime | None = None,
-                        invocation: str = "") -> HealthReport:
+def build_health_report(
+    report: IndexReport, server: str, *, now: datetime | None = None, invocation: str = ""
+) -> HealthReport:
     generated = (now or datetime.now(timezone.utc)).isoformat(timespec="seconds")
     statements = report.statements()
-    document: dict[str, Any] = clean_json({
-        "schema_version": 1,
-        "tool": {"name": "mqa", "version": __version__},
-        "generated_at": generated,
-        "server": server,
-        **report.to_dict(),
-        "statements": statements,
-    })
+    document: dict[str, Any] = clean_json(
+        {
+            "schema_version": 1,
+            "tool": {"name": "mqa", "version": __version__},
+            "generated_at": generated,
+            "server": server,
+            **report.to_dict(),
+            "statements": statements,
+        }
+    )
     window = report.window
     return HealthReport(
-        server=server, tables=report.tables, indexes=report.indexes, schemas=list(report.schemas),
+        server=server,
+        tables=report.tables,
+        indexes=report.indexes,
+        schemas=list(report.schemas),
         uptime_seconds=window.uptime_seconds if window is not None else None,
         server_started=window.server_started.isoformat(sep=" ") if window is not None else None,
-        notes=list(report.notes), findings=list(report.findings), statements=statements,
-        advice=[f for f in report.findings if not f.safe and f.ddl], generated_at=generated, document=document,
+        notes=list(report.notes),
+        findings=list(report.findings),
+        statements=statements,
+        advice=[f for f in report.findings if not f.safe and f.ddl],
+        generated_at=generated,
+        document=document,
         invocation=invocation,
     )

@@ -196,7 +196,10 @@ class Server:
 
 
 def open_session(
-    conn: pymysql.connections.Connection, description: str, *, statement_timeout: float | None = 30.0,
+    conn: pymysql.connections.Connection,
+    description: str,
+    *,
+    statement_timeout: float | None = 30.0,
     read_only: bool = True,
 ) -> Server:
     """Turn a fresh connection into an mqa session: read-only (unless the caller must write, and
@@ -230,10 +233,15 @@ READ_TIMEOUT_MARGIN = 30.0
 #: Option-file groups mqa reads, weakest first: ``[mqa]`` overrides ``[client]``.
 OPTION_GROUPS = ("client", "mqa")
 #: Where a MySQL or MariaDB server usually puts its socket (Debian/Ubuntu, RHEL, tarballs, macOS).
-DEFAULT_SOCKETS = ("/run/mysqld/mysqld.sock", "/var/run/mysqld/mysqld.sock", "/var/lib/mysql/mysql.sock",
-                   "/tmp/mysql.sock")
-DSN_FORMS = ("mysql://user[:password]@host[:port]/[database][?ssl-mode=...&ssl-ca=...]"
-             " or mysql:///[database]?socket=/path")
+DEFAULT_SOCKETS = (
+    "/run/mysqld/mysqld.sock",
+    "/var/run/mysqld/mysqld.sock",
+    "/var/lib/mysql/mysql.sock",
+    "/tmp/mysql.sock",
+)
+DSN_FORMS = (
+    "mysql://user[:password]@host[:port]/[database][?ssl-mode=...&ssl-ca=...] or mysql:///[database]?socket=/path"
+)
 _DSN_SCHEMES = ("mysql", "mariadb")
 _PROTOCOLS = ("tcp", "socket")
 
@@ -320,6 +328,7 @@ def redact_dsn(dsn: str) -> str:
 # DSN URLs
 # --------------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True, repr=False)
 class DsnParts:
     """What a DSN URL says; ``None`` where it says nothing."""
@@ -338,13 +347,24 @@ class DsnParts:
     statement_timeout: float | None = None
 
     def __repr__(self) -> str:
-        shown = {k: ("***" if k == "password" else v) for k in self.__dataclass_fields__
-                 if (v := getattr(self, k)) is not None}
+        shown = {
+            k: ("***" if k == "password" else v)
+            for k in self.__dataclass_fields__
+            if (v := getattr(self, k)) is not None
+        }
         return "DsnParts(" + ", ".join(f"{k}={v!r}" for k, v in shown.items()) + ")"
 
 
-_DSN_QUERY_KEYS = {"socket", "ssl-mode", "ssl-ca", "ssl-cert", "ssl-key", "connect-timeout", "statement-timeout",
-                   "database"}
+_DSN_QUERY_KEYS = {
+    "socket",
+    "ssl-mode",
+    "ssl-ca",
+    "ssl-cert",
+    "ssl-key",
+    "connect-timeout",
+    "statement-timeout",
+    "database",
+}
 
 
 def parse_dsn(dsn: str) -> DsnParts:
@@ -375,8 +395,11 @@ def parse_dsn(dsn: str) -> DsnParts:
         port = url.port
         hostname = url.hostname
     except ValueError as exc:
-        reason = ("the port must be a number from 1 to 65535 (a '/', '?' or '#' in the password must be "
-                  "percent-encoded)" if "port" in str(exc).lower() else _one_line(str(exc)))
+        reason = (
+            "the port must be a number from 1 to 65535 (a '/', '?' or '#' in the password must be percent-encoded)"
+            if "port" in str(exc).lower()
+            else _one_line(str(exc))
+        )
         raise bad(reason) from None
     if url.fragment:
         raise bad("a '#' must be percent-encoded (%23)")
@@ -518,7 +541,7 @@ def display_path(path: str) -> str:
     """A path as messages show it: the home directory as ``~``."""
     home = os.path.expanduser("~")
     if home not in ("", "/") and (path == home or path.startswith(home + os.sep)):
-        return "~" + path[len(home):]
+        return "~" + path[len(home) :]
     return path
 
 
@@ -533,7 +556,8 @@ class _OptionFileReader:
         except OSError as exc:
             if required:
                 raise ConnectionOptionsError(
-                    f"cannot read option file {display_path(path)}: {exc.strerror or exc}") from None
+                    f"cannot read option file {display_path(path)}: {exc.strerror or exc}"
+                ) from None
             return
         if not stat.S_ISREG(info.st_mode):
             if required:
@@ -542,7 +566,8 @@ class _OptionFileReader:
         if info.st_mode & stat.S_IWOTH:
             self.result.warnings.append(
                 f"world-writable option file {display_path(path)} is ignored, as the mysql client does "
-                f"(chmod o-w {display_path(path)})")
+                f"(chmod o-w {display_path(path)})"
+            )
             return
         try:
             with open(path, "rb") as handle:
@@ -550,7 +575,8 @@ class _OptionFileReader:
         except OSError as exc:
             if required:
                 raise ConnectionOptionsError(
-                    f"cannot read option file {display_path(path)}: {exc.strerror or exc}") from None
+                    f"cannot read option file {display_path(path)}: {exc.strerror or exc}"
+                ) from None
             return
         self.read_text(data.decode("utf-8", "surrogateescape"), path, depth=depth)
 
@@ -584,7 +610,8 @@ class _OptionFileReader:
             if not key:
                 continue
             self.result.entries.append(
-                OptionEntry(group, key, _unquote_option_value(value) if eq else None, source, number))
+                OptionEntry(group, key, _unquote_option_value(value) if eq else None, source, number)
+            )
 
     def _directive(self, line: str, where: str, source: str, depth: int) -> None:
         if depth >= _MAX_INCLUDE_DEPTH:
@@ -593,7 +620,7 @@ class _OptionFileReader:
         rest = line[1:].lstrip(_SPACE)
         for keyword in ("includedir", "include"):
             if rest.startswith(keyword) and (len(rest) == len(keyword) or rest[len(keyword)] in _SPACE):
-                argument = rest[len(keyword):].strip(_SPACE)
+                argument = rest[len(keyword) :].strip(_SPACE)
                 break
         else:
             return  # unknown directives are ignored, as by the client
@@ -607,7 +634,8 @@ class _OptionFileReader:
             names = os.listdir(os.fsencode(argument))
         except OSError as exc:
             raise ConnectionOptionsError(
-                f"{where}: cannot read directory {argument} (!includedir): {exc.strerror or exc}") from None
+                f"{where}: cannot read directory {argument} (!includedir): {exc.strerror or exc}"
+            ) from None
         for name in sorted(names):  # bytes: the client sorts with strcmp()
             if name.endswith(b".cnf"):
                 path = os.path.join(argument, os.fsdecode(name))
@@ -615,8 +643,9 @@ class _OptionFileReader:
                     self.read_file(path, required=False, depth=depth + 1)
 
 
-def read_option_files(paths: Iterable[str], groups: Iterable[str] = OPTION_GROUPS, *,
-                      required: Iterable[str] = ()) -> OptionFiles:
+def read_option_files(
+    paths: Iterable[str], groups: Iterable[str] = OPTION_GROUPS, *, required: Iterable[str] = ()
+) -> OptionFiles:
     """Read option files as the mysql client does and keep the lines of ``groups``.
 
     ``!include FILE`` (a missing file is skipped), ``!includedir DIR`` (its ``*.cnf`` files in
@@ -677,7 +706,8 @@ def decrypt_login_file(data: bytes, source: str = ".mylogin.cnf") -> str:
         from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
     except ImportError:  # pragma: no cover - cryptography is a dependency
         raise ConnectionOptionsError(
-            f"reading {display_path(source)} needs the 'cryptography' package: pip install cryptography") from None
+            f"reading {display_path(source)} needs the 'cryptography' package: pip install cryptography"
+        ) from None
     if len(data) < _LOGIN_HEADER:
         raise ConnectionOptionsError(f"{display_path(source)} is not a login path file (too short)")
     aes_key = bytearray(16)
@@ -692,15 +722,17 @@ def decrypt_login_file(data: bytes, source: str = ".mylogin.cnf") -> str:
         if length <= 0 or length % 16 or pos + length > len(data):
             raise ConnectionOptionsError(
                 f"{display_path(source)} is not a valid login path file (bad line length at byte {pos - 4}): "
-                "recreate it with mysql_config_editor")
+                "recreate it with mysql_config_editor"
+            )
         decryptor = cipher.decryptor()
-        plain = decryptor.update(data[pos:pos + length]) + decryptor.finalize()
+        plain = decryptor.update(data[pos : pos + length]) + decryptor.finalize()
         pos += length
         pad = plain[-1]
         if not 1 <= pad <= 16 or plain[-pad:] != bytes([pad]) * pad:
             raise ConnectionOptionsError(
                 f"{display_path(source)} is not a valid login path file (it does not decrypt): "
-                "recreate it with mysql_config_editor")
+                "recreate it with mysql_config_editor"
+            )
         lines.append(plain[:-pad])
     return b"".join(lines).decode("utf-8", "surrogateescape")
 
@@ -716,7 +748,8 @@ def read_login_file(path: str, groups: Iterable[str]) -> OptionFiles:
     if info.st_mode & (stat.S_IXUSR | stat.S_IRWXG | stat.S_IRWXO):
         reader.result.warnings.append(
             f"{display_path(path)} is ignored: it must be readable and writable only by you "
-            f"(chmod 600 {display_path(path)})")
+            f"(chmod 600 {display_path(path)})"
+        )
         return reader.result
     try:
         with open(path, "rb") as handle:
@@ -730,6 +763,7 @@ def read_login_file(path: str, groups: Iterable[str]) -> OptionFiles:
 # --------------------------------------------------------------------------------------------
 # TLS
 # --------------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class TlsSettings:
@@ -772,8 +806,10 @@ class TlsSettings:
                 ctx.load_cert_chain(self.cert, keyfile=self.key)
             except (OSError, ssl.SSLError) as exc:
                 raise ConnectionOptionsError(
-                    f"cannot load --ssl-cert {self.cert}" + (f" / --ssl-key {self.key}" if self.key else "")
-                    + f": {_reason(exc)}") from None
+                    f"cannot load --ssl-cert {self.cert}"
+                    + (f" / --ssl-key {self.key}" if self.key else "")
+                    + f": {_reason(exc)}"
+                ) from None
         return ctx
 
     def pymysql_arguments(self) -> dict[str, Any]:
@@ -802,6 +838,7 @@ def _reason(exc: BaseException) -> str:
 # --------------------------------------------------------------------------------------------
 # Resolution: every source folded into what connect() will do
 # --------------------------------------------------------------------------------------------
+
 
 @dataclass(repr=False)
 class ResolvedConnection:
@@ -838,8 +875,10 @@ class ResolvedConnection:
         return f"{self.user}@{self.address}"
 
     def __repr__(self) -> str:
-        return (f"ResolvedConnection({self.description!r}, database={self.database!r}, tls={self.tls.mode}, "
-                f"password={'***' if self.password is not None else None}, {self.password_source})")
+        return (
+            f"ResolvedConnection({self.description!r}, database={self.database!r}, tls={self.tls.mode}, "
+            f"password={'***' if self.password is not None else None}, {self.password_source})"
+        )
 
     __str__ = __repr__
 
@@ -938,8 +977,12 @@ def resolve_connection(options: ConnectionOptions, *, environ: Mapping[str, str]
     warnings: list[str] = []
 
     # 4. the environment (weakest)
-    for variable, name in (("MYSQL_HOST", "host"), ("MYSQL_TCP_PORT", "port"), ("MYSQL_UNIX_PORT", "socket"),
-                           ("MYSQL_PWD", "password")):
+    for variable, name in (
+        ("MYSQL_HOST", "host"),
+        ("MYSQL_TCP_PORT", "port"),
+        ("MYSQL_UNIX_PORT", "socket"),
+        ("MYSQL_PWD", "password"),
+    ):
         if env.get(variable):
             try:
                 value = _parse_port(env[variable]) if name == "port" else env[variable]
@@ -974,11 +1017,13 @@ def resolve_connection(options: ConnectionOptions, *, environ: Mapping[str, str]
     elif options.login_path:
         raise ConnectionOptionsError(
             f"--login-path={options.login_path}: {display_path(login_file)} does not exist "
-            f"(create it with: mysql_config_editor set --login-path={options.login_path} --host=... --user=... -p)")
+            f"(create it with: mysql_config_editor set --login-path={options.login_path} --host=... --user=... -p)"
+        )
     if options.login_path and not any(e.group == options.login_path.lower() for e in login.entries):
         raise ConnectionOptionsError(
             f"login path [{options.login_path}] is not in {display_path(login_file)} "
-            "(mysql_config_editor print --all lists the login paths)")
+            "(mysql_config_editor print --all lists the login paths)"
+        )
     warnings += files.warnings + login.warnings
     rank = {g.lower(): i for i, g in enumerate(groups)}
     read = [(e, display_path(e.source)) for e in files.entries]
@@ -993,23 +1038,46 @@ def resolve_connection(options: ConnectionOptions, *, environ: Mapping[str, str]
     explicit: dict[str, _Setting] = {}
     if options.dsn:
         dsn = parse_dsn(options.dsn)
-        for name, value in (("user", dsn.user), ("password", dsn.password), ("host", dsn.host), ("port", dsn.port),
-                            ("socket", dsn.socket), ("database", dsn.database), ("ssl-mode", dsn.ssl_mode),
-                            ("ssl-ca", dsn.ssl_ca), ("ssl-cert", dsn.ssl_cert), ("ssl-key", dsn.ssl_key),
-                            ("connect-timeout", dsn.connect_timeout), ("statement-timeout", dsn.statement_timeout)):
+        for name, value in (
+            ("user", dsn.user),
+            ("password", dsn.password),
+            ("host", dsn.host),
+            ("port", dsn.port),
+            ("socket", dsn.socket),
+            ("database", dsn.database),
+            ("ssl-mode", dsn.ssl_mode),
+            ("ssl-ca", dsn.ssl_ca),
+            ("ssl-cert", dsn.ssl_cert),
+            ("ssl-key", dsn.ssl_key),
+            ("connect-timeout", dsn.connect_timeout),
+            ("statement-timeout", dsn.statement_timeout),
+        ):
             if value is not None:
                 explicit[name] = _Setting(value, "the DSN")
     try:
-        for name, value in (("user", options.user), ("password", options.password), ("host", options.host),
-                            ("port", None if options.port is None else _parse_port(options.port)),
-                            ("socket", options.socket), ("database", options.database),
-                            ("protocol", None if options.protocol is None else _parse_protocol(options.protocol)),
-                            ("ssl-mode", None if options.ssl_mode is None else _parse_ssl_mode(options.ssl_mode)),
-                            ("ssl-ca", options.ssl_ca), ("ssl-cert", options.ssl_cert), ("ssl-key", options.ssl_key),
-                            ("connect-timeout", None if options.connect_timeout is None
-                             else _parse_seconds(options.connect_timeout, "connect-timeout")),
-                            ("statement-timeout", None if options.statement_timeout is None
-                             else _parse_seconds(options.statement_timeout, "statement-timeout"))):
+        for name, value in (
+            ("user", options.user),
+            ("password", options.password),
+            ("host", options.host),
+            ("port", None if options.port is None else _parse_port(options.port)),
+            ("socket", options.socket),
+            ("database", options.database),
+            ("protocol", None if options.protocol is None else _parse_protocol(options.protocol)),
+            ("ssl-mode", None if options.ssl_mode is None else _parse_ssl_mode(options.ssl_mode)),
+            ("ssl-ca", options.ssl_ca),
+            ("ssl-cert", options.ssl_cert),
+            ("ssl-key", options.ssl_key),
+            (
+                "connect-timeout",
+                None if options.connect_timeout is None else _parse_seconds(options.connect_timeout, "connect-timeout"),
+            ),
+            (
+                "statement-timeout",
+                None
+                if options.statement_timeout is None
+                else _parse_seconds(options.statement_timeout, "statement-timeout"),
+            ),
+        ):
             if value is not None:
                 explicit[name] = _Setting(value, "the options")
     except ValueError as exc:
@@ -1028,8 +1096,9 @@ def resolve_connection(options: ConnectionOptions, *, environ: Mapping[str, str]
     explicit_remote_host = "host" in explicit and explicit["host"].value not in ("", "localhost")
     socket_path: str | None = None
     fallback: tuple[str, ...] = ()
-    if protocol == "socket" or (protocol is None and (
-            (explicit_socket and not explicit_remote_host) or (local and "port" not in explicit))):
+    if protocol == "socket" or (
+        protocol is None and ((explicit_socket and not explicit_remote_host) or (local and "port" not in explicit))
+    ):
         socket_path = get("socket")
         if socket_path is None:
             found = next((p for p in DEFAULT_SOCKETS if os.path.exists(p)), None)
@@ -1044,8 +1113,10 @@ def resolve_connection(options: ConnectionOptions, *, environ: Mapping[str, str]
     ca, cert, key = get("ssl-ca"), get("ssl-cert"), get("ssl-key")
     mode = get("ssl-mode") or ("VERIFY_CA" if ca else "PREFERRED")
     if mode in ("PREFERRED", "REQUIRED") and ca:
-        warnings.append(f"--ssl-ca is not checked with --ssl-mode={mode}: use VERIFY_CA or VERIFY_IDENTITY to verify "
-                        "the server certificate")
+        warnings.append(
+            f"--ssl-ca is not checked with --ssl-mode={mode}: use VERIFY_CA or VERIFY_IDENTITY to verify "
+            "the server certificate"
+        )
     if key and not cert:
         raise ConnectionOptionsError("--ssl-key needs --ssl-cert (the client certificate it belongs to)")
     if mode == "DISABLED" and (ca or cert):
@@ -1087,6 +1158,7 @@ def _password_source(source: str) -> str:
 # connect()
 # --------------------------------------------------------------------------------------------
 
+
 def connect(
     options: ConnectionOptions,
     *,
@@ -1111,7 +1183,8 @@ def connect(
         except EOFError:
             raise ConnectionOptionsError(
                 "no password typed (standard input is closed): set MYSQL_PWD or put the password in an "
-                "option file ([client] password=...) instead of -p") from None
+                "option file ([client] password=...) instead of -p"
+            ) from None
         resolved.password = typed
         resolved.password_source = "password typed at the prompt"
     conn = _new_connection(resolved)
@@ -1125,8 +1198,9 @@ def connect(
     conn._read_timeout = resolved.statement_timeout + READ_TIMEOUT_MARGIN if resolved.statement_timeout else None
     conn._write_timeout = None
     try:
-        server = open_session(conn, resolved.description, statement_timeout=resolved.statement_timeout,
-                              read_only=not writable)
+        server = open_session(
+            conn, resolved.description, statement_timeout=resolved.statement_timeout, read_only=not writable
+        )
     except pymysql.MySQLError as exc:
         with contextlib.suppress(Exception):
             conn.close()
@@ -1196,34 +1270,43 @@ def connect_error(exc: BaseException, resolved: ResolvedConnection) -> DatabaseE
     address = resolved.address
     original = getattr(exc, "original_exception", None) if isinstance(exc, pymysql.MySQLError) else exc
     match = _ACCOUNT_IN_MESSAGE.search(text)
-    account = (f"'{match['user']}'@'{match['host']}'" if match
-               else f"{_quote_account_part(resolved.user)}@{_quote_account_part(resolved.host)}")
+    account = (
+        f"'{match['user']}'@'{match['host']}'"
+        if match
+        else f"{_quote_account_part(resolved.user)}@{_quote_account_part(resolved.host)}"
+    )
     if code == 1045:
         if resolved.password:
             hint = "check the password, or give --user/--password"
         else:
-            hint = ("give -p/--password to type the password, or set it in an option file "
-                    "([client] password=...) or MYSQL_PWD")
+            hint = (
+                "give -p/--password to type the password, or set it in an option file "
+                "([client] password=...) or MYSQL_PWD"
+            )
         return AccessDeniedError(f"access denied for {account} on {address} ({resolved.password_source}): {hint}")
     if code == 1044:
         database = re.search(r"to database '([^']*)'", text)
         name = database.group(1) if database else resolved.database
         return UnknownDatabaseError(
             f"access denied for {account} to database {name!r} on {address}: it does not exist or the account "
-            f"may not use it; check --database, or GRANT SELECT ON `{name}`.* TO {account}")
+            f"may not use it; check --database, or GRANT SELECT ON `{name}`.* TO {account}"
+        )
     if code == 1049:
         return UnknownDatabaseError(
-            f"unknown database {resolved.database!r} on {address}: check --database (SHOW DATABASES lists them)")
+            f"unknown database {resolved.database!r} on {address}: check --database (SHOW DATABASES lists them)"
+        )
     if code == 1130:
         host = re.search(r"Host '([^']*)'", text)
         client = host.group(1) if host else "this host"
         return AccessDeniedError(
             f"{address} does not let {client} connect: create the account for that host "
-            f"(CREATE USER '{resolved.user}'@'{client}' ...) or connect from a host it allows")
+            f"(CREATE USER '{resolved.user}'@'{client}' ...) or connect from a host it allows"
+        )
     if code in (1862, 1820):
         return AccessDeniedError(
             f"the password of {account} has expired: set a new one with the mysql client (ALTER USER ...), "
-            "then try again")
+            "then try again"
+        )
     if code == 1040:
         return DatabaseError(f"{address} has too many connections: try again later, or raise max_connections")
     if code == 1226:
@@ -1233,17 +1316,20 @@ def connect_error(exc: BaseException, resolved: ResolvedConnection) -> DatabaseE
     if code in (1251, 2059) or ("auth" in text.lower() and "plugin" in text.lower()):
         return AccessDeniedError(
             f"cannot log in as {account} on {address}: {text} (PyMySQL knows mysql_native_password, "
-            "caching_sha2_password, sha256_password and client_ed25519)")
+            "caching_sha2_password, sha256_password and client_ed25519)"
+        )
     if isinstance(original, OSError) or code == 2003:
         return _unreachable(original if isinstance(original, OSError) else None, resolved, text)
     if code == 2013 and "timed out" in text:
         return UnreachableError(
             f"cannot reach {address}: no greeting from the server within {resolved.connect_timeout:g} s; is a MySQL "
-            "server listening there, and not overloaded? (--connect-timeout waits longer)")
+            "server listening there, and not overloaded? (--connect-timeout waits longer)"
+        )
     if code in (2006, 2013, 2055):
         return ServerGoneError(
             f"cannot talk to {address}: the connection was closed during the handshake ({text}); "
-            "is a MySQL server (not a proxy or the X protocol port) listening there?")
+            "is a MySQL server (not a proxy or the X protocol port) listening there?"
+        )
     return DatabaseError(f"cannot connect to {address} as {account}: {text} (error {code})")
 
 
@@ -1252,16 +1338,19 @@ def _tls_error(original: ssl.SSLError | None, resolved: ResolvedConnection, text
     if original is None:  # 2026: the server offers no TLS
         return TLSError(
             f"{address} does not offer TLS, but --ssl-mode={mode} requires it: enable TLS on the server, "
-            "or use --ssl-mode=PREFERRED")
+            "or use --ssl-mode=PREFERRED"
+        )
     reason = getattr(original, "verify_message", None) or _reason(original)
     if isinstance(original, ssl.SSLCertVerificationError):
         if "hostname" in str(original).lower() or "ip address mismatch" in str(original).lower():
             return TLSError(
                 f"TLS: the certificate of {address} is not for {resolved.host!r} ({reason}; --ssl-mode={mode}): "
-                "connect with the name the certificate has, or use --ssl-mode=VERIFY_CA")
+                "connect with the name the certificate has, or use --ssl-mode=VERIFY_CA"
+            )
         return TLSError(
             f"TLS: cannot verify the certificate of {address} ({reason}; --ssl-mode={mode}): give the CA that "
-            "signed it with --ssl-ca, or use --ssl-mode=REQUIRED to encrypt without verification")
+            "signed it with --ssl-ca, or use --ssl-mode=REQUIRED to encrypt without verification"
+        )
     return TLSError(f"TLS handshake with {address} failed ({reason}; --ssl-mode={mode}): check the --ssl-* options")
 
 
@@ -1271,27 +1360,35 @@ def _unreachable(original: OSError | None, resolved: ResolvedConnection, text: s
         if isinstance(original, FileNotFoundError):
             return UnreachableError(
                 f"no server socket at {resolved.socket}: is the server running? Give --socket with its path "
-                "(SELECT @@socket shows it), or --host 127.0.0.1 for TCP")
+                "(SELECT @@socket shows it), or --host 127.0.0.1 for TCP"
+            )
         if isinstance(original, PermissionError):
             return UnreachableError(
                 f"no permission to use the socket {resolved.socket}: run as a user who may, or connect over TCP "
-                "with --host 127.0.0.1")
+                "with --host 127.0.0.1"
+            )
         if isinstance(original, ConnectionRefusedError):
             return UnreachableError(
-                f"cannot reach the server through {resolved.socket}: connection refused; is the server running?")
+                f"cannot reach the server through {resolved.socket}: connection refused; is the server running?"
+            )
         reason = original.strerror if original is not None and original.strerror else text
         return UnreachableError(f"cannot reach the server through {resolved.socket}: {reason}")
-    also = (f" (and there is no server socket at {', '.join(resolved.socket_fallback[:2])})"
-            if resolved.socket_fallback else "")
+    also = (
+        f" (and there is no server socket at {', '.join(resolved.socket_fallback[:2])})"
+        if resolved.socket_fallback
+        else ""
+    )
     if isinstance(original, ConnectionRefusedError):
         return UnreachableError(
-            f"cannot reach {address}: connection refused{also}; is the server running and listening on TCP?")
+            f"cannot reach {address}: connection refused{also}; is the server running and listening on TCP?"
+        )
     if isinstance(original, socket.gaierror):
         return UnreachableError(f"cannot reach {address}: unknown host {resolved.host!r}; check --host")
     if isinstance(original, (TimeoutError, socket.timeout)):
         return UnreachableError(
             f"cannot reach {address}: no answer within {resolved.connect_timeout:g} s; is the host up, and is a "
-            "firewall in the way? (--connect-timeout waits longer)")
+            "firewall in the way? (--connect-timeout waits longer)"
+        )
     reason = original.strerror if original is not None and original.strerror else text
     return UnreachableError(f"cannot reach {address}: {reason}{also}")
 
@@ -1318,13 +1415,18 @@ class PrivilegeCheck:
 
 #: SELECT on performance_schema: statement digests, waits, connection attributes.
 PERFORMANCE_SCHEMA_SELECT = PrivilegeCheck(
-    "SELECT", "performance_schema.*",
+    "SELECT",
+    "performance_schema.*",
     "SELECT 1 FROM performance_schema.events_statements_summary_by_digest LIMIT 0",
-    "read statement digests from performance_schema")
+    "read statement digests from performance_schema",
+)
 #: PROCESS: other sessions' statements (processlist, InnoDB transactions, EXPLAIN FOR CONNECTION).
 PROCESS = PrivilegeCheck(
-    "PROCESS", "*.*", "SHOW ENGINE INNODB STATUS",  # information_schema.INNODB_TRX is silently empty instead
-    "see the statements of other sessions")
+    "PROCESS",
+    "*.*",
+    "SHOW ENGINE INNODB STATUS",  # information_schema.INNODB_TRX is silently empty instead
+    "see the statements of other sessions",
+)
 
 
 def require_privileges(server: Server, checks: Iterable[PrivilegeCheck]) -> None:
@@ -1344,7 +1446,8 @@ def require_privileges(server: Server, checks: Iterable[PrivilegeCheck]) -> None
     account = _account_or_fallback(server, None)
     needs = " and ".join(
         f"{c.privilege}" + ("" if c.on == "*.*" else f" on {c.on}") + (f" (to {c.purpose})" if c.purpose else "")
-        for c in missing)
+        for c in missing
+    )
     grants = "; ".join(c.grant(account) for c in missing)
     raise PrivilegeError(f"{account} lacks {needs}: {grants}")
 
@@ -1375,9 +1478,14 @@ def privilege_error(exc: BaseException, server: Server | None = None, *, purpose
         match = re.search(r"to database '([^']*)'", text)
         database = match.group(1) if match else "?"
         return PrivilegeError(
-            f"{account} may not use database {database!r}{why}: GRANT SELECT ON `{database}`.* TO {account}")
-    match = re.match(r"(?P<command>[\w ]+?) command denied to user .*? for (?:column '(?P<column>[^']*)' in )?"
-                     r"(?:table|routine) (?P<object>.+)$", text, re.IGNORECASE)
+            f"{account} may not use database {database!r}{why}: GRANT SELECT ON `{database}`.* TO {account}"
+        )
+    match = re.match(
+        r"(?P<command>[\w ]+?) command denied to user .*? for (?:column '(?P<column>[^']*)' in )?"
+        r"(?:table|routine) (?P<object>.+)$",
+        text,
+        re.IGNORECASE,
+    )
     if not match:
         return PrivilegeError(f"{account} lacks a privilege{why}: {text}")
     command = match["command"].upper()
@@ -1402,10 +1510,13 @@ def query_error(exc: BaseException, server: Server | None = None, *, purpose: st
         after = f" after {limit:g} s" if limit else ""
         return StatementTimeoutError(
             f"{what}the statement was stopped{after} by the statement time limit: give a larger "
-            "--statement-timeout (0: no limit)")
+            "--statement-timeout (0: no limit)"
+        )
     if code in (2006, 2013, 2055):
-        return ServerGoneError(f"{what}lost the connection to {where} ({text}): the server restarted, closed the "
-                               "idle session, or the network dropped it; run again")
+        return ServerGoneError(
+            f"{what}lost the connection to {where} ({text}): the server restarted, closed the "
+            "idle session, or the network dropped it; run again"
+        )
     if code == 1792:
         return DatabaseError(f"{what}the statement tried to write, but mqa sessions are read-only ({text})")
     return DatabaseError(f"{what}{text} (error {code} on {where})" if code else f"{what}{text} (on {where})")

@@ -83,7 +83,7 @@ def parse_statements(sql: str) -> list[exp.Expression]:
     text = sql.strip().rstrip(";")
     replace = _LEADING_REPLACE.match(text)
     if replace:
-        text = text[:replace.start()] + replace.group(1) + "INSERT" + text[replace.end():]
+        text = text[: replace.start()] + replace.group(1) + "INSERT" + text[replace.end() :]
     return [s for s in sqlglot.parse(text, read="mysql") if s is not None]
 
 
@@ -97,11 +97,26 @@ def _has_placeholder(sql: str) -> bool:
 
 # Functions with effects beyond the statement's result: the optimizer may evaluate a constant
 # subquery or expression while it plans (so even EXPLAIN could run them), and ANALYZE runs them.
-_EFFECT_FUNCTIONS = frozenset({
-    "SLEEP", "BENCHMARK", "GET_LOCK", "RELEASE_LOCK", "RELEASE_ALL_LOCKS", "LOAD_FILE", "MASTER_POS_WAIT",
-    "SOURCE_POS_WAIT", "MASTER_GTID_WAIT", "WAIT_FOR_EXECUTED_GTID_SET", "WAIT_UNTIL_SQL_THREAD_AFTER_GTIDS",
-    "NEXTVAL", "SETVAL", "LAST_INSERT_ID", "SYS_EXEC", "SYS_EVAL",
-})
+_EFFECT_FUNCTIONS = frozenset(
+    {
+        "SLEEP",
+        "BENCHMARK",
+        "GET_LOCK",
+        "RELEASE_LOCK",
+        "RELEASE_ALL_LOCKS",
+        "LOAD_FILE",
+        "MASTER_POS_WAIT",
+        "SOURCE_POS_WAIT",
+        "MASTER_GTID_WAIT",
+        "WAIT_FOR_EXECUTED_GTID_SET",
+        "WAIT_UNTIL_SQL_THREAD_AFTER_GTIDS",
+        "NEXTVAL",
+        "SETVAL",
+        "LAST_INSERT_ID",
+        "SYS_EXEC",
+        "SYS_EVAL",
+    }
+)
 
 
 def _effect_function(sql: str) -> str | None:
@@ -112,9 +127,14 @@ def _effect_function(sql: str) -> str | None:
         return None
     for i, token in enumerate(tokens[:-1]):
         word = token.text.upper()
-        if word in _EFFECT_FUNCTIONS and tokens[i + 1].token_type == TokenType.L_PAREN \
-                and token.token_type not in (TokenType.STRING, TokenType.IDENTIFIER):
-            reads_only = word == "LAST_INSERT_ID" and i + 2 < len(tokens) and tokens[i + 2].token_type == TokenType.R_PAREN
+        if (
+            word in _EFFECT_FUNCTIONS
+            and tokens[i + 1].token_type == TokenType.L_PAREN
+            and token.token_type not in (TokenType.STRING, TokenType.IDENTIFIER)
+        ):
+            reads_only = (
+                word == "LAST_INSERT_ID" and i + 2 < len(tokens) and tokens[i + 2].token_type == TokenType.R_PAREN
+            )
             if not reads_only:  # LAST_INSERT_ID() reads; LAST_INSERT_ID(expr) sets it
                 return word
         if word == "NEXT" and tokens[i + 1].text.upper() == "VALUE":
@@ -134,25 +154,33 @@ def explainable(sql: str) -> Explainability:
     if not text:
         return Explainability(False, reason="empty statement")
     if _has_placeholder(text):
-        return Explainability(False, reason="no sample is available: the text has ? placeholders "
-                                            "(a normalized digest), and EXPLAIN needs a real statement")
+        return Explainability(
+            False,
+            reason="no sample is available: the text has ? placeholders "
+            "(a normalized digest), and EXPLAIN needs a real statement",
+        )
     try:
         statements = parse_statements(text)
     except (ParseError, TokenError) as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         return Explainability(False, reason=f"the statement does not parse: {first[:160]}")
     if len(statements) != 1:
-        return Explainability(False, reason="two or more statements: explain one at a time"
-                              if statements else "no statement")
+        return Explainability(
+            False, reason="two or more statements: explain one at a time" if statements else "no statement"
+        )
     effect = _effect_function(text)
     if effect is not None:
-        return Explainability(False, reason=f"the statement calls {effect}(), which has effects beyond its result "
-                                            "(the optimizer may evaluate it while planning): not explained")
+        return Explainability(
+            False,
+            reason=f"the statement calls {effect}(), which has effects beyond its result "
+            "(the optimizer may evaluate it while planning): not explained",
+        )
     node = statements[0]
     if isinstance(node, exp.Command):
         word = (node.this or "").split()[0].upper() if node.this else "this"
-        return Explainability(False, reason=f"{word} statements are not explained: only SELECT, INSERT, "
-                                            "UPDATE, DELETE and REPLACE")
+        return Explainability(
+            False, reason=f"{word} statements are not explained: only SELECT, INSERT, UPDATE, DELETE and REPLACE"
+        )
     if isinstance(node, (exp.Select, exp.SetOperation, exp.Subquery)):
         if node.args.get("into") is not None or re.search(r"\bINTO\s+(OUTFILE|DUMPFILE|@)", text, re.IGNORECASE):
             return Explainability(False, reason="SELECT ... INTO is not explained (it writes a file or variables)")
@@ -166,21 +194,40 @@ def explainable(sql: str) -> Explainability:
     word = _first_word(text)
     if not isinstance(node, _STATEMENT_NODES) and word not in _OTHER_STATEMENT_WORDS:
         # sqlglot reads an unknown first word as an expression: "SELEC broken" is a column alias
-        return Explainability(False, reason=f"the statement does not parse: {word or text[:20]!r} does not start "
-                                            "a SQL statement (a typo?)")
-    return Explainability(False, reason=f"{word or node.key.upper()} statements are not explained: only SELECT, "
-                                        "INSERT, UPDATE, DELETE and REPLACE")
+        return Explainability(
+            False,
+            reason=f"the statement does not parse: {word or text[:20]!r} does not start a SQL statement (a typo?)",
+        )
+    return Explainability(
+        False,
+        reason=f"{word or node.key.upper()} statements are not explained: only SELECT, "
+        "INSERT, UPDATE, DELETE and REPLACE",
+    )
 
 
 # sqlglot nodes that are statements; anything else at the top (an Alias, a Column) means the
 # first word was not a statement keyword
-_STATEMENT_NODES = (exp.DDL, exp.Command, exp.Set, exp.Show, exp.Use, exp.Describe, exp.Transaction, exp.Commit,
-                    exp.Rollback, exp.Alter, exp.Drop, exp.Merge, exp.Grant)
+_STATEMENT_NODES = (
+    exp.DDL,
+    exp.Command,
+    exp.Set,
+    exp.Show,
+    exp.Use,
+    exp.Describe,
+    exp.Transaction,
+    exp.Commit,
+    exp.Rollback,
+    exp.Alter,
+    exp.Drop,
+    exp.Merge,
+    exp.Grant,
+)
 # MySQL/MariaDB statements sqlglot misreads as an expression (FLUSH TABLES parses as an alias)
 _OTHER_STATEMENT_WORDS = frozenset(
     "ANALYZE BACKUP BEGIN BINLOG CACHE CALL CHANGE CHECK CHECKSUM CLONE DEALLOCATE DO EXECUTE FLUSH GET HANDLER "
     "HELP IMPORT INSTALL KILL LOAD LOCK OPTIMIZE PREPARE PURGE RELEASE RENAME REPAIR RESET RESIGNAL RESTART "
-    "REVOKE SAVEPOINT SHUTDOWN SIGNAL START STOP TABLE TRUNCATE UNINSTALL UNLOCK VALUES XA".split())
+    "REVOKE SAVEPOINT SHUTDOWN SIGNAL START STOP TABLE TRUNCATE UNINSTALL UNLOCK VALUES XA".split()
+)
 
 
 def _first_word(sql: str) -> str:
@@ -330,12 +377,14 @@ class Plan:
     @property
     def using_filesort(self) -> bool:
         return any(t.using_filesort for t in self.tables) or any(
-            n.details.get("using_filesort") for n in self.root.walk())
+            n.details.get("using_filesort") for n in self.root.walk()
+        )
 
     @property
     def using_temporary(self) -> bool:
         return any(t.using_temporary for t in self.tables) or any(
-            n.details.get("using_temporary") for n in self.root.walk())
+            n.details.get("using_temporary") for n in self.root.walk()
+        )
 
     def table_named(self, name: str) -> list[PlanTable]:
         """Accesses of the table or alias ``name`` (case-insensitive)."""
@@ -355,8 +404,9 @@ class Plan:
         loops = self.loops()
         outer = max(self.rows_produced_by(self.tables[0].select_id), 1.0) if self.tables else 1.0
         dependent = {t.select_id for t in self.tables if t.dependent}
-        return {id(t): loops[id(t)] * (t.rows or 0.0) * (outer if t.select_id in dependent else 1.0)
-                for t in self.tables}
+        return {
+            id(t): loops[id(t)] * (t.rows or 0.0) * (outer if t.select_id in dependent else 1.0) for t in self.tables
+        }
 
     def actual_rows(self) -> float | None:
         """Rows the statement really read (ANALYZE: every access's ``r_rows`` x ``r_loops``), or None
@@ -374,8 +424,11 @@ class Plan:
             loops = running.get(t.select_id, 1.0)
             out[id(t)] = loops
             rows = t.rows or 0.0
-            produced = (t.rows_produced if t.rows_produced is not None
-                        else loops * rows * (t.filtered if t.filtered is not None else 100.0) / 100.0)
+            produced = (
+                t.rows_produced
+                if t.rows_produced is not None
+                else loops * rows * (t.filtered if t.filtered is not None else 100.0) / 100.0
+            )
             running[t.select_id] = max(produced, 1.0)
         return out
 
@@ -384,16 +437,27 @@ class Plan:
         produced = 1.0
         for t in self.tables:
             if t.select_id == select_id:
-                produced = t.rows_produced if t.rows_produced is not None else \
-                    produced * (t.rows or 0.0) * (t.filtered if t.filtered is not None else 100.0) / 100.0
+                produced = (
+                    t.rows_produced
+                    if t.rows_produced is not None
+                    else produced * (t.rows or 0.0) * (t.filtered if t.filtered is not None else 100.0) / 100.0
+                )
         return produced
 
     def to_dict(self) -> dict[str, Any]:
-        return {"flavor": self.flavor, "query_cost": self.query_cost, "analyzed": self.analyzed,
-                "statement": self.statement, "explained_as_select": self.explained_as_select,
-                "message": self.message, "using_filesort": self.using_filesort,
-                "using_temporary": self.using_temporary, "rows_examined_estimate": self.rows_examined_estimate,
-                "tables": [t.to_dict() for t in self.tables], "tree": self.root.to_dict()}
+        return {
+            "flavor": self.flavor,
+            "query_cost": self.query_cost,
+            "analyzed": self.analyzed,
+            "statement": self.statement,
+            "explained_as_select": self.explained_as_select,
+            "message": self.message,
+            "using_filesort": self.using_filesort,
+            "using_temporary": self.using_temporary,
+            "rows_examined_estimate": self.rows_examined_estimate,
+            "tables": [t.to_dict() for t in self.tables],
+            "tree": self.root.to_dict(),
+        }
 
 
 # --------------------------------------------------------------------------------------------
@@ -501,8 +565,16 @@ class _PlanBuilder:
         self.content(block, node, select_id, context, dependent)
         return node
 
-    def content(self, obj: dict[str, Any], parent: PlanNode, select_id: Any, context: str, dependent: bool,
-                sort: bool = False, temporary: bool = False) -> None:
+    def content(
+        self,
+        obj: dict[str, Any],
+        parent: PlanNode,
+        select_id: Any,
+        context: str,
+        dependent: bool,
+        sort: bool = False,
+        temporary: bool = False,
+    ) -> None:
         """Walk the keys of a block or an operation, adding children to ``parent``."""
         for key, value in obj.items():
             if key == "table":
@@ -513,8 +585,17 @@ class _PlanBuilder:
                     if isinstance(item, dict):
                         self.content(item, parent, select_id, context, dependent, sort, temporary)
                         sort = temporary = False  # only the first table of a join is sorted/buffered
-            elif key in ("ordering_operation", "grouping_operation", "duplicates_removal", "windowing",
-                         "buffer_result", "filesort", "temporary_table", "read_sorted_file", "duplicate_removal"):
+            elif key in (
+                "ordering_operation",
+                "grouping_operation",
+                "duplicates_removal",
+                "windowing",
+                "buffer_result",
+                "filesort",
+                "temporary_table",
+                "read_sorted_file",
+                "duplicate_removal",
+            ):
                 self.operation(key, value, parent, select_id, context, dependent)
             elif key in ("union_result", "unary_result", "intersect_result", "except_result"):
                 self.union(value, parent, context, dependent, key.split("_")[0])
@@ -530,11 +611,15 @@ class _PlanBuilder:
                 if isinstance(table, dict):
                     node = self.table(table, select_id, context, dependent)
                     if node.table is not None:
-                        node.table.using_join_buffer = f"{inner.get('buffer_type', '')} {inner.get('join_type', '')}".strip() or "join buffer"
+                        node.table.using_join_buffer = (
+                            f"{inner.get('buffer_type', '')} {inner.get('join_type', '')}".strip() or "join buffer"
+                        )
                         if inner.get("attached_condition"):
                             node.table.attached_condition = inner["attached_condition"]
                     parent.children.append(node)
-            elif (key == "insert_from" and isinstance(value, dict)) or (key in ("range-checked-for-each-record",) and isinstance(value, dict)):  # MySQL: INSERT/REPLACE ... SELECT
+            elif (key == "insert_from" and isinstance(value, dict)) or (
+                key in ("range-checked-for-each-record",) and isinstance(value, dict)
+            ):  # MySQL: INSERT/REPLACE ... SELECT
                 self.content(value, parent, select_id, context, dependent)
 
     def operation(self, key: str, value: Any, parent: PlanNode, select_id: Any, context: str, dependent: bool) -> None:
@@ -548,9 +633,17 @@ class _PlanBuilder:
             for window in value.get("windows") or ():
                 using_filesort = using_filesort or bool(window.get("using_filesort"))
                 using_temporary = using_temporary or bool(window.get("using_temporary_table"))
-        labels = {"ordering_operation": "order", "grouping_operation": "group", "duplicates_removal": "distinct",
-                  "duplicate_removal": "distinct", "windowing": "window", "buffer_result": "buffer result",
-                  "filesort": "sort", "temporary_table": "temporary table", "read_sorted_file": "read sorted"}
+        labels = {
+            "ordering_operation": "order",
+            "grouping_operation": "group",
+            "duplicates_removal": "distinct",
+            "duplicate_removal": "distinct",
+            "windowing": "window",
+            "buffer_result": "buffer result",
+            "filesort": "sort",
+            "temporary_table": "temporary table",
+            "read_sorted_file": "read sorted",
+        }
         label = labels[key]
         extras = []
         if using_filesort and key != "filesort":
@@ -561,8 +654,9 @@ class _PlanBuilder:
             label += " (" + ", ".join(extras) + ")"
         if key == "filesort" and value.get("sort_key"):
             label += f" by {value['sort_key']}"
-        node = PlanNode(label, "operation", details={"using_filesort": using_filesort,
-                                                      "using_temporary": using_temporary})
+        node = PlanNode(
+            label, "operation", details={"using_filesort": using_filesort, "using_temporary": using_temporary}
+        )
         for detail in ("sort_key", "r_loops", "r_total_time_ms", "r_used_priority_queue", "r_output_rows"):
             if detail in value:
                 node.details[detail] = value[detail]
@@ -580,19 +674,32 @@ class _PlanBuilder:
             return
         # MySQL says whether the union result is a temporary table; MariaDB never does, and its
         # <unionN,M> result always is one.
-        using_temporary = bool(value.get("using_temporary_table")) if "using_temporary_table" in value \
+        using_temporary = (
+            bool(value.get("using_temporary_table"))
+            if "using_temporary_table" in value
             else str(value.get("table_name", "")).startswith("<union")
+        )
         using_filesort = bool(value.get("using_filesort"))
-        node = PlanNode(f"{kind} {value.get('table_name', '')}".strip(), "operation",
-                        details={"using_temporary": using_temporary, "using_filesort": using_filesort})
+        node = PlanNode(
+            f"{kind} {value.get('table_name', '')}".strip(),
+            "operation",
+            details={"using_temporary": using_temporary, "using_filesort": using_filesort},
+        )
         parent.children.append(node)
         if value.get("table_name"):
             sid = value.get("select_id")
-            self.tables.append(PlanTable(
-                table=str(value["table_name"]), select_id=int(sid) if isinstance(sid, (int, float)) else None,
-                access_type=value.get("access_type"), rows=_num(value.get("rows_examined_per_scan", value.get("rows"))),
-                using_filesort=using_filesort, using_temporary=using_temporary, context=f"{kind} result",
-                dependent=dependent))
+            self.tables.append(
+                PlanTable(
+                    table=str(value["table_name"]),
+                    select_id=int(sid) if isinstance(sid, (int, float)) else None,
+                    access_type=value.get("access_type"),
+                    rows=_num(value.get("rows_examined_per_scan", value.get("rows"))),
+                    using_filesort=using_filesort,
+                    using_temporary=using_temporary,
+                    context=f"{kind} result",
+                    dependent=dependent,
+                )
+            )
         for spec in value.get("query_specifications") or ():
             if not isinstance(spec, dict):
                 continue
@@ -623,8 +730,15 @@ class _PlanBuilder:
             label_context = "dependent subquery" if dependent and context == "subquery" else context
             parent.children.append(self.block(block, label_context, dependent))
 
-    def table(self, t: dict[str, Any], select_id: Any, context: str, dependent: bool,
-              sort: bool = False, temporary: bool = False) -> PlanNode:
+    def table(
+        self,
+        t: dict[str, Any],
+        select_id: Any,
+        context: str,
+        dependent: bool,
+        sort: bool = False,
+        temporary: bool = False,
+    ) -> PlanNode:
         name = str(t.get("table_name") or t.get("alias") or "")
         cost_info = t.get("cost_info") or {}
         if "rows_examined_per_scan" not in t and "rows" in t:
@@ -694,8 +808,9 @@ def _first_select_id(obj: Any) -> int | None:
     return None
 
 
-def parse_plan(document: str | bytes | dict[str, Any], *, statement: str = "", flavor: str | None = None,
-               analyzed: bool = False) -> Plan:
+def parse_plan(
+    document: str | bytes | dict[str, Any], *, statement: str = "", flavor: str | None = None, analyzed: bool = False
+) -> Plan:
     """A ``Plan`` from an EXPLAIN FORMAT=JSON (or MariaDB ANALYZE FORMAT=JSON) document.
 
     >>> plan = parse_plan('{"query_block": {"select_id": 1, "table": {"table_name": "t", '
@@ -713,10 +828,20 @@ def parse_plan(document: str | bytes | dict[str, Any], *, statement: str = "", f
     if message is None:
         message = next((t.message for t in builder.tables if t.message), None)
     cost = _num((block.get("cost_info") or {}).get("query_cost"))
-    detected = "mysql" if (cost is not None or any(t.rows_produced is not None for t in builder.tables)) else builder.flavor
-    plan = Plan(flavor=flavor or detected, root=root, tables=builder.tables, query_cost=cost, document=doc,
-                analyzed=analyzed or "r_loops" in block, statement=statement, message=message,
-                r_total_time_ms=_num(block.get("r_total_time_ms")))
+    detected = (
+        "mysql" if (cost is not None or any(t.rows_produced is not None for t in builder.tables)) else builder.flavor
+    )
+    plan = Plan(
+        flavor=flavor or detected,
+        root=root,
+        tables=builder.tables,
+        query_cost=cost,
+        document=doc,
+        analyzed=analyzed or "r_loops" in block,
+        statement=statement,
+        message=message,
+        r_total_time_ms=_num(block.get("r_total_time_ms")),
+    )
     return plan
 
 
@@ -744,8 +869,10 @@ def explain(server: Any, sql: str, *, database: str | None = None, analyze: bool
     if not check.ok:
         raise ExplainError(check.reason)
     if analyze and (check.kind != "SELECT" or check.locking):
-        raise ExplainError("--analyze runs the statement, so it is only allowed for a plain SELECT "
-                           f"(this is {'a locking read' if check.locking else check.kind})")
+        raise ExplainError(
+            "--analyze runs the statement, so it is only allowed for a plain SELECT "
+            f"(this is {'a locking read' if check.locking else check.kind})"
+        )
     caps = server.capabilities
     if database:
         # COM_INIT_DB (what USE sends): selects the default database, changes nothing
@@ -761,18 +888,27 @@ def explain(server: Any, sql: str, *, database: str | None = None, analyze: bool
     except pymysql.MySQLError as exc:
         if _error_code(exc) != READ_ONLY_TRANSACTION_ERROR or check.kind == "SELECT":
             from analyzer.sources.db import query_error
+
             raise ExplainError(f"EXPLAIN failed: {query_error(exc, server, purpose='explain the statement')}") from exc
         text = select_equivalent(sql, check) or ""
         if not text:
-            return Plan(flavor="mariadb" if caps.is_mariadb else "mysql",
-                        root=PlanNode("no table is read (INSERT ... VALUES)", "message"), tables=[],
-                        statement=sql, message="no table is read", explained_as_select=True)
+            return Plan(
+                flavor="mariadb" if caps.is_mariadb else "mysql",
+                root=PlanNode("no table is read (INSERT ... VALUES)", "message"),
+                tables=[],
+                statement=sql,
+                message="no table is read",
+                explained_as_select=True,
+            )
         explained_as_select = True
         try:
             rows = server.query("EXPLAIN FORMAT=JSON " + text)
         except pymysql.MySQLError as exc2:
             from analyzer.sources.db import query_error
-            raise ExplainError(f"EXPLAIN failed: {query_error(exc2, server, purpose='explain the statement')}") from exc2
+
+            raise ExplainError(
+                f"EXPLAIN failed: {query_error(exc2, server, purpose='explain the statement')}"
+            ) from exc2
     if not rows:
         raise ExplainError("EXPLAIN returned nothing")
     document = next(iter(rows[0].values()))
@@ -783,8 +919,9 @@ def explain(server: Any, sql: str, *, database: str | None = None, analyze: bool
 
 def _mysql_explain_analyze(server: Any, text: str) -> Plan:
     """MySQL 8's EXPLAIN ANALYZE prints a TREE, not JSON: keep the JSON plan and attach the tree."""
-    plan = parse_plan(next(iter(server.query("EXPLAIN FORMAT=JSON " + text)[0].values())), statement=text,
-                      flavor="mysql")
+    plan = parse_plan(
+        next(iter(server.query("EXPLAIN FORMAT=JSON " + text)[0].values())), statement=text, flavor="mysql"
+    )
     rows = server.query("EXPLAIN ANALYZE " + text)
     tree = next(iter(rows[0].values())) if rows else ""
     plan.analyzed = True

@@ -182,13 +182,13 @@ def check_setup(server: Any) -> PerfSchemaSetup:
     )[0]
     total, enabled, timed = int(row["total"] or 0), int(row["enabled"] or 0), int(row["timed"] or 0)
     enable_all = (
-        "UPDATE performance_schema.setup_instruments SET ENABLED = 'YES', TIMED = 'YES' "
-        "WHERE NAME LIKE 'statement/%';"
+        "UPDATE performance_schema.setup_instruments SET ENABLED = 'YES', TIMED = 'YES' WHERE NAME LIKE 'statement/%';"
     )
     if total and not enabled:
         problems.append(
-            SetupProblem("every statement/% instrument is disabled: nothing is digested. To switch them on:",
-                         (enable_all,), True)
+            SetupProblem(
+                "every statement/% instrument is disabled: nothing is digested. To switch them on:", (enable_all,), True
+            )
         )
     elif enabled < total or timed < total:
         problems.append(
@@ -568,8 +568,16 @@ def collect_window(
             if sample is not None:
                 _merge_samples(
                     collected,
-                    {(row.schema, row.digest): Sample(sample, (row.sample_wait or 0) * PICOSECONDS, row.schema,
-                                                      row.digest, "QUERY_SAMPLE_TEXT", row.sample_seen)},
+                    {
+                        (row.schema, row.digest): Sample(
+                            sample,
+                            (row.sample_wait or 0) * PICOSECONDS,
+                            row.schema,
+                            row.digest,
+                            "QUERY_SAMPLE_TEXT",
+                            row.sample_seen,
+                        )
+                    },
                 )
     widths = TableWidths(session)
     for delta in deltas:
@@ -714,8 +722,15 @@ def read_history_samples(server: Any, settings: DigestSettings) -> dict[tuple[st
             text = _usable(_text(r["SQL_TEXT"]), settings)
             if text is None:
                 continue
-            sample = Sample(text, (_int(r["TIMER_WAIT"]) or 0) * PICOSECONDS, _text(r["CURRENT_SCHEMA"]),
-                            str(r["DIGEST"]), table, None, _int(r["THREAD_ID"]))
+            sample = Sample(
+                text,
+                (_int(r["TIMER_WAIT"]) or 0) * PICOSECONDS,
+                _text(r["CURRENT_SCHEMA"]),
+                str(r["DIGEST"]),
+                table,
+                None,
+                _int(r["THREAD_ID"]),
+            )
             _merge_samples(found, {(sample.schema, sample.digest): sample})
     return found
 

@@ -55,8 +55,15 @@ class Column:
     collation: str | None = None  # string columns: utf8mb4_unicode_ci...; None for others or when unknown
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "type": self.type, "nullable": self.nullable, "ordinal": self.ordinal,
-                "default": self.default, "extra": self.extra, "collation": self.collation}
+        return {
+            "name": self.name,
+            "type": self.type,
+            "nullable": self.nullable,
+            "ordinal": self.ordinal,
+            "default": self.default,
+            "extra": self.extra,
+            "collation": self.collation,
+        }
 
 
 @dataclass(frozen=True)
@@ -81,14 +88,25 @@ class IndexColumn:
     def same_as(self, other: IndexColumn) -> bool:
         """Same column (names compare case-insensitively, as MySQL does), prefix and direction."""
         if self.name is None or other.name is None:
-            return self.name is None and other.name is None and self.expression == other.expression \
+            return (
+                self.name is None
+                and other.name is None
+                and self.expression == other.expression
                 and self.descending == other.descending
-        return (self.name.lower() == other.name.lower() and self.sub_part == other.sub_part
-                and self.descending == other.descending)
+            )
+        return (
+            self.name.lower() == other.name.lower()
+            and self.sub_part == other.sub_part
+            and self.descending == other.descending
+        )
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "sub_part": self.sub_part, "descending": self.descending,
-                "expression": self.expression}
+        return {
+            "name": self.name,
+            "sub_part": self.sub_part,
+            "descending": self.descending,
+            "expression": self.expression,
+        }
 
 
 @dataclass(frozen=True)
@@ -127,14 +145,23 @@ class Index:
         """The index as in SHOW CREATE TABLE: ``PRIMARY KEY (`a`)``, ``UNIQUE KEY `u` (`b`)``."""
         if self.primary:
             return f"PRIMARY KEY ({self.columns_ddl})"
-        kind = {"FULLTEXT": "FULLTEXT KEY", "SPATIAL": "SPATIAL KEY"}.get(self.type, "UNIQUE KEY" if self.unique else "KEY")
+        kind = {"FULLTEXT": "FULLTEXT KEY", "SPATIAL": "SPATIAL KEY"}.get(
+            self.type, "UNIQUE KEY" if self.unique else "KEY"
+        )
         using = " USING HASH" if self.type == "HASH" else ""
         return f"{kind} {quote_identifier(self.name)} ({self.columns_ddl}){using}"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "unique": self.unique, "primary": self.primary, "type": self.type,
-                "columns": [c.to_dict() for c in self.columns], "visible": self.visible,
-                "comment": self.comment, "cardinality": self.cardinality}
+        return {
+            "name": self.name,
+            "unique": self.unique,
+            "primary": self.primary,
+            "type": self.type,
+            "columns": [c.to_dict() for c in self.columns],
+            "visible": self.visible,
+            "comment": self.comment,
+            "cardinality": self.cardinality,
+        }
 
 
 @dataclass(frozen=True)
@@ -154,13 +181,21 @@ class ForeignKey:
     def ddl(self) -> str:
         cols = ", ".join(quote_identifier(c) for c in self.columns)
         refs = ", ".join(quote_identifier(c) for c in self.ref_columns)
-        return (f"CONSTRAINT {quote_identifier(self.name)} FOREIGN KEY ({cols}) REFERENCES "
-                f"{quote_identifier(self.ref_schema)}.{quote_identifier(self.ref_table)} ({refs})")
+        return (
+            f"CONSTRAINT {quote_identifier(self.name)} FOREIGN KEY ({cols}) REFERENCES "
+            f"{quote_identifier(self.ref_schema)}.{quote_identifier(self.ref_table)} ({refs})"
+        )
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "columns": list(self.columns), "ref_schema": self.ref_schema,
-                "ref_table": self.ref_table, "ref_columns": list(self.ref_columns),
-                "on_update": self.on_update, "on_delete": self.on_delete}
+        return {
+            "name": self.name,
+            "columns": list(self.columns),
+            "ref_schema": self.ref_schema,
+            "ref_table": self.ref_table,
+            "ref_columns": list(self.ref_columns),
+            "on_update": self.on_update,
+            "on_delete": self.on_delete,
+        }
 
 
 @dataclass
@@ -235,11 +270,18 @@ class Table:
         return next((i for i in self.indexes if self.is_not_null_unique(i)), None)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"schema": self.schema, "name": self.name, "engine": self.engine, "rows": self.rows,
-                "data_length": self.data_length, "index_length": self.index_length,
-                "create_time": self.create_time.isoformat() if self.create_time else None,
-                "columns": [c.to_dict() for c in self.columns], "indexes": [i.to_dict() for i in self.indexes],
-                "foreign_keys": [f.to_dict() for f in self.foreign_keys]}
+        return {
+            "schema": self.schema,
+            "name": self.name,
+            "engine": self.engine,
+            "rows": self.rows,
+            "data_length": self.data_length,
+            "index_length": self.index_length,
+            "create_time": self.create_time.isoformat() if self.create_time else None,
+            "columns": [c.to_dict() for c in self.columns],
+            "indexes": [i.to_dict() for i in self.indexes],
+            "foreign_keys": [f.to_dict() for f in self.foreign_keys],
+        }
 
 
 def sort_indexes(table_columns: Sequence[Column], indexes: Iterable[Index]) -> list[Index]:
@@ -306,9 +348,15 @@ def load_tables(server: QueryRunner, schemas: Sequence[str] | None = None) -> li
         args,
     ):
         key = (row["table_schema"], row["table_name"])
-        tables[key] = Table(key[0], key[1], row["engine"], _int_or_none(row["table_rows"]),
-                            data_length=_int_or_none(row["data_length"]),
-                            index_length=_int_or_none(row["index_length"]), create_time=row["create_time"])
+        tables[key] = Table(
+            key[0],
+            key[1],
+            row["engine"],
+            _int_or_none(row["table_rows"]),
+            data_length=_int_or_none(row["data_length"]),
+            index_length=_int_or_none(row["index_length"]),
+            create_time=row["create_time"],
+        )
     if not tables:
         return []
 
@@ -322,9 +370,17 @@ def load_tables(server: QueryRunner, schemas: Sequence[str] | None = None) -> li
     ):
         table = tables.get((row["table_schema"], row["table_name"]))
         if table is not None:
-            table.columns.append(Column(row["column_name"], row["column_type"], row["is_nullable"] == "YES",
-                                        int(row["ordinal"]), row["column_default"], row["extra"] or "",
-                                        row.get("collation")))
+            table.columns.append(
+                Column(
+                    row["column_name"],
+                    row["column_type"],
+                    row["is_nullable"] == "YES",
+                    int(row["ordinal"]),
+                    row["column_default"],
+                    row["extra"] or "",
+                    row.get("collation"),
+                )
+            )
     for table in tables.values():
         table.columns.sort(key=lambda c: c.ordinal)
 
@@ -352,16 +408,22 @@ def load_tables(server: QueryRunner, schemas: Sequence[str] | None = None) -> li
             index_type = (first["index_type"] or "BTREE").upper()
             if index_type == "RTREE":
                 index_type = "SPATIAL"
-            indexes.append(Index(
-                name=name,
-                columns=tuple(IndexColumn(r["column_name"], _int_or_none(r["sub_part"]), r["collation"] == "D",
-                                          r["expression"]) for r in rows),
-                unique=int(first["non_unique"]) == 0,
-                type=index_type,
-                visible=bool(int(first["visible"])),
-                comment=first["index_comment"] or "",
-                cardinality=_int_or_none(last["cardinality"]),
-            ))
+            indexes.append(
+                Index(
+                    name=name,
+                    columns=tuple(
+                        IndexColumn(
+                            r["column_name"], _int_or_none(r["sub_part"]), r["collation"] == "D", r["expression"]
+                        )
+                        for r in rows
+                    ),
+                    unique=int(first["non_unique"]) == 0,
+                    type=index_type,
+                    visible=bool(int(first["visible"])),
+                    comment=first["index_comment"] or "",
+                    cardinality=_int_or_none(last["cardinality"]),
+                )
+            )
         table.indexes = sort_indexes(table.columns, indexes)
 
     fk_where, fk_args = _schema_filter("k.TABLE_SCHEMA", schemas)
@@ -383,15 +445,17 @@ def load_tables(server: QueryRunner, schemas: Sequence[str] | None = None) -> li
         if table is None:
             continue
         rows.sort(key=lambda r: int(r["ordinal"]))
-        table.foreign_keys.append(ForeignKey(
-            name=name,
-            columns=tuple(r["column_name"] for r in rows),
-            ref_schema=rows[0]["ref_schema"],
-            ref_table=rows[0]["ref_table"],
-            ref_columns=tuple(r["ref_column"] for r in rows),
-            on_update=rows[0]["update_rule"] or "RESTRICT",
-            on_delete=rows[0]["delete_rule"] or "RESTRICT",
-        ))
+        table.foreign_keys.append(
+            ForeignKey(
+                name=name,
+                columns=tuple(r["column_name"] for r in rows),
+                ref_schema=rows[0]["ref_schema"],
+                ref_table=rows[0]["ref_table"],
+                ref_columns=tuple(r["ref_column"] for r in rows),
+                on_update=rows[0]["update_rule"] or "RESTRICT",
+                on_delete=rows[0]["delete_rule"] or "RESTRICT",
+            )
+        )
 
     return [tables[k] for k in sorted(tables)]
 

@@ -84,8 +84,14 @@ from sqlglot.tokens import TokenType
 from analyzer.errors import AnalyzerError
 from analyzer.sources.schema import Column, ForeignKey, Index, IndexColumn, Table, sort_indexes
 
-__all__ = ["DdlSchema", "SchemaFileError", "Statement", "load_tables_from_ddl", "load_tables_from_ddl_file",
-           "split_statements"]
+__all__ = [
+    "DdlSchema",
+    "SchemaFileError",
+    "Statement",
+    "load_tables_from_ddl",
+    "load_tables_from_ddl_file",
+    "split_statements",
+]
 
 
 class SchemaFileError(AnalyzerError):
@@ -105,6 +111,7 @@ class DdlSchema:
 # --------------------------------------------------------------------------------------------
 # Splitting a file into statements, as the mysql client does
 # --------------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Statement:
@@ -195,10 +202,10 @@ class _Splitter:
         while True:
             m = self.scan.search(text, self.pos)
             if m is None:
-                self.parts.append(text[self.pos:])
+                self.parts.append(text[self.pos :])
                 self.pos = len(text)
                 break
-            self.parts.append(text[self.pos:m.start()])
+            self.parts.append(text[self.pos : m.start()])
             self.pos = m.end()
             token = m.group()
             if token == self.delimiter:
@@ -266,6 +273,7 @@ def split_statements(text: str) -> list[Statement]:
 # Tokens (sqlglot's MySQL tokenizer) and a cursor over them
 # --------------------------------------------------------------------------------------------
 
+
 class _DdlError(Exception):
     """A statement cannot be read or would be refused by the server; the message says why."""
 
@@ -305,7 +313,7 @@ def _tokens(sql: str, offset: int = 0) -> list[_Tok]:
         elif t.token_type in _STRING_TYPES:
             result.append(_Tok("string", t.text, start, end))
         elif t.token_type in _LITERAL_TYPES:
-            result.append(_Tok("literal", sql[start:end + 1], start, end))
+            result.append(_Tok("literal", sql[start : end + 1], start, end))
         elif t.token_type == TokenType.NUMBER:
             result.append(_Tok("number", t.text, start, end))
         elif t.token_type == TokenType.INTRODUCER:
@@ -366,7 +374,7 @@ class _Cursor:
         tok = self.peek()
         if tok is None:
             return "at the end of the statement"
-        snippet = " ".join(self.sql[tok.start:tok.start + 40].split())
+        snippet = " ".join(self.sql[tok.start : tok.start + 40].split())
         return f"near {snippet!r}"
 
     def name(self, what: str) -> str:
@@ -402,11 +410,11 @@ class _Cursor:
             tok = self.advance()
             if tok.kind == "punct":
                 depth += {"(": 1, ")": -1}.get(tok.text, 0)
-        return self.toks[start:self.i - 1]
+        return self.toks[start : self.i - 1]
 
     def raw(self, toks: list[_Tok]) -> str:
         """The source text the tokens were read from."""
-        return self.sql[toks[0].start:toks[-1].end + 1] if toks else ""
+        return self.sql[toks[0].start : toks[-1].end + 1] if toks else ""
 
     def skip_value(self) -> None:
         """One option value: a parenthesised group or a single token."""
@@ -441,6 +449,7 @@ def _split_commas(toks: list[_Tok]) -> list[list[_Tok]]:
 # Column types, as the server prints them
 # --------------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class _Type:
     text: str  # COLUMN_TYPE, e.g. "int(10) unsigned"
@@ -455,14 +464,46 @@ class _Type:
 
 _INT_WIDTHS = {"tinyint": (4, 3), "smallint": (6, 5), "mediumint": (9, 8), "int": (11, 10), "bigint": (20, 20)}
 _BASE_NAMES = {
-    "INTEGER": "int", "INT1": "tinyint", "INT2": "smallint", "INT3": "mediumint", "MIDDLEINT": "mediumint",
-    "INT4": "int", "INT8": "bigint", "DEC": "decimal", "NUMERIC": "decimal", "FIXED": "decimal",
-    "REAL": "double", "FLOAT4": "float", "FLOAT8": "double", "CHARACTER": "char", "NCHAR": "char",
-    "NVARCHAR": "varchar", "VARCHARACTER": "varchar", "BOOL": "boolean", "GEOMCOLLECTION": "geometrycollection",
+    "INTEGER": "int",
+    "INT1": "tinyint",
+    "INT2": "smallint",
+    "INT3": "mediumint",
+    "MIDDLEINT": "mediumint",
+    "INT4": "int",
+    "INT8": "bigint",
+    "DEC": "decimal",
+    "NUMERIC": "decimal",
+    "FIXED": "decimal",
+    "REAL": "double",
+    "FLOAT4": "float",
+    "FLOAT8": "double",
+    "CHARACTER": "char",
+    "NCHAR": "char",
+    "NVARCHAR": "varchar",
+    "VARCHARACTER": "varchar",
+    "BOOL": "boolean",
+    "GEOMCOLLECTION": "geometrycollection",
 }
-_PLAIN_TYPES = {"date", "tinytext", "text", "mediumtext", "longtext", "tinyblob", "blob", "mediumblob", "longblob",
-                "json", "geometry", "point", "linestring", "polygon", "multipoint", "multilinestring",
-                "multipolygon", "geometrycollection"}
+_PLAIN_TYPES = {
+    "date",
+    "tinytext",
+    "text",
+    "mediumtext",
+    "longtext",
+    "tinyblob",
+    "blob",
+    "mediumblob",
+    "longblob",
+    "json",
+    "geometry",
+    "point",
+    "linestring",
+    "polygon",
+    "multipoint",
+    "multilinestring",
+    "multipolygon",
+    "geometrycollection",
+}
 _TYPE_MODIFIERS = ("UNSIGNED", "SIGNED", "ZEROFILL")
 
 
@@ -517,8 +558,9 @@ def _read_type(cur: _Cursor) -> _Type:
     modifiers = set()
     while cur.word() in _TYPE_MODIFIERS:
         modifiers.add(cur.advance().upper)
-    return _canonical_type(base, params, zerofill="ZEROFILL" in modifiers,
-                           unsigned="UNSIGNED" in modifiers or "ZEROFILL" in modifiers)
+    return _canonical_type(
+        base, params, zerofill="ZEROFILL" in modifiers, unsigned="UNSIGNED" in modifiers or "ZEROFILL" in modifiers
+    )
 
 
 def _numeric_suffix(unsigned: bool, zerofill: bool) -> str:
@@ -529,12 +571,14 @@ def _canonical_type(base: str, params: list[str], *, unsigned: bool, zerofill: b
     """The type as MariaDB / MySQL 5.7 print it in information_schema.COLUMNS.COLUMN_TYPE."""
     suffix = _numeric_suffix(unsigned, zerofill)
     if base in ("boolean", "serial"):
-        return _Type("tinyint(1)" if base == "boolean" else "bigint(20) unsigned", "tinyint" if base == "boolean" else "bigint")
+        return _Type(
+            "tinyint(1)" if base == "boolean" else "bigint(20) unsigned", "tinyint" if base == "boolean" else "bigint"
+        )
     if base in _INT_WIDTHS:
         width = params[0] if params else str(_INT_WIDTHS[base][1 if unsigned else 0])
         return _Type(f"{base}({width}){suffix}", base)
     if base == "decimal":
-        precision, scale = (params + ["10", "0"][len(params):])[:2] if params else ("10", "0")
+        precision, scale = (params + ["10", "0"][len(params) :])[:2] if params else ("10", "0")
         return _Type(f"decimal({precision},{scale}){suffix}", base)
     if base in ("float", "double"):
         if len(params) == 1:  # FLOAT(p): a single-precision float up to 24 bits of precision
@@ -566,6 +610,7 @@ def _canonical_type(base: str, params: list[str], *, unsigned: bool, zerofill: b
 # --------------------------------------------------------------------------------------------
 # Definitions: columns, keys, foreign keys
 # --------------------------------------------------------------------------------------------
+
 
 @dataclass
 class _Key:
@@ -648,7 +693,7 @@ def _read_default(cur: _Cursor) -> str | None:
         return tok.text
     if tok.kind == "word" and cur.at("("):  # MariaDB allows a function call without parentheses around it
         cur.group()
-        return cur.sql[tok.start:cur.toks[cur.i - 1].end + 1]
+        return cur.sql[tok.start : cur.toks[cur.i - 1].end + 1]
     raise _DdlError(f"cannot read the DEFAULT value {tok.text!r}")
 
 
@@ -742,8 +787,11 @@ def _column_modifier(cur: _Cursor, col: _Col) -> bool:
     elif cur.word() in ("BINARY", "ASCII", "UNICODE", "BYTE", "VISIBLE", "SECONDARY"):
         cur.advance()
     else:
-        return (cur.accept("WITH", "SYSTEM", "VERSIONING") or cur.accept("WITHOUT", "SYSTEM", "VERSIONING")
-                or cur.accept("NOT", "SECONDARY"))
+        return (
+            cur.accept("WITH", "SYSTEM", "VERSIONING")
+            or cur.accept("WITHOUT", "SYSTEM", "VERSIONING")
+            or cur.accept("NOT", "SECONDARY")
+        )
     return True
 
 
@@ -815,7 +863,8 @@ def _read_index_options(cur: _Cursor, key: _Key, *, statement_options: bool = Fa
         elif cur.accept("NOT", "IGNORED"):
             key.visible = True
         elif cur.word() in ("KEY_BLOCK_SIZE", "CLUSTERING", "ENGINE_ATTRIBUTE", "SECONDARY_ENGINE_ATTRIBUTE") or (
-                statement_options and cur.word() in ("ALGORITHM", "LOCK", "WAIT")):
+            statement_options and cur.word() in ("ALGORITHM", "LOCK", "WAIT")
+        ):
             cur.advance()
             _skip_option_value(cur)
         elif statement_options and cur.accept("NOWAIT"):
@@ -901,10 +950,25 @@ def _read_definition(cur: _Cursor, *, in_alter: bool = False) -> _Col | _Key | _
 # A table being built, and the rules the server applies to its keys
 # --------------------------------------------------------------------------------------------
 
-_ENGINES = {"innodb": "InnoDB", "myisam": "MyISAM", "memory": "MEMORY", "heap": "MEMORY", "aria": "Aria",
-            "csv": "CSV", "archive": "ARCHIVE", "blackhole": "BLACKHOLE", "federated": "FEDERATED",
-            "mrg_myisam": "MRG_MyISAM", "merge": "MRG_MyISAM", "rocksdb": "ROCKSDB", "tokudb": "TokuDB",
-            "ndb": "ndbcluster", "ndbcluster": "ndbcluster", "spider": "SPIDER", "connect": "CONNECT"}
+_ENGINES = {
+    "innodb": "InnoDB",
+    "myisam": "MyISAM",
+    "memory": "MEMORY",
+    "heap": "MEMORY",
+    "aria": "Aria",
+    "csv": "CSV",
+    "archive": "ARCHIVE",
+    "blackhole": "BLACKHOLE",
+    "federated": "FEDERATED",
+    "mrg_myisam": "MRG_MyISAM",
+    "merge": "MRG_MyISAM",
+    "rocksdb": "ROCKSDB",
+    "tokudb": "TokuDB",
+    "ndb": "ndbcluster",
+    "ndbcluster": "ndbcluster",
+    "spider": "SPIDER",
+    "connect": "CONNECT",
+}
 _SPATIAL_PREFIX = 32  # what information_schema.STATISTICS.SUB_PART shows for a SPATIAL key part
 # The server's limits; enforcing them also keeps hostile input from taking quadratic time.
 _MAX_COLUMNS = 4096
@@ -946,8 +1010,10 @@ def _fk_prefix(a: _Key, b: _Key) -> bool:
         return False
     if "HASH" in (a.algorithm, b.algorithm) or len(a.parts) > len(b.parts):
         return False
-    return all(x.name is not None and y.name is not None and x.name.lower() == y.name.lower()
-               and x.sub_part == y.sub_part for x, y in zip(a.parts, b.parts))
+    return all(
+        x.name is not None and y.name is not None and x.name.lower() == y.name.lower() and x.sub_part == y.sub_part
+        for x, y in zip(a.parts, b.parts)
+    )
 
 
 def _drop_redundant_generated(keys: list[_Key]) -> list[_Key]:
@@ -1049,11 +1115,20 @@ def _add_keys(state: _TableState, items: Iterable[_Key | _ForeignKeyDef]) -> Non
             name, number = f"{state.name}_ibfk_{number}", number + 1
         if any(f.name.lower() == name.lower() for f in state.foreign_keys):
             raise _DdlError(f"duplicate foreign key name {name}")
-        state.foreign_keys.append(ForeignKey(
-            name, tuple(item.columns), item.ref_schema or state.schema, item.ref_table, tuple(item.ref_columns),
-            on_update=item.on_update, on_delete=item.on_delete))
-        state.keys.append(_Key("KEY", item.symbol or item.index_name, [IndexColumn(c) for c in item.columns],
-                               generated=True))
+        state.foreign_keys.append(
+            ForeignKey(
+                name,
+                tuple(item.columns),
+                item.ref_schema or state.schema,
+                item.ref_table,
+                tuple(item.ref_columns),
+                on_update=item.on_update,
+                on_delete=item.on_delete,
+            )
+        )
+        state.keys.append(
+            _Key("KEY", item.symbol or item.index_name, [IndexColumn(c) for c in item.columns], generated=True)
+        )
     if len(state.keys) > _MAX_KEYS * 2:  # generated keys may still go
         raise _DdlError(f"more than {_MAX_KEYS} keys")
     state.keys = _drop_redundant_generated(state.keys)
@@ -1074,11 +1149,19 @@ def _check_table(state: _TableState) -> None:
             if state.column(name) is None:
                 raise _DdlError(f"foreign key {fk.name}: no column {name} in table {state.name}")
         if not _fk_has_index(state, fk):
-            raise _DdlError(f"foreign key {fk.name} would have no index on ({', '.join(fk.columns)}); "
-                            "the server refuses that")
+            raise _DdlError(
+                f"foreign key {fk.name} would have no index on ({', '.join(fk.columns)}); the server refuses that"
+            )
     state.foreign_keys = [
-        ForeignKey(f.name, tuple(_declared_name(state, c) for c in f.columns), f.ref_schema, f.ref_table,
-                   f.ref_columns, f.on_update, f.on_delete)
+        ForeignKey(
+            f.name,
+            tuple(_declared_name(state, c) for c in f.columns),
+            f.ref_schema,
+            f.ref_table,
+            f.ref_columns,
+            f.on_update,
+            f.on_delete,
+        )
         for f in state.foreign_keys
     ]
 
@@ -1127,14 +1210,30 @@ def _collation(col: _Col, state: _TableState) -> str | None:
 
 
 def _to_table(state: _TableState) -> Table:
-    columns = [Column(c.name, c.type.text, c.nullable, n, c.default, " ".join(c.extra),
-                      _collation(c, state)) for n, c in enumerate(state.columns, start=1)]
-    indexes = [Index(k.name or "", tuple(_model_part(state, k, p) for p in k.parts),
-                     unique=k.kind in ("PRIMARY", "UNIQUE"), type=_index_type(state, k), visible=k.visible,
-                     comment=k.comment) for k in state.keys]
-    return Table(state.schema, state.name, state.engine, rows=None, columns=columns,
-                 indexes=sort_indexes(columns, indexes),
-                 foreign_keys=sorted(state.foreign_keys, key=lambda f: f.name))
+    columns = [
+        Column(c.name, c.type.text, c.nullable, n, c.default, " ".join(c.extra), _collation(c, state))
+        for n, c in enumerate(state.columns, start=1)
+    ]
+    indexes = [
+        Index(
+            k.name or "",
+            tuple(_model_part(state, k, p) for p in k.parts),
+            unique=k.kind in ("PRIMARY", "UNIQUE"),
+            type=_index_type(state, k),
+            visible=k.visible,
+            comment=k.comment,
+        )
+        for k in state.keys
+    ]
+    return Table(
+        state.schema,
+        state.name,
+        state.engine,
+        rows=None,
+        columns=columns,
+        indexes=sort_indexes(columns, indexes),
+        foreign_keys=sorted(state.foreign_keys, key=lambda f: f.name),
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -1183,11 +1282,24 @@ def _place_column(state: _TableState, col: _Col, replacing: str | None = None) -
 def _rename_in_keys(state: _TableState, old: str, new: str) -> None:
     lold = old.lower()
     for key in state.keys:
-        key.parts = [IndexColumn(new, p.sub_part, p.descending, p.expression)
-                     if p.name is not None and p.name.lower() == lold else p for p in key.parts]
+        key.parts = [
+            IndexColumn(new, p.sub_part, p.descending, p.expression)
+            if p.name is not None and p.name.lower() == lold
+            else p
+            for p in key.parts
+        ]
     state.foreign_keys = [
-        ForeignKey(f.name, tuple(new if c.lower() == lold else c for c in f.columns), f.ref_schema, f.ref_table,
-                   f.ref_columns, f.on_update, f.on_delete) for f in state.foreign_keys]
+        ForeignKey(
+            f.name,
+            tuple(new if c.lower() == lold else c for c in f.columns),
+            f.ref_schema,
+            f.ref_table,
+            f.ref_columns,
+            f.on_update,
+            f.on_delete,
+        )
+        for f in state.foreign_keys
+    ]
 
 
 def _drop_column(state: _TableState, name: str, if_exists: bool) -> None:
@@ -1428,17 +1540,88 @@ _TABLE_DDL = re.compile(
        |RENAME\s+TABLES?
        |(?:DROP|CREATE)\s+(?:DATABASE|SCHEMA)
        |USE)\b""",
-    re.IGNORECASE | re.VERBOSE)
+    re.IGNORECASE | re.VERBOSE,
+)
 # First words of statements that are SQL but define no table: ignored without a warning.
-_OTHER_SQL = frozenset((
-    "CREATE", "ALTER", "DROP", "RENAME", "INSERT", "REPLACE", "UPDATE", "DELETE", "SELECT", "WITH", "VALUES",
-    "TABLE", "SET", "LOCK", "UNLOCK", "START", "BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE", "GRANT",
-    "REVOKE", "FLUSH", "ANALYZE", "OPTIMIZE", "CHECK", "CHECKSUM", "REPAIR", "CALL", "DO", "LOAD", "SHOW",
-    "EXPLAIN", "DESCRIBE", "DESC", "HANDLER", "PREPARE", "EXECUTE", "DEALLOCATE", "RESET", "PURGE", "CHANGE",
-    "STOP", "KILL", "INSTALL", "UNINSTALL", "XA", "SIGNAL", "RESIGNAL", "DECLARE", "TRUNCATE", "HELP", "SOURCE",
-    "SHUTDOWN", "RESTART", "CLONE", "IMPORT", "BINLOG", "CACHE", "GET", "BACKUP", "CHARSET", "END", "IF",
-    "WHILE", "REPEAT", "LOOP", "LEAVE", "ITERATE", "RETURN", "OPEN", "CLOSE", "FETCH", "CASE",
-))
+_OTHER_SQL = frozenset(
+    (
+        "CREATE",
+        "ALTER",
+        "DROP",
+        "RENAME",
+        "INSERT",
+        "REPLACE",
+        "UPDATE",
+        "DELETE",
+        "SELECT",
+        "WITH",
+        "VALUES",
+        "TABLE",
+        "SET",
+        "LOCK",
+        "UNLOCK",
+        "START",
+        "BEGIN",
+        "COMMIT",
+        "ROLLBACK",
+        "SAVEPOINT",
+        "RELEASE",
+        "GRANT",
+        "REVOKE",
+        "FLUSH",
+        "ANALYZE",
+        "OPTIMIZE",
+        "CHECK",
+        "CHECKSUM",
+        "REPAIR",
+        "CALL",
+        "DO",
+        "LOAD",
+        "SHOW",
+        "EXPLAIN",
+        "DESCRIBE",
+        "DESC",
+        "HANDLER",
+        "PREPARE",
+        "EXECUTE",
+        "DEALLOCATE",
+        "RESET",
+        "PURGE",
+        "CHANGE",
+        "STOP",
+        "KILL",
+        "INSTALL",
+        "UNINSTALL",
+        "XA",
+        "SIGNAL",
+        "RESIGNAL",
+        "DECLARE",
+        "TRUNCATE",
+        "HELP",
+        "SOURCE",
+        "SHUTDOWN",
+        "RESTART",
+        "CLONE",
+        "IMPORT",
+        "BINLOG",
+        "CACHE",
+        "GET",
+        "BACKUP",
+        "CHARSET",
+        "END",
+        "IF",
+        "WHILE",
+        "REPEAT",
+        "LOOP",
+        "LEAVE",
+        "ITERATE",
+        "RETURN",
+        "OPEN",
+        "CLOSE",
+        "FETCH",
+        "CASE",
+    )
+)
 _FIRST_WORD = re.compile(r"[A-Za-z_]+")
 
 
@@ -1506,7 +1689,7 @@ class _Catalog:
             return
         cur.accept("TABLE") or cur.expect("TABLES")
         if_exists = cur.accept("IF", "EXISTS")
-        names = [self._qualified_in(piece, cur.sql) for piece in _split_commas(cur.toks[cur.i:])]
+        names = [self._qualified_in(piece, cur.sql) for piece in _split_commas(cur.toks[cur.i :])]
         for schema, name in names:
             if self.key(schema, name) not in self.tables and not if_exists:
                 raise _DdlError(f"no table {name} defined before")
@@ -1524,7 +1707,7 @@ class _Catalog:
     def _rename(self, cur: _Cursor) -> None:
         cur.accept("TABLE") or cur.expect("TABLES")
         moved = dict(self.tables)
-        for piece in _split_commas(cur.toks[cur.i:]):
+        for piece in _split_commas(cur.toks[cur.i :]):
             pc = _Cursor(piece, cur.sql)
             source = self.key(*pc.qualified("a table name"))
             pc.expect("TO")
@@ -1582,7 +1765,7 @@ class _Catalog:
                 items.append(definition)
         if not state.columns:
             raise _DdlError("a table needs at least one column")
-        rest = cur.toks[cur.i:]
+        rest = cur.toks[cur.i :]
         if any(t.upper in ("SELECT", "AS", "IGNORE", "REPLACE") for t in _top_level(rest)):
             self.notes.append(f"CREATE TABLE {key[1]} ... SELECT: only the declared columns are known")
         options: dict[str, str] = {}
@@ -1601,7 +1784,7 @@ class _Catalog:
             return
         state = self.get(schema, name)
         plan = _AlterPlan()
-        for piece in _split_commas(cur.toks[cur.i:]):
+        for piece in _split_commas(cur.toks[cur.i :]):
             if piece:
                 _read_alter_spec(_Cursor(piece, cur.sql), plan)
         self._apply_plan(state, plan)

@@ -95,8 +95,12 @@ _CLOSERS = {
 }
 _OPENERS = {"'": _SQ, '"': _DQ, "`": _BT, "/": _BLOCK}
 _QUOTELESS_IDENTIFIERS = re.compile(r"`[^`']*`").sub
-_OPEN_NAMES = {_SQ: "string literal '...'", _DQ: 'string literal "..."', _BT: "quoted identifier `...`",
-               _BLOCK: "comment /* ... */"}
+_OPEN_NAMES = {
+    _SQ: "string literal '...'",
+    _DQ: 'string literal "..."',
+    _BT: "quoted identifier `...`",
+    _BLOCK: "comment /* ... */",
+}
 
 
 def _lex_line(text: str, state: int) -> tuple[int, bool]:
@@ -204,6 +208,7 @@ def _may_head(line: str) -> bool:
         _HEADER_LINE.match(line) is not None and not line.startswith("# administrator command:")
     )
 
+
 # How each header attribute is stored.  Unlisted keys are numeric metrics when their first
 # value is a number, 0/1 flags when it is Yes/No, and string attributes otherwise.
 _NUM, _MS, _FLAG, _NONZERO, _STR, _SCHEMA, _THREAD, _SKIP = range(8)
@@ -259,7 +264,11 @@ class SlowLogReader:
     LOOKAHEAD_BYTES = 8 << 20
 
     def __init__(
-        self, log: LogInput, *, max_malformed: int = 1000, lookahead_lines: int | None = None,
+        self,
+        log: LogInput,
+        *,
+        max_malformed: int = 1000,
+        lookahead_lines: int | None = None,
         lookahead_bytes: int | None = None,
     ) -> None:
         self.log = log
@@ -568,8 +577,10 @@ class SlowLogReader:
                 break
             i, after_statement = j, True  # a header inside a literal opened after line i: from there
         cut = ev.qline + i
-        ev.abandon(f"{_OPEN_NAMES[ev.cand_state]} opened on line {ev.cand_open} never closes: "
-                   f"the event is cut at the header on line {cut}")
+        ev.abandon(
+            f"{_OPEN_NAMES[ev.cand_state]} opened on line {ev.cand_open} never closes: "
+            f"the event is cut at the header on line {cut}"
+        )
         return "\n".join(qlines[i:]) + "\n", cut - 1
 
     def _judge(self, ev: _Pending, at_end: bool = False, budget: bool = False) -> tuple[str, int] | None:
@@ -591,8 +602,10 @@ class SlowLogReader:
             return None
         cut = ev.qline + first
         qlines = ev.qlines or []
-        ev.abandon(f"{_OPEN_NAMES[ev.cand_state]} opened on line {ev.cand_open} is cut short: "
-                   f"the event is cut at the header on line {cut}")
+        ev.abandon(
+            f"{_OPEN_NAMES[ev.cand_state]} opened on line {ev.cand_open} is cut short: "
+            f"the event is cut at the header on line {cut}"
+        )
         return "\n".join(qlines[first:]) + "\n", cut - 1
 
     def _second_reading(self, ev: _Pending) -> tuple[int, bool]:
@@ -633,8 +646,7 @@ class SlowLogReader:
             if state != _TOP and _could_start(qlines, j):
                 return first, False
             if j == close_line and (
-                _lex_line(line[:close_at], state)[0] != _TOP
-                or _lex_line(line[: close_at + 1], state) != (kind, True)
+                _lex_line(line[:close_at], state)[0] != _TOP or _lex_line(line[: close_at + 1], state) != (kind, True)
             ):
                 return first, False
             if "\\" in line:
@@ -739,7 +751,9 @@ class SlowLogReader:
                 _store(ev, mname, kind, value)
         return seen if plain else []
 
-    def _fast_event(self, ev: _Pending, block: str, offset: int, lineno: int) -> tuple[QueryEvent | None, int, int] | None:
+    def _fast_event(
+        self, ev: _Pending, block: str, offset: int, lineno: int
+    ) -> tuple[QueryEvent | None, int, int] | None:
         """Read a whole common event at ``offset`` in one go, or None to let the line machine do it.
 
         The common shape (MySQL 5.1-9.x): optional "# Time:", "# User@Host:", "# Query_time:"
@@ -768,17 +782,20 @@ class SlowLogReader:
         statement = block[body:nxt]
         if not statement or statement[0] in _NOT_A_FIRST_CHAR or "\n#" in statement:
             return None
-        if "Version: " in statement or statement.startswith(("Tcp ", "TCP ", "Time")) or (
-            "\nT" in statement
-        ):
+        if "Version: " in statement or statement.startswith(("Tcp ", "TCP ", "Time")) or ("\nT" in statement):
             return None  # possibly a server banner: the line machine knows what to do
         time_value, user_host, qt, lt, rs, rx, attributes, use_line, settings = m.groups()
         if statement.startswith("use ") or (statement[:3].upper() == "SET" and _SET_HEADER.match(statement)):
             return None  # a second "use"/"SET" line: the line machine decides what it is
         if not (statement[-1] == ";" or statement.rstrip().endswith(";")):
             return None  # the next "# Time:" is statement text: the line machine decides
-        if "`" in statement or '"' in statement or "\\" in statement or "#" in statement or (
-            "/" in statement and "/*" in statement) or ("-" in statement and "--" in statement
+        if (
+            "`" in statement
+            or '"' in statement
+            or "\\" in statement
+            or "#" in statement
+            or ("/" in statement and "/*" in statement)
+            or ("-" in statement and "--" in statement)
         ):
             if not _top_level(statement):
                 return None  # the next "# Time:" is inside a literal or comment
@@ -802,8 +819,12 @@ class SlowLogReader:
         ev.open(line)
         if attributes is None:  # the classic four fields, already split by the pattern
             try:
-                ev.metrics = {"query_time": float(qt), "lock_time": float(lt), "rows_sent": float(rs),
-                              "rows_examined": float(rx)}
+                ev.metrics = {
+                    "query_time": float(qt),
+                    "lock_time": float(lt),
+                    "rows_sent": float(rs),
+                    "rows_examined": float(rx),
+                }
             except ValueError:  # e.g. "1.2.3": the line machine reports it
                 ev.reset()
                 return None
@@ -834,8 +855,17 @@ class SlowLogReader:
         return ev._build(query, False), consumed, nxt + 1
 
     def _direct_event(
-        self, time_value: str | None, user_host: str, qt: str, lt: str, rs: str, rx: str,
-        use_line: str | None, settings: str, statement: str, lineno: int,
+        self,
+        time_value: str | None,
+        user_host: str,
+        qt: str,
+        lt: str,
+        rs: str,
+        rx: str,
+        use_line: str | None,
+        settings: str,
+        statement: str,
+        lineno: int,
     ) -> QueryEvent | None:
         """The fast path's fast path: the classic event built straight into a ``QueryEvent``.
 
@@ -844,8 +874,12 @@ class SlowLogReader:
         through the same helpers as the line machine.
         """
         try:
-            metrics = {"query_time": float(qt), "lock_time": float(lt), "rows_sent": float(rs),
-                       "rows_examined": float(rx)}
+            metrics = {
+                "query_time": float(qt),
+                "lock_time": float(lt),
+                "rows_sent": float(rs),
+                "rows_examined": float(rx),
+            }
         except ValueError:
             return None
         query_time = metrics["query_time"]
@@ -1141,8 +1175,19 @@ class _Pending:
         else:
             reader.last_ts, reader.last_tz = ts, tz
         event = QueryEvent(
-            query, metrics, ts, tz, self.user, self.host, self.db_line or self.schema or reader.last_db,
-            self.thread, self.attrs, admin, self.explain, reader.name, self.start,
+            query,
+            metrics,
+            ts,
+            tz,
+            self.user,
+            self.host,
+            self.db_line or self.schema or reader.last_db,
+            self.thread,
+            self.attrs,
+            admin,
+            self.explain,
+            reader.name,
+            self.start,
         )
         reader.events_read += 1
         self.reset()
@@ -1268,8 +1313,11 @@ class _Shape:
         shape.flag_at = [i for i, (name, kind) in enumerate(kinds) if kind == _FLAG]
         shape.flags = [kinds[i][0] for i in shape.flag_at]
         # Query_time stays out of the bulk conversion: an unusable one must mark the event.
-        shape.others = [(i, name, kind) for i, (name, kind) in enumerate(kinds)
-                        if (kind != _NUM and kind != _FLAG) or name == "query_time"]
+        shape.others = [
+            (i, name, kind)
+            for i, (name, kind) in enumerate(kinds)
+            if (kind != _NUM and kind != _FLAG) or name == "query_time"
+        ]
         return shape
 
 

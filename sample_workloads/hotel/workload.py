@@ -49,26 +49,188 @@ DATA_END = _dt.datetime(2025, 7, 1)  # bookings are made up to 2025-06-30
 LEGACY_END = _dt.datetime(2023, 7, 1)  # the legacy channel was switched off then
 TODAY = _dt.date(2025, 7, 1)  # the replay's "today" (check-ins, the recent-bookings window)
 
-CITIES = ("Amsterdam", "Athens", "Barcelona", "Berlin", "Bologna", "Bordeaux", "Bratislava", "Bruges", "Brussels",
-          "Bucharest", "Budapest", "Cologne", "Copenhagen", "Dresden", "Dublin", "Dubrovnik", "Edinburgh",
-          "Florence", "Frankfurt", "Geneva", "Genoa", "Ghent", "Glasgow", "Gothenburg", "Graz", "Hamburg",
-          "Hanover", "Heidelberg", "Helsinki", "Innsbruck", "Istanbul", "Kraków", "Leipzig", "Lille", "Lisbon",
-          "Ljubljana", "London", "Luxembourg", "Lyon", "Madrid", "Malaga", "Malmö", "Manchester", "Marseille",
-          "Milan", "Munich", "Nantes", "Naples", "Nice", "Nuremberg", "Oslo", "Palermo", "Paris", "Porto",
-          "Prague", "Reykjavík", "Riga", "Rome", "Rotterdam", "Salzburg", "Seville", "Sofia", "Split",
-          "Stockholm", "Strasbourg", "Stuttgart", "Tallinn", "The Hague", "Thessaloniki", "Toulouse", "Turin",
-          "Utrecht", "Valencia", "Venice", "Verona", "Vienna", "Vilnius", "Warsaw", "Wrocław", "Zagreb",
-          "Zürich", "Aarhus", "Antwerp", "Basel", "Bergen", "Bilbao", "Bonn", "Bristol", "Cork", "Gdańsk",
-          "Granada", "Linz", "Lucerne", "Lübeck", "Mainz", "Montpellier", "Mostar", "Pisa", "Poznań", "Siena")
+CITIES = (
+    "Amsterdam",
+    "Athens",
+    "Barcelona",
+    "Berlin",
+    "Bologna",
+    "Bordeaux",
+    "Bratislava",
+    "Bruges",
+    "Brussels",
+    "Bucharest",
+    "Budapest",
+    "Cologne",
+    "Copenhagen",
+    "Dresden",
+    "Dublin",
+    "Dubrovnik",
+    "Edinburgh",
+    "Florence",
+    "Frankfurt",
+    "Geneva",
+    "Genoa",
+    "Ghent",
+    "Glasgow",
+    "Gothenburg",
+    "Graz",
+    "Hamburg",
+    "Hanover",
+    "Heidelberg",
+    "Helsinki",
+    "Innsbruck",
+    "Istanbul",
+    "Kraków",
+    "Leipzig",
+    "Lille",
+    "Lisbon",
+    "Ljubljana",
+    "London",
+    "Luxembourg",
+    "Lyon",
+    "Madrid",
+    "Malaga",
+    "Malmö",
+    "Manchester",
+    "Marseille",
+    "Milan",
+    "Munich",
+    "Nantes",
+    "Naples",
+    "Nice",
+    "Nuremberg",
+    "Oslo",
+    "Palermo",
+    "Paris",
+    "Porto",
+    "Prague",
+    "Reykjavík",
+    "Riga",
+    "Rome",
+    "Rotterdam",
+    "Salzburg",
+    "Seville",
+    "Sofia",
+    "Split",
+    "Stockholm",
+    "Strasbourg",
+    "Stuttgart",
+    "Tallinn",
+    "The Hague",
+    "Thessaloniki",
+    "Toulouse",
+    "Turin",
+    "Utrecht",
+    "Valencia",
+    "Venice",
+    "Verona",
+    "Vienna",
+    "Vilnius",
+    "Warsaw",
+    "Wrocław",
+    "Zagreb",
+    "Zürich",
+    "Aarhus",
+    "Antwerp",
+    "Basel",
+    "Bergen",
+    "Bilbao",
+    "Bonn",
+    "Bristol",
+    "Cork",
+    "Gdańsk",
+    "Granada",
+    "Linz",
+    "Lucerne",
+    "Lübeck",
+    "Mainz",
+    "Montpellier",
+    "Mostar",
+    "Pisa",
+    "Poznań",
+    "Siena",
+)
 COUNTRIES = ("DE", "FR", "NL", "IT", "ES", "GB", "AT", "CH", "PL", "SE", "BE", "PT", "DK", "IE", "CZ", "US")
-HOTEL_WORDS = ("Grand", "Park", "Central", "Royal", "Harbour", "Garden", "Old Town", "Riverside", "Station",
-               "Palace", "Boutique", "City", "Plaza", "Lakeside", "Castle", "Opera")
-FIRST_NAMES = ("Anna", "Ben", "Chloé", "David", "Emma", "Finn", "Greta", "Hugo", "Ines", "Jonas", "Klara",
-               "Liam", "Mia", "Noah", "Olivia", "Paul", "Quentin", "Rosa", "Sofia", "Tom", "Ute", "Victor",
-               "Wiebke", "Xavier", "Yara", "Zoë", "Łukasz", "Siobhán", "José", "Ørjan")
-LAST_NAMES = ("Müller", "Schmidt", "Dubois", "Martin", "de Vries", "Jansen", "Rossi", "Russo", "García",
-              "López", "Smith", "Jones", "O'Brien", "Kowalski", "Nowak", "Andersson", "Nielsen", "Peeters",
-              "Silva", "Santos", "Murphy", "Novák", "Horvat", "Virtanen", "Hansen", "Weber", "Fischer")
+HOTEL_WORDS = (
+    "Grand",
+    "Park",
+    "Central",
+    "Royal",
+    "Harbour",
+    "Garden",
+    "Old Town",
+    "Riverside",
+    "Station",
+    "Palace",
+    "Boutique",
+    "City",
+    "Plaza",
+    "Lakeside",
+    "Castle",
+    "Opera",
+)
+FIRST_NAMES = (
+    "Anna",
+    "Ben",
+    "Chloé",
+    "David",
+    "Emma",
+    "Finn",
+    "Greta",
+    "Hugo",
+    "Ines",
+    "Jonas",
+    "Klara",
+    "Liam",
+    "Mia",
+    "Noah",
+    "Olivia",
+    "Paul",
+    "Quentin",
+    "Rosa",
+    "Sofia",
+    "Tom",
+    "Ute",
+    "Victor",
+    "Wiebke",
+    "Xavier",
+    "Yara",
+    "Zoë",
+    "Łukasz",
+    "Siobhán",
+    "José",
+    "Ørjan",
+)
+LAST_NAMES = (
+    "Müller",
+    "Schmidt",
+    "Dubois",
+    "Martin",
+    "de Vries",
+    "Jansen",
+    "Rossi",
+    "Russo",
+    "García",
+    "López",
+    "Smith",
+    "Jones",
+    "O'Brien",
+    "Kowalski",
+    "Nowak",
+    "Andersson",
+    "Nielsen",
+    "Peeters",
+    "Silva",
+    "Santos",
+    "Murphy",
+    "Novák",
+    "Horvat",
+    "Virtanen",
+    "Hansen",
+    "Weber",
+    "Fischer",
+)
 ROOM_KINDS = ("single",) * 4 + ("double",) * 4 + ("suite", "family")
 KIND_CAPACITY = {"single": 1, "double": 2, "suite": 3, "family": 4}
 KIND_PRICE = {"single": 7_000, "double": 11_000, "suite": 24_000, "family": 16_000}
@@ -108,8 +270,16 @@ class HotelModel:
             for room_no in range(1, r.randint(10, 40) + 1):
                 kind = r.choice(ROOM_KINDS)
                 price = int(KIND_PRICE[kind] * r.uniform(0.7, 1.6))
-                self.rooms.append((len(self.rooms) + 1, hid, 100 * (1 + room_no // 20) + room_no % 20, kind,
-                                   KIND_CAPACITY[kind], price))
+                self.rooms.append(
+                    (
+                        len(self.rooms) + 1,
+                        hid,
+                        100 * (1 + room_no // 20) + room_no % 20,
+                        kind,
+                        KIND_CAPACITY[kind],
+                        price,
+                    )
+                )
         # guests: loyalty tiers 50/30/20
         self.guests: list[tuple] = []
         emails = set()
@@ -171,8 +341,15 @@ def schema_statements(secondary_indexes: bool = True) -> tuple[list[str], list[s
     return tables, indexes if secondary_indexes else []
 
 
-def load(conn: Any, scale: float = 1.0, seed: int = DEFAULT_DATA_SEED, *, database: str = DEFAULT_DATABASE,
-         secondary_indexes: bool = True, analyze: bool = True) -> dict[str, Any]:
+def load(
+    conn: Any,
+    scale: float = 1.0,
+    seed: int = DEFAULT_DATA_SEED,
+    *,
+    database: str = DEFAULT_DATABASE,
+    secondary_indexes: bool = True,
+    analyze: bool = True,
+) -> dict[str, Any]:
     """Create the schema in ``database`` (dropped first) and load the generated data; the
     connection is left with ``database`` selected.  ``secondary_indexes=False`` leaves out the
     CREATE INDEX statements of schema.sql (primary and unique keys stay)."""
@@ -186,10 +363,9 @@ def load(conn: Any, scale: float = 1.0, seed: int = DEFAULT_DATA_SEED, *, databa
         cur.execute(f"USE `{database}`")
         for stmt in tables:
             cur.execute(stmt)
-        for table, data in (("hotels", m.hotels), ("rooms", m.rooms), ("guests", m.guests),
-                            ("bookings", m.bookings)):
+        for table, data in (("hotels", m.hotels), ("rooms", m.rooms), ("guests", m.guests), ("bookings", m.bookings)):
             for i in range(0, len(data), 2000):
-                values = ",".join("(" + ",".join(_literal(v) for v in row) + ")" for row in data[i:i + 2000])
+                values = ",".join("(" + ",".join(_literal(v) for v in row) + ")" for row in data[i : i + 2000])
                 cur.execute(f"INSERT INTO {table} ({TABLE_COLUMNS[table]}) VALUES {values}")
             rows[table] = len(data)
         for stmt in indexes:
@@ -198,18 +374,25 @@ def load(conn: Any, scale: float = 1.0, seed: int = DEFAULT_DATA_SEED, *, databa
             cur.execute("ANALYZE TABLE " + ", ".join(TABLES))
             cur.fetchall()
     conn.commit()
-    return {"database": database, "scale": scale, "seed": seed, "rows": rows, "indexes": len(indexes),
-            "seconds": round(time.monotonic() - t0, 2)}
+    return {
+        "database": database,
+        "scale": scale,
+        "seed": seed,
+        "rows": rows,
+        "indexes": len(indexes),
+        "seconds": round(time.monotonic() - t0, 2),
+    }
 
 
 # ----------------------------------------------------------------------------------------------
 # The query mix
 
+
 @dataclass(frozen=True)
 class Statement:
     sql: str
-    kind: str      # the query kind (QUERY_KINDS)
-    session: str   # logical connection: "web-0", "desk-0", "admin-0"
+    kind: str  # the query kind (QUERY_KINDS)
+    session: str  # logical connection: "web-0", "desk-0", "admin-0"
 
 
 #: kind -> (weight in the mix, what it stands for).  The README explains each one.
@@ -239,25 +422,35 @@ class _Generator:
     def make(self, kind: str) -> tuple[str, str]:
         r, m = self.r, self.m
         if kind == "guest_bookings":
-            return ("SELECT b.id, b.booked_at, b.check_in, h.name FROM bookings b JOIN rooms r ON r.id = b.room_id "
-                    f"JOIN hotels h ON h.id = r.hotel_id WHERE b.guest_id = {self.guest()} "
-                    "ORDER BY b.booked_at DESC LIMIT 10", "web")
+            return (
+                "SELECT b.id, b.booked_at, b.check_in, h.name FROM bookings b JOIN rooms r ON r.id = b.room_id "
+                f"JOIN hotels h ON h.id = r.hotel_id WHERE b.guest_id = {self.guest()} "
+                "ORDER BY b.booked_at DESC LIMIT 10",
+                "web",
+            )
         if kind == "arrivals":
             day = TODAY + _dt.timedelta(days=r.randint(-3, 20))
-            return ("SELECT b.id, g.first_name, g.last_name, b.room_id, b.check_out FROM bookings b "
-                    f"JOIN guests g ON g.id = b.guest_id WHERE b.check_in = {q(day.isoformat())} "
-                    "AND b.status = 'confirmed'", "desk")
+            return (
+                "SELECT b.id, g.first_name, g.last_name, b.room_id, b.check_out FROM bookings b "
+                f"JOIN guests g ON g.id = b.guest_id WHERE b.check_in = {q(day.isoformat())} "
+                "AND b.status = 'confirmed'",
+                "desk",
+            )
         if kind == "recent_bookings":
             since = self.now - _dt.timedelta(days=r.randint(20, 40))
-            return ("SELECT id, guest_id, room_id, check_in FROM bookings "
-                    f"WHERE booked_at >= {q(since.strftime('%Y-%m-%d %H:%M:%S'))} ORDER BY check_in LIMIT 20",
-                    "admin")
+            return (
+                "SELECT id, guest_id, room_id, check_in FROM bookings "
+                f"WHERE booked_at >= {q(since.strftime('%Y-%m-%d %H:%M:%S'))} ORDER BY check_in LIMIT 20",
+                "admin",
+            )
         if kind == "hotels_in_city":
             city = r.choice(m.cities)
             return f"SELECT id, name, stars FROM hotels WHERE city = {q(city)} ORDER BY stars DESC", "web"
         if kind == "tier_count":
-            return ("SELECT COUNT(*) FROM guests WHERE loyalty_tier = "
-                    f"{q(r.choice(('basic', 'silver', 'gold')))}", "admin")
+            return (
+                f"SELECT COUNT(*) FROM guests WHERE loyalty_tier = {q(r.choice(('basic', 'silver', 'gold')))}",
+                "admin",
+            )
         if kind == "booking_by_id":
             return f"SELECT * FROM bookings WHERE id = {r.randint(1, len(m.bookings))}", "web"
         if kind == "guest_by_email":
@@ -268,17 +461,21 @@ class _Generator:
             nights = r.randint(1, 7)
             self.next_booking += 1
             self.now += _dt.timedelta(seconds=r.randint(1, 30))
-            return ("INSERT INTO bookings (room_id, guest_id, channel, status, booked_at, check_in, check_out, "
-                    f"total_cents) VALUES ({room[0]}, {self.guest()}, {q(r.choice(('web', 'app', 'agent')))}, "
-                    f"'confirmed', {q(self.now.strftime('%Y-%m-%d %H:%M:%S'))}, {q(check_in.isoformat())}, "
-                    f"{q((check_in + _dt.timedelta(days=nights)).isoformat())}, {nights * room[5]})", "web")
+            return (
+                "INSERT INTO bookings (room_id, guest_id, channel, status, booked_at, check_in, check_out, "
+                f"total_cents) VALUES ({room[0]}, {self.guest()}, {q(r.choice(('web', 'app', 'agent')))}, "
+                f"'confirmed', {q(self.now.strftime('%Y-%m-%d %H:%M:%S'))}, {q(check_in.isoformat())}, "
+                f"{q((check_in + _dt.timedelta(days=nights)).isoformat())}, {nights * room[5]})",
+                "web",
+            )
         if kind == "cancel_booking":
             return (f"UPDATE bookings SET status = 'cancelled' WHERE id = {r.randint(1, len(m.bookings))}", "web")
         raise ValueError(kind)
 
 
-def generate_statements(statements: int = 6000, seed: int = DEFAULT_REPLAY_SEED, scale: float = 1.0,
-                        data_seed: int = DEFAULT_DATA_SEED) -> list[Statement]:
+def generate_statements(
+    statements: int = 6000, seed: int = DEFAULT_REPLAY_SEED, scale: float = 1.0, data_seed: int = DEFAULT_DATA_SEED
+) -> list[Statement]:
     """The replayed statements: a pure function of the arguments (no server)."""
     g = _Generator(HotelModel(scale, data_seed), seed)
     kinds = list(QUERY_KINDS)
@@ -296,9 +493,17 @@ APPS = ("web", "desk", "admin")
 APP_USERS = {app: (f"hotel_{app}", f"{app}-secret") for app in APPS}
 
 
-def replay(conn: Any, statements: int = 6000, seed: int = DEFAULT_REPLAY_SEED, *, scale: float = 1.0,
-           data_seed: int = DEFAULT_DATA_SEED, database: str = DEFAULT_DATABASE,
-           connect: Callable[[str], Any] | None = None, strict: bool = True) -> dict[str, Any]:
+def replay(
+    conn: Any,
+    statements: int = 6000,
+    seed: int = DEFAULT_REPLAY_SEED,
+    *,
+    scale: float = 1.0,
+    data_seed: int = DEFAULT_DATA_SEED,
+    database: str = DEFAULT_DATABASE,
+    connect: Callable[[str], Any] | None = None,
+    strict: bool = True,
+) -> dict[str, Any]:
     """Replay the generated statements; ``connect(app)`` opens one connection per logical
     session (otherwise ``conn`` runs them all).  Returns counts per kind, errors and the time."""
     stmts = generate_statements(statements, seed, scale, data_seed)
@@ -329,8 +534,15 @@ def replay(conn: Any, statements: int = 6000, seed: int = DEFAULT_REPLAY_SEED, *
                     c.close()
                 except Exception:
                     pass
-    return {"statements": len(stmts), "seed": seed, "scale": scale, "elapsed_seconds": round(time.monotonic() - t0, 3),
-            "errors": len(errors), "error_samples": errors[:20], "by_kind": dict(sorted(kinds.items()))}
+    return {
+        "statements": len(stmts),
+        "seed": seed,
+        "scale": scale,
+        "elapsed_seconds": round(time.monotonic() - t0, 3),
+        "errors": len(errors),
+        "error_samples": errors[:20],
+        "by_kind": dict(sorted(kinds.items())),
+    }
 
 
 def _connect(args: argparse.Namespace) -> Any:
@@ -338,8 +550,12 @@ def _connect(args: argparse.Namespace) -> Any:
 
     import pymysql
 
-    kw: dict[str, Any] = {"user": args.user, "password": os.environ.get("MYSQL_PWD", ""), "charset": "utf8mb4",
-                          "autocommit": True}
+    kw: dict[str, Any] = {
+        "user": args.user,
+        "password": os.environ.get("MYSQL_PWD", ""),
+        "charset": "utf8mb4",
+        "autocommit": True,
+    }
     if args.socket:
         kw["unix_socket"] = args.socket
     else:
@@ -371,11 +587,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     conn = _connect(a)
     if a.command == "load":
-        print(json.dumps(load(conn, a.scale, a.data_seed, database=a.database,
-                              secondary_indexes=not a.no_secondary_indexes), indent=2))
+        print(
+            json.dumps(
+                load(conn, a.scale, a.data_seed, database=a.database, secondary_indexes=not a.no_secondary_indexes),
+                indent=2,
+            )
+        )
     else:
-        print(json.dumps(replay(conn, a.statements, a.seed, scale=a.scale, data_seed=a.data_seed,
-                                database=a.database), indent=2))
+        print(
+            json.dumps(
+                replay(conn, a.statements, a.seed, scale=a.scale, data_seed=a.data_seed, database=a.database), indent=2
+            )
+        )
     return 0
 
 

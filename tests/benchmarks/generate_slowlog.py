@@ -77,86 +77,130 @@ DEFAULT_START = "2024-05-01T10:00:00"
 # ---------------------------------------------------------------------------------------------
 SCHEMA: dict[str, dict[str, tuple[int, str]]] = {
     "shop": {
-        "customers": (2_000_000, "email:email first_name:first last_name:last country:country "
-                      "status:enum:active|inactive|banned|pending loyalty_points:int:0:50000 "
-                      "created_at:dt updated_at:dt last_login_at:dt"),
-        "addresses": (3_000_000, "customer_id:ref:customers street:text city:city postal_code:postal "
-                      "country:country is_default:bool created_at:dt"),
+        "customers": (
+            2_000_000,
+            "email:email first_name:first last_name:last country:country "
+            "status:enum:active|inactive|banned|pending loyalty_points:int:0:50000 "
+            "created_at:dt updated_at:dt last_login_at:dt",
+        ),
+        "addresses": (
+            3_000_000,
+            "customer_id:ref:customers street:text city:city postal_code:postal "
+            "country:country is_default:bool created_at:dt",
+        ),
         "categories": (500, "name:word parent_id:ref:categories slug:word position:int:0:100"),
-        "products": (200_000, "sku:sku name:product category_id:ref:categories supplier_id:ref:suppliers "
-                     "price:money status:enum:active|draft|archived weight_grams:int:1:50000 "
-                     "created_at:dt updated_at:dt"),
-        "product_categories": (400_000, "product_id:ref:products category_id:ref:categories "
-                               "position:int:0:100"),
+        "products": (
+            200_000,
+            "sku:sku name:product category_id:ref:categories supplier_id:ref:suppliers "
+            "price:money status:enum:active|draft|archived weight_grams:int:1:50000 "
+            "created_at:dt updated_at:dt",
+        ),
+        "product_categories": (400_000, "product_id:ref:products category_id:ref:categories position:int:0:100"),
         "warehouses": (40, "name:city country:country capacity:int:1000:500000"),
-        "inventory": (800_000, "product_id:ref:products warehouse_id:ref:warehouses "
-                      "quantity:int:0:5000 reserved:int:0:200 updated_at:dt"),
-        "orders": (10_000_000, "customer_id:ref:customers "
-                   "status:enum:pending|paid|shipped|delivered|cancelled|refunded total:money "
-                   "currency:currency coupon_id:ref:coupons shipping_address_id:ref:addresses "
-                   "placed_at:dt updated_at:dt"),
-        "order_items": (30_000_000, "order_id:ref:orders product_id:ref:products quantity:qty "
-                        "unit_price:money discount:money"),
-        "payments": (9_000_000, "order_id:ref:orders provider:enum:stripe|paypal|adyen|klarna "
-                     "amount:money status:enum:authorized|captured|failed|refunded reference:uuid "
-                     "created_at:dt"),
-        "shipments": (8_000_000, "order_id:ref:orders warehouse_id:ref:warehouses "
-                      "carrier:enum:ups|dhl|fedex|usps|postnl tracking_number:tracking "
-                      "status:enum:label_created|in_transit|delivered|returned shipped_at:dt "
-                      "delivered_at:dt"),
-        "carts": (5_000_000, "customer_id:ref:customers session_token:hash "
-                  "status:enum:open|converted|abandoned created_at:dt updated_at:dt"),
+        "inventory": (
+            800_000,
+            "product_id:ref:products warehouse_id:ref:warehouses quantity:int:0:5000 reserved:int:0:200 updated_at:dt",
+        ),
+        "orders": (
+            10_000_000,
+            "customer_id:ref:customers "
+            "status:enum:pending|paid|shipped|delivered|cancelled|refunded total:money "
+            "currency:currency coupon_id:ref:coupons shipping_address_id:ref:addresses "
+            "placed_at:dt updated_at:dt",
+        ),
+        "order_items": (
+            30_000_000,
+            "order_id:ref:orders product_id:ref:products quantity:qty unit_price:money discount:money",
+        ),
+        "payments": (
+            9_000_000,
+            "order_id:ref:orders provider:enum:stripe|paypal|adyen|klarna "
+            "amount:money status:enum:authorized|captured|failed|refunded reference:uuid "
+            "created_at:dt",
+        ),
+        "shipments": (
+            8_000_000,
+            "order_id:ref:orders warehouse_id:ref:warehouses "
+            "carrier:enum:ups|dhl|fedex|usps|postnl tracking_number:tracking "
+            "status:enum:label_created|in_transit|delivered|returned shipped_at:dt "
+            "delivered_at:dt",
+        ),
+        "carts": (
+            5_000_000,
+            "customer_id:ref:customers session_token:hash "
+            "status:enum:open|converted|abandoned created_at:dt updated_at:dt",
+        ),
         "cart_items": (12_000_000, "cart_id:ref:carts product_id:ref:products quantity:qty added_at:dt"),
-        "reviews": (1_500_000, "product_id:ref:products customer_id:ref:customers rating:int:1:5 "
-                    "title:text body:text status:enum:visible|hidden|pending created_at:dt"),
-        "coupons": (20_000, "code:coupon discount_pct:int:5:50 valid_from:date valid_until:date "
-                    "max_uses:int:1:10000 used_count:int:0:10000"),
-        "coupon_redemptions": (600_000, "coupon_id:ref:coupons order_id:ref:orders "
-                               "customer_id:ref:customers redeemed_at:dt"),
+        "reviews": (
+            1_500_000,
+            "product_id:ref:products customer_id:ref:customers rating:int:1:5 "
+            "title:text body:text status:enum:visible|hidden|pending created_at:dt",
+        ),
+        "coupons": (
+            20_000,
+            "code:coupon discount_pct:int:5:50 valid_from:date valid_until:date "
+            "max_uses:int:1:10000 used_count:int:0:10000",
+        ),
+        "coupon_redemptions": (
+            600_000,
+            "coupon_id:ref:coupons order_id:ref:orders customer_id:ref:customers redeemed_at:dt",
+        ),
         "suppliers": (2_000, "name:company country:country email:email rating:int:1:5"),
-        "price_history": (4_000_000, "product_id:ref:products price:money valid_from:dt "
-                          "changed_by:ref:users"),
+        "price_history": (4_000_000, "product_id:ref:products price:money valid_from:dt changed_by:ref:users"),
     },
     "accounts": {
-        "users": (3_000_000, "email:email username:username password_hash:hash "
-                  "status:enum:active|locked|disabled|unverified failed_logins:int:0:10 "
-                  "created_at:dt updated_at:dt last_login_at:dt"),
-        "sessions": (20_000_000, "user_id:ref:users token:hash ip_address:ip user_agent:ua "
-                     "revoked:bool created_at:dt expires_at:dt"),
+        "users": (
+            3_000_000,
+            "email:email username:username password_hash:hash "
+            "status:enum:active|locked|disabled|unverified failed_logins:int:0:10 "
+            "created_at:dt updated_at:dt last_login_at:dt",
+        ),
+        "sessions": (
+            20_000_000,
+            "user_id:ref:users token:hash ip_address:ip user_agent:ua revoked:bool created_at:dt expires_at:dt",
+        ),
         "roles": (50, "name:word description:text"),
         "user_roles": (3_500_000, "user_id:ref:users role_id:ref:roles granted_at:dt"),
         "permissions": (400, "name:perm resource:word action:enum:read|write|delete|admin"),
         "role_permissions": (3_000, "role_id:ref:roles permission_id:ref:permissions"),
-        "api_keys": (100_000, "user_id:ref:users key_hash:hash label:word revoked:bool "
-                     "created_at:dt last_used_at:dt"),
+        "api_keys": (100_000, "user_id:ref:users key_hash:hash label:word revoked:bool created_at:dt last_used_at:dt"),
         "login_attempts": (50_000_000, "user_id:ref:users ip_address:ip success:bool attempted_at:dt"),
         "password_resets": (500_000, "user_id:ref:users token:hash created_at:dt used_at:dt"),
-        "audit_log": (80_000_000, "user_id:ref:users "
-                      "action:enum:login|logout|update_profile|change_password|grant_role|revoke_role "
-                      "target:word ip_address:ip created_at:dt"),
-        "notifications": (40_000_000, "user_id:ref:users kind:enum:email|sms|push subject:text "
-                          "sent_at:dt read_at:dt"),
+        "audit_log": (
+            80_000_000,
+            "user_id:ref:users "
+            "action:enum:login|logout|update_profile|change_password|grant_role|revoke_role "
+            "target:word ip_address:ip created_at:dt",
+        ),
+        "notifications": (40_000_000, "user_id:ref:users kind:enum:email|sms|push subject:text sent_at:dt read_at:dt"),
         "preferences": (2_800_000, "user_id:ref:users name:word value:word updated_at:dt"),
     },
     "analytics": {
-        "events": (500_000_000, "user_id:ref:users session_id:hash "
-                   "name:enum:page_view|click|add_to_cart|checkout|purchase|signup|search "
-                   "properties:json country:country device:enum:desktop|mobile|tablet created_at:dt"),
-        "page_views": (200_000_000, "session_id:hash url:url referrer:url duration_ms:int:0:600000 "
-                       "viewed_at:dt"),
-        "daily_stats": (50_000, "day:date metric:enum:revenue|orders|signups|sessions|conversion "
-                        "dimension:word value:money"),
-        "campaigns": (3_000, "name:text channel:enum:email|search|social|display budget:money "
-                      "status:enum:active|paused|ended starts_on:date ends_on:date"),
-        "ad_clicks": (60_000_000, "campaign_id:ref:campaigns session_id:hash cost:money "
-                      "country:country clicked_at:dt"),
+        "events": (
+            500_000_000,
+            "user_id:ref:users session_id:hash "
+            "name:enum:page_view|click|add_to_cart|checkout|purchase|signup|search "
+            "properties:json country:country device:enum:desktop|mobile|tablet created_at:dt",
+        ),
+        "page_views": (200_000_000, "session_id:hash url:url referrer:url duration_ms:int:0:600000 viewed_at:dt"),
+        "daily_stats": (
+            50_000,
+            "day:date metric:enum:revenue|orders|signups|sessions|conversion dimension:word value:money",
+        ),
+        "campaigns": (
+            3_000,
+            "name:text channel:enum:email|search|social|display budget:money "
+            "status:enum:active|paused|ended starts_on:date ends_on:date",
+        ),
+        "ad_clicks": (60_000_000, "campaign_id:ref:campaigns session_id:hash cost:money country:country clicked_at:dt"),
         "funnels": (200, "name:word steps:int:2:8 created_at:dt"),
         "experiments": (500, "name:word status:enum:running|stopped|draft started_at:dt"),
-        "experiment_assignments": (30_000_000, "experiment_id:ref:experiments user_id:ref:users "
-                                   "variant:enum:control|a|b assigned_at:dt"),
+        "experiment_assignments": (
+            30_000_000,
+            "experiment_id:ref:experiments user_id:ref:users variant:enum:control|a|b assigned_at:dt",
+        ),
         "search_queries": (25_000_000, "session_id:hash query:word results:int:0:500 searched_at:dt"),
-        "sessions_agg": (10_000_000, "day:date user_id:ref:users sessions:int:0:50 "
-                         "page_views:int:0:500 revenue:money"),
+        "sessions_agg": (10_000_000, "day:date user_id:ref:users sessions:int:0:50 page_views:int:0:500 revenue:money"),
     },
 }
 
@@ -185,17 +229,36 @@ LAST = (
     "Flores Green Adams Nelson Baker Hall Rivera Campbell Mitchell Carter Roberts Müller Schäfer "
     "Kowalski Yamamoto Okafor Patel Svensson O\\'Brien D\\'Souza O\\'Neill"
 ).split()
-CITIES = ("Amsterdam Berlin Chicago Dublin Lisbon Madrid Oslo Paris Prague Rome Seattle Tokyo "
-          "Toronto Vienna Warsaw Zürich Austin Denver Boston Lyon Porto Milan Kyoto Sydney").split()
+CITIES = (
+    "Amsterdam Berlin Chicago Dublin Lisbon Madrid Oslo Paris Prague Rome Seattle Tokyo "
+    "Toronto Vienna Warsaw Zürich Austin Denver Boston Lyon Porto Milan Kyoto Sydney"
+).split()
 COUNTRIES = "US GB DE FR NL ES IT PL SE NO DK IE PT CA JP AU BR IN MX CH AT BE".split()
 CURRENCIES = "USD EUR GBP JPY CAD AUD CHF SEK".split()
 DOMAINS = "example.com mail.test inbox.example corp.example shop.test".split()
-ADJECTIVES = ("Classic Deluxe Eco Ultra Mini Pro Smart Vintage Compact Premium Rustic Modern "
-              "Portable Organic Wireless").split()
-NOUNS = ("Lamp Chair Backpack Kettle Headphones Blender Jacket Notebook Bottle Speaker Watch "
-         "Sneakers Tent Mug Drone Keyboard Monitor Pillow").split()
-SENTENCE_WORDS = WORDS[:60] + ["don\\'t", "it\\'s", "great", "quality", "fast", "shipping",
-                               "would", "buy", "again", "not", "as", "described", "100%", "love"]
+ADJECTIVES = (
+    "Classic Deluxe Eco Ultra Mini Pro Smart Vintage Compact Premium Rustic Modern Portable Organic Wireless"
+).split()
+NOUNS = (
+    "Lamp Chair Backpack Kettle Headphones Blender Jacket Notebook Bottle Speaker Watch "
+    "Sneakers Tent Mug Drone Keyboard Monitor Pillow"
+).split()
+SENTENCE_WORDS = WORDS[:60] + [
+    "don\\'t",
+    "it\\'s",
+    "great",
+    "quality",
+    "fast",
+    "shipping",
+    "would",
+    "buy",
+    "again",
+    "not",
+    "as",
+    "described",
+    "100%",
+    "love",
+]
 USER_AGENTS = (
     "'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36'",
     "'Mozilla/5.0 (Macintosh; Intel Mac OS X 14_4) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Safari/605.1.15'",
@@ -204,8 +267,18 @@ USER_AGENTS = (
     "'okhttp/4.12.0'",
     "'python-requests/2.31.0'",
 )
-URL_PATHS = ("/", "/cart", "/checkout", "/search", "/account", "/orders", "/product/", "/category/",
-             "/help/faq", "/blog/")
+URL_PATHS = (
+    "/",
+    "/cart",
+    "/checkout",
+    "/search",
+    "/account",
+    "/orders",
+    "/product/",
+    "/category/",
+    "/help/faq",
+    "/blog/",
+)
 
 # ---------------------------------------------------------------------------------------------
 # Connections: (pool name, user, host, ip list, connections, default db)
@@ -242,14 +315,14 @@ class Literals:
         self.firsts = ["'" + f + "'" for f in FIRST]
         self.lasts = ["'" + s + "'" for s in LAST]
         self.products = ["'" + a + " " + n + "'" for a in ADJECTIVES for n in NOUNS]
-        self.companies = ["'" + w.capitalize() + s + "'" for w in WORDS[:40]
-                          for s in (" Ltd", " GmbH", " Inc.", " & Sons")]
+        self.companies = [
+            "'" + w.capitalize() + s + "'" for w in WORDS[:40] for s in (" Ltd", " GmbH", " Inc.", " & Sons")
+        ]
         # sentences: pre-built pool (texts vary per event by pick; 4096 distinct ones)
         self.texts = []
         for _ in range(4096):
             n = 3 + int(r() * 9)
-            self.texts.append("'" + " ".join(SENTENCE_WORDS[int(r() * len(SENTENCE_WORDS))]
-                                             for _ in range(n)) + "'")
+            self.texts.append("'" + " ".join(SENTENCE_WORDS[int(r() * len(SENTENCE_WORDS))] for _ in range(n)) + "'")
         self.emails_user = [f.lower().replace("\\'", "") for f in FIRST]
         self.lasts_email = [s.lower().replace("\\'", "") for s in LAST]
 
@@ -282,8 +355,7 @@ class Literals:
     def email(self) -> Callable[[], str]:
         r, f, s, d = self.r, self.emails_user, self.lasts_email, DOMAINS
         nf, ns, nd = len(f), len(s), len(d)
-        return lambda: "'%s.%s%d@%s'" % (f[int(r() * nf)], s[int(r() * ns)], int(r() * 1000),
-                                         d[int(r() * nd)])
+        return lambda: "'%s.%s%d@%s'" % (f[int(r() * nf)], s[int(r() * ns)], int(r() * 1000), d[int(r() * nd)])
 
     def username(self) -> Callable[[], str]:
         r, w, n = self.r, WORDS, len(WORDS)
@@ -299,12 +371,12 @@ class Literals:
         def f() -> str:
             h = "%032x" % g(128)
             return "'%s-%s-4%s-a%s-%s'" % (h[:8], h[8:12], h[13:16], h[17:20], h[20:])
+
         return f
 
     def ip(self) -> Callable[[], str]:
         r = self.r
-        return lambda: "'%d.%d.%d.%d'" % (1 + int(r() * 223), int(r() * 256), int(r() * 256),
-                                         1 + int(r() * 254))
+        return lambda: "'%d.%d.%d.%d'" % (1 + int(r() * 223), int(r() * 256), int(r() * 256), 1 + int(r() * 254))
 
     def url(self) -> Callable[[], str]:
         r, p, n = self.r, URL_PATHS, len(URL_PATHS)
@@ -333,7 +405,7 @@ class Literals:
 
     def json(self) -> Callable[[], str]:
         r, w, n = self.r, WORDS, len(WORDS)
-        return lambda: "'{\"source\": \"%s\", \"step\": %d}'" % (w[int(r() * n)], int(r() * 9))
+        return lambda: '\'{"source": "%s", "step": %d}\'' % (w[int(r() * n)], int(r() * 9))
 
     def dt(self) -> Callable[[], str]:
         r, d, n = self.r, self.dates, len(self.dates)
@@ -341,6 +413,7 @@ class Literals:
         def f() -> str:
             s = int(r() * 86400)
             return "'%s %02d:%02d:%02d'" % (d[n - 1 - int(r() ** 2 * n)], s // 3600, s // 60 % 60, s % 60)
+
         return f
 
     def date(self) -> Callable[[], str]:
@@ -353,6 +426,7 @@ class Literals:
         def f() -> str:
             w = pool[int(r() * n)][1:4]
             return "'%s%%'" % w if r() < 0.7 else "'%%%s%%'" % w
+
         return f
 
     def in_list(self, item: Callable[[], object], sep: str) -> Callable[[], str]:
@@ -367,6 +441,7 @@ class Literals:
             else:
                 n = 31 + int(r() * 70)
             return sep.join([str(item()) for _ in range(n)])
+
         return f
 
     def rows(self, row: list[Callable[[], object]], sep: str) -> Callable[[], str]:
@@ -375,6 +450,7 @@ class Literals:
         def f() -> str:
             n = 2 + int(r() ** 2.5 * 49)
             return sep.join(["(" + ",".join([str(g()) for g in row]) + ")" for _ in range(n)])
+
         return f
 
     def traceparent(self) -> Callable[[], str]:
@@ -393,19 +469,38 @@ class Literals:
         if kind == "enum":
             return self.choice(["'" + v + "'" for v in arg.split("|")])
         simple = {
-            "qty": self.qty, "money": self.money, "bool": self.boolean, "email": self.email,
-            "username": self.username, "uuid": self.uuid, "ip": self.ip, "url": self.url,
-            "sku": self.sku, "coupon": self.coupon, "postal": self.postal, "tracking": self.tracking,
-            "perm": self.perm, "json": self.json, "dt": self.dt, "date": self.date,
+            "qty": self.qty,
+            "money": self.money,
+            "bool": self.boolean,
+            "email": self.email,
+            "username": self.username,
+            "uuid": self.uuid,
+            "ip": self.ip,
+            "url": self.url,
+            "sku": self.sku,
+            "coupon": self.coupon,
+            "postal": self.postal,
+            "tracking": self.tracking,
+            "perm": self.perm,
+            "json": self.json,
+            "dt": self.dt,
+            "date": self.date,
         }
         if kind in simple:
             return simple[kind]()
         if kind == "hash":
             return self.hexstr(160)
         pools = {
-            "first": self.firsts, "last": self.lasts, "city": self.cities, "country": self.countries,
-            "currency": self.currencies, "product": self.products, "company": self.companies,
-            "text": self.texts, "word": self.words, "ua": list(USER_AGENTS),
+            "first": self.firsts,
+            "last": self.lasts,
+            "city": self.cities,
+            "country": self.countries,
+            "currency": self.currencies,
+            "product": self.products,
+            "company": self.companies,
+            "text": self.texts,
+            "word": self.words,
+            "ua": list(USER_AGENTS),
         }
         return self.choice(pools[kind])
 
@@ -440,22 +535,52 @@ def load_schema() -> list[Table]:
 # Templates
 # ---------------------------------------------------------------------------------------------
 SLOT = "\x00"  # slot marker in template text: \x00<n>\x00
-BRK = "\x01"   # clause break: a space, or a newline + indent in multi-line templates
+BRK = "\x01"  # clause break: a space, or a newline + indent in multi-line templates
 
 # per kind: (median query time in microseconds, per-event sigma, access path, sorts, tmp table)
 KIND_PROFILE = {
-    "point": (150, 0.5), "fk": (500, 0.7), "range": (3000, 1.0), "join": (2500, 0.9),
-    "group": (60000, 1.1), "order_limit": (8000, 1.0), "in": (900, 0.7), "like": (40000, 1.0),
-    "subquery": (15000, 1.0), "count": (20000, 1.0), "insert": (350, 0.6),
-    "insert_multi": (2000, 0.7), "upsert": (500, 0.6), "update": (600, 0.7),
-    "update_counter": (400, 0.6), "delete": (800, 0.8), "for_update": (300, 0.6),
-    "txn": (15, 0.5), "commit": (1800, 0.9), "admin": (6, 0.5), "show": (900, 0.6),
-    "driver": (40, 0.5), "dump": (4_000_000, 0.3),
+    "point": (150, 0.5),
+    "fk": (500, 0.7),
+    "range": (3000, 1.0),
+    "join": (2500, 0.9),
+    "group": (60000, 1.1),
+    "order_limit": (8000, 1.0),
+    "in": (900, 0.7),
+    "like": (40000, 1.0),
+    "subquery": (15000, 1.0),
+    "count": (20000, 1.0),
+    "insert": (350, 0.6),
+    "insert_multi": (2000, 0.7),
+    "upsert": (500, 0.6),
+    "update": (600, 0.7),
+    "update_counter": (400, 0.6),
+    "delete": (800, 0.8),
+    "for_update": (300, 0.6),
+    "txn": (15, 0.5),
+    "commit": (1800, 0.9),
+    "admin": (6, 0.5),
+    "show": (900, 0.6),
+    "driver": (40, 0.5),
+    "dump": (4_000_000, 0.3),
 }
 KIND_WEIGHTS = (
-    ("point", 14), ("fk", 14), ("range", 8), ("join", 10), ("group", 6), ("order_limit", 6),
-    ("in", 6), ("like", 3), ("subquery", 4), ("count", 4), ("insert", 8), ("insert_multi", 3),
-    ("upsert", 2), ("update", 8), ("update_counter", 2), ("delete", 3), ("for_update", 2),
+    ("point", 14),
+    ("fk", 14),
+    ("range", 8),
+    ("join", 10),
+    ("group", 6),
+    ("order_limit", 6),
+    ("in", 6),
+    ("like", 3),
+    ("subquery", 4),
+    ("count", 4),
+    ("insert", 8),
+    ("insert_multi", 3),
+    ("upsert", 2),
+    ("update", 8),
+    ("update_counter", 2),
+    ("delete", 3),
+    ("for_update", 2),
 )
 WRITE_KINDS = {"insert", "insert_multi", "upsert", "update", "update_counter", "delete"}
 
@@ -468,16 +593,16 @@ class Template:
     kind: str
     db: str | None
     pool: str
-    fmt: str                      # %-format string (or the constant statement when no gens)
-    gens: tuple                   # slot generators
-    shape: str = ""               # normalised text used for de-duplication
-    qt_us: float = 100.0          # median query time
+    fmt: str  # %-format string (or the constant statement when no gens)
+    gens: tuple  # slot generators
+    shape: str = ""  # normalised text used for de-duplication
+    qt_us: float = 100.0  # median query time
     sigma: float = 0.5
     lock_us: float = 10.0
-    sent_mu: float = 0.0          # 0 = never sends rows
+    sent_mu: float = 0.0  # 0 = never sends rows
     sent_sigma: float = 0.0
     sent_cap: int = 1 << 30
-    zero_p: float = 0.0           # probability of an empty result
+    zero_p: float = 0.0  # probability of an empty result
     exam_ratio: float = 1.0
     exam_base: float = 0.0
     access: int = A_NONE
@@ -509,6 +634,7 @@ def compile_text(text: str, slots: list) -> tuple[str, tuple]:
 
 def shape_of(text: str) -> str:
     import re
+
     s = re.sub(SLOT + r"\d+" + SLOT, "?", text)
     s = re.sub(r"/\*.*?\*/", " ", s, flags=re.S)
     s = re.sub(r"--[^\n]*", " ", s)
@@ -599,8 +725,10 @@ class Builder:
             if kind == "in":
                 cs = t.of("ref", "pk", "enum")
                 c = self.pick(cs)
-                return (f"{self.qc(alias, c[0])} {self.kw('IN')} "
-                        f"({self.slot(self.lit.in_list(self.colgen(t, c), self.in_sep))})")
+                return (
+                    f"{self.qc(alias, c[0])} {self.kw('IN')} "
+                    f"({self.slot(self.lit.in_list(self.colgen(t, c), self.in_sep))})"
+                )
             if kind == "null":
                 cs = t.of("dt", "ref")
                 if not cs:
@@ -619,8 +747,9 @@ class Builder:
 
     LIKE_TYPES = ("first", "last", "product", "company", "word", "email", "text", "city", "username")
 
-    def where(self, t: Table, alias: str | None, first: str | None, extra_max: int = 2,
-              kinds=("eq", "range", "in", "null")) -> str:
+    def where(
+        self, t: Table, alias: str | None, first: str | None, extra_max: int = 2, kinds=("eq", "range", "in", "null")
+    ) -> str:
         preds = [first] if first else []
         for _ in range(int(self.rng.random() * (extra_max + 1))):
             preds.append(self.predicate(t, alias, kinds))
@@ -640,8 +769,7 @@ class Builder:
         return f"{BRK}{self.kw('LIMIT')} {lim}"
 
     def fk_pair(self, db: str) -> tuple[Table, tuple[str, str], Table] | None:
-        cands = [(t, c) for t in self.by_db[db] for c in t.of("ref")
-                 if self.by_name[c[1].split(":")[1]].db == db]
+        cands = [(t, c) for t in self.by_db[db] for c in t.of("ref") if self.by_name[c[1].split(":")[1]].db == db]
         if not cands:
             return None
         t, c = self.pick(cands)
@@ -679,8 +807,7 @@ class Builder:
                 tp.update(sort=rng.random() < 0.4)
                 if rng.random() < 0.7:
                     text += self.limit()
-            tp.update(sent_mu=math.exp(rng.random() * 3.0), sent_sigma=0.9, exam_ratio=1 + rng.random() * 3,
-                      zero_p=0.1)
+            tp.update(sent_mu=math.exp(rng.random() * 3.0), sent_sigma=0.9, exam_ratio=1 + rng.random() * 3, zero_p=0.1)
         elif kind == "range":
             cols, ncols = self.select_list(t, None)
             first = self.predicate(t, None, ("range",))
@@ -688,8 +815,9 @@ class Builder:
             if rng.random() < 0.4:
                 text += f"{BRK}{kw('ORDER BY')} {q(self.pick(t.cols)[0])}" + self.limit()
                 tp.update(sort=True)
-            tp.update(sent_mu=math.exp(1 + rng.random() * 4.5), sent_sigma=1.0,
-                      exam_ratio=1 + rng.random() * 20, zero_p=0.05)
+            tp.update(
+                sent_mu=math.exp(1 + rng.random() * 4.5), sent_sigma=1.0, exam_ratio=1 + rng.random() * 20, zero_p=0.05
+            )
         elif kind in ("join", "subquery"):
             pair = self.fk_pair(db)
             if pair is None:
@@ -700,30 +828,42 @@ class Builder:
                 cb, nb = self.select_list(b, "b", allow_star=False)
                 ncols = na + nb
                 jt = self.pick(("JOIN", "JOIN", "INNER JOIN", "LEFT JOIN", "LEFT OUTER JOIN"))
-                text = (f"{sel}{ca}, {cb}{BRK}{kw('FROM')} {q(a.name)} a{BRK}{kw(jt)} {q(b.name)} b "
-                        f"{kw('ON')} b.{q('id')} = a.{q(c[0])}")
+                text = (
+                    f"{sel}{ca}, {cb}{BRK}{kw('FROM')} {q(a.name)} a{BRK}{kw(jt)} {q(b.name)} b "
+                    f"{kw('ON')} b.{q('id')} = a.{q(c[0])}"
+                )
                 text += self.where(a, "a", None, 1)
                 if rng.random() < 0.5:
                     text += f" {kw('AND')} " + self.predicate(b, "b")
                 if rng.random() < 0.4:
                     text += f"{BRK}{kw('ORDER BY')} a.{q(self.pick(a.cols)[0])} {kw('DESC')}" + self.limit()
                     tp.update(sort=True, tmp=rng.random() < 0.3)
-                tp.update(sent_mu=math.exp(rng.random() * 4), sent_sigma=1.0,
-                          exam_ratio=2 + rng.random() * 40, zero_p=0.08)
+                tp.update(
+                    sent_mu=math.exp(rng.random() * 4), sent_sigma=1.0, exam_ratio=2 + rng.random() * 40, zero_p=0.08
+                )
             else:
                 cols, ncols = self.select_list(b, None)
                 inner = self.where(a, None, None, 1)
                 if rng.random() < 0.6:
-                    text = (f"{sel}{cols}{BRK}{kw('FROM')} {q(b.name)}{BRK}{kw('WHERE')} {q('id')} {kw('IN')} "
-                            f"({kw('SELECT')} {q(c[0])} {kw('FROM')} {q(a.name)}{inner.replace(BRK, ' ')})")
+                    text = (
+                        f"{sel}{cols}{BRK}{kw('FROM')} {q(b.name)}{BRK}{kw('WHERE')} {q('id')} {kw('IN')} "
+                        f"({kw('SELECT')} {q(c[0])} {kw('FROM')} {q(a.name)}{inner.replace(BRK, ' ')})"
+                    )
                 else:
-                    text = (f"{sel}{cols}{BRK}{kw('FROM')} {q(b.name)} b{BRK}{kw('WHERE')} {kw('EXISTS')} "
-                            f"({kw('SELECT')} 1 {kw('FROM')} {q(a.name)} a {kw('WHERE')} a.{q(c[0])} = b.{q('id')}"
-                            f" {kw('AND')} " + self.predicate(a, "a") + ")")
+                    text = (
+                        f"{sel}{cols}{BRK}{kw('FROM')} {q(b.name)} b{BRK}{kw('WHERE')} {kw('EXISTS')} "
+                        f"({kw('SELECT')} 1 {kw('FROM')} {q(a.name)} a {kw('WHERE')} a.{q(c[0])} = b.{q('id')}"
+                        f" {kw('AND')} " + self.predicate(a, "a") + ")"
+                    )
                 if rng.random() < 0.5:
                     text += self.limit()
-                tp.update(sent_mu=math.exp(rng.random() * 4), sent_sigma=1.0,
-                          exam_base=math.exp(7 + rng.random() * 6), access=A_INDEX, tmp=rng.random() < 0.5)
+                tp.update(
+                    sent_mu=math.exp(rng.random() * 4),
+                    sent_sigma=1.0,
+                    exam_base=math.exp(7 + rng.random() * 6),
+                    access=A_INDEX,
+                    tmp=rng.random() < 0.5,
+                )
         elif kind == "group":
             gcs = t.of("enum", "ref", "country", "currency", "date", "bool", "word", "city")
             if not gcs:
@@ -751,11 +891,24 @@ class Builder:
                     text += self.limit()
             ncols = len(aggs) + 1
             gtype = g[1].split(":")[0]
-            card = {"enum": len(g[1].split("|")), "bool": 2, "country": len(COUNTRIES),
-                    "currency": len(CURRENCIES), "city": len(CITIES), "word": len(WORDS)}.get(gtype, 1 << 30)
-            tp.update(sent_mu=math.exp(1 + rng.random() * 4), sent_sigma=0.5, sent_cap=card,
-                      exam_base=math.exp(8 + rng.random() * 6), exam_ratio=0, access=A_INDEX,
-                      sort=True, tmp=True)
+            card = {
+                "enum": len(g[1].split("|")),
+                "bool": 2,
+                "country": len(COUNTRIES),
+                "currency": len(CURRENCIES),
+                "city": len(CITIES),
+                "word": len(WORDS),
+            }.get(gtype, 1 << 30)
+            tp.update(
+                sent_mu=math.exp(1 + rng.random() * 4),
+                sent_sigma=0.5,
+                sent_cap=card,
+                exam_base=math.exp(8 + rng.random() * 6),
+                exam_ratio=0,
+                access=A_INDEX,
+                sort=True,
+                tmp=True,
+            )
             if rng.random() < 0.5:
                 tp["pool_ro"] = True
         elif kind == "order_limit":
@@ -766,12 +919,19 @@ class Builder:
             if rng.random() < 0.7:
                 text += self.where(t, None, None, 1)
             text += f"{BRK}{kw('ORDER BY')} {q(oc[0])}{' ' + kw('DESC') if desc else ''}" + self.limit()
-            tp.update(sent_mu=20, sent_sigma=0.6, sent_cap=100, exam_base=math.exp(5 + rng.random() * 8),
-                      exam_ratio=1, access=A_INDEX_DESC if desc else A_INDEX, sort=rng.random() < 0.5)
+            tp.update(
+                sent_mu=20,
+                sent_sigma=0.6,
+                sent_cap=100,
+                exam_base=math.exp(5 + rng.random() * 8),
+                exam_ratio=1,
+                access=A_INDEX_DESC if desc else A_INDEX,
+                sort=rng.random() < 0.5,
+            )
         elif kind == "in":
             cols, ncols = self.select_list(t, None)
             c = self.pick(t.of("pk", "ref"))
-            first = (f"{q(c[0])} {kw('IN')} ({self.slot(self.lit.in_list(self.colgen(t, c), self.in_sep))})")
+            first = f"{q(c[0])} {kw('IN')} ({self.slot(self.lit.in_list(self.colgen(t, c), self.in_sep))})"
             text = f"{sel}{cols}{BRK}{kw('FROM')} {tname}" + self.where(t, None, first, 1)
             tp.update(sent_mu=8, sent_sigma=1.0, sent_cap=100, exam_ratio=1.2)
         elif kind == "like":
@@ -782,8 +942,13 @@ class Builder:
             text = f"{sel}{cols}{BRK}{kw('FROM')} {tname}" + self.where(t, None, first, 1)
             if rng.random() < 0.6:
                 text += self.limit()
-            tp.update(sent_mu=math.exp(rng.random() * 3), sent_sigma=1.0,
-                      exam_base=min(t.rows, math.exp(9 + rng.random() * 5)), access=A_SCAN, zero_p=0.2)
+            tp.update(
+                sent_mu=math.exp(rng.random() * 3),
+                sent_sigma=1.0,
+                exam_base=min(t.rows, math.exp(9 + rng.random() * 5)),
+                access=A_SCAN,
+                zero_p=0.2,
+            )
         elif kind == "count":
             what = self.pick(("COUNT(*)", "COUNT(1)", f"COUNT(DISTINCT {q(self.pick(t.cols)[0])})"))
             text = f"{sel}{kw(what) if '(' in what and 'DISTINCT' not in what else what}{BRK}{kw('FROM')} {tname}"
@@ -804,8 +969,9 @@ class Builder:
                 text = head + "(" + ", ".join(self.val(t, c) for c in cs) + ")"
             if kind == "upsert":
                 up = self.sample(cs, 1 + int(rng.random() * 2))
-                text += (f"{BRK}{kw('ON DUPLICATE KEY UPDATE')} "
-                         + ", ".join(f"{q(c[0])} = {kw('VALUES')}({q(c[0])})" for c in up))
+                text += f"{BRK}{kw('ON DUPLICATE KEY UPDATE')} " + ", ".join(
+                    f"{q(c[0])} = {kw('VALUES')}({q(c[0])})" for c in up
+                )
             tp.update(sent_mu=0, exam_ratio=0, access=A_NONE, insert_table=t.name)
         elif kind in ("update", "update_counter"):
             if kind == "update_counter" and t.of("int", "qty"):
@@ -838,8 +1004,10 @@ class Builder:
             tp.update(sent_mu=0, access=A_WRITE_KEY)
         elif kind == "for_update":
             cols, ncols = self.select_list(t, None)
-            text = (f"{sel}{cols}{BRK}{kw('FROM')} {tname}{BRK}{kw('WHERE')} {q('id')} = "
-                    f"{self.val(t, t.cols[0])}{BRK}{kw(self.pick(('FOR UPDATE', 'FOR UPDATE', 'FOR SHARE')))}")
+            text = (
+                f"{sel}{cols}{BRK}{kw('FROM')} {tname}{BRK}{kw('WHERE')} {q('id')} = "
+                f"{self.val(t, t.cols[0])}{BRK}{kw(self.pick(('FOR UPDATE', 'FOR UPDATE', 'FOR SHARE')))}"
+            )
             tp.update(access=A_CONST)
         else:  # pragma: no cover
             raise ValueError(kind)
@@ -847,15 +1015,22 @@ class Builder:
         # comments: application tag in front, or sqlcommenter tags (with a per-event trace id)
         x = rng.random()
         if x < 0.05:
-            svc = self.pick({"shop": ("checkout", "catalog", "billing", "reports"),
-                             "accounts": ("auth", "identity"), "analytics": ("tracking", "reports")}[db])
+            svc = self.pick(
+                {
+                    "shop": ("checkout", "catalog", "billing", "reports"),
+                    "accounts": ("auth", "identity"),
+                    "analytics": ("tracking", "reports"),
+                }[db]
+            )
             text = f"/* {svc}-service */ " + text
         elif x < 0.12:
             ctl = self.pick(("orders", "users", "products", "carts", "sessions", "reports"))
             act = self.pick(("index", "show", "create", "update", "destroy"))
             fw = self.pick(("django%3A4.2.11", "rails%3A7.1", "spring%3A6.1"))
-            tag = (f" /*action='{act}',controller='{ctl}',framework='{fw}',"
-                   f"traceparent='00-{self.slot(self.lit.traceparent())}-01'*/")
+            tag = (
+                f" /*action='{act}',controller='{ctl}',framework='{fw}',"
+                f"traceparent='00-{self.slot(self.lit.traceparent())}-01'*/"
+            )
             text = text + tag
         elif x < 0.14 and self.multiline:
             text = f"-- {self.pick(('report', 'batch', 'cron'))}: {self.pick(WORDS)}\n" + text
@@ -874,13 +1049,27 @@ class Builder:
             pool = RO_POOL_FOR_DB[db]
         row_bytes = 8 + 12 * ncols
         return Template(
-            kind=kind, db=db, pool=pool, fmt=fmt, gens=gens, shape=f"{db}:{shape_of(text)}",
-            qt_us=base_us * math.exp(0.8 * self.normal()), sigma=sigma,
+            kind=kind,
+            db=db,
+            pool=pool,
+            fmt=fmt,
+            gens=gens,
+            shape=f"{db}:{shape_of(text)}",
+            qt_us=base_us * math.exp(0.8 * self.normal()),
+            sigma=sigma,
             lock_us=(8 + 60 * rng.random()) if kind in WRITE_KINDS or kind == "for_update" else 2 + 20 * rng.random(),
-            sent_mu=tp["sent_mu"], sent_sigma=tp.get("sent_sigma", 0.0), sent_cap=tp.get("sent_cap", 1 << 30),
-            zero_p=tp.get("zero_p", 0.0), exam_ratio=tp["exam_ratio"], exam_base=tp["exam_base"],
-            access=tp["access"], sort=tp["sort"], tmp=tp["tmp"], row_bytes=row_bytes,
-            meta_bytes=11 if tp["sent_mu"] == 0 else 60 + 45 * ncols, insert_table=tp.get("insert_table"),
+            sent_mu=tp["sent_mu"],
+            sent_sigma=tp.get("sent_sigma", 0.0),
+            sent_cap=tp.get("sent_cap", 1 << 30),
+            zero_p=tp.get("zero_p", 0.0),
+            exam_ratio=tp["exam_ratio"],
+            exam_base=tp["exam_base"],
+            access=tp["access"],
+            sort=tp["sort"],
+            tmp=tp["tmp"],
+            row_bytes=row_bytes,
+            meta_bytes=11 if tp["sent_mu"] == 0 else 60 + 45 * ncols,
+            insert_table=tp.get("insert_table"),
         )
 
     def normal(self) -> float:
@@ -892,8 +1081,16 @@ class Builder:
 def special_templates(lit: Literals, tables: list[Table]) -> list[Template]:
     """Driver chatter, transactions, administrator commands, SHOW and monitoring statements,
     with fixed shares of all events (they are not ranked by the Zipf law)."""
-    var_names = lit.choice(["'max_connections'", "'innodb_buffer_pool_size'", "'read_only'",
-                            "'version'", "'long_query_time'", "'%timeout%'"])
+    var_names = lit.choice(
+        [
+            "'max_connections'",
+            "'innodb_buffer_pool_size'",
+            "'read_only'",
+            "'version'",
+            "'long_query_time'",
+            "'%timeout%'",
+        ]
+    )
     autocommit = lit.choice(["0", "1"])
     big = [t for t in tables if t.name in ("orders", "customers", "products", "users")]
     # (text, kind, share, pool, sent_mu, exam_base, admin)
@@ -907,9 +1104,16 @@ def special_templates(lit: Literals, tables: list[Table]) -> list[Template]:
         ("ROLLBACK", "txn", 0.0008, "rw", 0, 0, False),
         ("SET NAMES utf8mb4", "driver", 0.001, "rw", 0, 0, False),
         ("SHOW GLOBAL STATUS", "show", 0.0004, "monitor", 480, 480, False),
-        ("SELECT EVENT_NAME, COUNT_STAR, SUM_TIMER_WAIT FROM performance_schema."
-         "events_statements_summary_global_by_event_name WHERE COUNT_STAR > 0", "show", 0.0003,
-         "monitor", 120, 1300, False),
+        (
+            "SELECT EVENT_NAME, COUNT_STAR, SUM_TIMER_WAIT FROM performance_schema."
+            "events_statements_summary_global_by_event_name WHERE COUNT_STAR > 0",
+            "show",
+            0.0003,
+            "monitor",
+            120,
+            1300,
+            False,
+        ),
         ("SHOW GLOBAL VARIABLES LIKE %s", "show", 0.0003, "monitor", 1, 640, False),
         ("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED", "driver", 0.0005, "rw", 0, 0, False),
         ("SHOW ENGINE INNODB STATUS", "show", 0.0002, "monitor", 1, 0, False),
@@ -923,21 +1127,37 @@ def special_templates(lit: Literals, tables: list[Table]) -> list[Template]:
         specs.append((f"SHOW CREATE TABLE `{t.name}`", "show", 0.00003, "admin", 1, 0, False))
         specs.append((f"SHOW INDEX FROM `{t.name}`", "show", 0.00003, "admin", 5, 5, False))
     for t in big[:2]:
-        specs.append((f"SELECT /*!40001 SQL_NO_CACHE */ * FROM `{t.name}`", "dump", 0.000002, "admin",
-                      t.rows, t.rows, False))
+        specs.append(
+            (f"SELECT /*!40001 SQL_NO_CACHE */ * FROM `{t.name}`", "dump", 0.000002, "admin", t.rows, t.rows, False)
+        )
     out = []
     for text, kind, share, pool, sent, exam, admin in specs:
         gens: tuple = ()
         if "%s" in text:
             gens = (autocommit,) if "autocommit" in text else (var_names,)
         base_us, sigma = KIND_PROFILE[kind]
-        out.append(Template(
-            kind=kind, db=None, pool=pool, fmt=("# administrator command: " + text) if admin else text,
-            gens=gens, shape="special:" + text.lower(), qt_us=base_us, sigma=sigma, lock_us=0 if admin else 1,
-            sent_mu=sent, sent_sigma=0.2 if sent > 1 else 0.0, exam_ratio=0, exam_base=exam,
-            access=A_SCAN if exam else A_NONE, row_bytes=60, meta_bytes=11 if sent == 0 else 150,
-            admin=admin, weight=share,
-        ))
+        out.append(
+            Template(
+                kind=kind,
+                db=None,
+                pool=pool,
+                fmt=("# administrator command: " + text) if admin else text,
+                gens=gens,
+                shape="special:" + text.lower(),
+                qt_us=base_us,
+                sigma=sigma,
+                lock_us=0 if admin else 1,
+                sent_mu=sent,
+                sent_sigma=0.2 if sent > 1 else 0.0,
+                exam_ratio=0,
+                exam_base=exam,
+                access=A_SCAN if exam else A_NONE,
+                row_bytes=60,
+                meta_bytes=11 if sent == 0 else 150,
+                admin=admin,
+                weight=share,
+            )
+        )
     return out
 
 
@@ -965,9 +1185,9 @@ def build_templates(n_templates: int, seed: int, lit: Literals) -> list[Template
     # Zipf-like weights: regular template at (shuffled) rank k gets 1/k^1.05 of the regular share
     rng.shuffle(regular)
     special_share = sum(t.weight for t in specials)
-    h = sum(1.0 / (k ** 1.05) for k in range(1, len(regular) + 1)) or 1.0
+    h = sum(1.0 / (k**1.05) for k in range(1, len(regular) + 1)) or 1.0
     for k, tp in enumerate(regular, start=1):
-        tp.weight = (1.0 - special_share) / (k ** 1.05) / h
+        tp.weight = (1.0 - special_share) / (k**1.05) / h
     return regular + specials
 
 
@@ -993,9 +1213,17 @@ def iso_prefix(sec: int) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(sec))
 
 
-def generate(out: TextIO, events: int, seed: int = 1, templates: int = 2000, extra: bool = False,
-             start: str = DEFAULT_START, hours: float = 3.0, inject: float = 0.0,
-             truth: dict | None = None) -> int:
+def generate(
+    out: TextIO,
+    events: int,
+    seed: int = 1,
+    templates: int = 2000,
+    extra: bool = False,
+    start: str = DEFAULT_START,
+    hours: float = 3.0,
+    inject: float = 0.0,
+    truth: dict | None = None,
+) -> int:
     """Write the banner and ``events`` events to ``out``; return the number of characters written.
 
     ``inject``: the share of statements that carry forged event headers (see the module
@@ -1049,10 +1277,12 @@ def generate(out: TextIO, events: int, seed: int = 1, templates: int = 2000, ext
     out.write(BANNER)
     written += len(BANNER)
     head_fmt = "# Time: %s.%06dZ\n# User@Host: %s  Id: %5d\n# Query_time: %.6f  Lock_time: %.6f Rows_sent: %d  Rows_examined: %d"
-    extra_fmt = (" Thread_id: %d Errno: %d Killed: %d Bytes_received: 0 Bytes_sent: %d Read_first: %d Read_last: %d"
-                 " Read_key: %d Read_next: %d Read_prev: %d Read_rnd: %d Read_rnd_next: %d"
-                 " Sort_merge_passes: %d Sort_range_count: %d Sort_rows: %d Sort_scan_count: %d"
-                 " Created_tmp_disk_tables: %d Created_tmp_tables: %d Start: %s.%06dZ End: %s.%06dZ")
+    extra_fmt = (
+        " Thread_id: %d Errno: %d Killed: %d Bytes_received: 0 Bytes_sent: %d Read_first: %d Read_last: %d"
+        " Read_key: %d Read_next: %d Read_prev: %d Read_rnd: %d Read_rnd_next: %d"
+        " Sort_merge_passes: %d Sort_range_count: %d Sort_rows: %d Sort_scan_count: %d"
+        " Created_tmp_disk_tables: %d Created_tmp_tables: %d Start: %s.%06dZ End: %s.%06dZ"
+    )
 
     for _ in range(events):
         t_us += int(-log_(1.0 - r()) * mean_gap)
@@ -1111,9 +1341,11 @@ def generate(out: TextIO, events: int, seed: int = 1, templates: int = 2000, ext
             spre = iso_cache.get(ssec)
             if spre is None:
                 spre = iso_cache[ssec] = iso_prefix(ssec)
-            head += extra_fmt % ((conn[1], errno, 0, bytes_sent(tp, sent, errno))
-                                 + handler_counts(tp, sent, exam, xr)
-                                 + (spre, start_us % 1_000_000, pre, end_us % 1_000_000))
+            head += extra_fmt % (
+                (conn[1], errno, 0, bytes_sent(tp, sent, errno))
+                + handler_counts(tp, sent, exam, xr)
+                + (spre, start_us % 1_000_000, pre, end_us % 1_000_000)
+            )
         db = conn[2]
         if db is not None and db != last_db:
             head += "\nuse %s;" % db
@@ -1236,6 +1468,7 @@ def forge_headers(stmt: str, rnd: Callable[[], float], iso: str, ts: int) -> tup
 
 def _utc_epoch(iso: str) -> int:
     import calendar
+
     return calendar.timegm(time.strptime(iso, "%Y-%m-%dT%H:%M:%S"))
 
 
@@ -1301,6 +1534,7 @@ def open_output(path: str) -> TextIO:
         return io.TextIOWrapper(bz2.open(p, "wb"), encoding="utf-8", newline="\n")
     if p.suffix == ".zst":
         import zstandard  # optional; the project depends on it
+
         fh = zstandard.ZstdCompressor(level=3).stream_writer(open(p, "wb"), closefd=True)
         return io.TextIOWrapper(fh, encoding="utf-8", newline="\n")
     return open(p, "w", encoding="utf-8", newline="\n", buffering=1 << 20)
@@ -1315,9 +1549,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--extra", action="store_true", help="log_slow_extra=ON fields on the Query_time line")
     ap.add_argument("--start", default=DEFAULT_START, help="UTC start, YYYY-MM-DDTHH:MM:SS (default %(default)s)")
     ap.add_argument("--hours", type=float, default=3.0, help="time span of the log (default 3)")
-    ap.add_argument("--inject-headers", type=float, default=0.0, metavar="FRACTION",
-                    help="share of statements that carry forged event headers in a string literal or "
-                         "comment, e.g. 0.01 (default 0)")
+    ap.add_argument(
+        "--inject-headers",
+        type=float,
+        default=0.0,
+        metavar="FRACTION",
+        help="share of statements that carry forged event headers in a string literal or "
+        "comment, e.g. 0.01 (default 0)",
+    )
     ap.add_argument("--quiet", "-q", action="store_true", help="no summary on stderr")
     a = ap.parse_args(argv)
     if a.events < 0 or a.templates < 1:
@@ -1329,8 +1568,17 @@ def main(argv: list[str] | None = None) -> int:
     out = open_output(a.output)
     if a.output == "-":
         try:
-            generate(out, a.events, seed=a.seed, templates=a.templates, extra=a.extra, start=a.start,
-                     hours=a.hours, inject=a.inject_headers, truth=truth)
+            generate(
+                out,
+                a.events,
+                seed=a.seed,
+                templates=a.templates,
+                extra=a.extra,
+                start=a.start,
+                hours=a.hours,
+                inject=a.inject_headers,
+                truth=truth,
+            )
             out.flush()
             out.detach()
         except BrokenPipeError:  # e.g. `... | head`: stop quietly, as `cat` would
@@ -1339,8 +1587,17 @@ def main(argv: list[str] | None = None) -> int:
     else:
         gz_raw = getattr(getattr(out, "buffer", None), "_mqa_raw", None)
         try:
-            generate(out, a.events, seed=a.seed, templates=a.templates, extra=a.extra, start=a.start,
-                     hours=a.hours, inject=a.inject_headers, truth=truth)
+            generate(
+                out,
+                a.events,
+                seed=a.seed,
+                templates=a.templates,
+                extra=a.extra,
+                start=a.start,
+                hours=a.hours,
+                inject=a.inject_headers,
+                truth=truth,
+            )
         finally:
             out.close()
             if gz_raw is not None:

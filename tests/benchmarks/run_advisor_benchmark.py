@@ -71,10 +71,10 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 SCRATCH_SCHEMA = "mqa_scratch"
-TARGET_EXTRA_INDEXES = 2     # the advisor may use at most hand + 2 indexes
-CLASS_WORSE_LIMIT = 0.10     # no class may examine more than 10% more rows per call than at the start
-CLASS_WORSE_SLACK = 20.0     # ... give or take a few rows per call (a cheap class reading 3 rows instead of 2)
-GAP_CLOSED_SHARE = 0.90      # a planted gap is closed when the advisor gets 90% of the hand set's reduction there
+TARGET_EXTRA_INDEXES = 2  # the advisor may use at most hand + 2 indexes
+CLASS_WORSE_LIMIT = 0.10  # no class may examine more than 10% more rows per call than at the start
+CLASS_WORSE_SLACK = 20.0  # ... give or take a few rows per call (a cheap class reading 3 rows instead of 2)
+GAP_CLOSED_SHARE = 0.90  # a planted gap is closed when the advisor gets 90% of the hand set's reduction there
 
 # The hand-picked sets, written down from the query mixes (sample_workloads/*/workload.py and their
 # READMEs) before looking at any advisor output.  Each line: the statement, then the queries it
@@ -177,17 +177,35 @@ class Case:
 
 CASES: dict[str, Case] = {
     "shop": Case("shop", "shop", False, HAND_SHOP, 1.00, 0.5, 20_000, reference=True),
-    "shop-shipped": Case("shop-shipped", "shop", True, HAND_SHOP_SHIPPED, 0.95, 0.5, 20_000, gaps={
-        "W1 my orders": "SELECT orders.* FROM orders WHERE orders.customer_id = ? ORDER BY orders.created_at DESC",
-        "W2 review widget": "SELECT reviews.* FROM reviews WHERE reviews.product_id = ? AND reviews.is_approved",
-        "W2 rating": "SELECT AVG(rating) AS rating, COUNT(*) AS n FROM reviews WHERE product_id = ?",
-        "W3 product by SKU": "SELECT id, sku, name, price_cents FROM products WHERE sku = ?",
-        "W7 session timeline": "SELECT events.* FROM events WHERE events.session_token = ?",
-    }),
-    "hotel": Case("hotel", "hotel", True, HAND_HOTEL, 0.95, 1.0, 6_000, no_index={
-        "low-cardinality filter": "SELECT COUNT(*) FROM guests WHERE loyalty_tier = ?",
-        "primary-key lookup": "SELECT * FROM bookings WHERE id = ?",
-    }),
+    "shop-shipped": Case(
+        "shop-shipped",
+        "shop",
+        True,
+        HAND_SHOP_SHIPPED,
+        0.95,
+        0.5,
+        20_000,
+        gaps={
+            "W1 my orders": "SELECT orders.* FROM orders WHERE orders.customer_id = ? ORDER BY orders.created_at DESC",
+            "W2 review widget": "SELECT reviews.* FROM reviews WHERE reviews.product_id = ? AND reviews.is_approved",
+            "W2 rating": "SELECT AVG(rating) AS rating, COUNT(*) AS n FROM reviews WHERE product_id = ?",
+            "W3 product by SKU": "SELECT id, sku, name, price_cents FROM products WHERE sku = ?",
+            "W7 session timeline": "SELECT events.* FROM events WHERE events.session_token = ?",
+        },
+    ),
+    "hotel": Case(
+        "hotel",
+        "hotel",
+        True,
+        HAND_HOTEL,
+        0.95,
+        1.0,
+        6_000,
+        no_index={
+            "low-cardinality filter": "SELECT COUNT(*) FROM guests WHERE loyalty_tier = ?",
+            "primary-key lookup": "SELECT * FROM bookings WHERE id = ?",
+        },
+    ),
 }
 
 
@@ -208,8 +226,11 @@ def execute(conn: Any, sql: str) -> list[tuple]:
 
 
 def secondary_indexes(conn: Any, database: str) -> list[str]:
-    rows = execute(conn, "SELECT DISTINCT CONCAT(table_name, '.', index_name) FROM information_schema.statistics "
-                         f"WHERE table_schema = '{database}' AND index_name <> 'PRIMARY' ORDER BY 1")
+    rows = execute(
+        conn,
+        "SELECT DISTINCT CONCAT(table_name, '.', index_name) FROM information_schema.statistics "
+        f"WHERE table_schema = '{database}' AND index_name <> 'PRIMARY' ORDER BY 1",
+    )
     return [r[0] for r in rows]
 
 
@@ -230,8 +251,15 @@ def digest_phase(log: Path, database: str, users: str) -> dict[str, Any]:
     report = build_report(result, limit=None)
     classes = []
     for c in report.classes:
-        classes.append({"id": c.id, "fingerprint": c.fingerprint[:300], "count": c.count,
-                        "rows_examined": c.metric("rows_examined"), "query_time": c.metric("query_time")})
+        classes.append(
+            {
+                "id": c.id,
+                "fingerprint": c.fingerprint[:300],
+                "count": c.count,
+                "rows_examined": c.metric("rows_examined"),
+                "query_time": c.metric("query_time"),
+            }
+        )
     classes.sort(key=lambda c: -c["rows_examined"])
     return {
         "events": report.summary.events,
@@ -280,8 +308,9 @@ class Bench:
         a, case, wl = self.a, self.case, self.case.module()
         db = f"bench_{self.prefix}_{name}"
         t0 = time.monotonic()
-        load = wl.load(self.admin, self.scale, a.data_seed, database=db, secondary_indexes=case.secondary_indexes,
-                       analyze=False)
+        load = wl.load(
+            self.admin, self.scale, a.data_seed, database=db, secondary_indexes=case.secondary_indexes, analyze=False
+        )
         t_load = time.monotonic() - t0
         t = time.monotonic()
         execute(self.admin, f"USE `{db}`")
@@ -296,13 +325,23 @@ class Bench:
 
         def connect(app: str) -> Any:
             user, pw = wl.APP_USERS[app]
-            return pymysql.connect(unix_socket=self.srv.socket, user=user, password=pw, database=db,
-                                   charset="utf8mb4", autocommit=True)
+            return pymysql.connect(
+                unix_socket=self.srv.socket, user=user, password=pw, database=db, charset="utf8mb4", autocommit=True
+            )
 
         kwargs: dict[str, Any] = {"index_hints": False} if case.workload == "shop" else {}
         try:
-            summary = wl.replay(None, self.statements, a.seed, scale=self.scale, data_seed=a.data_seed, database=db,
-                                connect=connect, strict=False, **kwargs)
+            summary = wl.replay(
+                None,
+                self.statements,
+                a.seed,
+                scale=self.scale,
+                data_seed=a.data_seed,
+                database=db,
+                connect=connect,
+                strict=False,
+                **kwargs,
+            )
         finally:
             execute(self.admin, "SET GLOBAL slow_query_log = OFF")
             execute(self.admin, "FLUSH SLOW LOGS")
@@ -310,18 +349,29 @@ class Bench:
         dig = digest_phase(log, db, self.users)
         t_digest = time.monotonic() - t
         res = {
-            "set": name, "run": run, "database": db, "indexes_added": len(indexes), "indexes": indexes,
-            "rows_examined": dig["rows_examined"], "query_time": dig["query_time"], "events": dig["events"],
-            "events_read": dig["events_read"], "replay_wall": summary["elapsed_seconds"],
-            "replay_errors": summary["errors"], "replay_error_samples": summary["error_samples"][:5],
+            "set": name,
+            "run": run,
+            "database": db,
+            "indexes_added": len(indexes),
+            "indexes": indexes,
+            "rows_examined": dig["rows_examined"],
+            "query_time": dig["query_time"],
+            "events": dig["events"],
+            "events_read": dig["events_read"],
+            "replay_wall": summary["elapsed_seconds"],
+            "replay_errors": summary["errors"],
+            "replay_error_samples": summary["error_samples"][:5],
             "seconds": {"load": round(t_load, 2), "indexes": round(t_index, 2), "digest": round(t_digest, 2)},
-            "log": str(log), "loaded_rows": load["rows"],
+            "log": str(log),
+            "loaded_rows": load["rows"],
         }
         if run == 1:
             res["classes"] = dig["classes"]
-        say(f"{case.name} run {run} {name:8s}: {len(indexes)} indexes, rows examined {dig['rows_examined']:,}, "
+        say(
+            f"{case.name} run {run} {name:8s}: {len(indexes)} indexes, rows examined {dig['rows_examined']:,}, "
             f"query time {dig['query_time']:.2f} s, {dig['events']} events, replay {summary['elapsed_seconds']:.1f} s, "
-            f"errors {summary['errors']}")
+            f"errors {summary['errors']}"
+        )
         for e in summary["error_samples"][:3]:
             say(f"  replay error: {e['error']} :: {e['sql'][:120]}")
         return res
@@ -341,8 +391,23 @@ class Bench:
         a = self.a
         out = self.tmp / f"{self.prefix}-advice.json"
         err = self.tmp / f"{self.prefix}-advice.stderr"
-        argv = [a.mqa, "advise", base["log"], "--verify", "--scratch-schema", SCRATCH_SCHEMA, "-S", self.srv.socket,
-                "-u", "root", "-D", base["database"], "--no-defaults", "--format", "json"]
+        argv = [
+            a.mqa,
+            "advise",
+            base["log"],
+            "--verify",
+            "--scratch-schema",
+            SCRATCH_SCHEMA,
+            "-S",
+            self.srv.socket,
+            "-u",
+            "root",
+            "-D",
+            base["database"],
+            "--no-defaults",
+            "--format",
+            "json",
+        ]
         say("advisor: " + " ".join(shlex.quote(x) for x in argv))
         t = time.perf_counter()
         with open(out, "wb") as fo, open(err, "wb") as fe:
@@ -363,8 +428,10 @@ class Bench:
             "command": " ".join(shlex.quote(x) for x in argv),
             "wall_seconds": round(wall, 2),
             "ddl": doc["advice"]["ddl"],
-            "suggestions": [{k: s.get(k) for k in ("table", "columns", "name", "verified", "verification",
-                                                    "class_ids", "replaces")} for s in sugg],
+            "suggestions": [
+                {k: s.get(k) for k in ("table", "columns", "name", "verified", "verification", "class_ids", "replaces")}
+                for s in sugg
+            ],
             "verified_suggestions": sum(1 for s in sugg if s.get("verified")),
             "no_index_helps": doc["advice"].get("no_index_helps", []),
             "not_analyzed": doc["advice"].get("not_analyzed", []),
@@ -374,8 +441,10 @@ class Bench:
             "protected": verification.get("protected", []),
             "stderr_tail": err.read_text(errors="replace")[-2000:],
         }
-        say(f"advisor: {wall:.1f} s, {len(sugg)} suggestions ({self.advisor['verified_suggestions']} verified), "
-            f"{len(ddl)} ALTER TABLE statements, {len(self.advisor['protected'])} classes protected")
+        say(
+            f"advisor: {wall:.1f} s, {len(sugg)} suggestions ({self.advisor['verified_suggestions']} verified), "
+            f"{len(ddl)} ALTER TABLE statements, {len(self.advisor['protected'])} classes protected"
+        )
 
     # -- everything ----------------------------------------------------------------------------
     def run(self) -> None:
@@ -449,14 +518,27 @@ def compute(b: Bench) -> dict[str, Any]:
         if before is None or after is None:
             continue
         if after > before * (1 + CLASS_WORSE_LIMIT) + CLASS_WORSE_SLACK:
-            worse.append({"id": cid, "fingerprint": c["fingerprint"][:160], "count": c["count"],
-                          "rows_per_call_start": round(before, 1), "rows_per_call_advisor": round(after, 1)})
+            worse.append(
+                {
+                    "id": cid,
+                    "fingerprint": c["fingerprint"][:160],
+                    "count": c["count"],
+                    "rows_per_call_start": round(before, 1),
+                    "rows_per_call_advisor": round(after, 1),
+                }
+            )
     advice_ids = {cid for s in b.advisor.get("suggestions", []) if s.get("verified") for cid in s.get("class_ids", [])}
     no_index = []
     for label, prefix in case.no_index.items():
         c = find_class(start, prefix)
-        no_index.append({"label": label, "found": c is not None, "id": c["id"] if c else None,
-                         "indexed": c is not None and c["id"] in advice_ids})
+        no_index.append(
+            {
+                "label": label,
+                "found": c is not None,
+                "id": c["id"] if c else None,
+                "indexed": c is not None and c["id"] in advice_ids,
+            }
+        )
     gaps = []
     for label, prefix in case.gaps.items():
         c = find_class(start, prefix)
@@ -465,14 +547,28 @@ def compute(b: Bench) -> dict[str, Any]:
             s, a_, h = per_call(c), per_call(advisor.get(c["id"])), per_call(handc.get(c["id"]))
             row.update(id=c["id"], count=c["count"], start=s, advisor=a_, hand=h)
             hand_gain = (s or 0) - (h or 0)
-            row["closed"] = a_ is not None and h is not None and (
-                hand_gain <= 0 or ((s or 0) - a_) >= GAP_CLOSED_SHARE * hand_gain)
+            row["closed"] = (
+                a_ is not None and h is not None and (hand_gain <= 0 or ((s or 0) - a_) >= GAP_CLOSED_SHARE * hand_gain)
+            )
         gaps.append(row)
-    met = (share_rows is not None and share_rows >= case.share - 1e-9 and adv["indexes_added"] <= limit
-           and not worse and all(n["found"] and not n["indexed"] for n in no_index)
-           and all(g["found"] and g.get("closed") for g in gaps))
-    return {"sets": stats, "advisor_over_hand_rows": share_rows, "advisor_over_hand_time": share_time,
-            "index_limit": limit, "worse_classes": worse, "no_index": no_index, "gaps": gaps, "target_met": met}
+    met = (
+        share_rows is not None
+        and share_rows >= case.share - 1e-9
+        and adv["indexes_added"] <= limit
+        and not worse
+        and all(n["found"] and not n["indexed"] for n in no_index)
+        and all(g["found"] and g.get("closed") for g in gaps)
+    )
+    return {
+        "sets": stats,
+        "advisor_over_hand_rows": share_rows,
+        "advisor_over_hand_time": share_time,
+        "index_limit": limit,
+        "worse_classes": worse,
+        "no_index": no_index,
+        "gaps": gaps,
+        "target_met": met,
+    }
 
 
 def class_gaps(b: Bench, top: int = 12) -> list[dict[str, Any]]:
@@ -482,9 +578,17 @@ def class_gaps(b: Bench, top: int = 12) -> list[dict[str, Any]]:
     for cid, h in hand.items():
         a_rows = adv.get(cid, {}).get("rows_examined", 0)
         if a_rows > h["rows_examined"]:
-            gaps.append({"id": cid, "fingerprint": h["fingerprint"][:160], "count": h["count"],
-                         "rows_start": start.get(cid, {}).get("rows_examined"), "rows_advisor": a_rows,
-                         "rows_hand": h["rows_examined"], "gap": a_rows - h["rows_examined"]})
+            gaps.append(
+                {
+                    "id": cid,
+                    "fingerprint": h["fingerprint"][:160],
+                    "count": h["count"],
+                    "rows_start": start.get(cid, {}).get("rows_examined"),
+                    "rows_advisor": a_rows,
+                    "rows_hand": h["rows_examined"],
+                    "gap": a_rows - h["rows_examined"],
+                }
+            )
     gaps.sort(key=lambda g: -g["gap"])
     return gaps[:top]
 
@@ -497,54 +601,81 @@ def render(b: Bench, r: dict[str, Any]) -> str:
     a, case = b.a, b.case
     s = r["sets"]
     start = "primary keys only" if not case.secondary_indexes else "its shipped indexes"
-    lines = [f"### `mqa advise` effectiveness: {case.name} ({case.workload} workload from {start}), scale "
-             f"{b.scale:g}, {b.statements:,} statements (seed {a.seed}), {a.runs} run{'s' if a.runs != 1 else ''} "
-             "per set", "",
-             "| index set | new indexes | rows examined (median) | rows examined vs start | "
-             "query time s, median (min–max) | query time vs start | replay wall s (median) |",
-             "|---|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        f"### `mqa advise` effectiveness: {case.name} ({case.workload} workload from {start}), scale "
+        f"{b.scale:g}, {b.statements:,} statements (seed {a.seed}), {a.runs} run{'s' if a.runs != 1 else ''} "
+        "per set",
+        "",
+        "| index set | new indexes | rows examined (median) | rows examined vs start | "
+        "query time s, median (min–max) | query time vs start | replay wall s (median) |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
     for name in case.sets:
         x = s[name]
         qt = x["query_time"]
         red_rows = "—" if name == "start" else f"−{pct(x['rows_reduction'])}"
         red_time = "—" if name == "start" else f"−{pct(x['time_reduction'])}"
         err = f" ({x['replay_errors']} replay errors)" if x["replay_errors"] else ""
-        lines.append(f"| {name}{err} | {x['new_indexes']} | {x['rows_examined']['median']:,.0f} | {red_rows} | "
-                     f"{qt['median']:.2f} ({qt['min']:.2f}–{qt['max']:.2f}) | {red_time} | "
-                     f"{x['replay_wall']['median']:.1f} |")
+        lines.append(
+            f"| {name}{err} | {x['new_indexes']} | {x['rows_examined']['median']:,.0f} | {red_rows} | "
+            f"{qt['median']:.2f} ({qt['min']:.2f}–{qt['max']:.2f}) | {red_time} | "
+            f"{x['replay_wall']['median']:.1f} |"
+        )
     lines.append("")
     share = r["advisor_over_hand_rows"]
-    lines.append(f"- advisor reduction / hand reduction: rows examined **{pct(share)}** (target ≥ "
-                 f"{case.share:.0%}), query time {pct(r['advisor_over_hand_time'])}")
-    lines.append(f"- advisor run time (`mqa advise --verify`, baseline log of run 1): "
-                 f"{b.advisor.get('wall_seconds', float('nan')):.1f} s; "
-                 f"{b.advisor.get('verified_suggestions', 0)} verified of {len(b.advisor.get('suggestions', []))} "
-                 f"suggestions; {b.advisor.get('classes_checked')} classes compared without and with the set"
-                 + (" (rows measured with ANALYZE)" if b.advisor.get("measured") else ""))
+    lines.append(
+        f"- advisor reduction / hand reduction: rows examined **{pct(share)}** (target ≥ "
+        f"{case.share:.0%}), query time {pct(r['advisor_over_hand_time'])}"
+    )
+    lines.append(
+        f"- advisor run time (`mqa advise --verify`, baseline log of run 1): "
+        f"{b.advisor.get('wall_seconds', float('nan')):.1f} s; "
+        f"{b.advisor.get('verified_suggestions', 0)} verified of {len(b.advisor.get('suggestions', []))} "
+        f"suggestions; {b.advisor.get('classes_checked')} classes compared without and with the set"
+        + (" (rows measured with ANALYZE)" if b.advisor.get("measured") else "")
+    )
     for p in b.advisor.get("protected", []):
-        lines.append(f"- `--verify` protected `{p['fingerprint'][:90]}`: with {p['index']} it {p['worse']}; "
-                     f"{p['action']}")
+        lines.append(
+            f"- `--verify` protected `{p['fingerprint'][:90]}`: with {p['index']} it {p['worse']}; {p['action']}"
+        )
     worse = r["worse_classes"]
-    lines.append(f"- classes examining more than {CLASS_WORSE_LIMIT:.0%} more rows per call than at the start: "
-                 + (", ".join(f"`{w['fingerprint'][:60]}` ({w['rows_per_call_start']:,.0f} → "
-                              f"{w['rows_per_call_advisor']:,.0f})" for w in worse) if worse else "none"))
+    lines.append(
+        f"- classes examining more than {CLASS_WORSE_LIMIT:.0%} more rows per call than at the start: "
+        + (
+            ", ".join(
+                f"`{w['fingerprint'][:60]}` ({w['rows_per_call_start']:,.0f} → {w['rows_per_call_advisor']:,.0f})"
+                for w in worse
+            )
+            if worse
+            else "none"
+        )
+    )
     for n in r["no_index"]:
-        lines.append(f"- {n['label']} (`{case.no_index[n['label']]}`): "
-                     + ("class not found" if not n["found"] else "indexed (wrong)" if n["indexed"] else "no index"))
+        lines.append(
+            f"- {n['label']} (`{case.no_index[n['label']]}`): "
+            + ("class not found" if not n["found"] else "indexed (wrong)" if n["indexed"] else "no index")
+        )
     if r["gaps"]:
-        lines += ["", "| planted gap | calls | rows per call: start | hand | advisor | closed |",
-                  "|---|---:|---:|---:|---:|---|"]
+        lines += [
+            "",
+            "| planted gap | calls | rows per call: start | hand | advisor | closed |",
+            "|---|---:|---:|---:|---:|---|",
+        ]
         for g in r["gaps"]:
             if not g["found"]:
                 lines.append(f"| {g['label']} | class not found | | | | no |")
                 continue
-            lines.append(f"| {g['label']} | {g['count']} | {g['start']:,.0f} | {g['hand']:,.0f} | "
-                         f"{g['advisor']:,.0f} | {'yes' if g['closed'] else 'no'} |")
+            lines.append(
+                f"| {g['label']} | {g['count']} | {g['start']:,.0f} | {g['hand']:,.0f} | "
+                f"{g['advisor']:,.0f} | {'yes' if g['closed'] else 'no'} |"
+            )
     lines.append("")
     verdict = "TARGET MET" if r["target_met"] else "TARGET MISSED"
-    lines.append(f"**Verdict ({case.name}): {verdict}** — the advisor's {s['advisor']['new_indexes']} new indexes "
-                 f"achieve {pct(share)} of the hand set's rows-examined reduction (target ≥ {case.share:.0%}); "
-                 f"{len(worse)} classes worse than at the start.")
+    lines.append(
+        f"**Verdict ({case.name}): {verdict}** — the advisor's {s['advisor']['new_indexes']} new indexes "
+        f"achieve {pct(share)} of the hand set's rows-examined reduction (target ≥ {case.share:.0%}); "
+        f"{len(worse)} classes worse than at the start."
+    )
     lines.append("")
     ddl = b.advisor.get("ddl", [])
     if ddl:
@@ -557,16 +688,22 @@ def machine_facts() -> dict[str, Any]:
     from run_digest_benchmark import cpu_model  # the sibling script (this directory is on sys.path)
 
     cpu = cpu_model()
-    facts: dict[str, Any] = {"date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "cpu": cpu,
-                             "cores": os.cpu_count(), "python": platform.python_version(),
-                             "platform": platform.platform()}
+    facts: dict[str, Any] = {
+        "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+    }
     if os.path.exists("/proc/loadavg"):
         facts["loadavg_at_start"] = Path("/proc/loadavg").read_text().split()[:3]
     try:
-        rev = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True,
-                             text=True, timeout=30).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(REPO), "status", "--porcelain"], capture_output=True,
-                               text=True, timeout=30).stdout.strip()
+        rev = subprocess.run(
+            ["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=30
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(REPO), "status", "--porcelain"], capture_output=True, text=True, timeout=30
+        ).stdout.strip()
         facts["git"] = rev + ("-dirty" if dirty else "")
     except (OSError, subprocess.SubprocessError):
         pass
@@ -577,8 +714,12 @@ def start_server(a: argparse.Namespace) -> tuple[Any, Any, str | None]:
     from sample_workloads.localserver import LocalMariaDB
     from sample_workloads.shop import workload as shop
 
-    srv = LocalMariaDB(slow_query_log=False, long_query_time=0, performance_schema=False,
-                       options={"innodb_buffer_pool_size": a.buffer_pool, "max_connections": 100})
+    srv = LocalMariaDB(
+        slow_query_log=False,
+        long_query_time=0,
+        performance_schema=False,
+        options={"innodb_buffer_pool_size": a.buffer_pool, "max_connections": 100},
+    )
     say(f"server {srv.version} up at {srv.socket}")
     admin = srv.connect()
     execute(admin, "SET SESSION long_query_time = 100000")  # keep our own statements out
@@ -598,10 +739,13 @@ def start_server(a: argparse.Namespace) -> tuple[Any, Any, str | None]:
 
 # ---------------------------------------------------------------------------------------------
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description="Measure how much of a hand-picked index set's gain the indexes of "
-                                             "`mqa advise` achieve, per workload and starting schema.")
-    ap.add_argument("--case", action="append", choices=sorted(CASES),
-                    help="the case(s) to run (repeatable; default: all of them)")
+    ap = argparse.ArgumentParser(
+        description="Measure how much of a hand-picked index set's gain the indexes of "
+        "`mqa advise` achieve, per workload and starting schema."
+    )
+    ap.add_argument(
+        "--case", action="append", choices=sorted(CASES), help="the case(s) to run (repeatable; default: all of them)"
+    )
     ap.add_argument("--scale", type=float, help="data scale (default: the case's, shop 0.5, hotel 1)")
     ap.add_argument("--statements", type=int, help="statements replayed per phase (default: shop 20000, hotel 6000)")
     ap.add_argument("--seed", type=int, default=7, help="replay seed (default 7)")
@@ -609,8 +753,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--runs", type=int, default=3, help="replays per index set (default 3; median query time)")
     ap.add_argument("--mqa", help="mqa command (default: mqa next to this Python)")
     ap.add_argument("--buffer-pool", default="512M", help="innodb_buffer_pool_size (default 512M)")
-    ap.add_argument("--log-slow-verbosity", default="auto",
-                    help="'auto' (everything the server accepts, as the recorded sample log), '' or a list")
+    ap.add_argument(
+        "--log-slow-verbosity",
+        default="auto",
+        help="'auto' (everything the server accepts, as the recorded sample log), '' or a list",
+    )
     ap.add_argument("--json", type=Path, metavar="FILE", help="write the raw numbers here")
     ap.add_argument("--keep", action="store_true", help="keep the temporary folder with the slow logs and advice")
     a = ap.parse_args(argv)
@@ -662,26 +809,42 @@ def main(argv: list[str] | None = None) -> int:
         print(render(bench, result))
         gaps = class_gaps(bench)
         if gaps and not result["target_met"]:
-            print(f"\nClasses where the advisor set examines more rows than the hand set ({bench.case.name}, run 1):",
-                  file=sys.stderr)
+            print(
+                f"\nClasses where the advisor set examines more rows than the hand set ({bench.case.name}, run 1):",
+                file=sys.stderr,
+            )
             for g in gaps:
                 print(f"  {g['gap']:>12,.0f}  n={g['count']:<5} {g['id']}  {g['fingerprint'][:110]}", file=sys.stderr)
-    print(f"Server: {facts.get('server')}, performance_schema off, long_query_time=0, "
-          f"log_slow_verbosity={facts.get('log_slow_verbosity')}, innodb_buffer_pool_size={a.buffer_pool}. "
-          f"Data seed {a.data_seed}; every phase loads fresh, adds its indexes, ANALYZEs, replays without index "
-          f"hints as the workload's own users; totals from `digest_logs` filtered on the phase's database and users. "
-          f"Machine: {facts['cpu']}, {facts['cores']} cores. Total wall time {facts['total_seconds']:.0f} s. "
-          f"Date: {facts['date']}.")
+    print(
+        f"Server: {facts.get('server')}, performance_schema off, long_query_time=0, "
+        f"log_slow_verbosity={facts.get('log_slow_verbosity')}, innodb_buffer_pool_size={a.buffer_pool}. "
+        f"Data seed {a.data_seed}; every phase loads fresh, adds its indexes, ANALYZEs, replays without index "
+        f"hints as the workload's own users; totals from `digest_logs` filtered on the phase's database and users. "
+        f"Machine: {facts['cpu']}, {facts['cores']} cores. Total wall time {facts['total_seconds']:.0f} s. "
+        f"Date: {facts['date']}."
+    )
     if a.json:
         doc = {
             "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(a).items()},
             "machine": facts,
-            "targets": {"extra_indexes": TARGET_EXTRA_INDEXES, "class_worse_limit": CLASS_WORSE_LIMIT,
-                        "gap_closed_share": GAP_CLOSED_SHARE},
-            "cases": {b.case.name: {"share_target": b.case.share, "scale": b.scale, "statements": b.statements,
-                                    "result": results[b.case.name], "advisor": b.advisor, "index_ddl": b.index_ddl,
-                                    "phases": b.phases, "class_gaps_advisor_vs_hand": class_gaps(b)}
-                      for b in benches},
+            "targets": {
+                "extra_indexes": TARGET_EXTRA_INDEXES,
+                "class_worse_limit": CLASS_WORSE_LIMIT,
+                "gap_closed_share": GAP_CLOSED_SHARE,
+            },
+            "cases": {
+                b.case.name: {
+                    "share_target": b.case.share,
+                    "scale": b.scale,
+                    "statements": b.statements,
+                    "result": results[b.case.name],
+                    "advisor": b.advisor,
+                    "index_ddl": b.index_ddl,
+                    "phases": b.phases,
+                    "class_gaps_advisor_vs_hand": class_gaps(b),
+                }
+                for b in benches
+            },
         }
         a.json.parent.mkdir(parents=True, exist_ok=True)
         a.json.write_text(json.dumps(doc, indent=2, default=str) + "\n")

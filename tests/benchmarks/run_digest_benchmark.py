@@ -69,8 +69,8 @@ print(json.dumps({"rc": rc, "wall": wall, "maxrss_kib": maxrss, "user": ru.ru_ut
 class Tool:
     key: str
     label: str
-    argv: list[str]           # with the literal placeholder "{LOG}"
-    stdout_devnull: bool      # pt writes its report to stdout
+    argv: list[str]  # with the literal placeholder "{LOG}"
+    stdout_devnull: bool  # pt writes its report to stdout
     runs: list[dict] = field(default_factory=list)
 
     def command(self, log: Path) -> list[str]:
@@ -98,7 +98,7 @@ def count_events(path: Path) -> int:
                 break
             buf = tail + chunk
             n += buf.count(pat)
-            tail = buf[-(len(pat) - 1):]
+            tail = buf[-(len(pat) - 1) :]
     return n
 
 
@@ -129,8 +129,18 @@ def generate_log(events: int, seed: int, templates: int, extra: bool) -> Path:
         print(f"using existing log {path}", file=sys.stderr)
         return path
     tmp = path.with_suffix(".log.partial")
-    cmd = [sys.executable, str(GENERATOR), "--events", str(events), "--seed", str(seed),
-           "--templates", str(templates), "--output", str(tmp)] + (["--extra"] if extra else [])
+    cmd = [
+        sys.executable,
+        str(GENERATOR),
+        "--events",
+        str(events),
+        "--seed",
+        str(seed),
+        "--templates",
+        str(templates),
+        "--output",
+        str(tmp),
+    ] + (["--extra"] if extra else [])
     print("generating:", " ".join(shlex.quote(c) for c in cmd), file=sys.stderr)
     r = subprocess.run(cmd)
     if r.returncode != 0:
@@ -206,17 +216,30 @@ def run_once(tool: Tool, log: Path, timer: str, tmpdir: Path) -> dict:
         try:
             e, u, s, m = lines[-1].split()
             # wall: the parent's perf_counter (GNU time's %e has 10 ms resolution)
-            res = {"rc": rc, "wall": outer_wall, "time_e": float(e), "user": float(u),
-                   "sys": float(s), "maxrss_kib": int(m)}
+            res = {
+                "rc": rc,
+                "wall": outer_wall,
+                "time_e": float(e),
+                "user": float(u),
+                "sys": float(s),
+                "maxrss_kib": int(m),
+            }
         except (IndexError, ValueError):
-            res = {"rc": rc if rc else 1, "wall": outer_wall, "user": 0.0, "sys": 0.0,
-                   "maxrss_kib": 0, "timer_output": lines}
+            res = {
+                "rc": rc if rc else 1,
+                "wall": outer_wall,
+                "user": 0.0,
+                "sys": 0.0,
+                "maxrss_kib": 0,
+                "timer_output": lines,
+            }
         res["tree_rss_kib"] = tree_peak
     else:
         spec = json.dumps({"argv": argv, "stdout": out_path, "stderr": str(err_path)})
         with tempfile.TemporaryFile("w+") as captured:
-            rc, _, tree_peak = _run_sampled([sys.executable, "-I", "-S", "-c", RUSAGE_WRAPPER, spec], captured,
-                                            subprocess.DEVNULL)
+            rc, _, tree_peak = _run_sampled(
+                [sys.executable, "-I", "-S", "-c", RUSAGE_WRAPPER, spec], captured, subprocess.DEVNULL
+            )
             captured.seek(0)
             output = captured.read()
         if rc != 0:
@@ -225,8 +248,10 @@ def run_once(tool: Tool, log: Path, timer: str, tmpdir: Path) -> dict:
         res["tree_rss_kib"] = tree_peak
     if res["rc"] != 0:
         err = err_path.read_text(errors="replace")[-3000:] if err_path.exists() else ""
-        fail(f"{tool.label} exited with status {res['rc']} during a timed run\n"
-             f"command: {' '.join(shlex.quote(a) for a in argv)}\n--- stderr (tail) ---\n{err}")
+        fail(
+            f"{tool.label} exited with status {res['rc']} during a timed run\n"
+            f"command: {' '.join(shlex.quote(a) for a in argv)}\n--- stderr (tail) ---\n{err}"
+        )
     return res
 
 
@@ -248,9 +273,11 @@ def verify(tool: Tool, sample: Path, sample_events: int, tmpdir: Path) -> str:
     argv = [str(out) if a == os.devnull else a for a in argv]
     p = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True)
     if p.returncode != 0:
-        fail(f"{tool.label} exited {p.returncode} on {sample}\n"
-             f"command: {' '.join(shlex.quote(a) for a in argv)}\n"
-             f"{(p.stderr or p.stdout).decode(errors='replace')[-3000:]}")
+        fail(
+            f"{tool.label} exited {p.returncode} on {sample}\n"
+            f"command: {' '.join(shlex.quote(a) for a in argv)}\n"
+            f"{(p.stderr or p.stdout).decode(errors='replace')[-3000:]}"
+        )
     note = "ok"
     try:
         json.loads(out.read_text())
@@ -314,6 +341,7 @@ def machine_facts(mqa: list[str] | None, with_pt: bool) -> dict:
         if not v:
             try:
                 from importlib.metadata import version
+
                 v = f"mysql-query-analyzer {version('mysql-query-analyzer')} (package metadata)"
             except Exception:
                 v = None
@@ -321,8 +349,9 @@ def machine_facts(mqa: list[str] | None, with_pt: bool) -> dict:
         facts["mqa_command"] = " ".join(mqa)
     rev = sh(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"])
     if rev:
-        dirty = subprocess.run(["git", "-C", str(REPO), "status", "--porcelain", "--untracked-files=no"],
-                               capture_output=True, text=True).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(REPO), "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True
+        ).stdout.strip()
         facts["git"] = rev + ("-dirty" if dirty else "")
     return facts
 
@@ -342,18 +371,23 @@ def ratio(a: float, b: float) -> str:
 def render_markdown(tools: list[Tool], stats: dict, facts: dict, log: dict, runs: int, timer: str) -> str:
     lines = []
     size_mb = log["bytes"] / 1e6
-    lines.append(f"### `mqa digest` vs `pt-query-digest`: {log['events']:,} events, {size_mb:,.0f} MB "
-                 f"MySQL 8.0 slow log")
+    lines.append(
+        f"### `mqa digest` vs `pt-query-digest`: {log['events']:,} events, {size_mb:,.0f} MB MySQL 8.0 slow log"
+    )
     lines.append("")
-    lines.append("| tool | wall s, median (min–max) | peak memory MiB (PSS, all processes), median (min–max) "
-                 "| largest process peak RSS MiB, median | CPU s, median | events/s |")
+    lines.append(
+        "| tool | wall s, median (min–max) | peak memory MiB (PSS, all processes), median (min–max) "
+        "| largest process peak RSS MiB, median | CPU s, median | events/s |"
+    )
     lines.append("|---|---:|---:|---:|---:|---:|")
     for t in tools:
         s = stats[t.key]
         eps = f"{log['events'] / s['wall']['median']:,.0f}" if s["wall"]["median"] > 0 else "n/a"
         wf = ".2f" if s["wall"]["median"] >= 1 else ".3f"
-        lines.append(f"| {t.label} | {fmt_range(s['wall'], wf)} | {fmt_range(s['rss_mib'], '.0f')} | "
-                     f"{s['largest_process_rss_mib']['median']:.0f} | {s['cpu']['median']:.2f} | {eps} |")
+        lines.append(
+            f"| {t.label} | {fmt_range(s['wall'], wf)} | {fmt_range(s['rss_mib'], '.0f')} | "
+            f"{s['largest_process_rss_mib']['median']:.0f} | {s['cpu']['median']:.2f} | {eps} |"
+        )
     lines.append("")
     if "pt" in stats:
         for t in tools:
@@ -362,16 +396,18 @@ def render_markdown(tools: list[Tool], stats: dict, facts: dict, log: dict, runs
             s, p = stats[t.key], stats["pt"]
             rw = ratio(p["wall"]["median"], s["wall"]["median"])
             rr = ratio(p["rss_mib"]["median"], s["rss_mib"]["median"])
-            lines.append(f"- pt/mqa ratio, {t.label}: wall **{rw}**, peak memory **{rr}** "
-                         f"(> 1 means mqa is faster / smaller)")
+            lines.append(
+                f"- pt/mqa ratio, {t.label}: wall **{rw}**, peak memory **{rr}** (> 1 means mqa is faster / smaller)"
+            )
         lines.append("")
     lines.append("Commands (LOG = the generated log):")
     lines.append("")
     for t in tools:
         lines.append(f"- {t.label}: `{t.display()}`")
     lines.append("")
-    mach = (f"{facts['cpu']}, {facts['cores']} cores ({facts['usable_cores']} usable), {facts.get('memory')}, "
-            f"{facts['os']}")
+    mach = (
+        f"{facts['cpu']}, {facts['cores']} cores ({facts['usable_cores']} usable), {facts.get('memory')}, {facts['os']}"
+    )
     lines.append(f"Machine: {mach}; load average at start {' '.join(facts.get('loadavg_at_start', []))}.")
     vers = [f"Python {facts['python']}"]
     if facts.get("pt_query_digest"):
@@ -381,12 +417,16 @@ def render_markdown(tools: list[Tool], stats: dict, facts: dict, log: dict, runs
     if facts.get("git"):
         vers.append(f"git {facts['git']}")
     lines.append(f"Versions: {'; '.join(vers)}.")
-    lines.append(f"Log: `{log['name']}`, {log['events']:,} events, {log['bytes']:,} bytes "
-                 f"({log['bytes'] / max(log['events'], 1):.0f} bytes/event){log.get('origin', '')}.")
-    lines.append(f"Method: {runs} runs per tool, each a fresh process, interleaved round-robin, page cache warm; "
-                 f"peak memory = the largest sum of PSS over the tool's whole process tree (workers "
-                 f"included), sampled every 50 ms; largest process = ru_maxrss ({timer}). "
-                 f"Date: {facts['date']}.")
+    lines.append(
+        f"Log: `{log['name']}`, {log['events']:,} events, {log['bytes']:,} bytes "
+        f"({log['bytes'] / max(log['events'], 1):.0f} bytes/event){log.get('origin', '')}."
+    )
+    lines.append(
+        f"Method: {runs} runs per tool, each a fresh process, interleaved round-robin, page cache warm; "
+        f"peak memory = the largest sum of PSS over the tool's whole process tree (workers "
+        f"included), sampled every 50 ms; largest process = ru_maxrss ({timer}). "
+        f"Date: {facts['date']}."
+    )
     return "\n".join(lines)
 
 
@@ -401,8 +441,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--mqa", help="mqa command (default: mqa next to this Python, %(prog)s's venv)")
     ap.add_argument("--skip-pt", action="store_true", help="do not run pt-query-digest")
     ap.add_argument("--runs", type=int, default=3, help="timed runs per tool (default 3)")
-    ap.add_argument("--timer", choices=("auto", "gnu-time", "rusage"), default="auto",
-                    help="auto = GNU /usr/bin/time if present, else a Python rusage wrapper")
+    ap.add_argument(
+        "--timer",
+        choices=("auto", "gnu-time", "rusage"),
+        default="auto",
+        help="auto = GNU /usr/bin/time if present, else a Python rusage wrapper",
+    )
     ap.add_argument("--json-out", type=Path, help="also write all measurements as JSON here")
     a = ap.parse_args(argv)
     if a.runs < 1:
@@ -416,13 +460,27 @@ def main(argv: list[str] | None = None) -> int:
     if not a.skip_pt:
         if shutil.which(PT) is None:
             fail(f"{PT} not found on PATH (install percona-toolkit, or pass --skip-pt)")
-        tools.append(Tool("pt", "pt-query-digest",
-                          [PT, "--output", "json", "--limit", "1000000", "--no-version-check", "{LOG}"], True))
-    tools.append(Tool("mqa", "mqa digest (sqlglot)",
-                      mqa + ["digest", "{LOG}", "--format", "json", "--output", os.devnull], False))
-    tools.append(Tool("mqa_pt", "mqa digest --fingerprint pt",
-                      mqa + ["digest", "{LOG}", "--fingerprint", "pt", "--format", "json", "--output", os.devnull],
-                      False))
+        tools.append(
+            Tool(
+                "pt",
+                "pt-query-digest",
+                [PT, "--output", "json", "--limit", "1000000", "--no-version-check", "{LOG}"],
+                True,
+            )
+        )
+    tools.append(
+        Tool(
+            "mqa", "mqa digest (sqlglot)", mqa + ["digest", "{LOG}", "--format", "json", "--output", os.devnull], False
+        )
+    )
+    tools.append(
+        Tool(
+            "mqa_pt",
+            "mqa digest --fingerprint pt",
+            mqa + ["digest", "{LOG}", "--fingerprint", "pt", "--format", "json", "--output", os.devnull],
+            False,
+        )
+    )
 
     timer = a.timer
     if timer == "auto":
@@ -438,12 +496,19 @@ def main(argv: list[str] | None = None) -> int:
         origin = ""
     else:
         log_path = generate_log(a.events, a.seed, a.templates, a.extra)
-        origin = (f", generated by `generate_slowlog.py --events {a.events} --seed {a.seed}"
-                  f" --templates {a.templates}{' --extra' if a.extra else ''}`")
+        origin = (
+            f", generated by `generate_slowlog.py --events {a.events} --seed {a.seed}"
+            f" --templates {a.templates}{' --extra' if a.extra else ''}`"
+        )
     print(f"counting events in {log_path} ...", file=sys.stderr)
     events = count_events(log_path)
-    log = {"path": str(log_path), "name": log_path.name, "events": events,
-           "bytes": log_path.stat().st_size, "origin": origin}
+    log = {
+        "path": str(log_path),
+        "name": log_path.name,
+        "events": events,
+        "bytes": log_path.stat().st_size,
+        "origin": origin,
+    }
     if events == 0:
         fail(f"no '# Query_time:' lines in {log_path}")
 
@@ -463,8 +528,10 @@ def main(argv: list[str] | None = None) -> int:
             for t in tools:
                 res = run_once(t, log_path, timer, tmpdir)
                 t.runs.append(res)
-                print(f"run {i + 1}/{a.runs} {t.label}: {res['wall']:.2f} s, "
-                      f"{res['maxrss_kib'] / 1024:.0f} MiB", file=sys.stderr)
+                print(
+                    f"run {i + 1}/{a.runs} {t.label}: {res['wall']:.2f} s, {res['maxrss_kib'] / 1024:.0f} MiB",
+                    file=sys.stderr,
+                )
 
     stats = {}
     for t in tools:
@@ -478,18 +545,32 @@ def main(argv: list[str] | None = None) -> int:
     print(md)
     if a.json_out:
         doc = {
-            "log": log, "machine": facts, "timer": timer, "runs_per_tool": a.runs,
-            "tools": [{"key": t.key, "label": t.label, "command": t.display(), "runs": t.runs,
-                       "stats": stats[t.key]} for t in tools],
+            "log": log,
+            "machine": facts,
+            "timer": timer,
+            "runs_per_tool": a.runs,
+            "tools": [
+                {"key": t.key, "label": t.label, "command": t.display(), "runs": t.runs, "stats": stats[t.key]}
+                for t in tools
+            ],
         }
         if "pt" in stats:
             pt = stats["pt"]
             doc["ratios_pt_over_mqa"] = {
-                t.key: {"wall": (pt["wall"]["median"] / stats[t.key]["wall"]["median"]
-                                 if stats[t.key]["wall"]["median"] else None),
-                        "rss": (pt["rss_mib"]["median"] / stats[t.key]["rss_mib"]["median"]
-                                if stats[t.key]["rss_mib"]["median"] else None)}
-                for t in tools if t.key != "pt"
+                t.key: {
+                    "wall": (
+                        pt["wall"]["median"] / stats[t.key]["wall"]["median"]
+                        if stats[t.key]["wall"]["median"]
+                        else None
+                    ),
+                    "rss": (
+                        pt["rss_mib"]["median"] / stats[t.key]["rss_mib"]["median"]
+                        if stats[t.key]["rss_mib"]["median"]
+                        else None
+                    ),
+                }
+                for t in tools
+                if t.key != "pt"
             }
         a.json_out.parent.mkdir(parents=True, exist_ok=True)
         a.json_out.write_text(json.dumps(doc, indent=2) + "\n")

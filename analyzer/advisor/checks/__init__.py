@@ -48,8 +48,13 @@ class Finding:
     evidence: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"check": self.check, "name": self.name, "class_id": self.class_id,
-                               "severity": self.severity, "message": self.message}
+        out: dict[str, Any] = {
+            "check": self.check,
+            "name": self.name,
+            "class_id": self.class_id,
+            "severity": self.severity,
+            "message": self.message,
+        }
         if self.fix is not None:
             out["fix"] = self.fix
         if self.table is not None:
@@ -122,10 +127,26 @@ class Check:
         """The statement's SELECT scopes (none when it did not parse)."""
         return context.shape.scopes if context.shape is not None else []
 
-    def finding(self, context: CheckContext, message: str, *, fix: str | None = None, table: str | None = None,
-                severity: str | None = None, **evidence: Any) -> Finding:
-        return Finding(self.code, self.name, severity or self.severity, message, fix=fix,
-                       class_id=context.class_id, table=table, evidence=dict(evidence))
+    def finding(
+        self,
+        context: CheckContext,
+        message: str,
+        *,
+        fix: str | None = None,
+        table: str | None = None,
+        severity: str | None = None,
+        **evidence: Any,
+    ) -> Finding:
+        return Finding(
+            self.code,
+            self.name,
+            severity or self.severity,
+            message,
+            fix=fix,
+            class_id=context.class_id,
+            table=table,
+            evidence=dict(evidence),
+        )
 
 
 @dataclass
@@ -158,8 +179,13 @@ def _discover() -> list[type[Check]]:
             continue
         module = importlib.import_module(f"{__name__}.{module_info.name}")
         for value in vars(module).values():
-            if isinstance(value, type) and issubclass(value, Check) and value is not Check and value.code \
-                    and value.__module__ == module.__name__:
+            if (
+                isinstance(value, type)
+                and issubclass(value, Check)
+                and value is not Check
+                and value.code
+                and value.__module__ == module.__name__
+            ):
                 found.append(value)
     return sorted(found, key=lambda c: c.code)
 
@@ -198,10 +224,16 @@ def run_checks(context: CheckContext, checks: Sequence[type[Check]] | None = Non
         try:
             findings.extend(check_class().run(context))
         except Exception as exc:
-            findings.append(Finding("CHK000", "check-failed", "info",
-                                    f"check {check_class.code} ({check_class.name}) failed: "
-                                    f"{type(exc).__name__}: {exc}", class_id=context.class_id,
-                                    evidence={"failed_check": check_class.code}))
+            findings.append(
+                Finding(
+                    "CHK000",
+                    "check-failed",
+                    "info",
+                    f"check {check_class.code} ({check_class.name}) failed: {type(exc).__name__}: {exc}",
+                    class_id=context.class_id,
+                    evidence={"failed_check": check_class.code},
+                )
+            )
     order = {s: i for i, s in enumerate(reversed(SEVERITIES))}
     findings.sort(key=lambda f: (order.get(f.severity, 9), f.check))
     return findings

@@ -20,12 +20,38 @@ from analyzer.sources.explain import Plan, PlanTable
 from analyzer.sources.schema import Catalog, Column, Index, Table
 
 STRING_TYPES = ("char", "varchar", "tinytext", "text", "mediumtext", "longtext", "enum", "set")
-NUMERIC_TYPES = ("tinyint", "smallint", "mediumint", "int", "integer", "bigint", "decimal", "numeric",
-                 "float", "double", "real", "bit", "bool", "boolean")
+NUMERIC_TYPES = (
+    "tinyint",
+    "smallint",
+    "mediumint",
+    "int",
+    "integer",
+    "bigint",
+    "decimal",
+    "numeric",
+    "float",
+    "double",
+    "real",
+    "bit",
+    "bool",
+    "boolean",
+)
 TEMPORAL_TYPES = ("date", "datetime", "timestamp", "time", "year")
 BINARY_TYPES = ("binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob")
-WIDE_TYPES = ("tinytext", "text", "mediumtext", "longtext", "tinyblob", "blob", "mediumblob", "longblob",
-              "json", "geometry", "long", "longtext")
+WIDE_TYPES = (
+    "tinytext",
+    "text",
+    "mediumtext",
+    "longtext",
+    "tinyblob",
+    "blob",
+    "mediumblob",
+    "longblob",
+    "json",
+    "geometry",
+    "long",
+    "longtext",
+)
 
 
 def n(value: float | None) -> str:
@@ -77,8 +103,9 @@ def catalog_table(context: CheckContext, ref: TableRef | None) -> Table | None:
     """The catalog's table behind a shape's table reference (None for derived tables or unknown)."""
     if context.catalog is None or ref is None or ref.derived:
         return None
-    return context.catalog.find(ref.name, ref.schema or context.default_schema or None) \
-        or (context.catalog.find(ref.name) if ref.schema is None else None)
+    return context.catalog.find(ref.name, ref.schema or context.default_schema or None) or (
+        context.catalog.find(ref.name) if ref.schema is None else None
+    )
 
 
 def catalog_column(context: CheckContext, col: ColumnRef | None) -> tuple[Table | None, Column | None]:
@@ -91,9 +118,15 @@ def catalog_column(context: CheckContext, col: ColumnRef | None) -> tuple[Table 
 def indexes_starting_with(table: Table, column: str) -> list[Index]:
     """Usable (visible, B-tree or hash) indexes whose first part is the whole ``column``."""
     lname = column.lower()
-    return [i for i in table.indexes
-            if i.visible and i.type in ("BTREE", "HASH") and i.columns and i.columns[0].name
-            and i.columns[0].name.lower() == lname]
+    return [
+        i
+        for i in table.indexes
+        if i.visible
+        and i.type in ("BTREE", "HASH")
+        and i.columns
+        and i.columns[0].name
+        and i.columns[0].name.lower() == lname
+    ]
 
 
 def unique_on(table: Table, columns: Iterable[str]) -> Index | None:
@@ -169,8 +202,9 @@ def derived_plan_tables(plan: Plan) -> set[int]:
     for node in plan.root.walk():
         if node.table is None:
             continue
-        if node.table.internal or any(child.kind == "block" for child in node.children
-                                      if child.label.startswith(("derived", "materialized"))):
+        if node.table.internal or any(
+            child.kind == "block" for child in node.children if child.label.startswith(("derived", "materialized"))
+        ):
             out.add(id(node.table))
     return out
 
@@ -180,13 +214,17 @@ def is_base_table(plan: Plan, table: PlanTable, derived: set[int] | None = None)
     return not table.internal and id(table) not in derived
 
 
-def index_columns_for(scope: Scope, ref: TableRef, *, with_order: bool = True) -> tuple[list[str], list[str], str | None]:
+def index_columns_for(
+    scope: Scope, ref: TableRef, *, with_order: bool = True
+) -> tuple[list[str], list[str], str | None]:
     """(equality columns, ORDER BY columns when all on ``ref``, one range column) an index on
     ``ref`` would need, in that order, from the scope's predicates."""
     eq: list[str] = []
     rng: str | None = None
     for p in scope.predicates_on(ref):
-        if (p.kind in ("eq", "in", "is_null") and p.column and p.column.column not in eq) or (p.kind == "join" and p.other is not None and p.column and p.column.column not in eq):
+        if (p.kind in ("eq", "in", "is_null") and p.column and p.column.column not in eq) or (
+            p.kind == "join" and p.other is not None and p.column and p.column.column not in eq
+        ):
             eq.append(p.column.column)
     for p in scope.predicates_on(ref):
         if p.kind in ("range", "like_prefix") and p.column and p.column.column not in eq and rng is None:
@@ -199,8 +237,9 @@ def index_columns_for(scope: Scope, ref: TableRef, *, with_order: bool = True) -
 
 def filter_columns(scope: Scope, ref: TableRef) -> list[Predicate]:
     """Predicates on ``ref`` an index could serve (and the ones it could not), conjuncts only."""
-    return [p for p in conjunct_predicates(scope)
-            if p.column is not None and p.column.table == ref and not p.column.outer]
+    return [
+        p for p in conjunct_predicates(scope) if p.column is not None and p.column.table == ref and not p.column.outer
+    ]
 
 
 def describe_unindexed(context: CheckContext, scope: Scope, ref: TableRef) -> tuple[list[str], list[str]]:
@@ -209,16 +248,21 @@ def describe_unindexed(context: CheckContext, scope: Scope, ref: TableRef) -> tu
     missing: list[str] = []
     reasons: list[str] = []
     seen: set[str] = set()
-    for p in filter_columns(scope, ref) + [q for g in or_groups(scope, context.catalog) for q in g
-                                           if q.column is not None and q.column.table == ref]:
+    for p in filter_columns(scope, ref) + [
+        q for g in or_groups(scope, context.catalog) for q in g if q.column is not None and q.column.table == ref
+    ]:
         col = p.column.column if p.column else None
         if col is None or col in seen:
             continue
         if p.kind not in INDEXABLE:
             seen.add(col)
             missing.append(col)
-            why = {"function": f"wrapped in {p.function or 'an expression'}", "like_infix": "LIKE with a leading wildcard",
-                   "ne": "<> / NOT IN", "other": "not comparable to a constant"}.get(p.kind, p.kind)
+            why = {
+                "function": f"wrapped in {p.function or 'an expression'}",
+                "like_infix": "LIKE with a leading wildcard",
+                "ne": "<> / NOT IN",
+                "other": "not comparable to a constant",
+            }.get(p.kind, p.kind)
             reasons.append(f"{col} ({why})")
             continue
         if p.kind == "join" and p.other is not None and p.other.table == ref:
@@ -287,7 +331,7 @@ def existing_index(table: Table | None, columns: Sequence[str]) -> Index | None:
         return None
     wanted = [c.lower() for c in columns]
     for index in table.indexes:
-        names = [(p.name or "").lower() for p in index.columns[:len(wanted)]]
+        names = [(p.name or "").lower() for p in index.columns[: len(wanted)]]
         if names == wanted and index.type in ("BTREE", "HASH"):
             return index
     return None
@@ -300,9 +344,11 @@ def index_for_filters(context: CheckContext, scope: Scope, ref: TableRef) -> tup
     eq, order, rng = index_columns_for(scope, ref)
     after_rewrite = False
     if rng is None and not order:
-        wrapped = [p for p in conjunct_predicates(scope)
-                   if p.kind == "function" and p.column is not None and p.column.table == ref
-                   and p.column.column not in eq]
+        wrapped = [
+            p
+            for p in conjunct_predicates(scope)
+            if p.kind == "function" and p.column is not None and p.column.table == ref and p.column.column not in eq
+        ]
         if wrapped:
             rng = wrapped[0].column.column
             after_rewrite = True

@@ -64,8 +64,9 @@ def duplicate_findings(context: HealthContext) -> list[IndexFinding]:
     if found is None:
         found = []
         for t, table in enumerate(context.tables):
-            dupes = _duplicate_keys(table, clustered=context.clustered, ignore_order=context.ignore_order,
-                                    all_structs=context.all_structs)
+            dupes = _duplicate_keys(
+                table, clustered=context.clustered, ignore_order=context.ignore_order, all_structs=context.all_structs
+            )
             for d, dupe in enumerate(dupes):
                 finding = _dupe_finding(table, dupe, context.guard)
                 finding.order = (0, t, 0, d)
@@ -118,7 +119,7 @@ def _ends_with(parts: Sequence[IndexColumn], suffix: Sequence[IndexColumn]) -> b
     """``parts`` ends with exactly ``suffix`` (directions included: InnoDB appends the clustered
     index's columns in their own direction)."""
     n = len(suffix)
-    return len(parts) >= n and all(a.same_as(b) for a, b in zip(parts[len(parts) - n:], suffix))
+    return len(parts) >= n and all(a.same_as(b) for a, b in zip(parts[len(parts) - n :], suffix))
 
 
 def _kept_serves(kept: Index, dropped: Index, exact: bool) -> bool:
@@ -149,8 +150,9 @@ def _unconstrain(primary: _Key | None, unique: list[_Key]) -> list[_Key]:
         parts = key.index.columns
         if len(parts) == 1:
             part = parts[0]
-            same = next((k for p, k in singles.get((part.name or part.ddl).lower(), [])
-                         if p.sub_part == part.sub_part), None)
+            same = next(
+                (k for p, k in singles.get((part.name or part.ddl).lower(), []) if p.sub_part == part.sub_part), None
+            )
             if same is None:
                 singles.setdefault((part.name or part.ddl).lower(), []).append((part, key))
                 key.unique_col = True
@@ -185,8 +187,9 @@ def _unconstrain(primary: _Key | None, unique: list[_Key]) -> list[_Key]:
     return moved
 
 
-def _remove_prefix_duplicates(left: list[_Key], right: list[_Key], dupes: list[_Dupe], *,
-                              exact_only: bool = False, all_structs: bool = False) -> None:
+def _remove_prefix_duplicates(
+    left: list[_Key], right: list[_Key], dupes: list[_Dupe], *, exact_only: bool = False, all_structs: bool = False
+) -> None:
     """pt's remove_prefix_duplicates(): every ``right`` index that is a left-prefix (or a copy) of
     a ``left`` index is a duplicate of the first such ``left`` index and leaves ``right``."""
     same = left is right
@@ -215,8 +218,10 @@ def _remove_prefix_duplicates(left: list[_Key], right: list[_Key], dupes: list[_
                 continue  # UNIQUE (a, b) is a stronger constraint than PRIMARY KEY (a, b, c)
             reason = ""
             if rkey.unconstrained:
-                reason = (f"Uniqueness of {rkey.name} ignored because {rkey.constraining.name} "  # type: ignore[union-attr]
-                          f"is a {rkey.unconstrained} constraint\n")
+                reason = (
+                    f"Uniqueness of {rkey.name} ignored because {rkey.constraining.name} "  # type: ignore[union-attr]
+                    f"is a {rkey.unconstrained} constraint\n"
+                )
             reason += f"{rkey.name} is a {'duplicate' if exact else 'left-prefix'} of {lkey.name}"
             dupes.append(_Dupe(rkey, lkey, "exact" if exact else "prefix", reason))
             removed.add(ri)
@@ -234,8 +239,9 @@ def _remove_clustered_duplicates(ck: _Key, keys: list[_Key], dupes: list[_Dupe])
             continue
         original = key.index.columns
         short = original[:-n] if _ends_with(original, ck.parts) else key.parts[:-n]
-        dupes.append(_Dupe(key, ck, "clustered", f"Key {key.name} ends with a prefix of the clustered index",
-                           short=tuple(short)))
+        dupes.append(
+            _Dupe(key, ck, "clustered", f"Key {key.name} ends with a prefix of the clustered index", short=tuple(short))
+        )
         keys.remove(key)
 
 
@@ -312,27 +318,33 @@ def _dupe_finding(table: Table, dupe: _Dupe, guard: ForeignKeyGuard) -> IndexFin
         short = dupe.short or ()
         blockers = guard.blockers(table, index, short)
         evidence["short_columns"] = [p.ddl for p in short]
-        message = (f"Index {index.name} {cols_text(index.columns)} ends with the columns of the clustered index "
-                   f"{kept.name} {cols_text(kept.columns)}, which InnoDB appends to it anyway: shorten it to {cols_text(short)}")
-        ddl = (f"ALTER TABLE {table.quoted_name} DROP INDEX {quote_identifier(index.name)}, "
-               f"ADD INDEX {quote_identifier(index.name)} ({','.join(p.ddl for p in short)});")
+        message = (
+            f"Index {index.name} {cols_text(index.columns)} ends with the columns of the clustered index "
+            f"{kept.name} {cols_text(kept.columns)}, which InnoDB appends to it anyway: shorten it to {cols_text(short)}"
+        )
+        ddl = (
+            f"ALTER TABLE {table.quoted_name} DROP INDEX {quote_identifier(index.name)}, "
+            f"ADD INDEX {quote_identifier(index.name)} ({','.join(p.ddl for p in short)});"
+        )
         check, severity = "IDX003", "info"
     else:
         blockers = guard.blockers(table, index)
         how = "a duplicate" if dupe.kind == "exact" else "a left-prefix"
-        message = (f"Index {index.name} {cols_text(index.columns)} is {how} of {kept.name} {cols_text(kept.columns)}: "
-                   f"drop {index.name}, keep {kept.name} ({_why_kept(dupe)})")
+        message = (
+            f"Index {index.name} {cols_text(index.columns)} is {how} of {kept.name} {cols_text(kept.columns)}: "
+            f"drop {index.name}, keep {kept.name} ({_why_kept(dupe)})"
+        )
         ddl = drop_index_ddl(table, index)
         check, severity = ("IDX001" if dupe.kind == "exact" else "IDX002"), "warning"
     safe = not blockers
     if blockers:
         evidence["needed_by_foreign_keys"] = needs_evidence(blockers)
         message += f"; but foreign key {needs_text(blockers)} needs it"
-        ddl = (f"-- keep {quote_identifier(index.name)} on {table.quoted_name} for foreign key "
-               f"{', '.join(n.fk.name for n in blockers)} until another index starts with its columns; then: {ddl}")
+        ddl = (
+            f"-- keep {quote_identifier(index.name)} on {table.quoted_name} for foreign key "
+            f"{', '.join(n.fk.name for n in blockers)} until another index starts with its columns; then: {ddl}"
+        )
         severity = "info"
     else:
         guard.apply(table, index, dupe.short if dupe.kind == "clustered" else None)
     return IndexFinding(check, severity, table.full_name, message, ddl, safe, index.name, kept.name, evidence)
-
-

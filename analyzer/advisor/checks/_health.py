@@ -41,9 +41,18 @@ class IndexFinding:
         return check_named(self.check).name
 
     def to_dict(self) -> dict[str, Any]:
-        return {"check": self.check, "name": self.name, "severity": self.severity, "table": self.table,
-                "index": self.index, "kept": self.kept, "message": self.message, "ddl": self.ddl,
-                "safe": self.safe, "evidence": jsonable(self.evidence)}
+        return {
+            "check": self.check,
+            "name": self.name,
+            "severity": self.severity,
+            "table": self.table,
+            "index": self.index,
+            "kept": self.kept,
+            "message": self.message,
+            "ddl": self.ddl,
+            "safe": self.safe,
+            "evidence": jsonable(self.evidence),
+        }
 
 
 @dataclass(frozen=True)
@@ -56,8 +65,12 @@ class UsageWindow:
     lost: dict[str, int] = field(default_factory=dict)  # Performance_schema_*_lost counters above 0
 
     def to_dict(self) -> dict[str, Any]:
-        return {"uptime_seconds": self.uptime_seconds, "server_started": self.server_started.isoformat(),
-                "checked_at": self.checked_at.isoformat(), "lost": dict(self.lost)}
+        return {
+            "uptime_seconds": self.uptime_seconds,
+            "server_started": self.server_started.isoformat(),
+            "checked_at": self.checked_at.isoformat(),
+            "lost": dict(self.lost),
+        }
 
 
 @dataclass
@@ -127,14 +140,16 @@ def duration(seconds: float) -> str:
 # Foreign keys: which index each one needs, so that no fix leaves one without.
 # --------------------------------------------------------------------------------------------
 
+
 def _serves_foreign_key(parts: Sequence[IndexColumn], columns: Sequence[str]) -> bool:
     """An index can back a foreign key when the key's columns are its first columns, in order,
     whole (no prefix).  InnoDB's implicit primary-key suffix is not counted (MariaDB accepts it,
     other servers may not)."""
     if len(parts) < len(columns):
         return False
-    return all(p.name is not None and p.sub_part is None and p.name.lower() == c.lower()
-               for p, c in zip(parts, columns))
+    return all(
+        p.name is not None and p.sub_part is None and p.name.lower() == c.lower() for p, c in zip(parts, columns)
+    )
 
 
 @dataclass(frozen=True)
@@ -160,7 +175,8 @@ class ForeignKeyGuard:
             for fk in table.foreign_keys:
                 self._needs.setdefault(key, []).append(ForeignKeyNeed(fk, table.full_name, fk.columns, "child"))
                 self._needs.setdefault((fk.ref_schema, fk.ref_table), []).append(
-                    ForeignKeyNeed(fk, table.full_name, fk.ref_columns, "parent"))
+                    ForeignKeyNeed(fk, table.full_name, fk.ref_columns, "parent")
+                )
 
     def needs(self, table: Table, index: Index) -> list[ForeignKeyNeed]:
         """The foreign keys ``index`` backs now (whether or not another index could)."""
@@ -169,7 +185,9 @@ class ForeignKeyGuard:
             return []
         return [n for n in self._needs.get((table.schema, table.name), []) if _serves_foreign_key(current, n.columns)]
 
-    def blockers(self, table: Table, index: Index, replacement: Sequence[IndexColumn] | None = None) -> list[ForeignKeyNeed]:
+    def blockers(
+        self, table: Table, index: Index, replacement: Sequence[IndexColumn] | None = None
+    ) -> list[ForeignKeyNeed]:
         """Foreign keys that would be left without an index if ``index`` were dropped (or
         replaced by an index on ``replacement``)."""
         indexes = self._indexes.get((table.schema, table.name), {})
@@ -196,5 +214,3 @@ def needs_text(needs: Sequence[ForeignKeyNeed]) -> str:
 
 def needs_evidence(needs: Sequence[ForeignKeyNeed]) -> list[dict[str, Any]]:
     return [{"foreign_key": n.fk.name, "table": n.child, "side": n.role, "columns": list(n.columns)} for n in needs]
-
-

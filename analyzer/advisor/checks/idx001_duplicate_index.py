@@ -47,20 +47,39 @@ class DuplicateIndex(TableCheck):
 
 
 CASES = [
-    TableCase("CREATE TABLE t (id INT NOT NULL PRIMARY KEY, a INT, KEY ia (a), KEY ia2 (a)) ENGINE=InnoDB",
-              expect=True, contains=["ia2 (`a`) is a duplicate of ia (`a`)", "DROP INDEX `ia2`"]),
-    TableCase("CREATE TABLE t (id INT NOT NULL PRIMARY KEY, a INT, KEY ia (a), UNIQUE KEY ua (a)) ENGINE=InnoDB",
-              expect=True, contains=["drop ia, keep ua (ua also enforces uniqueness)"],
-              note="the unique index stays"),
-    TableCase("CREATE TABLE t (id INT NOT NULL PRIMARY KEY, a INT, b INT, KEY iab (a, b), KEY iab_desc (a DESC, b DESC))"
-              " ENGINE=InnoDB", expect=True, contains=["the same index read backwards"]),
-    TableCase("CREATE TABLE t (id INT NOT NULL PRIMARY KEY, a INT, b INT, KEY iab (a, b), KEY iba (b, a)) ENGINE=InnoDB",
-              expect=False, note="other column order: another index"),
-    TableCase("CREATE TABLE t (id INT NOT NULL PRIMARY KEY, a INT, b INT, KEY ia (a), KEY iab (a, b)) ENGINE=InnoDB",
-              expect=False, note="a left-prefix is IDX002, not a duplicate"),
-    TableCase("CREATE TABLE p (a INT NOT NULL PRIMARY KEY) ENGINE=InnoDB;\n"
-              "CREATE TABLE t (id INT NOT NULL PRIMARY KEY, a INT, KEY ia (a), KEY ia2 (a), "
-              "CONSTRAINT fk_a FOREIGN KEY (a) REFERENCES p (a)) ENGINE=InnoDB",
-              expect=True, contains=["ia2 (`a`) is a duplicate of ia"],
-              note="a foreign key needs one of them, not both: the duplicate still goes"),
+    TableCase(
+        "CREATE TABLE t (id INT NOT NULL PRIMARY KEY, a INT, KEY ia (a), KEY ia2 (a)) ENGINE=InnoDB",
+        expect=True,
+        contains=["ia2 (`a`) is a duplicate of ia (`a`)", "DROP INDEX `ia2`"],
+    ),
+    TableCase(
+        "CREATE TABLE t (id INT NOT NULL PRIMARY KEY, a INT, KEY ia (a), UNIQUE KEY ua (a)) ENGINE=InnoDB",
+        expect=True,
+        contains=["drop ia, keep ua (ua also enforces uniqueness)"],
+        note="the unique index stays",
+    ),
+    TableCase(
+        "CREATE TABLE t (id INT NOT NULL PRIMARY KEY, a INT, b INT, KEY iab (a, b), KEY iab_desc (a DESC, b DESC))"
+        " ENGINE=InnoDB",
+        expect=True,
+        contains=["the same index read backwards"],
+    ),
+    TableCase(
+        "CREATE TABLE t (id INT NOT NULL PRIMARY KEY, a INT, b INT, KEY iab (a, b), KEY iba (b, a)) ENGINE=InnoDB",
+        expect=False,
+        note="other column order: another index",
+    ),
+    TableCase(
+        "CREATE TABLE t (id INT NOT NULL PRIMARY KEY, a INT, b INT, KEY ia (a), KEY iab (a, b)) ENGINE=InnoDB",
+        expect=False,
+        note="a left-prefix is IDX002, not a duplicate",
+    ),
+    TableCase(
+        "CREATE TABLE p (a INT NOT NULL PRIMARY KEY) ENGINE=InnoDB;\n"
+        "CREATE TABLE t (id INT NOT NULL PRIMARY KEY, a INT, KEY ia (a), KEY ia2 (a), "
+        "CONSTRAINT fk_a FOREIGN KEY (a) REFERENCES p (a)) ENGINE=InnoDB",
+        expect=True,
+        contains=["ia2 (`a`) is a duplicate of ia"],
+        note="a foreign key needs one of them, not both: the duplicate still goes",
+    ),
 ]

@@ -46,18 +46,33 @@ class RedundantIndex(TableCheck):
 
 
 CASES = [
-    TableCase("CREATE TABLE t (id INT NOT NULL PRIMARY KEY, a INT, b INT, KEY ia (a), KEY iab (a, b)) ENGINE=InnoDB",
-              expect=True, contains=["ia (`a`) is a left-prefix of iab (`a`,`b`)", "DROP INDEX `ia`"]),
-    TableCase("CREATE TABLE t (id INT NOT NULL PRIMARY KEY, a INT, b INT, UNIQUE KEY ua (a), KEY iab (a, b)) "
-              "ENGINE=InnoDB", expect=False, note="a unique index is a constraint: it stays"),
-    TableCase("CREATE TABLE t (id INT NOT NULL PRIMARY KEY, a VARCHAR(40), KEY ia (a), KEY ia10 (a(10))) ENGINE=InnoDB",
-              expect=False, note="a prefix of a column is another index part (pt calls KEY (a) a left-prefix of "
-                                 "KEY (a(10)) and drops the whole-column index)"),
-    TableCase("CREATE TABLE t (id INT NOT NULL PRIMARY KEY, a INT, b INT, KEY ia (a), KEY iba (b, a)) ENGINE=InnoDB",
-              expect=False, note="not the leftmost columns"),
-    TableCase("CREATE TABLE p (b INT NOT NULL, a INT NOT NULL, PRIMARY KEY (b, a)) ENGINE=InnoDB;\n"
-              "CREATE TABLE t (id INT NOT NULL PRIMARY KEY, a INT, b INT, KEY ib (b), KEY iba (b, a), "
-              "CONSTRAINT fk_b FOREIGN KEY (b) REFERENCES p (b)) ENGINE=InnoDB",
-              expect=True, contains=["ib (`b`) is a left-prefix of iba"],
-              note="the foreign key is served by the longer index too: safe to drop"),
+    TableCase(
+        "CREATE TABLE t (id INT NOT NULL PRIMARY KEY, a INT, b INT, KEY ia (a), KEY iab (a, b)) ENGINE=InnoDB",
+        expect=True,
+        contains=["ia (`a`) is a left-prefix of iab (`a`,`b`)", "DROP INDEX `ia`"],
+    ),
+    TableCase(
+        "CREATE TABLE t (id INT NOT NULL PRIMARY KEY, a INT, b INT, UNIQUE KEY ua (a), KEY iab (a, b)) ENGINE=InnoDB",
+        expect=False,
+        note="a unique index is a constraint: it stays",
+    ),
+    TableCase(
+        "CREATE TABLE t (id INT NOT NULL PRIMARY KEY, a VARCHAR(40), KEY ia (a), KEY ia10 (a(10))) ENGINE=InnoDB",
+        expect=False,
+        note="a prefix of a column is another index part (pt calls KEY (a) a left-prefix of "
+        "KEY (a(10)) and drops the whole-column index)",
+    ),
+    TableCase(
+        "CREATE TABLE t (id INT NOT NULL PRIMARY KEY, a INT, b INT, KEY ia (a), KEY iba (b, a)) ENGINE=InnoDB",
+        expect=False,
+        note="not the leftmost columns",
+    ),
+    TableCase(
+        "CREATE TABLE p (b INT NOT NULL, a INT NOT NULL, PRIMARY KEY (b, a)) ENGINE=InnoDB;\n"
+        "CREATE TABLE t (id INT NOT NULL PRIMARY KEY, a INT, b INT, KEY ib (b), KEY iba (b, a), "
+        "CONSTRAINT fk_b FOREIGN KEY (b) REFERENCES p (b)) ENGINE=InnoDB",
+        expect=True,
+        contains=["ib (`b`) is a left-prefix of iba"],
+        note="the foreign key is served by the longer index too: safe to drop",
+    ),
 ]

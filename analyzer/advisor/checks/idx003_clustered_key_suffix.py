@@ -46,19 +46,37 @@ class ClusteredKeySuffix(TableCheck):
 
 
 CASES = [
-    TableCase("CREATE TABLE t (id INT NOT NULL PRIMARY KEY, a INT, KEY ia_id (a, id)) ENGINE=InnoDB",
-              expect=True, contains=["ends with the columns of the clustered index PRIMARY", "shorten it to (`a`)",
-                                     "ADD INDEX `ia_id` (`a`)"]),
-    TableCase("CREATE TABLE t (x INT NOT NULL, a INT, UNIQUE KEY ux (x), KEY ia_x (a, x)) ENGINE=InnoDB",
-              expect=True, contains=["clustered index ux (`x`)"],
-              note="no primary key: InnoDB clusters by the first unique NOT NULL index"),
-    TableCase("CREATE TABLE t (id INT NOT NULL PRIMARY KEY, a INT, KEY ia_id (a, id)) ENGINE=MyISAM",
-              expect=False, note="MyISAM does not append the primary key"),
-    TableCase("CREATE TABLE t (id INT NOT NULL PRIMARY KEY, a INT, KEY iid_a (id, a)) ENGINE=InnoDB",
-              expect=False, note="the primary key first is not a suffix"),
-    TableCase("CREATE TABLE p (b INT NOT NULL, a INT NOT NULL, PRIMARY KEY (a), KEY b_a (b, a)) ENGINE=InnoDB;\n"
-              "CREATE TABLE c (a INT NOT NULL, b INT NOT NULL, PRIMARY KEY (a), KEY k_ba (b, a), "
-              "CONSTRAINT fk_ba FOREIGN KEY (b, a) REFERENCES p (b, a)) ENGINE=InnoDB",
-              expect=True, contains=["foreign key fk_ba", "-- keep `k_ba`"],
-              note="the foreign key needs (b, a) whole on both sides: advice, not a statement"),
+    TableCase(
+        "CREATE TABLE t (id INT NOT NULL PRIMARY KEY, a INT, KEY ia_id (a, id)) ENGINE=InnoDB",
+        expect=True,
+        contains=[
+            "ends with the columns of the clustered index PRIMARY",
+            "shorten it to (`a`)",
+            "ADD INDEX `ia_id` (`a`)",
+        ],
+    ),
+    TableCase(
+        "CREATE TABLE t (x INT NOT NULL, a INT, UNIQUE KEY ux (x), KEY ia_x (a, x)) ENGINE=InnoDB",
+        expect=True,
+        contains=["clustered index ux (`x`)"],
+        note="no primary key: InnoDB clusters by the first unique NOT NULL index",
+    ),
+    TableCase(
+        "CREATE TABLE t (id INT NOT NULL PRIMARY KEY, a INT, KEY ia_id (a, id)) ENGINE=MyISAM",
+        expect=False,
+        note="MyISAM does not append the primary key",
+    ),
+    TableCase(
+        "CREATE TABLE t (id INT NOT NULL PRIMARY KEY, a INT, KEY iid_a (id, a)) ENGINE=InnoDB",
+        expect=False,
+        note="the primary key first is not a suffix",
+    ),
+    TableCase(
+        "CREATE TABLE p (b INT NOT NULL, a INT NOT NULL, PRIMARY KEY (a), KEY b_a (b, a)) ENGINE=InnoDB;\n"
+        "CREATE TABLE c (a INT NOT NULL, b INT NOT NULL, PRIMARY KEY (a), KEY k_ba (b, a), "
+        "CONSTRAINT fk_ba FOREIGN KEY (b, a) REFERENCES p (b, a)) ENGINE=InnoDB",
+        expect=True,
+        contains=["foreign key fk_ba", "-- keep `k_ba`"],
+        note="the foreign key needs (b, a) whole on both sides: advice, not a statement",
+    ),
 ]

@@ -61,8 +61,9 @@ def _duplicate_foreign_keys(table: Table) -> list[tuple[ForeignKey, ForeignKey]]
             a, b = fks[i], fks[j]
             if not alive[j] or (a.ref_schema, a.ref_table) != (b.ref_schema, b.ref_table):
                 continue
-            if {(c.lower(), r.lower()) for c, r in zip(a.columns, a.ref_columns)} == \
-                    {(c.lower(), r.lower()) for c, r in zip(b.columns, b.ref_columns)}:
+            if {(c.lower(), r.lower()) for c, r in zip(a.columns, a.ref_columns)} == {
+                (c.lower(), r.lower()) for c, r in zip(b.columns, b.ref_columns)
+            }:
                 pairs.append((b, a))
                 alive[j] = False
     return pairs
@@ -70,13 +71,19 @@ def _duplicate_foreign_keys(table: Table) -> list[tuple[ForeignKey, ForeignKey]]
 
 def _fk_finding(table: Table, fk: ForeignKey, kept: ForeignKey) -> IndexFinding:
     same_rules = (fk.on_update, fk.on_delete) == (kept.on_update, kept.on_delete)
-    message = (f"Foreign key {fk.name} ({', '.join(fk.columns)}) -> {fk.ref_schema}.{fk.ref_table} duplicates "
-               f"{kept.name}: drop {fk.name}, keep {kept.name} (the first by name)")
+    message = (
+        f"Foreign key {fk.name} ({', '.join(fk.columns)}) -> {fk.ref_schema}.{fk.ref_table} duplicates "
+        f"{kept.name}: drop {fk.name}, keep {kept.name} (the first by name)"
+    )
     ddl = f"ALTER TABLE {table.quoted_name} DROP FOREIGN KEY {quote_identifier(fk.name)};"
-    evidence = {"kind": "fk", "reason": f"FOREIGN KEY {fk.name} is a duplicate of FOREIGN KEY {kept.name}",
-                "foreign_key_ddl": fk.ddl, "kept_ddl": kept.ddl,
-                "rules": {"on_update": fk.on_update, "on_delete": fk.on_delete},
-                "kept_rules": {"on_update": kept.on_update, "on_delete": kept.on_delete}}
+    evidence = {
+        "kind": "fk",
+        "reason": f"FOREIGN KEY {fk.name} is a duplicate of FOREIGN KEY {kept.name}",
+        "foreign_key_ddl": fk.ddl,
+        "kept_ddl": kept.ddl,
+        "rules": {"on_update": fk.on_update, "on_delete": fk.on_delete},
+        "kept_rules": {"on_update": kept.on_update, "on_delete": kept.on_delete},
+    }
     if not same_rules:
         message += f"; their rules differ (ON DELETE {fk.on_delete} / {kept.on_delete}): keep the one you mean"
         ddl = f"-- the two constraints act differently; drop the one whose rules you do not want: {ddl}"
@@ -85,18 +92,31 @@ def _fk_finding(table: Table, fk: ForeignKey, kept: ForeignKey) -> IndexFinding:
 
 _PARENT = "CREATE TABLE p (id INT NOT NULL PRIMARY KEY, b INT NOT NULL, UNIQUE KEY ub (b)) ENGINE=InnoDB;\n"
 CASES = [
-    TableCase(_PARENT + "CREATE TABLE c (id INT NOT NULL PRIMARY KEY, p_id INT, KEY ip (p_id), "
-              "CONSTRAINT fk_a FOREIGN KEY (p_id) REFERENCES p (id), CONSTRAINT fk_b FOREIGN KEY (p_id) REFERENCES p (id))"
-              " ENGINE=InnoDB", expect=True,
-              contains=["Foreign key fk_b (p_id) -> db.p duplicates fk_a", "DROP FOREIGN KEY `fk_b`"]),
-    TableCase(_PARENT + "CREATE TABLE c (id INT NOT NULL PRIMARY KEY, p_id INT, KEY ip (p_id), "
-              "CONSTRAINT fk_a FOREIGN KEY (p_id) REFERENCES p (id) ON DELETE CASCADE, "
-              "CONSTRAINT fk_b FOREIGN KEY (p_id) REFERENCES p (id)) ENGINE=InnoDB", expect=True,
-              contains=["their rules differ", "-- the two constraints act differently"]),
-    TableCase(_PARENT + "CREATE TABLE c (id INT NOT NULL PRIMARY KEY, p_id INT, p_b INT, KEY ip (p_id), KEY ib (p_b), "
-              "CONSTRAINT fk_a FOREIGN KEY (p_id) REFERENCES p (id), CONSTRAINT fk_b FOREIGN KEY (p_b) REFERENCES p (b))"
-              " ENGINE=InnoDB", expect=False, note="other columns: two rules"),
-    TableCase(_PARENT + "CREATE TABLE c (id INT NOT NULL PRIMARY KEY, p_id INT, KEY ip (p_id), "
-              "CONSTRAINT fk_a FOREIGN KEY (p_id) REFERENCES p (id)) ENGINE=InnoDB", expect=False,
-              note="one constraint"),
+    TableCase(
+        _PARENT + "CREATE TABLE c (id INT NOT NULL PRIMARY KEY, p_id INT, KEY ip (p_id), "
+        "CONSTRAINT fk_a FOREIGN KEY (p_id) REFERENCES p (id), CONSTRAINT fk_b FOREIGN KEY (p_id) REFERENCES p (id))"
+        " ENGINE=InnoDB",
+        expect=True,
+        contains=["Foreign key fk_b (p_id) -> db.p duplicates fk_a", "DROP FOREIGN KEY `fk_b`"],
+    ),
+    TableCase(
+        _PARENT + "CREATE TABLE c (id INT NOT NULL PRIMARY KEY, p_id INT, KEY ip (p_id), "
+        "CONSTRAINT fk_a FOREIGN KEY (p_id) REFERENCES p (id) ON DELETE CASCADE, "
+        "CONSTRAINT fk_b FOREIGN KEY (p_id) REFERENCES p (id)) ENGINE=InnoDB",
+        expect=True,
+        contains=["their rules differ", "-- the two constraints act differently"],
+    ),
+    TableCase(
+        _PARENT + "CREATE TABLE c (id INT NOT NULL PRIMARY KEY, p_id INT, p_b INT, KEY ip (p_id), KEY ib (p_b), "
+        "CONSTRAINT fk_a FOREIGN KEY (p_id) REFERENCES p (id), CONSTRAINT fk_b FOREIGN KEY (p_b) REFERENCES p (b))"
+        " ENGINE=InnoDB",
+        expect=False,
+        note="other columns: two rules",
+    ),
+    TableCase(
+        _PARENT + "CREATE TABLE c (id INT NOT NULL PRIMARY KEY, p_id INT, KEY ip (p_id), "
+        "CONSTRAINT fk_a FOREIGN KEY (p_id) REFERENCES p (id)) ENGINE=InnoDB",
+        expect=False,
+        note="one constraint",
+    ),
 ]

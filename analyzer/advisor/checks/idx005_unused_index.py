@@ -82,8 +82,15 @@ class UnusedIndex(TableCheck):
                 yield finding
 
 
-def _unused_finding(table: Table, index: Index, row: dict[str, Any] | None, since: datetime,
-                    window: UsageWindow, guard: ForeignKeyGuard, min_window: float) -> IndexFinding:
+def _unused_finding(
+    table: Table,
+    index: Index,
+    row: dict[str, Any] | None,
+    since: datetime,
+    window: UsageWindow,
+    guard: ForeignKeyGuard,
+    min_window: float,
+) -> IndexFinding:
     counting = (window.checked_at - since).total_seconds()
     evidence: dict[str, Any] = {
         "count_star": int(row["count_star"]) if row is not None else 0,
@@ -97,8 +104,10 @@ def _unused_finding(table: Table, index: Index, row: dict[str, Any] | None, sinc
         "index_ddl": index.ddl,
         "visible": index.visible,
     }
-    message = (f"Index {index.name} {cols_text(index.columns)} had no reads in {duration(counting)} "
-               f"(since {since:%Y-%m-%d %H:%M:%S}; server up {duration(window.uptime_seconds)})")
+    message = (
+        f"Index {index.name} {cols_text(index.columns)} had no reads in {duration(counting)} "
+        f"(since {since:%Y-%m-%d %H:%M:%S}; server up {duration(window.uptime_seconds)})"
+    )
     if not index.visible:
         message += "; it is already invisible/ignored"
     ddl = drop_index_ddl(table, index)
@@ -108,37 +117,55 @@ def _unused_finding(table: Table, index: Index, row: dict[str, Any] | None, sinc
     elif counting < min_window:
         evidence["min_window_seconds"] = int(min_window)
         message += f"; too short a window to act on (less than {duration(min_window)})"
-        ddl = (f"-- confirm over at least {duration(min_window)} of counting (jobs that run weekly or monthly "
-               f"may need it), then: {ddl}")
+        ddl = (
+            f"-- confirm over at least {duration(min_window)} of counting (jobs that run weekly or monthly "
+            f"may need it), then: {ddl}"
+        )
         safe = False
     else:
         blockers = guard.blockers(table, index)
         if blockers:
             evidence["needed_by_foreign_keys"] = needs_evidence(blockers)
             message += f"; foreign key {needs_text(blockers)} needs it"
-            ddl = f"-- keep {quote_identifier(index.name)} on {table.quoted_name}: foreign key " \
-                  f"{', '.join(n.fk.name for n in blockers)} needs it (checks on writes do not count as reads)"
+            ddl = (
+                f"-- keep {quote_identifier(index.name)} on {table.quoted_name}: foreign key "
+                f"{', '.join(n.fk.name for n in blockers)} needs it (checks on writes do not count as reads)"
+            )
             safe = False
         else:
             guard.apply(table, index)
     return IndexFinding("IDX005", "info", table.full_name, message, ddl, safe, index.name, None, evidence)
 
 
-_TABLE = ("CREATE TABLE t (id INT NOT NULL PRIMARY KEY, a INT, b INT, c TEXT, KEY ia (a), KEY ib (b), "
-          "UNIQUE KEY ua (a, b), FULLTEXT KEY fc (c)) ENGINE=InnoDB")
+_TABLE = (
+    "CREATE TABLE t (id INT NOT NULL PRIMARY KEY, a INT, b INT, c TEXT, KEY ia (a), KEY ib (b), "
+    "UNIQUE KEY ua (a, b), FULLTEXT KEY fc (c)) ENGINE=InnoDB"
+)
 _MONTH = 30 * 86400
 CASES = [
-    TableCase(_TABLE, expect=True, usage={"uptime": _MONTH, "reads": {"t.ia": 120, "t.PRIMARY": 9}},
-              contains=["Index ib (`b`) had no reads in 30d", "ALTER TABLE `db`.`t` DROP INDEX `ib`;"],
-              note="ia was read; ib never: primary, unique and FULLTEXT indexes are not judged"),
-    TableCase(_TABLE, expect=True, usage={"uptime": 3600, "reads": {"t.ia": 120}},
-              contains=["too short a window to act on (less than 7d)", "-- confirm over at least 7d"],
-              note="an hour of counting: advice, not a statement"),
+    TableCase(
+        _TABLE,
+        expect=True,
+        usage={"uptime": _MONTH, "reads": {"t.ia": 120, "t.PRIMARY": 9}},
+        contains=["Index ib (`b`) had no reads in 30d", "ALTER TABLE `db`.`t` DROP INDEX `ib`;"],
+        note="ia was read; ib never: primary, unique and FULLTEXT indexes are not judged",
+    ),
+    TableCase(
+        _TABLE,
+        expect=True,
+        usage={"uptime": 3600, "reads": {"t.ia": 120}},
+        contains=["too short a window to act on (less than 7d)", "-- confirm over at least 7d"],
+        note="an hour of counting: advice, not a statement",
+    ),
     TableCase(_TABLE, expect=False, usage={"uptime": _MONTH, "reads": {"t.ia": 120, "t.ib": 4}}, note="all read"),
     TableCase(_TABLE, expect=False, usage=None, note="performance_schema not read (or off): nothing to tell"),
-    TableCase("CREATE TABLE p (a INT NOT NULL PRIMARY KEY) ENGINE=InnoDB;\n"
-              "CREATE TABLE t (id INT NOT NULL PRIMARY KEY, a INT, KEY ia (a), "
-              "CONSTRAINT fk_a FOREIGN KEY (a) REFERENCES p (a)) ENGINE=InnoDB", expect=True,
-              usage={"uptime": _MONTH, "reads": {}}, contains=["foreign key fk_a", "-- keep `ia`"],
-              note="the foreign key's index: its checks on writes are not reads"),
+    TableCase(
+        "CREATE TABLE p (a INT NOT NULL PRIMARY KEY) ENGINE=InnoDB;\n"
+        "CREATE TABLE t (id INT NOT NULL PRIMARY KEY, a INT, KEY ia (a), "
+        "CONSTRAINT fk_a FOREIGN KEY (a) REFERENCES p (a)) ENGINE=InnoDB",
+        expect=True,
+        usage={"uptime": _MONTH, "reads": {}},
+        contains=["foreign key fk_a", "-- keep `ia`"],
+        note="the foreign key's index: its checks on writes are not reads",
+    ),
 ]

@@ -119,7 +119,10 @@ class CartesianJoin(Check):
                 f"({t.using_join_buffer}) with no join condition: about {n(left.rows)} x {n(t.rows)} = "
                 f"{n(pairs)} row pairs.",
                 fix=f"Add the join condition between {t.table} and {left.table} (JOIN {t.table} ON ...).",
-                table=t.table, severity=self._severity(pairs), pairs=pairs)
+                table=t.table,
+                severity=self._severity(pairs),
+                pairs=pairs,
+            )
 
     def _severity(self, pairs: float | None) -> str:
         if pairs is None:
@@ -154,16 +157,19 @@ class CartesianJoin(Check):
             message += f" ({' x '.join(n(s) for s in sizes)} = {n(pairs)} row pairs)"
         message += "."
         a, b = groups[0][-1], groups[1][0]
-        fix = (f"Add the join condition, as an explicit JOIN: ... FROM {a.name}{' ' + a.alias if a.alias else ''} "
-               f"JOIN {b.name}{' ' + b.alias if b.alias else ''} ON {b.label}.<column> = {a.label}.<column>")
+        fix = (
+            f"Add the join condition, as an explicit JOIN: ... FROM {a.name}{' ' + a.alias if a.alias else ''} "
+            f"JOIN {b.name}{' ' + b.alias if b.alias else ''} ON {b.label}.<column> = {a.label}.<column>"
+        )
         table_a = catalog_table(context, a)
         table_b = catalog_table(context, b)
         guess = _guess_condition(a, table_a, b, table_b)
         if guess:
             fix += f" (probably ON {guess})"
         fix += ". If the product is intended, write CROSS JOIN with a one-row derived table."
-        return self.finding(context, message, fix=fix, table=b.name, severity=self._severity(pairs),
-                            groups=names, pairs=pairs)
+        return self.finding(
+            context, message, fix=fix, table=b.name, severity=self._severity(pairs), groups=names, pairs=pairs
+        )
 
 
 def _guess_condition(a: TableRef, table_a, b: TableRef, table_b) -> str | None:
@@ -179,59 +185,154 @@ def _guess_condition(a: TableRef, table_a, b: TableRef, table_b) -> str | None:
 
 
 CASES = [
-    Case("SELECT o.id, o.total_cents, c.email FROM orders o, customers c WHERE o.status = 'paid'",
-         expect=True,
-         plan={"query_block": {"select_id": 1, "nested_loop": [
-             {"table": {"table_name": "o", "access_type": "ALL", "possible_keys": ["idx_orders_status"],
-                        "rows": 29992, "filtered": 20.00533485, "attached_condition": "o.`status` = 'paid'"}},
-             {"block-nl-join": {"table": {"table_name": "c", "access_type": "index", "key": "uq_customers_email",
-                                          "key_length": "762", "used_key_parts": ["email"], "rows": 39768,
-                                          "filtered": 100, "using_index": True},
-                                "buffer_type": "flat", "buffer_size": "256KiB", "join_type": "BNL"}}]}},
-         contains=["orders o and customers c", "6,000 x 39,768", "probably ON c.id = o.customer_id"],
-         note="comma join, the condition forgotten; MariaDB 10.11 (recorded): block-nl-join with no condition"),
-    Case("SELECT o.id, o.total_cents, c.email FROM orders o, customers c WHERE o.status = 'paid'",
-         expect=True, rows={"orders": 30076, "customers": 40210},
-         contains=["30,076 x 40,210"], note="no plan: sizes from the catalog"),
-    Case("SELECT p.name, w.city, i.quantity FROM products p JOIN inventory i ON i.product_id = p.id "
-         "JOIN warehouses w WHERE i.quantity < 5",
-         expect=True,
-         contains=["(products p + inventory i) and warehouses w", "probably ON w.id = i.warehouse_id"],
-         note="JOIN without ON"),
-    Case("SELECT o.id, c.email FROM orders o JOIN customers c WHERE o.status = 'paid'",
-         expect=True,
-         plan={"query_block": {"select_id": 1, "cost_info": {"query_cost": "120961234.11"}, "nested_loop": [
-             {"table": {"table_name": "o", "access_type": "ref", "possible_keys": ["idx_orders_status"],
-                        "key": "idx_orders_status", "used_key_parts": ["status"], "key_length": "66",
-                        "ref": ["const"], "rows_examined_per_scan": 15038, "rows_produced_per_join": 15038,
-                        "filtered": "100.00",
-                        "cost_info": {"read_cost": "56.91", "eval_cost": "1503.80", "prefix_cost": "1560.71",
-                                      "data_read_per_join": "9M"},
-                        "used_columns": ["id", "status"]}},
-             {"table": {"table_name": "c", "access_type": "ALL", "rows_examined_per_scan": 40210,
-                        "rows_produced_per_join": 604677980, "filtered": "100.00",
-                        "using_join_buffer": "hash join",
-                        "cost_info": {"read_cost": "60416.52", "eval_cost": "60467798.00",
-                                      "prefix_cost": "120961234.11", "data_read_per_join": "724G"},
-                        "used_columns": ["email"]}}]}},
-         contains=["15,038 x 40,210", "probably ON c.id = o.customer_id"],
-         note="MySQL 8: hash join without a condition; sizes from the plan"),
-    Case("SELECT o.id, c.email FROM orders o, customers c WHERE c.id = o.customer_id AND o.status = 'paid'",
-         expect=False, note="comma join with its condition in WHERE"),
-    Case("SELECT COUNT(*) FROM customer, orders, nation WHERE c_custkey = o_custkey AND c_nationkey = n_nationkey "
-         "AND n_name = 'GERMANY'",
-         expect=False, note="TPC-H tables the catalog does not know: unqualified join columns may connect them"),
-    Case("SELECT p.name, w.city FROM products p CROSS JOIN warehouses w JOIN inventory i "
-         "ON i.product_id = p.id AND i.warehouse_id = w.id WHERE i.quantity = 0",
-         expect=False, note="CROSS JOIN connected through inventory's ON condition"),
-    Case("SELECT o.id, o.total_cents FROM orders o JOIN customers c ON c.id = o.customer_id "
-         "WHERE c.country = 'DE'",
-         expect=False,
-         plan={"query_block": {"select_id": 1, "nested_loop": [
-             {"table": {"table_name": "o", "access_type": "ALL", "rows": 29992, "filtered": 100}},
-             {"table": {"table_name": "c", "access_type": "eq_ref",
-                        "possible_keys": ["PRIMARY", "idx_customers_country", "idx_customers_country_status"],
-                        "key": "PRIMARY", "key_length": "4", "used_key_parts": ["id"], "ref": ["shop.o.customer_id"],
-                        "rows": 1, "filtered": 20.11667633, "attached_condition": "c.country = 'DE'"}}]}},
-         note="MariaDB 10.11 (recorded): joined by primary key"),
+    Case(
+        "SELECT o.id, o.total_cents, c.email FROM orders o, customers c WHERE o.status = 'paid'",
+        expect=True,
+        plan={
+            "query_block": {
+                "select_id": 1,
+                "nested_loop": [
+                    {
+                        "table": {
+                            "table_name": "o",
+                            "access_type": "ALL",
+                            "possible_keys": ["idx_orders_status"],
+                            "rows": 29992,
+                            "filtered": 20.00533485,
+                            "attached_condition": "o.`status` = 'paid'",
+                        }
+                    },
+                    {
+                        "block-nl-join": {
+                            "table": {
+                                "table_name": "c",
+                                "access_type": "index",
+                                "key": "uq_customers_email",
+                                "key_length": "762",
+                                "used_key_parts": ["email"],
+                                "rows": 39768,
+                                "filtered": 100,
+                                "using_index": True,
+                            },
+                            "buffer_type": "flat",
+                            "buffer_size": "256KiB",
+                            "join_type": "BNL",
+                        }
+                    },
+                ],
+            }
+        },
+        contains=["orders o and customers c", "6,000 x 39,768", "probably ON c.id = o.customer_id"],
+        note="comma join, the condition forgotten; MariaDB 10.11 (recorded): block-nl-join with no condition",
+    ),
+    Case(
+        "SELECT o.id, o.total_cents, c.email FROM orders o, customers c WHERE o.status = 'paid'",
+        expect=True,
+        rows={"orders": 30076, "customers": 40210},
+        contains=["30,076 x 40,210"],
+        note="no plan: sizes from the catalog",
+    ),
+    Case(
+        "SELECT p.name, w.city, i.quantity FROM products p JOIN inventory i ON i.product_id = p.id "
+        "JOIN warehouses w WHERE i.quantity < 5",
+        expect=True,
+        contains=["(products p + inventory i) and warehouses w", "probably ON w.id = i.warehouse_id"],
+        note="JOIN without ON",
+    ),
+    Case(
+        "SELECT o.id, c.email FROM orders o JOIN customers c WHERE o.status = 'paid'",
+        expect=True,
+        plan={
+            "query_block": {
+                "select_id": 1,
+                "cost_info": {"query_cost": "120961234.11"},
+                "nested_loop": [
+                    {
+                        "table": {
+                            "table_name": "o",
+                            "access_type": "ref",
+                            "possible_keys": ["idx_orders_status"],
+                            "key": "idx_orders_status",
+                            "used_key_parts": ["status"],
+                            "key_length": "66",
+                            "ref": ["const"],
+                            "rows_examined_per_scan": 15038,
+                            "rows_produced_per_join": 15038,
+                            "filtered": "100.00",
+                            "cost_info": {
+                                "read_cost": "56.91",
+                                "eval_cost": "1503.80",
+                                "prefix_cost": "1560.71",
+                                "data_read_per_join": "9M",
+                            },
+                            "used_columns": ["id", "status"],
+                        }
+                    },
+                    {
+                        "table": {
+                            "table_name": "c",
+                            "access_type": "ALL",
+                            "rows_examined_per_scan": 40210,
+                            "rows_produced_per_join": 604677980,
+                            "filtered": "100.00",
+                            "using_join_buffer": "hash join",
+                            "cost_info": {
+                                "read_cost": "60416.52",
+                                "eval_cost": "60467798.00",
+                                "prefix_cost": "120961234.11",
+                                "data_read_per_join": "724G",
+                            },
+                            "used_columns": ["email"],
+                        }
+                    },
+                ],
+            }
+        },
+        contains=["15,038 x 40,210", "probably ON c.id = o.customer_id"],
+        note="MySQL 8: hash join without a condition; sizes from the plan",
+    ),
+    Case(
+        "SELECT o.id, c.email FROM orders o, customers c WHERE c.id = o.customer_id AND o.status = 'paid'",
+        expect=False,
+        note="comma join with its condition in WHERE",
+    ),
+    Case(
+        "SELECT COUNT(*) FROM customer, orders, nation WHERE c_custkey = o_custkey AND c_nationkey = n_nationkey "
+        "AND n_name = 'GERMANY'",
+        expect=False,
+        note="TPC-H tables the catalog does not know: unqualified join columns may connect them",
+    ),
+    Case(
+        "SELECT p.name, w.city FROM products p CROSS JOIN warehouses w JOIN inventory i "
+        "ON i.product_id = p.id AND i.warehouse_id = w.id WHERE i.quantity = 0",
+        expect=False,
+        note="CROSS JOIN connected through inventory's ON condition",
+    ),
+    Case(
+        "SELECT o.id, o.total_cents FROM orders o JOIN customers c ON c.id = o.customer_id WHERE c.country = 'DE'",
+        expect=False,
+        plan={
+            "query_block": {
+                "select_id": 1,
+                "nested_loop": [
+                    {"table": {"table_name": "o", "access_type": "ALL", "rows": 29992, "filtered": 100}},
+                    {
+                        "table": {
+                            "table_name": "c",
+                            "access_type": "eq_ref",
+                            "possible_keys": ["PRIMARY", "idx_customers_country", "idx_customers_country_status"],
+                            "key": "PRIMARY",
+                            "key_length": "4",
+                            "used_key_parts": ["id"],
+                            "ref": ["shop.o.customer_id"],
+                            "rows": 1,
+                            "filtered": 20.11667633,
+                            "attached_condition": "c.country = 'DE'",
+                        }
+                    },
+                ],
+            }
+        },
+        note="MariaDB 10.11 (recorded): joined by primary key",
+    ),
 ]

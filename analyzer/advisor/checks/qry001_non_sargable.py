@@ -16,8 +16,15 @@ from analyzer.advisor.checks._common import (
 )
 from analyzer.advisor.query import Predicate
 
-_FLIP = {exp.GT: exp.LT, exp.GTE: exp.LTE, exp.LT: exp.GT, exp.LTE: exp.GTE, exp.EQ: exp.EQ, exp.NEQ: exp.NEQ,
-         exp.NullSafeEQ: exp.NullSafeEQ}
+_FLIP = {
+    exp.GT: exp.LT,
+    exp.GTE: exp.LTE,
+    exp.LT: exp.GT,
+    exp.LTE: exp.GTE,
+    exp.EQ: exp.EQ,
+    exp.NEQ: exp.NEQ,
+    exp.NullSafeEQ: exp.NullSafeEQ,
+}
 _OPS = {exp.GT: ">", exp.GTE: ">=", exp.LT: "<", exp.LTE: "<=", exp.EQ: "=", exp.NEQ: "<>", exp.NullSafeEQ: "<=>"}
 
 
@@ -91,8 +98,13 @@ def _rewrite(p: Predicate) -> tuple[str | None, str]:
     if isinstance(side, (exp.TsOrDsToDate, exp.Date)) and isinstance(_unwrap(side.this), exp.Column):
         col = sql(_unwrap(side.this))
         nxt = _date_plus(value, "1 DAY")
-        rewrite = {"=": f"{col} >= {sql(value)} AND {col} < {nxt}", ">=": f"{col} >= {sql(value)}",
-                   ">": f"{col} >= {nxt}", "<": f"{col} < {sql(value)}", "<=": f"{col} < {nxt}"}.get(sym)
+        rewrite = {
+            "=": f"{col} >= {sql(value)} AND {col} < {nxt}",
+            ">=": f"{col} >= {sql(value)}",
+            ">": f"{col} >= {nxt}",
+            "<": f"{col} < {sql(value)}",
+            "<=": f"{col} < {nxt}",
+        }.get(sym)
         return rewrite, "DATE()"
     # YEAR(c) op 2024
     if isinstance(side, exp.Year):
@@ -102,9 +114,13 @@ def _rewrite(p: Predicate) -> tuple[str | None, str]:
         year = _number(value)
         if isinstance(inner, exp.Column) and year is not None:
             col, y = sql(inner), int(year)
-            rewrite = {"=": f"{col} >= '{y}-01-01' AND {col} < '{y + 1}-01-01'", ">=": f"{col} >= '{y}-01-01'",
-                       ">": f"{col} >= '{y + 1}-01-01'", "<": f"{col} < '{y}-01-01'",
-                       "<=": f"{col} < '{y + 1}-01-01'"}.get(sym)
+            rewrite = {
+                "=": f"{col} >= '{y}-01-01' AND {col} < '{y + 1}-01-01'",
+                ">=": f"{col} >= '{y}-01-01'",
+                ">": f"{col} >= '{y + 1}-01-01'",
+                "<": f"{col} < '{y}-01-01'",
+                "<=": f"{col} < '{y + 1}-01-01'",
+            }.get(sym)
             return rewrite, "YEAR()"
         return None, "YEAR()"
     # LOWER(c) = 'x' / UPPER(c) = 'X'
@@ -112,12 +128,19 @@ def _rewrite(p: Predicate) -> tuple[str | None, str]:
         col = sql(_unwrap(side.this))
         return f"{col} {sym} {sql(value)}", side.key.upper() + "()"
     # SUBSTRING(c, 1, n) = 'abc' / LEFT(c, n) = 'abc'
-    if isinstance(side, (exp.Substring, exp.Left)) and isinstance(_unwrap(side.this), exp.Column) and sym == "=" \
-            and isinstance(value, exp.Literal) and value.is_string:
+    if (
+        isinstance(side, (exp.Substring, exp.Left))
+        and isinstance(_unwrap(side.this), exp.Column)
+        and sym == "="
+        and isinstance(value, exp.Literal)
+        and value.is_string
+    ):
         start = _number(side.args.get("start")) if isinstance(side, exp.Substring) else Decimal(1)
         if start == 1:
             text = value.this.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_").replace("'", "''")
-            return f"{sql(_unwrap(side.this))} LIKE '{text}%'", "SUBSTRING()" if isinstance(side, exp.Substring) else "LEFT()"
+            return f"{sql(_unwrap(side.this))} LIKE '{text}%'", "SUBSTRING()" if isinstance(
+                side, exp.Substring
+            ) else "LEFT()"
     # c + k op v, c - k op v, c * k op v, c / k op v
     if isinstance(side, (exp.Add, exp.Sub, exp.Mul, exp.Div)):
         a, b = _unwrap(side.this), _unwrap(side.expression)
@@ -136,8 +159,9 @@ def _rewrite(p: Predicate) -> tuple[str | None, str]:
             new_op = {">": "<", ">=": "<=", "<": ">", "<=": ">="}.get(sym, sym)
         if kn is not None and vn is not None:
             try:
-                result = {exp.Add: vn - kn, exp.Sub: vn + kn, exp.Mul: vn / kn if kn else None,
-                          exp.Div: vn * kn}[type(side)]
+                result = {exp.Add: vn - kn, exp.Sub: vn + kn, exp.Mul: vn / kn if kn else None, exp.Div: vn * kn}[
+                    type(side)
+                ]
             except (InvalidOperation, ZeroDivisionError):
                 result = None
             if result is not None:
@@ -221,57 +245,94 @@ class NonSargablePredicate(Check):
         message = f"{p.sql}: {col} is wrapped in {wrapped}"
         severity = "warning"
         if indexes:
-            message += (f", so {', '.join(i.name for i in indexes)} on {col} cannot be used and the expression "
-                        "is computed for every row.")
+            message += (
+                f", so {', '.join(i.name for i in indexes)} on {col} cannot be used and the expression "
+                "is computed for every row."
+            )
         elif table is not None and column is not None:
-            message += (", so no index on the column could be used; it has none either, so the rewrite needs an "
-                        f"index on {p.column.column} as well.")
+            message += (
+                ", so no index on the column could be used; it has none either, so the rewrite needs an "
+                f"index on {p.column.column} as well."
+            )
             severity = "info"
         else:
             message += ", so an index on the column cannot be used and the expression is computed for every row."
         if p.in_or:
             message += " (It is one branch of an OR.)"
         if rewrite and what in ("LOWER()", "UPPER()"):
-            fix = (f"Compare the column directly: {rewrite} (a case-insensitive _ci collation such as "
-                   f"utf8mb4_unicode_ci already ignores case). If the collation is case-sensitive, index the "
-                   f"expression: ALTER TABLE {table_name or '<table>'} ADD INDEX "
-                   f"idx_{table_name or 't'}_{p.column.column}_{what[:-2].lower()} (({sql(_unwrap(_comparison(p)[1]))}))"
-                   " on MySQL 8.0.13+, or a generated column with an index on MariaDB.")
+            fix = (
+                f"Compare the column directly: {rewrite} (a case-insensitive _ci collation such as "
+                f"utf8mb4_unicode_ci already ignores case). If the collation is case-sensitive, index the "
+                f"expression: ALTER TABLE {table_name or '<table>'} ADD INDEX "
+                f"idx_{table_name or 't'}_{p.column.column}_{what[:-2].lower()} (({sql(_unwrap(_comparison(p)[1]))}))"
+                " on MySQL 8.0.13+, or a generated column with an index on MariaDB."
+            )
         elif rewrite:
             fix = f"Rewrite it as a range on the bare column: {rewrite}"
             if not indexes and table is not None and column is not None:
-                fix += f"; then ALTER TABLE {table_name} ADD INDEX idx_{table_name}_{p.column.column} ({p.column.column})"
+                fix += (
+                    f"; then ALTER TABLE {table_name} ADD INDEX idx_{table_name}_{p.column.column} ({p.column.column})"
+                )
             fix += "."
         else:
-            fix = (f"Keep {p.column.column} bare on one side and move the computation to the constant side; if that "
-                   f"is impossible, index the expression ({wrapped}) with a functional index (MySQL 8.0.13+) or an "
-                   "indexed generated column (MariaDB), or store the computed value in its own column.")
-        return self.finding(context, message, fix=fix, table=table_name, severity=severity,
-                            column=p.column.column, expression=wrapped)
+            fix = (
+                f"Keep {p.column.column} bare on one side and move the computation to the constant side; if that "
+                f"is impossible, index the expression ({wrapped}) with a functional index (MySQL 8.0.13+) or an "
+                "indexed generated column (MariaDB), or store the computed value in its own column."
+            )
+        return self.finding(
+            context, message, fix=fix, table=table_name, severity=severity, column=p.column.column, expression=wrapped
+        )
 
 
 CASES = [
-    Case("SELECT id, total_cents FROM orders WHERE DATE(created_at) = '2024-05-01'",
-         expect=True,
-         contains=["orders.created_at", "idx_orders_created_at",
-                   "created_at >= '2024-05-01' AND created_at < '2024-05-01' + INTERVAL 1 DAY"]),
-    Case("SELECT o.id FROM orders o WHERE YEAR(o.created_at) = 2024 AND o.status = 'paid'",
-         expect=True,
-         contains=["YEAR(o.created_at)", "o.created_at >= '2024-01-01' AND o.created_at < '2025-01-01'"]),
-    Case("SELECT id, email FROM customers WHERE LOWER(email) = 'ann@example.com'",
-         expect=True,
-         contains=["uq_customers_email", "email = 'ann@example.com'", "ADD INDEX idx_customers_email_lower ((LOWER(email)))"]),
-    Case("SELECT id FROM orders WHERE total_cents + 500 > 10000",
-         expect=True,
-         contains=["orders.total_cents", "total_cents > 9500", "ADD INDEX idx_orders_total_cents (total_cents)"]),
-    Case("SELECT id, name FROM products WHERE SUBSTRING(sku, 1, 3) = 'ABC'",
-         expect=True, contains=["sku LIKE 'ABC%'"]),
-    Case("SELECT id FROM carts WHERE DATEDIFF(NOW(), updated_at) > 30 AND status = 'active'",
-         expect=True, contains=["updated_at < NOW() - INTERVAL 30 DAY"]),
-    Case("SELECT id, total_cents FROM orders WHERE created_at >= '2024-05-01' AND created_at < '2024-05-02'",
-         expect=False, note="the sargable form of DATE(created_at) = '2024-05-01'"),
-    Case("SELECT id FROM orders WHERE created_at >= NOW() - INTERVAL 7 DAY",
-         expect=False, note="a function on the constant side is fine"),
-    Case("SELECT DATE(created_at) AS day, COUNT(*) FROM orders WHERE status = 'paid' GROUP BY DATE(created_at)",
-         expect=False, note="DATE() in the select list and GROUP BY, not in a filter"),
+    Case(
+        "SELECT id, total_cents FROM orders WHERE DATE(created_at) = '2024-05-01'",
+        expect=True,
+        contains=[
+            "orders.created_at",
+            "idx_orders_created_at",
+            "created_at >= '2024-05-01' AND created_at < '2024-05-01' + INTERVAL 1 DAY",
+        ],
+    ),
+    Case(
+        "SELECT o.id FROM orders o WHERE YEAR(o.created_at) = 2024 AND o.status = 'paid'",
+        expect=True,
+        contains=["YEAR(o.created_at)", "o.created_at >= '2024-01-01' AND o.created_at < '2025-01-01'"],
+    ),
+    Case(
+        "SELECT id, email FROM customers WHERE LOWER(email) = 'ann@example.com'",
+        expect=True,
+        contains=[
+            "uq_customers_email",
+            "email = 'ann@example.com'",
+            "ADD INDEX idx_customers_email_lower ((LOWER(email)))",
+        ],
+    ),
+    Case(
+        "SELECT id FROM orders WHERE total_cents + 500 > 10000",
+        expect=True,
+        contains=["orders.total_cents", "total_cents > 9500", "ADD INDEX idx_orders_total_cents (total_cents)"],
+    ),
+    Case("SELECT id, name FROM products WHERE SUBSTRING(sku, 1, 3) = 'ABC'", expect=True, contains=["sku LIKE 'ABC%'"]),
+    Case(
+        "SELECT id FROM carts WHERE DATEDIFF(NOW(), updated_at) > 30 AND status = 'active'",
+        expect=True,
+        contains=["updated_at < NOW() - INTERVAL 30 DAY"],
+    ),
+    Case(
+        "SELECT id, total_cents FROM orders WHERE created_at >= '2024-05-01' AND created_at < '2024-05-02'",
+        expect=False,
+        note="the sargable form of DATE(created_at) = '2024-05-01'",
+    ),
+    Case(
+        "SELECT id FROM orders WHERE created_at >= NOW() - INTERVAL 7 DAY",
+        expect=False,
+        note="a function on the constant side is fine",
+    ),
+    Case(
+        "SELECT DATE(created_at) AS day, COUNT(*) FROM orders WHERE status = 'paid' GROUP BY DATE(created_at)",
+        expect=False,
+        note="DATE() in the select list and GROUP BY, not in a filter",
+    ),
 ]

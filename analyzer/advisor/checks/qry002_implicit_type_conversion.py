@@ -83,14 +83,21 @@ class ImplicitTypeConversion(Check):
                     seen.add(p.sql)
                     indexes = indexes_starting_with(table, column.name)
                     col = f"{table.name}.{column.name}"
-                    message = (f"{p.sql} compares {col} ({column.type}) with a number: every row's value is "
-                               "converted to a number")
+                    message = (
+                        f"{p.sql} compares {col} ({column.type}) with a number: every row's value is "
+                        "converted to a number"
+                    )
                     if indexes:
                         message += f", so {', '.join(i.name for i in indexes)} cannot be used (full scan)"
-                    message += (", and strings such as '12abc' or ' 12' match 12 as well.")
-                    yield self.finding(context, message, table=table.name,
-                                       fix=f"Quote the value: {_quoted(p)} (bind it as a string).",
-                                       column=column.name, column_type=column.type)
+                    message += ", and strings such as '12abc' or ' 12' match 12 as well."
+                    yield self.finding(
+                        context,
+                        message,
+                        table=table.name,
+                        fix=f"Quote the value: {_quoted(p)} (bind it as a string).",
+                        column=column.name,
+                        column_type=column.type,
+                    )
                 elif p.kind == "join" and p.other is not None and not p.other.outer:
                     key = " ".join(sorted([str(p.column), str(p.other)]))
                     if key in seen:
@@ -101,8 +108,12 @@ class ImplicitTypeConversion(Check):
                     if ca is None or cb is None:
                         continue
                     fa, fb = type_family(ca), type_family(cb)
-                    if fa == fb == "string" and ca.collation and cb.collation \
-                            and ca.collation.lower() != cb.collation.lower():
+                    if (
+                        fa == fb == "string"
+                        and ca.collation
+                        and cb.collation
+                        and ca.collation.lower() != cb.collation.lower()
+                    ):
                         yield self._collation_mismatch(context, p, ta, ca, tb, cb)
                         continue
                     if fa == fb or "unknown" in (fa, fb):
@@ -113,18 +124,25 @@ class ImplicitTypeConversion(Check):
                         context,
                         f"{p.sql} joins {a} ({ca.type}) with {b} ({cb.type}): the values are converted per row "
                         "of the join, so an index on the converted side cannot be used for the lookup.",
-                        fix=(f"Make both columns the same type: ALTER TABLE {string_side.split('.')[0]} MODIFY "
-                             f"{string_side.split('.')[1]} {other_col.type}"
-                             f"{'' if (ca if fa == 'string' else cb).nullable else ' NOT NULL'} "
-                             f"(after checking every value converts), or join on a column of type {other_col.type}."),
-                        table=ta.name, severity="warning", columns=[a, b])
+                        fix=(
+                            f"Make both columns the same type: ALTER TABLE {string_side.split('.')[0]} MODIFY "
+                            f"{string_side.split('.')[1]} {other_col.type}"
+                            f"{'' if (ca if fa == 'string' else cb).nullable else ' NOT NULL'} "
+                            f"(after checking every value converts), or join on a column of type {other_col.type}."
+                        ),
+                        table=ta.name,
+                        severity="warning",
+                        columns=[a, b],
+                    )
 
-
-    def _collation_mismatch(self, context: CheckContext, p: Predicate, ta: Table, ca: Column, tb: Table,
-                            cb: Column) -> Finding:
+    def _collation_mismatch(
+        self, context: CheckContext, p: Predicate, ta: Table, ca: Column, tb: Table, cb: Column
+    ) -> Finding:
         a, b = f"{ta.name}.{ca.name}", f"{tb.name}.{cb.name}"
-        message = (f"{p.sql} joins {a} ({ca.collation}) with {b} ({cb.collation}): the collations differ, so one "
-                   "side is converted per row of the join and an index on it cannot be used for the lookup.")
+        message = (
+            f"{p.sql} joins {a} ({ca.collation}) with {b} ({cb.collation}): the collations differ, so one "
+            "side is converted per row of the join and an index on it cannot be used for the lookup."
+        )
         # convert the narrower side: utf8mb4 holds everything latin1 and utf8mb3 can
         rank = {"utf8mb4": 3, "utf8mb3": 2, "utf8": 2}
         (t_from, c_from), (_, c_to) = ((ta, ca), (tb, cb))
@@ -132,12 +150,15 @@ class ImplicitTypeConversion(Check):
             (t_from, c_from), (_, c_to) = ((tb, cb), (ta, ca))
         collation = str(c_to.collation)
         charset = collation.split("_")[0]
-        fix = (f"Give both columns the same character set and collation: ALTER TABLE {t_from.name} MODIFY "
-               f"{c_from.name} {c_from.type} CHARACTER SET {charset} COLLATE {collation}"
-               f"{'' if c_from.nullable else ' NOT NULL'} (or the whole table: ALTER TABLE {t_from.name} "
-               f"CONVERT TO CHARACTER SET {charset} COLLATE {collation}).")
-        return self.finding(context, message, fix=fix, table=t_from.name, columns=[a, b],
-                            collations=[ca.collation, cb.collation])
+        fix = (
+            f"Give both columns the same character set and collation: ALTER TABLE {t_from.name} MODIFY "
+            f"{c_from.name} {c_from.type} CHARACTER SET {charset} COLLATE {collation}"
+            f"{'' if c_from.nullable else ' NOT NULL'} (or the whole table: ALTER TABLE {t_from.name} "
+            f"CONVERT TO CHARACTER SET {charset} COLLATE {collation})."
+        )
+        return self.finding(
+            context, message, fix=fix, table=t_from.name, columns=[a, b], collations=[ca.collation, cb.collation]
+        )
 
 
 _LATIN1 = """
@@ -178,29 +199,54 @@ CREATE TABLE legacy_invoices (
 """
 
 CASES = [
-    Case("SELECT id, status FROM orders WHERE external_ref = 40012345",
-         expect=True,
-         contains=["orders.external_ref (varchar(32))", "idx_orders_external_ref",
-                   "external_ref = '40012345'"],
-         note="W6: marketplace numbers stored as VARCHAR"),
-    Case("SELECT id, email FROM customers WHERE phone IN (4915112345678, 4917655512345)",
-         expect=True,
-         contains=["customers.phone", "idx_customers_phone", "phone IN ('4915112345678', '4917655512345')"]),
-    Case("SELECT o.id, l.amount_cents FROM orders o JOIN legacy_invoices l ON l.order_ref = o.id",
-         expect=True, schema=_LEGACY,
-         contains=["legacy_invoices.order_ref (varchar(20))", "orders.id (int", "MODIFY order_ref int"],
-         note="join INT with VARCHAR"),
-    Case("SELECT id, status FROM orders WHERE external_ref = '40012345'",
-         expect=False, note="quoted: the index on external_ref is used"),
-    Case("SELECT id, sku FROM products WHERE price_cents = '1999'",
-         expect=False, note="a number column compared with a quoted number: converted once, harmless"),
-    Case("SELECT o.id, i.quantity FROM orders o JOIN order_items i ON i.order_id = o.id WHERE o.id = 1042",
-         expect=False, note="join columns of the same type"),
-    Case("SELECT c.id, s.created_at FROM customers c JOIN newsletter_signups s ON s.email = c.email WHERE c.id = 7",
-         expect=True, schema=_LATIN1,
-         contains=["newsletter_signups.email (latin1_swedish_ci)", "customers.email (utf8mb4_unicode_ci)",
-                   "COLLATE utf8mb4_unicode_ci"],
-         note="mismatched collations in a join (a legacy latin1 table)"),
-    Case("SELECT c.id FROM customers c JOIN newsletter_optouts o ON o.email = c.email",
-         expect=False, schema=_LATIN1, note="the column's own COLLATE matches, whatever the table default"),
+    Case(
+        "SELECT id, status FROM orders WHERE external_ref = 40012345",
+        expect=True,
+        contains=["orders.external_ref (varchar(32))", "idx_orders_external_ref", "external_ref = '40012345'"],
+        note="W6: marketplace numbers stored as VARCHAR",
+    ),
+    Case(
+        "SELECT id, email FROM customers WHERE phone IN (4915112345678, 4917655512345)",
+        expect=True,
+        contains=["customers.phone", "idx_customers_phone", "phone IN ('4915112345678', '4917655512345')"],
+    ),
+    Case(
+        "SELECT o.id, l.amount_cents FROM orders o JOIN legacy_invoices l ON l.order_ref = o.id",
+        expect=True,
+        schema=_LEGACY,
+        contains=["legacy_invoices.order_ref (varchar(20))", "orders.id (int", "MODIFY order_ref int"],
+        note="join INT with VARCHAR",
+    ),
+    Case(
+        "SELECT id, status FROM orders WHERE external_ref = '40012345'",
+        expect=False,
+        note="quoted: the index on external_ref is used",
+    ),
+    Case(
+        "SELECT id, sku FROM products WHERE price_cents = '1999'",
+        expect=False,
+        note="a number column compared with a quoted number: converted once, harmless",
+    ),
+    Case(
+        "SELECT o.id, i.quantity FROM orders o JOIN order_items i ON i.order_id = o.id WHERE o.id = 1042",
+        expect=False,
+        note="join columns of the same type",
+    ),
+    Case(
+        "SELECT c.id, s.created_at FROM customers c JOIN newsletter_signups s ON s.email = c.email WHERE c.id = 7",
+        expect=True,
+        schema=_LATIN1,
+        contains=[
+            "newsletter_signups.email (latin1_swedish_ci)",
+            "customers.email (utf8mb4_unicode_ci)",
+            "COLLATE utf8mb4_unicode_ci",
+        ],
+        note="mismatched collations in a join (a legacy latin1 table)",
+    ),
+    Case(
+        "SELECT c.id FROM customers c JOIN newsletter_optouts o ON o.email = c.email",
+        expect=False,
+        schema=_LATIN1,
+        note="the column's own COLLATE matches, whatever the table default",
+    ),
 ]

@@ -62,35 +62,58 @@ class LeadingWildcardLike(Check):
                 table_name = table.name if table is not None else (p.column.table.name if p.column.table else "?")
                 col = p.column.column
                 size = f" ({n(table.rows)} rows)" if table is not None and table.rows else ""
-                message = (f"{p.sql} starts with a wildcard: no B-tree index on {table_name}.{col} can find the "
-                           f"matching rows, so every row of {table_name}{size} is read and tested. No index is "
-                           "suggested for it.")
+                message = (
+                    f"{p.sql} starts with a wildcard: no B-tree index on {table_name}.{col} can find the "
+                    f"matching rows, so every row of {table_name}{size} is read and tested. No index is "
+                    "suggested for it."
+                )
                 word = (pattern or "").strip("%_")
                 suffix_only = pattern is not None and pattern.startswith("%") and not pattern.endswith("%")
                 if suffix_only:
                     rev = word[::-1]
-                    fix = (f"For a suffix search, store the reversed value and search it by prefix: ALTER TABLE "
-                           f"{table_name} ADD COLUMN {col}_rev {column.type if column else 'VARCHAR(255)'} AS "
-                           f"(REVERSE({col})) STORED, ADD INDEX idx_{table_name}_{col}_rev ({col}_rev); then "
-                           f"WHERE {col}_rev LIKE '{rev}%'.")
+                    fix = (
+                        f"For a suffix search, store the reversed value and search it by prefix: ALTER TABLE "
+                        f"{table_name} ADD COLUMN {col}_rev {column.type if column else 'VARCHAR(255)'} AS "
+                        f"(REVERSE({col})) STORED, ADD INDEX idx_{table_name}_{col}_rev ({col}_rev); then "
+                        f"WHERE {col}_rev LIKE '{rev}%'."
+                    )
                 else:
-                    fix = (f"ALTER TABLE {table_name} ADD FULLTEXT INDEX ft_{table_name}_{col} ({col}) and search "
-                           f"words with WHERE MATCH({col}) AGAINST ('+{word}*' IN BOOLEAN MODE); for substrings "
-                           "inside words use FULLTEXT ... WITH PARSER ngram (MySQL) or an external search engine.")
+                    fix = (
+                        f"ALTER TABLE {table_name} ADD FULLTEXT INDEX ft_{table_name}_{col} ({col}) and search "
+                        f"words with WHERE MATCH({col}) AGAINST ('+{word}*' IN BOOLEAN MODE); for substrings "
+                        "inside words use FULLTEXT ... WITH PARSER ngram (MySQL) or an external search engine."
+                    )
                 yield self.finding(context, message, fix=fix, table=table_name, column=col, pattern=pattern)
 
 
 CASES = [
-    Case("SELECT id, name, price_cents FROM products WHERE name LIKE '%phone%' AND is_active = 1",
-         expect=True, rows={"products": 20112},
-         contains=["name LIKE '%phone%'", "products.name", "20,112 rows", "No index is suggested",
-                   "ADD FULLTEXT INDEX ft_products_name (name)", "MATCH(name) AGAINST ('+phone*' IN BOOLEAN MODE)"]),
-    Case("SELECT id, first_name FROM customers WHERE email LIKE '%@example.com'",
-         expect=True,
-         contains=["customers.email", "email_rev LIKE 'moc.elpmaxe@%'", "REVERSE(email)"],
-         note="suffix search"),
-    Case("SELECT id, name FROM products WHERE sku LIKE 'AB-12%'",
-         expect=False, note="a prefix pattern can use an index on sku"),
-    Case("SELECT id, name FROM products WHERE MATCH(name) AGAINST ('+phone*' IN BOOLEAN MODE)",
-         expect=False, note="the FULLTEXT rewrite"),
+    Case(
+        "SELECT id, name, price_cents FROM products WHERE name LIKE '%phone%' AND is_active = 1",
+        expect=True,
+        rows={"products": 20112},
+        contains=[
+            "name LIKE '%phone%'",
+            "products.name",
+            "20,112 rows",
+            "No index is suggested",
+            "ADD FULLTEXT INDEX ft_products_name (name)",
+            "MATCH(name) AGAINST ('+phone*' IN BOOLEAN MODE)",
+        ],
+    ),
+    Case(
+        "SELECT id, first_name FROM customers WHERE email LIKE '%@example.com'",
+        expect=True,
+        contains=["customers.email", "email_rev LIKE 'moc.elpmaxe@%'", "REVERSE(email)"],
+        note="suffix search",
+    ),
+    Case(
+        "SELECT id, name FROM products WHERE sku LIKE 'AB-12%'",
+        expect=False,
+        note="a prefix pattern can use an index on sku",
+    ),
+    Case(
+        "SELECT id, name FROM products WHERE MATCH(name) AGAINST ('+phone*' IN BOOLEAN MODE)",
+        expect=False,
+        note="the FULLTEXT rewrite",
+    ),
 ]

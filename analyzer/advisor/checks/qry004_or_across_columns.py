@@ -41,7 +41,11 @@ def _merge_same_column(branches: list[exp.Expression]) -> list[exp.Expression]:
     order: list[str] = []
     for b in branches:
         inner = b.this if isinstance(b, exp.Paren) else b
-        if isinstance(inner, exp.EQ) and isinstance(inner.this, exp.Column) and not list(inner.expression.find_all(exp.Column)):
+        if (
+            isinstance(inner, exp.EQ)
+            and isinstance(inner.this, exp.Column)
+            and not list(inner.expression.find_all(exp.Column))
+        ):
             key = sql(inner.this)
         else:
             key = f"#{len(order)}:{sql(b)}"
@@ -123,22 +127,31 @@ class OrAcrossColumns(Check):
         unindexed = []
         if table is not None:
             for c in columns:
-                (indexed if any(i.columns and i.columns[0].name and i.columns[0].name.lower() == c
-                                for i in table.indexes) else unindexed).append(c)
+                (
+                    indexed
+                    if any(i.columns and i.columns[0].name and i.columns[0].name.lower() == c for i in table.indexes)
+                    else unindexed
+                ).append(c)
         message = f"{or_text} combines {_words(columns)} of {name} with OR: no single index range serves it"
         if unindexed:
-            message += (f"; {_words(unindexed)} {'has' if len(unindexed) == 1 else 'have'} no index, so {name} is "
-                        "scanned")
+            message += (
+                f"; {_words(unindexed)} {'has' if len(unindexed) == 1 else 'have'} no index, so {name} is scanned"
+            )
         elif indexed:
             message += ", so the best plan is an index merge of " + _words(indexed) + ", often a full scan"
         message += "."
         fix = self._union_rewrite(context, scope, root)
         if fix is None:
-            fix = ("Split the OR into one SELECT per branch and combine them with UNION ALL (excluding rows of the "
-                   "earlier branches with AND (<earlier branch>) IS NOT TRUE), or UNION to deduplicate.")
+            fix = (
+                "Split the OR into one SELECT per branch and combine them with UNION ALL (excluding rows of the "
+                "earlier branches with AND (<earlier branch>) IS NOT TRUE), or UNION to deduplicate."
+            )
         if unindexed:
-            fix += " Each branch needs its own index: " + "; ".join(
-                f"ALTER TABLE {name} ADD INDEX idx_{name}_{c} ({c})" for c in unindexed) + "."
+            fix += (
+                " Each branch needs its own index: "
+                + "; ".join(f"ALTER TABLE {name} ADD INDEX idx_{name}_{c} ({c})" for c in unindexed)
+                + "."
+            )
         return self.finding(context, message, fix=fix, table=name, columns=columns)
 
     def _union_rewrite(self, context: CheckContext, scope: Scope, root: exp.Expression | None) -> str | None:
@@ -171,8 +184,10 @@ class OrAcrossColumns(Check):
         order = select.args.get("order")
         limit = select.args.get("limit")
         if order is not None or limit is not None:
-            text = " UNION ALL ".join(f"({p}{' ' + sql(order) if order is not None else ''}"
-                                      f"{' ' + sql(limit) if limit is not None else ''})" for p in parts)
+            text = " UNION ALL ".join(
+                f"({p}{' ' + sql(order) if order is not None else ''}{' ' + sql(limit) if limit is not None else ''})"
+                for p in parts
+            )
             text += (f" {sql(order)}" if order is not None else "") + (f" {sql(limit)}" if limit is not None else "")
         else:
             text = " UNION ALL ".join(parts)
@@ -180,24 +195,44 @@ class OrAcrossColumns(Check):
 
 
 CASES = [
-    Case("SELECT id, first_name FROM customers WHERE email = 'ann@example.com' OR phone = '+4915112345678'",
-         expect=True,
-         contains=["email and phone of customers", "index merge of email and phone",
-                   "SELECT id, first_name FROM customers WHERE email = 'ann@example.com' UNION ALL "
-                   "SELECT id, first_name FROM customers WHERE phone = '+4915112345678' AND "
-                   "(email = 'ann@example.com') IS NOT TRUE"]),
-    Case("SELECT id, total_cents FROM orders WHERE created_at >= '2024-05-01' AND "
-         "(customer_id = 42 OR coupon_code = 'SPRING24' OR customer_id = 43) ORDER BY created_at DESC LIMIT 20",
-         expect=True,
-         contains=["customer_id and coupon_code of orders", "customer_id and coupon_code have no index",
-                   "customer_id IN (42, 43)", "coupon_code = 'SPRING24' AND (customer_id IN (42, 43)) IS NOT TRUE",
-                   "ORDER BY created_at DESC LIMIT 20)",
-                   "ALTER TABLE orders ADD INDEX idx_orders_customer_id (customer_id)"]),
-    Case("SELECT id, total_cents FROM orders WHERE status = 'paid' OR status = 'shipped'",
-         expect=False, note="OR on one column is a list of ranges of one index (IN)"),
-    Case("SELECT id, email FROM customers WHERE country = 'DE' AND (status = 'active' OR status = 'vip')",
-         expect=False, note="the OR stays on one column; country is ANDed"),
-    Case("SELECT id, name, price_cents FROM products WHERE (name LIKE '%walnut%' OR description LIKE '%walnut%') "
-         "AND is_active = 1 LIMIT 20",
-         expect=False, note="no branch can use an index anyway: QRY003 reports the wildcards"),
+    Case(
+        "SELECT id, first_name FROM customers WHERE email = 'ann@example.com' OR phone = '+4915112345678'",
+        expect=True,
+        contains=[
+            "email and phone of customers",
+            "index merge of email and phone",
+            "SELECT id, first_name FROM customers WHERE email = 'ann@example.com' UNION ALL "
+            "SELECT id, first_name FROM customers WHERE phone = '+4915112345678' AND "
+            "(email = 'ann@example.com') IS NOT TRUE",
+        ],
+    ),
+    Case(
+        "SELECT id, total_cents FROM orders WHERE created_at >= '2024-05-01' AND "
+        "(customer_id = 42 OR coupon_code = 'SPRING24' OR customer_id = 43) ORDER BY created_at DESC LIMIT 20",
+        expect=True,
+        contains=[
+            "customer_id and coupon_code of orders",
+            "customer_id and coupon_code have no index",
+            "customer_id IN (42, 43)",
+            "coupon_code = 'SPRING24' AND (customer_id IN (42, 43)) IS NOT TRUE",
+            "ORDER BY created_at DESC LIMIT 20)",
+            "ALTER TABLE orders ADD INDEX idx_orders_customer_id (customer_id)",
+        ],
+    ),
+    Case(
+        "SELECT id, total_cents FROM orders WHERE status = 'paid' OR status = 'shipped'",
+        expect=False,
+        note="OR on one column is a list of ranges of one index (IN)",
+    ),
+    Case(
+        "SELECT id, email FROM customers WHERE country = 'DE' AND (status = 'active' OR status = 'vip')",
+        expect=False,
+        note="the OR stays on one column; country is ANDed",
+    ),
+    Case(
+        "SELECT id, name, price_cents FROM products WHERE (name LIKE '%walnut%' OR description LIKE '%walnut%') "
+        "AND is_active = 1 LIMIT 20",
+        expect=False,
+        note="no branch can use an index anyway: QRY003 reports the wildcards",
+    ),
 ]

@@ -65,33 +65,56 @@ class SelectStarWideTable(Check):
                 narrow = [c.name for c in table.columns if not is_wide(c)]
                 prefix = f"{ref.label}." if len(scope.tables) > 1 else ""
                 shown = narrow[:6]
-                fix = (f"Name the columns the caller uses, e.g. SELECT {', '.join(prefix + c for c in shown)}"
-                       f"{', ...' if len(narrow) > len(shown) else ''} FROM {table.name}")
+                fix = (
+                    f"Name the columns the caller uses, e.g. SELECT {', '.join(prefix + c for c in shown)}"
+                    f"{', ...' if len(narrow) > len(shown) else ''} FROM {table.name}"
+                )
                 if wide:
                     fix += f"; leave out {', '.join(c.name for c in wide)} unless this page shows it"
                 fix += "."
                 single_row = scope.limit == 1 or (
-                    table.primary_key is not None and {c.name.lower() for c in table.primary_key.columns if c.name}
-                    <= {p.column.column for p in scope.predicates_on(ref) if p.kind == "eq" and p.column})
+                    table.primary_key is not None
+                    and {c.name.lower() for c in table.primary_key.columns if c.name}
+                    <= {p.column.column for p in scope.predicates_on(ref) if p.kind == "eq" and p.column}
+                )
                 if single_row:
                     message += " (One row per call: cheap unless called often.)"
-                yield self.finding(context, message, fix=fix, table=table.name,
-                                   severity="warning" if wide and not single_row else "info",
-                                   columns=len(table.columns), wide_columns=[c.name for c in wide])
+                yield self.finding(
+                    context,
+                    message,
+                    fix=fix,
+                    table=table.name,
+                    severity="warning" if wide and not single_row else "info",
+                    columns=len(table.columns),
+                    wide_columns=[c.name for c in wide],
+                )
 
 
 CASES = [
-    Case("SELECT * FROM products WHERE brand = 'Acme' ORDER BY created_at DESC LIMIT 50",
-         expect=True,
-         contains=["all 12 columns of products", "description (text)",
-                   "SELECT id, sku, name, brand, price_cents, currency, ... FROM products", "leave out description"]),
-    Case("SELECT r.*, c.first_name FROM reviews r JOIN customers c ON c.id = r.customer_id WHERE r.product_id = 7",
-         expect=True,
-         contains=["SELECT r.*", "reviews", "body (text)", "r.id, r.product_id"]),
-    Case("SELECT * FROM warehouses WHERE city = 'Lyon'",
-         expect=False, note="three narrow columns"),
-    Case("SELECT id, sku, name, price_cents FROM products WHERE brand = 'Acme'",
-         expect=False, note="the columns are named"),
-    Case("SELECT p.id FROM products p WHERE EXISTS (SELECT * FROM reviews r WHERE r.product_id = p.id)",
-         expect=False, note="* inside EXISTS reads no column"),
+    Case(
+        "SELECT * FROM products WHERE brand = 'Acme' ORDER BY created_at DESC LIMIT 50",
+        expect=True,
+        contains=[
+            "all 12 columns of products",
+            "description (text)",
+            "SELECT id, sku, name, brand, price_cents, currency, ... FROM products",
+            "leave out description",
+        ],
+    ),
+    Case(
+        "SELECT r.*, c.first_name FROM reviews r JOIN customers c ON c.id = r.customer_id WHERE r.product_id = 7",
+        expect=True,
+        contains=["SELECT r.*", "reviews", "body (text)", "r.id, r.product_id"],
+    ),
+    Case("SELECT * FROM warehouses WHERE city = 'Lyon'", expect=False, note="three narrow columns"),
+    Case(
+        "SELECT id, sku, name, price_cents FROM products WHERE brand = 'Acme'",
+        expect=False,
+        note="the columns are named",
+    ),
+    Case(
+        "SELECT p.id FROM products p WHERE EXISTS (SELECT * FROM reviews r WHERE r.product_id = p.id)",
+        expect=False,
+        note="* inside EXISTS reads no column",
+    ),
 ]

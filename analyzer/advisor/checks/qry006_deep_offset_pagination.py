@@ -58,8 +58,10 @@ class DeepOffsetPagination(Check):
         table = catalog_table(context, table_ref)
         name = table.name if table is not None else (table_ref.name if table_ref else "?")
         page = f"LIMIT {limit} OFFSET {offset}" if limit is not None else f"OFFSET {offset}"
-        message = (f"{page} on {name}: every call reads {n(offset + (limit or 0))} rows in order and discards the "
-                   f"first {n(offset)}")
+        message = (
+            f"{page} on {name}: every call reads {n(offset + (limit or 0))} rows in order and discards the "
+            f"first {n(offset)}"
+        )
         if limit:
             message += f" (page {n(offset // limit + 1)} of {limit} rows)"
         message += "; the cost grows with each page."
@@ -96,38 +98,67 @@ class DeepOffsetPagination(Check):
                 expanded = f"; on MariaDB write the seek as {a} {op} ? OR ({a} = ? AND {b} {op} ?)"
         else:
             seek = " OR ".join(
-                "(" + " AND ".join([f"{prefix}{c} = ?" for c, _ in order[:i]]
-                                   + [f"{prefix}{order[i][0]} {'<' if order[i][1] else '>'} ?"]) + ")"
-                for i in range(len(order)))
+                "("
+                + " AND ".join(
+                    [f"{prefix}{c} = ?" for c, _ in order[:i]]
+                    + [f"{prefix}{order[i][0]} {'<' if order[i][1] else '>'} ?"]
+                )
+                + ")"
+                for i in range(len(order))
+            )
             expanded = ""
-        fix = (f"Use keyset pagination: remember {cols} of the last row shown and ask for the next page with "
-               f"{where}{seek} ORDER BY {order_sql} LIMIT {limit or 20}{note}{expanded}.")
-        if table is not None and scope.order_by and not any(
-                i.columns and i.columns[0].name and i.columns[0].name.lower() == names[0].lower() for i in table.indexes):
+        fix = (
+            f"Use keyset pagination: remember {cols} of the last row shown and ask for the next page with "
+            f"{where}{seek} ORDER BY {order_sql} LIMIT {limit or 20}{note}{expanded}."
+        )
+        if (
+            table is not None
+            and scope.order_by
+            and not any(
+                i.columns and i.columns[0].name and i.columns[0].name.lower() == names[0].lower() for i in table.indexes
+            )
+        ):
             fix += f" Index the sort: ALTER TABLE {name} ADD INDEX idx_{name}_{names[0]} ({names[0]})."
         severity = "critical" if offset >= self.CRITICAL_OFFSET else "warning"
         return self.finding(context, message, fix=fix, table=name, severity=severity, offset=offset, limit=limit)
 
 
 CASES = [
-    Case("SELECT id, total_cents, created_at FROM orders ORDER BY created_at DESC LIMIT 20 OFFSET 50000",
-         expect=True,
-         contains=["LIMIT 20 OFFSET 50000 on orders", "50,020 rows", "page 2,501",
-                   "WHERE (created_at, id) < (?, ?) ORDER BY created_at DESC, id DESC LIMIT 20",
-                   "created_at < ? OR (created_at = ? AND id < ?)"]),
-    Case("SELECT o.id, o.total_cents FROM orders o WHERE o.status = 'shipped' ORDER BY o.id LIMIT 250000, 50",
-         expect=True,
-         contains=["LIMIT 50 OFFSET 250000", "WHERE ... AND o.id > ? ORDER BY o.id LIMIT 50"],
-         note="MySQL LIMIT offset, count; critical"),
-    Case("SELECT id, name FROM products WHERE brand = 'Acme' ORDER BY rating_avg DESC LIMIT 24 OFFSET 2400",
-         expect=True,
-         contains=["(rating_avg, id) < (?, ?) ORDER BY rating_avg DESC, id DESC LIMIT 24",
-                   "ADD INDEX idx_products_rating_avg (rating_avg)"]),
-    Case("SELECT id, total_cents, created_at FROM orders ORDER BY created_at DESC LIMIT 20 OFFSET 480",
-         expect=False, note="page 25: a shallow offset"),
-    Case("SELECT id, total_cents, created_at FROM orders WHERE (created_at, id) < ('2024-05-01 10:22:31', 918273) "
-         "ORDER BY created_at DESC, id DESC LIMIT 20",
-         expect=False, note="already keyset pagination"),
-    Case("SELECT id FROM events ORDER BY id DESC LIMIT 5000",
-         expect=False, note="a large LIMIT without OFFSET"),
+    Case(
+        "SELECT id, total_cents, created_at FROM orders ORDER BY created_at DESC LIMIT 20 OFFSET 50000",
+        expect=True,
+        contains=[
+            "LIMIT 20 OFFSET 50000 on orders",
+            "50,020 rows",
+            "page 2,501",
+            "WHERE (created_at, id) < (?, ?) ORDER BY created_at DESC, id DESC LIMIT 20",
+            "created_at < ? OR (created_at = ? AND id < ?)",
+        ],
+    ),
+    Case(
+        "SELECT o.id, o.total_cents FROM orders o WHERE o.status = 'shipped' ORDER BY o.id LIMIT 250000, 50",
+        expect=True,
+        contains=["LIMIT 50 OFFSET 250000", "WHERE ... AND o.id > ? ORDER BY o.id LIMIT 50"],
+        note="MySQL LIMIT offset, count; critical",
+    ),
+    Case(
+        "SELECT id, name FROM products WHERE brand = 'Acme' ORDER BY rating_avg DESC LIMIT 24 OFFSET 2400",
+        expect=True,
+        contains=[
+            "(rating_avg, id) < (?, ?) ORDER BY rating_avg DESC, id DESC LIMIT 24",
+            "ADD INDEX idx_products_rating_avg (rating_avg)",
+        ],
+    ),
+    Case(
+        "SELECT id, total_cents, created_at FROM orders ORDER BY created_at DESC LIMIT 20 OFFSET 480",
+        expect=False,
+        note="page 25: a shallow offset",
+    ),
+    Case(
+        "SELECT id, total_cents, created_at FROM orders WHERE (created_at, id) < ('2024-05-01 10:22:31', 918273) "
+        "ORDER BY created_at DESC, id DESC LIMIT 20",
+        expect=False,
+        note="already keyset pagination",
+    ),
+    Case("SELECT id FROM events ORDER BY id DESC LIMIT 5000", expect=False, note="a large LIMIT without OFFSET"),
 ]

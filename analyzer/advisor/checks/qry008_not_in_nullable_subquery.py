@@ -106,8 +106,9 @@ class NotInNullableSubquery(Check):
                 nullable = None
                 table_name = inner_table.name
                 if context.catalog is not None:
-                    table = context.catalog.find(inner_table.name, inner_table.db or context.default_schema or None) \
-                        or context.catalog.find(inner_table.name)
+                    table = context.catalog.find(
+                        inner_table.name, inner_table.db or context.default_schema or None
+                    ) or context.catalog.find(inner_table.name)
                     column = table.column(item.name) if table is not None else None
                     if column is not None:
                         nullable = column.nullable
@@ -116,47 +117,83 @@ class NotInNullableSubquery(Check):
                     continue
                 yield self._finding(context, p, node, select, inner_table, item, table_name, nullable)
 
-    def _finding(self, context: CheckContext, p, node: exp.In, select: exp.Select, inner_table: exp.Table,
-                 item: exp.Column, table_name: str, nullable: bool | None) -> Finding:
+    def _finding(
+        self,
+        context: CheckContext,
+        p,
+        node: exp.In,
+        select: exp.Select,
+        inner_table: exp.Table,
+        item: exp.Column,
+        table_name: str,
+        nullable: bool | None,
+    ) -> Finding:
         inner_label = inner_table.alias or inner_table.name
         outer = node.this
         outer_text = sql(outer)
         if isinstance(outer, exp.Column) and not outer.table and p.column is not None and p.column.table is not None:
             outer_text = f"{p.column.table.label}.{outer.name}"
         what = "is nullable" if nullable else "may be NULL (its table is not in the catalog)"
-        message = (f"{outer_text} NOT IN (SELECT {sql(item)} FROM {table_name} ...): {table_name}.{item.name} {what}; "
-                   "a single NULL among its values makes NOT IN unknown for every row, so the query returns "
-                   "nothing, and the NULL checks keep the optimizer from a plain anti-join.")
+        message = (
+            f"{outer_text} NOT IN (SELECT {sql(item)} FROM {table_name} ...): {table_name}.{item.name} {what}; "
+            "a single NULL among its values makes NOT IN unknown for every row, so the query returns "
+            "nothing, and the NULL checks keep the optimizer from a plain anti-join."
+        )
         exists = select.copy()
         exists.set("expressions", [exp.Literal.number(1)])
         exists.set("distinct", None)
-        condition = exp.EQ(this=exp.column(item.name, inner_label), expression=exp.maybe_parse(outer_text, dialect="mysql"))
+        condition = exp.EQ(
+            this=exp.column(item.name, inner_label), expression=exp.maybe_parse(outer_text, dialect="mysql")
+        )
         where = exists.args.get("where")
         exists.set("where", exp.Where(this=exp.and_(where.this, condition) if where is not None else condition))
-        fix = (f"Use NOT EXISTS ({sql(exists)}), which means \"no matching row\" whatever the NULLs; or add "
-               f"WHERE {sql(item)} IS NOT NULL to the subquery.")
+        fix = (
+            f'Use NOT EXISTS ({sql(exists)}), which means "no matching row" whatever the NULLs; or add '
+            f"WHERE {sql(item)} IS NOT NULL to the subquery."
+        )
         return self.finding(context, message, fix=fix, table=table_name, column=item.name, nullable=nullable)
 
 
 CASES = [
-    Case("SELECT c.id, c.email FROM customers c WHERE c.id NOT IN (SELECT customer_id FROM carts)",
-         expect=True,
-         contains=["c.id NOT IN", "carts.customer_id is nullable",
-                   "NOT EXISTS (SELECT 1 FROM carts WHERE carts.customer_id = c.id)"]),
-    Case("SELECT id, name FROM products WHERE id NOT IN (SELECT e.product_id FROM events e "
-         "WHERE e.event_type = 'add_to_cart')",
-         expect=True,
-         contains=["products.id NOT IN", "events.product_id is nullable",
-                   "NOT EXISTS (SELECT 1 FROM events AS e WHERE e.event_type = 'add_to_cart' AND "
-                   "e.product_id = products.id)"]),
-    Case("SELECT id FROM accounts WHERE id NOT IN (SELECT account_id FROM bans)",
-         expect=True, schema="CREATE TABLE accounts (id INT NOT NULL, PRIMARY KEY (id));",
-         contains=["bans.account_id may be NULL", "NOT EXISTS (SELECT 1 FROM bans WHERE bans.account_id = accounts.id)"],
-         note="the subquery's table is unknown: reported"),
-    Case("SELECT id, name FROM products WHERE id NOT IN (SELECT product_id FROM reviews)",
-         expect=False, note="reviews.product_id is NOT NULL"),
-    Case("SELECT c.id FROM customers c WHERE c.id NOT IN (SELECT customer_id FROM carts WHERE customer_id IS NOT NULL)",
-         expect=False, note="NULLs excluded in the subquery"),
-    Case("SELECT c.id FROM customers c WHERE NOT EXISTS (SELECT 1 FROM carts ca WHERE ca.customer_id = c.id)",
-         expect=False, note="the NOT EXISTS form"),
+    Case(
+        "SELECT c.id, c.email FROM customers c WHERE c.id NOT IN (SELECT customer_id FROM carts)",
+        expect=True,
+        contains=[
+            "c.id NOT IN",
+            "carts.customer_id is nullable",
+            "NOT EXISTS (SELECT 1 FROM carts WHERE carts.customer_id = c.id)",
+        ],
+    ),
+    Case(
+        "SELECT id, name FROM products WHERE id NOT IN (SELECT e.product_id FROM events e "
+        "WHERE e.event_type = 'add_to_cart')",
+        expect=True,
+        contains=[
+            "products.id NOT IN",
+            "events.product_id is nullable",
+            "NOT EXISTS (SELECT 1 FROM events AS e WHERE e.event_type = 'add_to_cart' AND e.product_id = products.id)",
+        ],
+    ),
+    Case(
+        "SELECT id FROM accounts WHERE id NOT IN (SELECT account_id FROM bans)",
+        expect=True,
+        schema="CREATE TABLE accounts (id INT NOT NULL, PRIMARY KEY (id));",
+        contains=["bans.account_id may be NULL", "NOT EXISTS (SELECT 1 FROM bans WHERE bans.account_id = accounts.id)"],
+        note="the subquery's table is unknown: reported",
+    ),
+    Case(
+        "SELECT id, name FROM products WHERE id NOT IN (SELECT product_id FROM reviews)",
+        expect=False,
+        note="reviews.product_id is NOT NULL",
+    ),
+    Case(
+        "SELECT c.id FROM customers c WHERE c.id NOT IN (SELECT customer_id FROM carts WHERE customer_id IS NOT NULL)",
+        expect=False,
+        note="NULLs excluded in the subquery",
+    ),
+    Case(
+        "SELECT c.id FROM customers c WHERE NOT EXISTS (SELECT 1 FROM carts ca WHERE ca.customer_id = c.id)",
+        expect=False,
+        note="the NOT EXISTS form",
+    ),
 ]

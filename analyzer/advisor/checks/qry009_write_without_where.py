@@ -53,35 +53,64 @@ class WriteWithoutWhere(Check):
         verb = "updates" if shape.kind == "UPDATE" else "deletes"
         size = f" ({n(table.rows)} rows)" if table is not None and table.rows else ""
         if joined:
-            message = (f"{shape.kind} of {name} joined with {', '.join(t.name for t in main.tables if t is not ref)} "
-                       f"has no WHERE and no LIMIT: it {verb} every row of {name}{size} that has a match, "
-                       "in one transaction.")
+            message = (
+                f"{shape.kind} of {name} joined with {', '.join(t.name for t in main.tables if t is not ref)} "
+                f"has no WHERE and no LIMIT: it {verb} every row of {name}{size} that has a match, "
+                "in one transaction."
+            )
         else:
-            message = (f"{shape.kind} on {name} has no WHERE and no LIMIT: it {verb} every row of {name}{size} "
-                       "in one transaction, locking them all until the commit.")
+            message = (
+                f"{shape.kind} on {name} has no WHERE and no LIMIT: it {verb} every row of {name}{size} "
+                "in one transaction, locking them all until the commit."
+            )
         if shape.kind == "DELETE":
-            fix = (f"Add the WHERE condition that was meant. To empty the table use TRUNCATE TABLE {name}. For a "
-                   f"large purge, delete in batches: DELETE FROM {name} WHERE <condition> ORDER BY id LIMIT 10000, "
-                   "repeated until it affects 0 rows.")
+            fix = (
+                f"Add the WHERE condition that was meant. To empty the table use TRUNCATE TABLE {name}. For a "
+                f"large purge, delete in batches: DELETE FROM {name} WHERE <condition> ORDER BY id LIMIT 10000, "
+                "repeated until it affects 0 rows."
+            )
         else:
-            fix = (f"Add the WHERE condition that was meant. For a change of the whole table, update in batches by "
-                   f"primary key: UPDATE {name} SET ... WHERE id > ? AND id <= ? + 10000 (or ... ORDER BY id LIMIT "
-                   "10000 with a condition that excludes rows already changed), one short transaction each.")
-        yield self.finding(context, message, fix=fix, table=name,
-                           severity="warning" if joined else "critical", kind=shape.kind)
+            fix = (
+                f"Add the WHERE condition that was meant. For a change of the whole table, update in batches by "
+                f"primary key: UPDATE {name} SET ... WHERE id > ? AND id <= ? + 10000 (or ... ORDER BY id LIMIT "
+                "10000 with a condition that excludes rows already changed), one short transaction each."
+            )
+        yield self.finding(
+            context, message, fix=fix, table=name, severity="warning" if joined else "critical", kind=shape.kind
+        )
 
 
 CASES = [
-    Case("DELETE FROM carts", expect=True, rows={"carts": 182000},
-         contains=["DELETE on carts", "182,000 rows", "TRUNCATE TABLE carts",
-                   "DELETE FROM carts WHERE <condition> ORDER BY id LIMIT 10000"]),
-    Case("UPDATE products SET is_active = 0", expect=True,
-         contains=["UPDATE on products", "updates every row of products", "UPDATE products SET ... WHERE id > ?"]),
-    Case("UPDATE orders o JOIN customers c ON c.id = o.customer_id SET o.currency = 'EUR'", expect=True,
-         contains=["UPDATE of orders joined with customers", "that has a match"]),
-    Case("DELETE FROM carts WHERE status = 'abandoned' AND updated_at < NOW() - INTERVAL 30 DAY",
-         expect=False, note="the purge with its condition"),
-    Case("DELETE FROM events ORDER BY id LIMIT 10000", expect=False,
-         note="a batch of a deliberate purge: LIMIT bounds it"),
+    Case(
+        "DELETE FROM carts",
+        expect=True,
+        rows={"carts": 182000},
+        contains=[
+            "DELETE on carts",
+            "182,000 rows",
+            "TRUNCATE TABLE carts",
+            "DELETE FROM carts WHERE <condition> ORDER BY id LIMIT 10000",
+        ],
+    ),
+    Case(
+        "UPDATE products SET is_active = 0",
+        expect=True,
+        contains=["UPDATE on products", "updates every row of products", "UPDATE products SET ... WHERE id > ?"],
+    ),
+    Case(
+        "UPDATE orders o JOIN customers c ON c.id = o.customer_id SET o.currency = 'EUR'",
+        expect=True,
+        contains=["UPDATE of orders joined with customers", "that has a match"],
+    ),
+    Case(
+        "DELETE FROM carts WHERE status = 'abandoned' AND updated_at < NOW() - INTERVAL 30 DAY",
+        expect=False,
+        note="the purge with its condition",
+    ),
+    Case(
+        "DELETE FROM events ORDER BY id LIMIT 10000",
+        expect=False,
+        note="a batch of a deliberate purge: LIMIT bounds it",
+    ),
     Case("UPDATE products SET is_active = 0 WHERE id = 7", expect=False, note="a primary-key update"),
 ]

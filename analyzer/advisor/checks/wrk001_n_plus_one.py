@@ -66,10 +66,12 @@ class NPlusOne(Check):
         table = catalog_table(context, ref)
         name = table.name if table is not None else ref.name
         keys = " AND ".join(f"{c} = ?" for c in columns)
-        message = (f"A point lookup of {name} by {', '.join(columns)} ({how}) ran {n(facts.count)} times"
-                   + (f" ({rate:,.0f}/s)" if rate else "")
-                   + f", {ms(facts.query_time_avg)} each, {ms(facts.query_time_total)} in total: one query per row "
-                   "of a loop in the application (N+1).")
+        message = (
+            f"A point lookup of {name} by {', '.join(columns)} ({how}) ran {n(facts.count)} times"
+            + (f" ({rate:,.0f}/s)" if rate else "")
+            + f", {ms(facts.query_time_avg)} each, {ms(facts.query_time_total)} in total: one query per row "
+            "of a loop in the application (N+1)."
+        )
         if len(columns) == 1:
             c = columns[0]
             batched = f"WHERE {c} IN (?, ?, ...)"
@@ -77,18 +79,31 @@ class NPlusOne(Check):
         else:
             batched = f"WHERE ({', '.join(columns)}) IN ((?, ?), ...)"
             join = f"JOIN {name} ON " + " AND ".join(f"{name}.{c} = <list>.{c}" for c in columns)
-        fix = (f"Batch it: read all the rows a page needs at once with SELECT ... FROM {name} {batched} instead of "
-               f"{keys} per row, or {join} in the query that produced the list (ORM eager loading).")
-        yield self.finding(context, message, fix=fix, table=name, count=facts.count, calls_per_second=rate,
-                           query_time_avg=facts.query_time_avg, query_time_total=facts.query_time_total)
+        fix = (
+            f"Batch it: read all the rows a page needs at once with SELECT ... FROM {name} {batched} instead of "
+            f"{keys} per row, or {join} in the query that produced the list (ORM eager loading)."
+        )
+        yield self.finding(
+            context,
+            message,
+            fix=fix,
+            table=name,
+            count=facts.count,
+            calls_per_second=rate,
+            query_time_avg=facts.query_time_avg,
+            query_time_total=facts.query_time_total,
+        )
 
     def _lookup(self, context: CheckContext) -> tuple[TableRef, list[str], str] | None:
         main = context.shape.main
         if len(main.tables) != 1 or main.tables[0].derived or main.or_groups:
             return None
         ref = main.tables[0]
-        eq = [p.column.column for p in main.predicates_on(ref)
-              if p.kind == "eq" or (p.kind == "in" and p.values <= self.MAX_IN_VALUES)]
+        eq = [
+            p.column.column
+            for p in main.predicates_on(ref)
+            if p.kind == "eq" or (p.kind == "in" and p.values <= self.MAX_IN_VALUES)
+        ]
         table = catalog_table(context, ref)
         if table is not None:
             index = unique_on(table, eq)
@@ -106,27 +121,58 @@ class NPlusOne(Check):
 
 
 CASES = [
-    Case("SELECT id, name, price_cents FROM products WHERE id = 1042",
-         expect=True, facts={"count": 48210, "query_time_total": 14.5, "query_time_avg": 0.0003,
-                             "rows_examined_avg": 1, "rows_sent_avg": 1, "window_seconds": 600},
-         contains=["products by id (primary key)", "48,210 times", "(80/s)", "0.30 ms each", "14.5 s in total",
-                   "WHERE id IN (?, ?, ...)", "JOIN products ON products.id = <list>.product_id"]),
-    Case("SELECT id, first_name, last_name FROM customers WHERE email = 'ann@example.com'",
-         expect=True, facts={"count": 900, "query_time_total": 6.3, "query_time_avg": 0.0007,
-                             "window_seconds": 12},
-         contains=["customers by email (unique key uq_customers_email)", "(75/s)"],
-         note="fewer than 1,000 calls but 75 per second"),
-    Case("SELECT quantity, reserved FROM inventory WHERE product_id = 7 AND warehouse_id = 2",
-         expect=True, facts={"count": 120000, "query_time_total": 21.0, "query_time_avg": 0.000175},
-         contains=["inventory by product_id, warehouse_id (primary key)",
-                   "WHERE (product_id, warehouse_id) IN ((?, ?), ...)"]),
-    Case("SELECT id, name, price_cents FROM products WHERE id = 1042",
-         expect=False, facts={"count": 40, "query_time_total": 0.02, "query_time_avg": 0.0005,
-                              "window_seconds": 3600},
-         note="a point lookup, but rare"),
-    Case("SELECT id, total_cents FROM orders WHERE customer_id = 42 ORDER BY created_at DESC LIMIT 10",
-         expect=False, facts={"count": 52000, "query_time_total": 1900.0, "query_time_avg": 0.0365},
-         note="frequent, but a list query that is slow per call (PLN001/PLN002 territory)"),
-    Case("SELECT id, name, price_cents FROM products WHERE id = 1042", expect=False,
-         note="no workload facts: a statement alone is never N+1"),
+    Case(
+        "SELECT id, name, price_cents FROM products WHERE id = 1042",
+        expect=True,
+        facts={
+            "count": 48210,
+            "query_time_total": 14.5,
+            "query_time_avg": 0.0003,
+            "rows_examined_avg": 1,
+            "rows_sent_avg": 1,
+            "window_seconds": 600,
+        },
+        contains=[
+            "products by id (primary key)",
+            "48,210 times",
+            "(80/s)",
+            "0.30 ms each",
+            "14.5 s in total",
+            "WHERE id IN (?, ?, ...)",
+            "JOIN products ON products.id = <list>.product_id",
+        ],
+    ),
+    Case(
+        "SELECT id, first_name, last_name FROM customers WHERE email = 'ann@example.com'",
+        expect=True,
+        facts={"count": 900, "query_time_total": 6.3, "query_time_avg": 0.0007, "window_seconds": 12},
+        contains=["customers by email (unique key uq_customers_email)", "(75/s)"],
+        note="fewer than 1,000 calls but 75 per second",
+    ),
+    Case(
+        "SELECT quantity, reserved FROM inventory WHERE product_id = 7 AND warehouse_id = 2",
+        expect=True,
+        facts={"count": 120000, "query_time_total": 21.0, "query_time_avg": 0.000175},
+        contains=[
+            "inventory by product_id, warehouse_id (primary key)",
+            "WHERE (product_id, warehouse_id) IN ((?, ?), ...)",
+        ],
+    ),
+    Case(
+        "SELECT id, name, price_cents FROM products WHERE id = 1042",
+        expect=False,
+        facts={"count": 40, "query_time_total": 0.02, "query_time_avg": 0.0005, "window_seconds": 3600},
+        note="a point lookup, but rare",
+    ),
+    Case(
+        "SELECT id, total_cents FROM orders WHERE customer_id = 42 ORDER BY created_at DESC LIMIT 10",
+        expect=False,
+        facts={"count": 52000, "query_time_total": 1900.0, "query_time_avg": 0.0365},
+        note="frequent, but a list query that is slow per call (PLN001/PLN002 territory)",
+    ),
+    Case(
+        "SELECT id, name, price_cents FROM products WHERE id = 1042",
+        expect=False,
+        note="no workload facts: a statement alone is never N+1",
+    ),
 ]

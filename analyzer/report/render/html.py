@@ -76,10 +76,12 @@ def _asset(name: str) -> tuple[str, str]:
 def _page(template: str, **context: Any) -> str:
     css, css_hash = _asset("report.css")
     js, js_hash = _asset("report.js")
-    policy = (f"default-src 'none'; style-src {css_hash}; script-src {js_hash}; "
-              "base-uri 'none'; form-action 'none'")
-    html = _environment().get_template(template).render(css=Markup(css), js=Markup(js), csp=policy,
-                                                         version=__version__, **context)
+    policy = f"default-src 'none'; style-src {css_hash}; script-src {js_hash}; base-uri 'none'; form-action 'none'"
+    html = (
+        _environment()
+        .get_template(template)
+        .render(css=Markup(css), js=Markup(js), csp=policy, version=__version__, **context)
+    )
     return valid_unicode(html)
 
 
@@ -111,8 +113,10 @@ CHART_HEIGHT = 100
 
 def _svg(view: str, title: str, desc: str, body: str, css: str, scaled: bool = False) -> Markup:
     aspect = ' preserveAspectRatio="none"' if scaled else ""
-    return Markup(f'<svg viewBox="{view}" class="{css}"{aspect} role="img"><title>{escape(title)}</title>'
-                  f"<desc>{escape(desc)}</desc>{body}</svg>")
+    return Markup(
+        f'<svg viewBox="{view}" class="{css}"{aspect} role="img"><title>{escape(title)}</title>'
+        f"<desc>{escape(desc)}</desc>{body}</svg>"
+    )
 
 
 def _y(value: float, peak: float, height: int = CHART_HEIGHT) -> int:
@@ -155,11 +159,18 @@ def histogram_svg(counts: list[int]) -> Markup:
         bars.append(f"M{x} {base}v-{h}h{HISTOGRAM_BAR}v{h}z")
         numbers.append(f'<text x="{x + HISTOGRAM_BAR // 2}" y="{base - h - 2}">{n}</text>')
     desc = ", ".join(f"{label}: {n}" for label, n in zip(HISTOGRAM_LABELS, counts))
-    labels = "".join(f'<text x="{i * HISTOGRAM_STEP + HISTOGRAM_BAR // 2}" y="{base + 11}">{label}</text>'
-                     for i, label in enumerate(HISTOGRAM_LABELS))
+    labels = "".join(
+        f'<text x="{i * HISTOGRAM_STEP + HISTOGRAM_BAR // 2}" y="{base + 11}">{label}</text>'
+        for i, label in enumerate(HISTOGRAM_LABELS)
+    )
     body = f'<path class="bar" d="{"".join(bars)}"/><g text-anchor="middle">{"".join(numbers)}{labels}</g>'
-    return _svg(f"0 0 {len(counts) * HISTOGRAM_STEP} {base + 14}", "Query time distribution (executions per decade)",
-                desc, body, "histogram")
+    return _svg(
+        f"0 0 {len(counts) * HISTOGRAM_STEP} {base + 14}",
+        "Query time distribution (executions per decade)",
+        desc,
+        body,
+        "histogram",
+    )
 
 
 def _rebin(timeline: TimelineReport, bars: int) -> tuple[int, list[int], list[float]]:
@@ -167,23 +178,25 @@ def _rebin(timeline: TimelineReport, bars: int) -> tuple[int, list[int], list[fl
     factor = max(1, -(-len(timeline.calls) // bars))
     if factor == 1:
         return timeline.bucket_seconds, timeline.calls, timeline.query_time
-    calls = [sum(timeline.calls[i:i + factor]) for i in range(0, len(timeline.calls), factor)]
-    times = [sum(timeline.query_time[i:i + factor]) for i in range(0, len(timeline.query_time), factor)]
+    calls = [sum(timeline.calls[i : i + factor]) for i in range(0, len(timeline.calls), factor)]
+    times = [sum(timeline.query_time[i : i + factor]) for i in range(0, len(timeline.query_time), factor)]
     return timeline.bucket_seconds * factor, calls, times
 
 
-def timeline_svg(timeline: TimelineReport, title: str, bars: int = CLASS_TIMELINE_BARS,
-                 css: str = "timeline") -> Markup:
+def timeline_svg(
+    timeline: TimelineReport, title: str, bars: int = CLASS_TIMELINE_BARS, css: str = "timeline"
+) -> Markup:
     """Calls per bucket as bars and query time per bucket as a line, on one time axis (each bucket
     two units wide: the line's points are the buckets' middles)."""
     width, calls, times = _rebin(timeline, bars)
     peak_calls, peak_time = max(calls) or 1, max(times) or 1.0
     skyline = _steps(calls, peak_calls, CHART_HEIGHT, 2)
     line = " ".join(f"{2 * i + 1} {_y(t, peak_time)}" for i, t in enumerate(times))
-    body = (f'<path class="bar" d="M0 {CHART_HEIGHT}{skyline}V{CHART_HEIGHT}z"/>'
-            f'<path class="line" d="M{line}"/>')
-    desc = (f"{len(calls)} buckets of {fmt.span(width)} from {timeline.start} to {timeline.end}; "
-            f"at most {peak_calls:,} calls and {fmt.seconds(peak_time)} of query time in one bucket")
+    body = f'<path class="bar" d="M0 {CHART_HEIGHT}{skyline}V{CHART_HEIGHT}z"/><path class="line" d="M{line}"/>'
+    desc = (
+        f"{len(calls)} buckets of {fmt.span(width)} from {timeline.start} to {timeline.end}; "
+        f"at most {peak_calls:,} calls and {fmt.seconds(peak_time)} of query time in one bucket"
+    )
     return _svg(f"0 0 {2 * len(calls)} {CHART_HEIGHT}", title, desc, body, css, scaled=True)
 
 
@@ -192,8 +205,14 @@ def sparkline_svg(values: list[float]) -> Markup:
     if not values:
         return Markup("")
     peak = max(values) or 1.0
-    return _svg(f"0 -1 {len(values)} 22", "Query time over the report's span", f"peak {fmt.seconds(peak)}",
-                f'<path d="M0 20{_steps(values, peak, 20, 1)}"/>', "spark", scaled=True)
+    return _svg(
+        f"0 -1 {len(values)} 22",
+        "Query time over the report's span",
+        f"peak {fmt.seconds(peak)}",
+        f'<path d="M0 20{_steps(values, peak, 20, 1)}"/>',
+        "spark",
+        scaled=True,
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -218,7 +237,9 @@ def _class_view(cls: ClassReport) -> dict[str, Any]:
         extra.append(fingerprint)
     return {
         "c": cls,
-        "time": qt.sum if qt else 0.0, "avg": qt.avg if qt else None, "p95": qt.p95 if qt else None,
+        "time": qt.sum if qt else 0.0,
+        "avg": qt.avg if qt else None,
+        "p95": qt.p95 if qt else None,
         "ratio": cls.rows_examined_per_sent,
         "n": _number,
         "text": shown,
@@ -243,7 +264,8 @@ def _details_view(cls: ClassReport, charts: bool) -> dict[str, Any]:
         "histogram": histogram_svg(cls.histogram) if charts and any(cls.histogram) else None,
         "timeline": timeline_svg(cls.timeline, f"Class {cls.id} over time") if charts and cls.timeline else None,
         "charts": charts,
-        "example": text, "example_cut": cut,
+        "example": text,
+        "example_cut": cut,
     }
 
 
@@ -270,15 +292,22 @@ def _digest_context(report: Report, options: RenderOptions) -> dict[str, Any]:
         "details": [],
         "details_left_out": 0,
         "charted": 0,
-        "workload": timeline_svg(report.summary.timeline, "The workload over time", WORKLOAD_TIMELINE_BARS,
-                                 "timeline workload")
-        if report.summary.timeline else None,
+        "workload": timeline_svg(
+            report.summary.timeline, "The workload over time", WORKLOAD_TIMELINE_BARS, "timeline workload"
+        )
+        if report.summary.timeline
+        else None,
         "malformed": [(s.name, line, reason) for s in report.sources for line, reason in s.malformed_samples][:50],
     }
 
 
-def _with_details(template: str, context: dict[str, Any], classes: list[ClassReport], open_first: int,
-                  advised: frozenset[str] = frozenset()) -> str:
+def _with_details(
+    template: str,
+    context: dict[str, Any],
+    classes: list[ClassReport],
+    open_first: int,
+    advised: frozenset[str] = frozenset(),
+) -> str:
     """The page with each class's details, in rank order, at most ``DETAILED_CLASSES`` and as many
     as fit in ``PAGE_BUDGET`` (the profile always lists every class; the JSON report has every
     class's details)."""
@@ -291,8 +320,7 @@ def _with_details(template: str, context: dict[str, Any], classes: list[ClassRep
         if budget < 0:
             break
         parts.append(part)
-    context.update(details=parts, details_left_out=len(classes) - len(parts),
-                   charted=min(CHARTED_CLASSES, len(parts)))
+    context.update(details=parts, details_left_out=len(classes) - len(parts), charted=min(CHARTED_CLASSES, len(parts)))
     return _page(template, **context)
 
 

@@ -36,6 +36,7 @@ def to_markdown(model: Any, options: RenderOptions) -> str:
 # digest / collect
 # --------------------------------------------------------------------------------------------
 
+
 def _digest(report: Report, options: RenderOptions) -> str:
     details = options.details
     s = report.summary
@@ -105,8 +106,11 @@ def _summary(text: str) -> str:
 def _details(cls: ClassReport) -> list[str]:
     """A class's section: a ``<details>`` element (GitHub renders the Markdown inside it when blank
     lines surround it), closed but for its summary line."""
-    out = [f"<details><summary><b>#{cls.rank}</b> <code>{_summary(cls.id)}</code> {_summary(cls.kind)}: "
-           f"{fmt.percent(cls.share)} of query time, {cls.count:,} events</summary>", ""]
+    out = [
+        f"<details><summary><b>#{cls.rank}</b> <code>{_summary(cls.id)}</code> {_summary(cls.kind)}: "
+        f"{fmt.percent(cls.share)} of query time, {cls.count:,} events</summary>",
+        "",
+    ]
     line = f"pt-query-digest ID `0x{cls.pt_id}`; {fmt.percent(cls.share)} of query time, {cls.count:,} events"
     if cls.qps is not None:
         line += f", {cls.qps:.3g} QPS"
@@ -206,8 +210,11 @@ def _advice(report: AdviceReport, options: RenderOptions) -> str:
         out.append("")
     for rank, ca in enumerate(report.shown, 1):
         if report.statement is None:
-            out += [f"<details><summary><b>#{rank}</b> <code>{_summary(ca.class_id[:16])}</code>: {ca.count:,} calls, "
-                    f"{fmt.seconds(ca.query_time_total)} in all</summary>", ""]
+            out += [
+                f"<details><summary><b>#{rank}</b> <code>{_summary(ca.class_id[:16])}</code>: {ca.count:,} calls, "
+                f"{fmt.seconds(ca.query_time_total)} in all</summary>",
+                "",
+            ]
         out += [_md_code(report.statement if report.statement is not None else (ca.sample or ca.text)), ""]
         if ca.plan is not None:
             out += ["Plan:", "", *_md_tree(ca.plan.root), ""]
@@ -222,12 +229,16 @@ def _advice(report: AdviceReport, options: RenderOptions) -> str:
             out += ["</details>", ""]
     out += ["## Index suggestions", ""]
     if report.suggestions:
-        out += ["| # | Table | Columns | Classes | Est. time saved (s) | Rows before → after | Verified |",
-                "| --- | --- | --- | --- | --- | --- | --- |"]
+        out += [
+            "| # | Table | Columns | Classes | Est. time saved (s) | Rows before → after | Verified |",
+            "| --- | --- | --- | --- | --- | --- | --- |",
+        ]
         for s in report.suggestions:
             verified = {None: "no", True: "yes", False: "not chosen"}[s.verified]
-            out.append(f"| {s.number} | {_md_cell(s.table)} | {_md_cell(', '.join(s.columns))} | {s.classes} | "
-                       f"{s.time_saved:,.3f} | {s.rows_before:,.0f} → {s.rows_after:,.0f} | {verified} |")
+            out.append(
+                f"| {s.number} | {_md_cell(s.table)} | {_md_cell(', '.join(s.columns))} | {s.classes} | "
+                f"{s.time_saved:,.3f} | {s.rows_before:,.0f} → {s.rows_after:,.0f} | {verified} |"
+            )
         out += ["", "```sql", *[d + ";" for d in report.ddl], "```", ""]
     else:
         out += ["No index suggestions.", ""]
@@ -235,8 +246,10 @@ def _advice(report: AdviceReport, options: RenderOptions) -> str:
     if v is not None:
         out += ["## Verification", "", _md_cell(v.summary), ""]
         for p in v.protections:
-            out.append(f"- protected `{_md_cell(p.who[:12])}` {_md_cell(p.who[13:])}: {_md_cell(p.what)}; "
-                       f"**{_md_cell(p.done)}**")
+            out.append(
+                f"- protected `{_md_cell(p.who[:12])}` {_md_cell(p.who[13:])}: {_md_cell(p.what)}; "
+                f"**{_md_cell(p.done)}**"
+            )
         out.append("")
     if report.no_help_all:
         out += ["## Where no index helps", ""]
@@ -252,13 +265,18 @@ to_markdown.register(AdviceReport, _advice)
 # indexes
 # --------------------------------------------------------------------------------------------
 
+
 def _health(report: HealthReport, options: RenderOptions) -> str:
-    out = [f"# {report.title}", "",
-           f"{_md(report.server)}: {report.tables} tables, {report.indexes} indexes in "
-           f"{', '.join(_md(s) for s in report.schemas) or 'no schema'}."]
+    out = [
+        f"# {report.title}",
+        "",
+        f"{_md(report.server)}: {report.tables} tables, {report.indexes} indexes in "
+        f"{', '.join(_md(s) for s in report.schemas) or 'no schema'}.",
+    ]
     if report.uptime_seconds is not None:
-        out.append(f"Index reads counted for {fmt.span(report.uptime_seconds)} "
-                   f"(server up since {report.server_started}).")
+        out.append(
+            f"Index reads counted for {fmt.span(report.uptime_seconds)} (server up since {report.server_started})."
+        )
     out.append("")
     out += [f"> **Note:** {_md(note)}" for note in report.notes]
     if not report.findings:
@@ -283,15 +301,22 @@ to_markdown.register(HealthReport, _health)
 # top
 # --------------------------------------------------------------------------------------------
 
+
 def _top(view: TopView, options: RenderOptions) -> str:
-    out = [f"## mqa top: interval {view.number} ({view.seconds:.1f}s)", "",
-           f"{_md(view.server)}: {view.statements_per_second:,.1f} statements/s, load {view.load:.2f}.", "",
-           "| Rank | Class | Load | % | Calls/s | Avg | Rows ex/call | Fingerprint |",
-           "|---:|---|---:|---:|---:|---:|---:|---|"]
+    out = [
+        f"## mqa top: interval {view.number} ({view.seconds:.1f}s)",
+        "",
+        f"{_md(view.server)}: {view.statements_per_second:,.1f} statements/s, load {view.load:.2f}.",
+        "",
+        "| Rank | Class | Load | % | Calls/s | Avg | Rows ex/call | Fingerprint |",
+        "|---:|---|---:|---:|---:|---:|---:|---|",
+    ]
     for row in view.rows:
-        out.append(f"| {row.rank} | `{row.id}` | {row.load:.3f} | {fmt.percent(row.share)} | "
-                   f"{row.calls_per_second:,.1f} | {fmt.seconds(row.avg)} | {fmt.ratio(row.rows_examined_per_call)} | "
-                   f"{_code_span(row.fingerprint)} |")
+        out.append(
+            f"| {row.rank} | `{row.id}` | {row.load:.3f} | {fmt.percent(row.share)} | "
+            f"{row.calls_per_second:,.1f} | {fmt.seconds(row.avg)} | {fmt.ratio(row.rows_examined_per_call)} | "
+            f"{_code_span(row.fingerprint)} |"
+        )
     out += [f"> **Note:** {_md(note)}" for note in view.notes]
     return "\n".join(out) + "\n\n"
 

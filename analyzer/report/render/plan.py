@@ -27,9 +27,17 @@ def node_text(node: PlanNode) -> Text:
             text.append(f"  filtered {t.filtered:g}%")
         if t.r_rows is not None:
             text.append(f"  actual rows {t.r_rows:,.0f}", style="cyan")
-        flags = [f for f, on in (("covering", t.using_index), ("filesort", t.using_filesort),
-                                 ("temporary", t.using_temporary), ("dependent", t.dependent),
-                                 (f"join buffer {t.using_join_buffer}", bool(t.using_join_buffer))) if on]
+        flags = [
+            f
+            for f, on in (
+                ("covering", t.using_index),
+                ("filesort", t.using_filesort),
+                ("temporary", t.using_temporary),
+                ("dependent", t.dependent),
+                (f"join buffer {t.using_join_buffer}", bool(t.using_join_buffer)),
+            )
+            if on
+        ]
         if t.operation:
             flags.insert(0, t.operation)
         if flags:

@@ -90,6 +90,7 @@ def _render(model: Any, console: Console, options: RenderOptions) -> None:
 # digest / collect
 # --------------------------------------------------------------------------------------------
 
+
 def _digest(report: Report, console: Console, options: RenderOptions) -> None:
     """Header, profile of the ranked classes, details of the top ones."""
     console.print(_header(report))
@@ -148,8 +149,15 @@ class RankedList:
     MIN_TEXT = 100  # the class text goes on the row only with this much room
     TEXT_LINES = 2
 
-    def __init__(self, title: str, headers: list[str], rows: list[list[Text]], texts: list[str],
-                 text_header: str = "Fingerprint", empty: str = "") -> None:
+    def __init__(
+        self,
+        title: str,
+        headers: list[str],
+        rows: list[list[Text]],
+        texts: list[str],
+        text_header: str = "Fingerprint",
+        empty: str = "",
+    ) -> None:
         self.title, self.headers, self.rows, self.texts = title, headers, rows, texts
         self.text_header, self.empty = text_header, empty
 
@@ -198,10 +206,18 @@ def _profile(report: Report) -> RenderableType:
     rows, texts = [], []
     for cls in report.classes:
         qt = cls.metrics.get("query_time")
-        rows.append([Text(str(cls.rank)), Text(cls.id, style="cyan"), Text(fmt.seconds(qt.sum if qt else None)),
-                     Text(fmt.percent(cls.share)), Text(fmt.count(cls.count)),
-                     Text(fmt.seconds(qt.avg if qt else None)), Text(fmt.seconds(qt.p95 if qt else None)),
-                     Text(fmt.ratio(cls.rows_examined_per_sent))])
+        rows.append(
+            [
+                Text(str(cls.rank)),
+                Text(cls.id, style="cyan"),
+                Text(fmt.seconds(qt.sum if qt else None)),
+                Text(fmt.percent(cls.share)),
+                Text(fmt.count(cls.count)),
+                Text(fmt.seconds(qt.avg if qt else None)),
+                Text(fmt.seconds(qt.p95 if qt else None)),
+                Text(fmt.ratio(cls.rows_examined_per_sent)),
+            ]
+        )
         texts.append(cls.fingerprint)
     return RankedList(title, ["Rank", "Class", "Time", "%", "Count", "Avg", "p95", "Ex/Sent"], rows, texts)
 
@@ -308,6 +324,7 @@ _render.register(Report, _digest)
 # explain / advise
 # --------------------------------------------------------------------------------------------
 
+
 def plan_tree(plan: Plan) -> Tree:
     """The plan as a rich Tree (tables in join order under their operations and blocks)."""
     title = Text("plan", style="bold")
@@ -352,11 +369,16 @@ def _suggestions_table(report: AdviceReport) -> RenderableType:
         head = Text()
         head.append(f"{s.number:>2}  ", style="bold")
         head.append(f"{visible(s.table)} ({visible(', '.join(s.columns))})", style="bold")
-        verified = {None: ("not verified", "dim"), True: ("verified", "green"),
-                    False: ("not chosen by the optimizer", "red")}[s.verified]
+        verified = {
+            None: ("not verified", "dim"),
+            True: ("verified", "green"),
+            False: ("not chosen by the optimizer", "red"),
+        }[s.verified]
         head.append(f"  {verified[0]}", style=verified[1])
-        facts = Text(f"{s.classes} class{'es' if s.classes != 1 else ''}, est. {s.time_saved:,.3f} s saved, "
-                     f"rows {s.rows_before:,.0f} → {s.rows_after:,.0f}")
+        facts = Text(
+            f"{s.classes} class{'es' if s.classes != 1 else ''}, est. {s.time_saved:,.3f} s saved, "
+            f"rows {s.rows_before:,.0f} → {s.rows_after:,.0f}"
+        )
         if s.explain_rows is not None:
             facts.append(f"; EXPLAIN {s.explain_rows[0]:,.0f} → {s.explain_rows[1]:,.0f}")
         if s.actual_rows is not None:
@@ -366,9 +388,12 @@ def _suggestions_table(report: AdviceReport) -> RenderableType:
             notes.append(f"\n{visible(w)}", style="yellow")
         if s.may_change:
             ids = ", ".join(c[:12] for c in s.may_change[:4]) + (", ..." if len(s.may_change) > 4 else "")
-            notes.append(f"\nmay change the plans of {len(s.may_change)} other "
-                         f"class{'es' if len(s.may_change) > 1 else ''} reading {visible(s.table_name)}: {ids} "
-                         "(--verify checks them)", style="dim")
+            notes.append(
+                f"\nmay change the plans of {len(s.may_change)} other "
+                f"class{'es' if len(s.may_change) > 1 else ''} reading {visible(s.table_name)}: {ids} "
+                "(--verify checks them)",
+                style="dim",
+            )
         if s.left_out:
             notes.append(f"\n{visible(s.left_out)}", style="red")
         blocks += [head, Padding(facts + notes, (0, 0, 0, 4))]
@@ -414,18 +439,30 @@ def _advice(report: AdviceReport, console: Console, options: RenderOptions) -> N
         for n in report.no_help[:20]:
             console.print(Text(f"  {n.class_id[:12]} {visible(n.table or '')}: {visible(n.reason)}"))
         if len(report.no_help) > 20:
-            console.print(Text(f"  ... and {len(report.no_help) - 20} more (all of them in --format json)",
-                               style="dim"))
+            console.print(
+                Text(f"  ... and {len(report.no_help) - 20} more (all of them in --format json)", style="dim")
+            )
         if report.lookups:
             accesses, classes = report.lookups
-            console.print(Text(f"  {accesses} table accesses of {classes} classes are primary-key or unique "
-                               "lookups: already the fastest access", style="dim"))
+            console.print(
+                Text(
+                    f"  {accesses} table accesses of {classes} classes are primary-key or unique "
+                    "lookups: already the fastest access",
+                    style="dim",
+                )
+            )
     v = report.verification
     if v is not None:
         console.print()
-        console.print(Text(f"Verified with {v.method} ({visible(v.target)}): {v.writes} statements, "
-                           "all on the scratch target and cleaned up" if v.method == "scratch" else
-                           f"Verified with {v.method} ({visible(v.target)})", style="dim"))
+        console.print(
+            Text(
+                f"Verified with {v.method} ({visible(v.target)}): {v.writes} statements, "
+                "all on the scratch target and cleaned up"
+                if v.method == "scratch"
+                else f"Verified with {v.method} ({visible(v.target)})",
+                style="dim",
+            )
+        )
         console.print(Text(v.summary, style="dim"))
         for p in v.protections:
             line = Text("protected ", style="bold yellow")
@@ -458,14 +495,19 @@ _render.register(AdviceReport, _advice)
 # indexes
 # --------------------------------------------------------------------------------------------
 
+
 def _health(report: HealthReport, console: Console, options: RenderOptions) -> None:
     head = Text()
     head.append(report.title, style="bold")
-    head.append(f"  {visible(report.server)}: {report.tables} tables, {report.indexes} indexes in "
-                f"{', '.join(visible(s) for s in report.schemas) or 'no schema'}")
+    head.append(
+        f"  {visible(report.server)}: {report.tables} tables, {report.indexes} indexes in "
+        f"{', '.join(visible(s) for s in report.schemas) or 'no schema'}"
+    )
     if report.uptime_seconds is not None:
-        head.append(f"\nindex reads counted for {fmt.span(report.uptime_seconds)} "
-                    f"(server up since {report.server_started})", style="dim")
+        head.append(
+            f"\nindex reads counted for {fmt.span(report.uptime_seconds)} (server up since {report.server_started})",
+            style="dim",
+        )
     for note in report.notes:
         head.append("\nnote: ", style="yellow")
         head.append(visible(note))
@@ -500,17 +542,32 @@ _render.register(HealthReport, _health)
 # top
 # --------------------------------------------------------------------------------------------
 
+
 def top_table(view: TopView) -> RenderableType:
     """One refresh of ``mqa top`` for a live terminal."""
     title = (
         f"mqa top  {visible(view.server)}  interval {view.number} ({view.seconds:.1f}s): "
         f"{view.statements_per_second:,.1f} statements/s, load {view.load:.2f}"
     )
-    rows = [[Text(str(r.rank)), Text(r.id, style="cyan"), Text(f"{r.load:.3f}"), Text(fmt.percent(r.share)),
-             Text(f"{r.calls_per_second:,.1f}"), Text(fmt.seconds(r.avg)), Text(fmt.ratio(r.rows_examined_per_call))]
-            for r in view.rows]
-    return RankedList(title, ["Rank", "Class", "Load", "%", "Calls/s", "Avg", "Rows ex/call"], rows,
-                      [r.fingerprint for r in view.rows], empty="no statements in this interval")
+    rows = [
+        [
+            Text(str(r.rank)),
+            Text(r.id, style="cyan"),
+            Text(f"{r.load:.3f}"),
+            Text(fmt.percent(r.share)),
+            Text(f"{r.calls_per_second:,.1f}"),
+            Text(fmt.seconds(r.avg)),
+            Text(fmt.ratio(r.rows_examined_per_call)),
+        ]
+        for r in view.rows
+    ]
+    return RankedList(
+        title,
+        ["Rank", "Class", "Load", "%", "Calls/s", "Avg", "Rows ex/call"],
+        rows,
+        [r.fingerprint for r in view.rows],
+        empty="no statements in this interval",
+    )
 
 
 def top_text(view: TopView) -> str:
