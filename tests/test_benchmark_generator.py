@@ -33,9 +33,9 @@ N = 2000
 
 
 @cache
-def render(events: int = N, seed: int = 1, extra: bool = False, templates: int = 2000) -> str:
+def render(events: int = N, seed: int = 1, extra: bool = False, templates: int = 2000, spellings: bool = False) -> str:
     buf = io.StringIO()
-    gen.generate(buf, events, seed=seed, templates=templates, extra=extra)
+    gen.generate(buf, events, seed=seed, templates=templates, extra=extra, spellings=spellings)
     return buf.getvalue()
 
 
@@ -220,6 +220,34 @@ def test_extra_adds_log_slow_extra_fields_in_server_order():
     plain = parse(render(N, 1))
     for a, b in zip(events, plain):
         assert {k: v for k, v in a.items() if k != "extra"} == {k: v for k, v in b.items() if k != "extra"}
+
+
+def test_spellings_vary_every_spelling_the_canonical_class_ignores():
+    text = render(N, 1, extra=True, spellings=True)
+    assert text == render(N, 1, extra=True, spellings=True)
+    events = parse(text)
+    assert len(events) == N
+    stmts = [e["statement"] for e in events]
+    for needle in ("select ", "Select ", "SELECT ", "`", "/*+ ", "/*!40001 ", "-- job ", "\n  FROM", "\t",
+                   " AS a", "_utf8mb4'", "N'", "_binary'", "0x", "e0", '"', "''", "e-2"):  # fmt: skip
+        assert any(needle in s for s in stmts), needle
+    assert any(re.search(r"= -\d", s) for s in stmts), "negative numbers"
+    assert any(re.search(r"\w=\S", s) for s in stmts), "no blanks around ="
+    truth: dict = {}
+    gen.generate(io.StringIO(), 500, templates=100, spellings=True, truth=truth, record_templates=True)
+    assert len(truth["templates"]) == 500 and max(truth["templates"]) < len(truth["shapes"])
+
+
+@pytest.mark.oracle
+def test_pt_query_digest_counts_every_event_of_the_spellings_log(tmp_path):
+    pt = require_executable("pt-query-digest", "apt-get install percona-toolkit")
+    log = tmp_path / "slow.log"
+    log.write_text(render(3000, 1, extra=True, spellings=True), encoding="utf-8")
+    r = subprocess.run(
+        [pt, "--output", "json", "--limit", "1000000", "--no-version-check", str(log)], capture_output=True, timeout=300
+    )
+    assert r.returncode == 0, r.stderr.decode(errors="replace")
+    assert int(json.loads(r.stdout)["global"]["query_count"]) == 3000
 
 
 @pytest.mark.oracle

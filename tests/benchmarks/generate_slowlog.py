@@ -301,8 +301,10 @@ RO_POOL_FOR_DB = {"shop": "shop_ro", "accounts": "acct_rw", "analytics": "an_ro"
 # it appears in SQL text; they share one event RNG (``Literals.r``).
 # ---------------------------------------------------------------------------------------------
 class Literals:
-    def __init__(self, rng: random.Random, start_epoch: int):
+    def __init__(self, rng: random.Random, start_epoch: int, structured: bool = False):
         self.rng = rng
+        # --spellings: IN lists and VALUES rows come as lists of items, each spelled per event
+        self.structured = structured
         r = self.r = rng.random
         self.getrandbits = rng.getrandbits
         day0 = start_epoch // 86400 - 485  # dates cover the ~16 months before the log starts
@@ -429,10 +431,11 @@ class Literals:
 
         return f
 
-    def in_list(self, item: Callable[[], object], sep: str) -> Callable[[], str]:
+    def in_list(self, item: Callable[[], object], sep: str) -> Callable[[], object]:
         r = self.r
+        structured = self.structured
 
-        def f() -> str:
+        def f() -> object:
             x = r()
             if x < 0.55:
                 n = 1 + int(r() * 5)
@@ -440,15 +443,20 @@ class Literals:
                 n = 6 + int(r() * 25)
             else:
                 n = 31 + int(r() * 70)
+            if structured:
+                return InList([item() for _ in range(n)])
             return sep.join([str(item()) for _ in range(n)])
 
         return f
 
-    def rows(self, row: list[Callable[[], object]], sep: str) -> Callable[[], str]:
+    def rows(self, row: list[Callable[[], object]], sep: str) -> Callable[[], object]:
         r = self.r
+        structured = self.structured
 
-        def f() -> str:
+        def f() -> object:
             n = 2 + int(r() ** 2.5 * 49)
+            if structured:
+                return Rows([[g() for g in row] for _ in range(n)])
             return sep.join(["(" + ",".join([str(g()) for g in row]) + ")" for _ in range(n)])
 
         return f
@@ -506,6 +514,14 @@ class Literals:
 
 
 TABLE_ROWS = {t: rows for tables in SCHEMA.values() for t, (rows, _) in tables.items()}
+
+
+class InList(list):
+    """The items of an IN list (--spellings: each is spelled when the statement is written)."""
+
+
+class Rows(list):
+    """The rows of a multi-row VALUES (--spellings), each a list of items."""
 
 
 @dataclass
@@ -611,6 +627,8 @@ class Template:
     row_bytes: int = 0
     meta_bytes: int = 11
     insert_table: str | None = None
+    tokens: list | None = None  # --spellings: the statement as tokens (spell_tokens)
+    profiles: list = field(default_factory=list)  # --spellings: the clients' spelling profiles
     admin: bool = False
     weight: float = 0.0
     conns: list = field(default_factory=list)
@@ -640,6 +658,23 @@ def shape_of(text: str) -> str:
     s = re.sub(r"--[^\n]*", " ", s)
     s = s.replace("`", "").replace(BRK, " ").lower()
     return " ".join(s.split())
+
+
+_SAME_CLASS = (("!=", "<>"), (" inner join ", " join "), (" left outer join ", " left join "))
+_ONE_ROW = None
+
+
+def canonical_shape(shape: str) -> str:
+    """A shape with the spellings a canonical fingerprint treats as one folded together
+    (``!=`` and ``<>``, ``JOIN`` and ``INNER JOIN``, one row of VALUES and many)."""
+    global _ONE_ROW
+    if _ONE_ROW is None:
+        import re
+
+        _ONE_ROW = re.compile(r" values \(\?(?:, \?)*\)")
+    for a, b in _SAME_CLASS:
+        shape = shape.replace(a, b)
+    return _ONE_ROW.sub(" values ?", shape)
 
 
 class Builder:
@@ -1161,7 +1196,10 @@ def special_templates(lit: Literals, tables: list[Table]) -> list[Template]:
     return out
 
 
-def build_templates(n_templates: int, seed: int, lit: Literals) -> list[Template]:
+def build_templates(n_templates: int, seed: int, lit: Literals, canonical_shapes: bool = False) -> list[Template]:
+    """``canonical_shapes``: two templates whose statements differ only in ways a canonical
+    fingerprint ignores (``!=`` and ``<>``, ``JOIN`` and ``INNER JOIN``, ...) are one shape, so
+    the log has one class per shape whatever the spelling (--spellings)."""
     rng = random.Random(seed * 1_000_003 + 17)
     tables = load_schema()
     specials = special_templates(lit, tables)
@@ -1178,6 +1216,8 @@ def build_templates(n_templates: int, seed: int, lit: Literals) -> list[Template
         if attempts > 200 * n_regular + 1000:
             raise RuntimeError(f"could not build {n_regular} distinct templates")
         tp = builder.build(kinds[int(rng.random() * len(kinds))])
+        if canonical_shapes:
+            tp.shape = canonical_shape(tp.shape)
         if tp.shape in seen:
             continue
         seen.add(tp.shape)
@@ -1189,6 +1229,277 @@ def build_templates(n_templates: int, seed: int, lit: Literals) -> list[Template
     for k, tp in enumerate(regular, start=1):
         tp.weight = (1.0 - special_share) / (k**1.05) / h
     return regular + specials
+
+
+# ---------------------------------------------------------------------------------------------
+# Many spellings (--spellings): each event writes its template's statement in a spelling of its
+# own, the way different drivers, ORMs, people and versions of one application write the same
+# query.  Every spelling keeps the statement's canonical class (keywords in any case, any layout,
+# comments, hints and version comments, backticks, "AS" or not before an alias, literal forms).
+# ---------------------------------------------------------------------------------------------
+SPELL_KEYWORDS = frozenset(
+    "SELECT FROM WHERE AND OR IN IS NOT NULL BETWEEN LIKE ORDER BY GROUP HAVING LIMIT OFFSET DESC ASC "
+    "JOIN INNER LEFT OUTER ON EXISTS COUNT SUM AVG MAX MIN DATE DATE_FORMAT INSERT INTO IGNORE VALUES "
+    "DUPLICATE KEY UPDATE SET DELETE FOR SHARE DISTINCT AS".split()
+)
+# Keywords a pretty-printed statement starts a new line with.
+CLAUSE_KEYWORDS = frozenset("FROM WHERE GROUP ORDER HAVING LIMIT VALUES JOIN INNER LEFT".split())
+_SPELL_TOKEN = None  # compiled on first use
+
+
+def _spell_token_re():
+    global _SPELL_TOKEN
+    if _SPELL_TOKEN is None:
+        import re
+
+        _SPELL_TOKEN = re.compile(
+            r"(?P<slot>%s)|(?P<pct>%%)|(?P<block>/\*.*?\*/)|(?P<line>--[^\n]*\n)|(?P<bq>`[^`]*`)"
+            r"|(?P<str>'(?:[^'\\]|\\.)*')|(?P<num>\d+(?:\.\d+)?)|(?P<word>[A-Za-z_][A-Za-z0-9_$]*)"
+            r"|(?P<ws>\s+)|(?P<op><>|!=|>=|<=|.)",
+            re.S,
+        )
+    return _SPELL_TOKEN
+
+
+def spell_tokens(fmt: str, has_gens: bool) -> list[tuple[str, str, int]]:
+    """A template's statement as tokens: (kind, text, slots consumed by a comment).
+
+    Kinds: ``kw`` (a keyword whose case may vary), ``id`` (an identifier, as written or in
+    backticks), ``alias`` (a table alias, "AS" optional), ``slot`` (a literal of the event),
+    ``limit`` (a LIMIT/OFFSET literal: plain digits), ``lit`` (a fixed literal), ``ws``, ``op``,
+    ``comment`` (kept as written, with the slots inside it) and ``line`` (a "-- " comment line).
+    """
+    tokens: list[tuple[str, str, int]] = []
+    text = fmt if has_gens else fmt.replace("%", "%%")
+    for m in _spell_token_re().finditer(text):
+        kind, value = m.lastgroup, m.group()
+        if kind == "pct":
+            kind, value = "op", "%"
+        elif kind == "block":
+            slots = value.count("%s")
+            tokens.append(("comment", value if slots else value.replace("%%", "%"), slots))
+            continue
+        elif kind == "bq":
+            kind, value = "id", value[1:-1]
+        elif kind == "word":
+            kind = "kw" if value.upper() in SPELL_KEYWORDS else "id"
+        elif kind in ("str", "num", "line"):
+            kind = "lit" if kind != "line" else kind
+            value = value.replace("%%", "%")
+        tokens.append((kind, value, 0))
+    # A table alias: an identifier after a table name (FROM orders a, JOIN customers b).
+    for i in range(2, len(tokens)):
+        kind, value, _ = tokens[i]
+        after = tokens[i + 1][1] if i + 1 < len(tokens) else ""
+        if (
+            kind == "id"
+            and value in ("a", "b")
+            and tokens[i - 1][0] == "ws"
+            and tokens[i - 2][0] == "id"
+            and after != "."
+        ):
+            tokens[i] = ("alias", value, 0)
+    # LIMIT and OFFSET values stay plain digits (MySQL accepts no other form there).
+    for i, (kind, value, n) in enumerate(tokens):
+        if kind == "slot":
+            before = [t for t in tokens[:i] if t[0] not in ("ws", "comment", "line")][-3:]
+            after_keyword = bool(before) and before[-1][0] == "kw" and before[-1][1].upper() in ("LIMIT", "OFFSET")
+            count_after_offset = len(before) == 3 and before[-1][1] == "," and before[-2][0] == "limit"
+            if after_keyword or count_after_offset:  # LIMIT n, LIMIT offset, n, OFFSET n
+                tokens[i] = ("limit", value, n)
+    return tokens
+
+
+_HINTS = ("MAX_EXECUTION_TIME(%d)", "NO_INDEX_MERGE()", "BKA()", "SET_VAR(sort_buffer_size = %d)")
+_VERSION_COMMENTS = ("/*!40001 SQL_NO_CACHE */", "/*!80000 SQL_BUFFER_RESULT */")
+_SERVICES = ("checkout", "catalog", "billing", "reports", "auth", "tracking", "admin-ui", "cron")
+
+
+def _spell_number(text: str, r: Callable[[], float], negative_ok: bool) -> str:
+    x = r()
+    if x < 0.55:
+        return text
+    if x < 0.65 and negative_ok:
+        return "-" + text
+    if "." in text:  # a decimal: another way to write it
+        whole, _, frac = text.partition(".")
+        if x < 0.8:
+            return text + "0"
+        return f"{whole}{frac}e-{len(frac)}"
+    if x < 0.75:
+        return text + ".0"
+    if x < 0.83:
+        return text + "e0"
+    if x < 0.95:
+        return "0x%X" % int(text)
+    return text + ".00"
+
+
+def _spell_string(text: str, r: Callable[[], float]) -> str:
+    x = r()
+    if x < 0.5:
+        return text
+    body = text[1:-1]
+    if x < 0.7:
+        return '"' + body.replace("\\'", "'").replace('"', '\\"') + '"'
+    if x < 0.78:
+        return "'" + body.replace("\\'", "''") + "'"
+    if x < 0.88:
+        return "_utf8mb4" + text
+    if x < 0.95:
+        return "N" + text
+    return "_binary" + text
+
+
+def _spell_value(value: object, r: Callable[[], float], negative_ok: bool) -> str:
+    text = str(value)
+    if text[:1] == "'":
+        return _spell_string(text, r)
+    if text[:1].isdigit():
+        return _spell_number(text, r, negative_ok)
+    return text
+
+
+class Speller:
+    """Writes a template's tokens in one of its spellings (one ``spell()`` call per event).
+
+    A spelling profile (an integer, see ``profiles``) fixes what one client always does the
+    same way: keyword case, layout, backticks, "AS" before aliases, spaces around "=", inside
+    parentheses and after commas.  What differs from event to event: comments and their text,
+    optimizer hints, version comments, literal forms (negative, decimal, exponent, hex, double
+    quotes, doubled quotes, charset introducers), IN list and VALUES lengths, runs of blanks.
+    """
+
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+        self.r = rng.random
+        self.getrandbits = rng.getrandbits
+
+    def profiles(self) -> list[int]:
+        """The spelling profiles of one template: 1 to 12 clients writing it."""
+        return [self.getrandbits(32) for _ in range(1 + int(self.r() ** 2 * 12))]
+
+    @staticmethod
+    def _bits(profile: int, i: int) -> int:
+        """Two bits of a per-token choice a profile makes the same way every time."""
+        return ((profile * (2 * i + 1) * 2654435761) >> 13) & 3
+
+    def _case(self, word: str, style: int, profile: int, i: int) -> str:
+        if style == 3:
+            style = min(2, self._bits(profile, i))
+        if style == 0:
+            return word.upper()
+        if style == 1:
+            return word.lower()
+        return word.capitalize()
+
+    def _blank(self) -> str:
+        x = self.r()
+        return " " if x < 0.5 else "  " if x < 0.7 else "\t" if x < 0.8 else " \t " if x < 0.9 else "   "
+
+    def spell(self, tokens: list[tuple[str, str, int]], values: tuple, profile: int) -> str:
+        r = self.r
+        case = profile & 3  # upper, lower, capitalised, mixed
+        layout = (0, 0, 1, 2)[(profile >> 2) & 3]  # flat, pretty, sloppy
+        quote = (profile >> 4) & 3  # no backticks, none, some, all
+        use_as = (profile >> 6) & 1
+        list_sep = (",", ", ")[(profile >> 7) & 1]
+        tight_eq = layout == 2 and (profile >> 8) & 1
+        padded = layout == 2 and (profile >> 9) & 1
+        sloppy_sep = (",", ", ", " , ", ",  ")[(profile >> 10) & 3]
+        sep = sloppy_sep if layout == 2 else list_sep
+        out: list[str] = []
+        if r() < 0.3:  # a leading comment whose text differs from event to event
+            x = r()
+            if x < 0.4:
+                out.append("/* %s request %08x */ " % (_SERVICES[int(r() * len(_SERVICES))], self.getrandbits(32)))
+            elif x < 0.7:
+                out.append("-- job %d, attempt %d\n" % (int(r() * 100000), 1 + int(r() * 3)))
+            else:
+                out.append(
+                    "/* ApplicationName=DBeaver 23.%d.%d - SQLEditor <Script-%d.sql> */ "
+                    % (int(r() * 4), int(r() * 5), int(r() * 60))
+                )
+        if layout == 2 and r() < 0.3:
+            out.append(" " * (1 + int(r() * 3)))
+        vi = 0
+        first_keyword = True
+        n = len(tokens)
+        for i, (kind, text, slots) in enumerate(tokens):
+            if kind == "kw":
+                out.append(self._case(text, case, profile, i))
+                if first_keyword:
+                    first_keyword = False
+                    if text.upper() == "SELECT":
+                        x = r()
+                        if x < 0.12 and "/*+" not in "".join(t[1] for t in tokens[i + 1 : i + 4]):
+                            hint = _HINTS[int(r() * len(_HINTS))]
+                            out.append(" /*+ %s */" % (hint % (1000 * (1 + int(r() * 30))) if "%d" in hint else hint))
+                        elif x < 0.2:
+                            out.append(" " + _VERSION_COMMENTS[int(r() * len(_VERSION_COMMENTS))])
+            elif kind == "id":
+                quoted = quote == 3 or (quote == 2 and self._bits(profile, i) & 1)
+                out.append(f"`{text}`" if quoted else text)
+            elif kind == "alias":
+                if use_as:
+                    out.append(self._case("AS", case, profile, i) + " ")
+                out.append(f"`{text}`" if quote == 3 else text)
+            elif kind == "ws":
+                following = tokens[i + 1] if i + 1 < n else None
+                if layout == 1 and following is not None and following[0] == "kw":
+                    word = following[1].upper()
+                    previous = tokens[i - 1][1].upper() if i else ""
+                    if (word in CLAUSE_KEYWORDS and previous not in ("INNER", "LEFT", "OUTER")) or (
+                        word == "SET" and previous != "KEY"
+                    ):
+                        out.append("\n  ")
+                        continue
+                if layout == 2:
+                    if tight_eq and (
+                        (i and tokens[i - 1][1] == "=" and following is not None and following[0] in ("id", "slot"))
+                        or (following is not None and following[1] == "=" and tokens[i - 1][0] in ("id", "slot"))
+                    ):
+                        continue  # "a=1"
+                    out.append(self._blank())
+                elif "\n" in text and layout == 1:
+                    out.append(text)
+                else:
+                    out.append(" ")
+            elif kind == "op":
+                if padded and text == "(":
+                    out.append("( ")
+                elif padded and text == ")":
+                    out.append(" )")
+                elif text == "," and layout == 2:
+                    out.append(sloppy_sep)
+                else:
+                    out.append(text)
+            elif kind == "slot" or kind == "limit":
+                value = values[vi]
+                vi += 1
+                if kind == "limit":
+                    out.append(str(value))
+                elif isinstance(value, Rows):
+                    rows = ["(" + sep.join([_spell_value(v, r, True) for v in row]) + ")" for row in value]
+                    out.append(sep.join(rows))
+                elif isinstance(value, InList):
+                    out.append(sep.join([_spell_value(v, r, True) for v in value]))
+                else:
+                    previous = next((t for t in reversed(tokens[:i]) if t[0] != "ws"), ("", "", 0))
+                    compared = previous[0] == "op" and previous[1] in ("=", "<", ">", "<=", ">=", "<>", "!=")
+                    out.append(_spell_value(value, r, compared))
+            elif kind == "comment":
+                if slots:
+                    text = text % tuple(values[vi : vi + slots])
+                    vi += slots
+                out.append(text)
+            else:  # lit, line
+                out.append(text)
+        if r() < 0.2:  # a trailing comment
+            out.append(" /* %s */" % ("retry %d" % int(r() * 5) if r() < 0.5 else "%016x" % self.getrandbits(64)))
+        if layout == 2 and r() < 0.3:
+            out.append(" " * (1 + int(r() * 2)))
+        return "".join(out)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1223,6 +1534,8 @@ def generate(
     hours: float = 3.0,
     inject: float = 0.0,
     truth: dict | None = None,
+    spellings: bool = False,
+    record_templates: bool = False,
 ) -> int:
     """Write the banner and ``events`` events to ``out``; return the number of characters written.
 
@@ -1231,11 +1544,24 @@ def generate(
     ``events``, ``query_time_us`` (the sum of Query_time in microseconds), ``users`` (events per
     user), ``injected`` (how many statements carry forged headers), ``variants`` (how many of
     each kind) and ``injected_statements`` (their text, as a reader reports it).
+
+    ``spellings``: every event writes its statement in a spelling of its own (``Speller``; the
+    server's special statements stay as they are).  ``record_templates`` adds to ``truth`` the
+    template of every event (``templates``, one index per event, administrator commands
+    included) and each template's ``shapes`` and ``kinds``.
     """
     start_epoch = _utc_epoch(start)
     lit_rng = random.Random(seed)
-    lit = Literals(lit_rng, start_epoch)
-    tps = build_templates(templates, seed, lit)
+    lit = Literals(lit_rng, start_epoch, structured=spellings)
+    tps = build_templates(templates, seed, lit, canonical_shapes=spellings)
+    speller = Speller(random.Random(seed * 19 + 7)) if spellings else None
+    if spellings:
+        for tp in tps:
+            if not tp.shape.startswith("special:"):
+                tp.tokens = spell_tokens(tp.fmt, bool(tp.gens))
+                tp.profiles = speller.profiles()  # type: ignore[union-attr]
+    index_of = {id(tp): i for i, tp in enumerate(tps)}
+    per_event: list[int] | None = [] if truth is not None and record_templates else None
     rng = lit_rng  # literals and event attributes share the event stream
     r = rng.random
     pools, next_tid = make_connections(random.Random(seed * 31 + 5))
@@ -1267,6 +1593,8 @@ def generate(
     ir = random.Random(seed * 17 + 29).random  # --inject-headers: own stream too
     if truth is not None:
         truth.update(events=events, query_time_us=0, users={}, injected=0, variants={}, injected_statements=[])
+        if per_event is not None:
+            truth.update(templates=per_event, shapes=[tp.shape for tp in tps], kinds=[tp.kind for tp in tps])
 
     t_us = start_epoch * 1_000_000
     mean_gap = hours * 3600e6 / max(events, 1)
@@ -1357,7 +1685,11 @@ def generate(
         else:
             head += "\nSET timestamp=%d;\n" % (start_us // 1_000_000)
         gens = tp.gens
-        if gens:
+        if tp.tokens is not None:
+            profiles = tp.profiles
+            profile = profiles[int(speller.r() * len(profiles))]  # type: ignore[union-attr]  # its own stream
+            stmt = speller.spell(tp.tokens, tuple([g() for g in gens]), profile)  # type: ignore[union-attr]
+        elif gens:
             stmt = tp.fmt % tuple([g() for g in gens])
         else:
             stmt = tp.fmt
@@ -1367,6 +1699,8 @@ def generate(
                 truth["injected"] += 1
                 truth["variants"][variant] = truth["variants"].get(variant, 0) + 1
                 truth["injected_statements"].append(stmt)
+        if per_event is not None:
+            per_event.append(index_of[id(tp)])
         if truth is not None:
             truth["query_time_us"] += qt_us
             user = conn[0].split("[", 1)[0]
@@ -1557,6 +1891,13 @@ def main(argv: list[str] | None = None) -> int:
         help="share of statements that carry forged event headers in a string literal or "
         "comment, e.g. 0.01 (default 0)",
     )
+    ap.add_argument(
+        "--spellings",
+        action="store_true",
+        help="every event spells its statement its own way: keyword case, layout, comments, hints, "
+        "version comments, backticks, aliases with or without AS, literal forms, quoting, "
+        "charset introducers (the special statements stay as the server's clients write them)",
+    )
     ap.add_argument("--quiet", "-q", action="store_true", help="no summary on stderr")
     a = ap.parse_args(argv)
     if a.events < 0 or a.templates < 1:
@@ -1578,6 +1919,7 @@ def main(argv: list[str] | None = None) -> int:
                 hours=a.hours,
                 inject=a.inject_headers,
                 truth=truth,
+                spellings=a.spellings,
             )
             out.flush()
             out.detach()
@@ -1597,6 +1939,7 @@ def main(argv: list[str] | None = None) -> int:
                 hours=a.hours,
                 inject=a.inject_headers,
                 truth=truth,
+                spellings=a.spellings,
             )
         finally:
             out.close()
