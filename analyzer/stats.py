@@ -573,6 +573,65 @@ class _TimelineColumns:
         return out
 
 
+class _DistinctKeys:
+    """How many distinct keys (64-bit hashes) each group has seen: a digest's textual variants
+    per class.  Exact and mergeable: hashes are kept once each (a key belongs to one group),
+    8 bytes a key plus 8 for its group, deduplicated in batches."""
+
+    def __init__(self, np) -> None:
+        self.np = np
+        self.groups = np.zeros(0, np.int64)
+        self.hashes = np.zeros(0, np.uint64)  # sorted, unique
+        self.pending_groups = array("q")
+        self.pending_hashes = array("Q")
+
+    def add(self, group: int, key_hash: int) -> None:
+        self.pending_groups.append(group)
+        self.pending_hashes.append(key_hash)
+        if len(self.pending_hashes) >= 65536:
+            self.consolidate()
+
+    def consolidate(self) -> None:
+        if not self.pending_hashes:
+            return
+        np = self.np
+        self._fold(
+            np.frombuffer(self.pending_groups, np.int64).copy(), np.frombuffer(self.pending_hashes, np.uint64).copy()
+        )
+        self.pending_groups, self.pending_hashes = array("q"), array("Q")
+
+    def _fold(self, groups, hashes) -> None:
+        np = self.np
+        hashes = np.concatenate((self.hashes, hashes))
+        groups = np.concatenate((self.groups, groups))
+        self.hashes, first = np.unique(hashes, return_index=True)
+        self.groups = groups[first]
+
+    def merge(self, other: _DistinctKeys, targets) -> None:
+        """Fold ``other`` in, its group ``i`` becoming ``targets[i]`` (a numpy array)."""
+        other.consolidate()
+        self.consolidate()
+        if len(other.hashes):
+            self._fold(targets[other.groups], other.hashes)
+
+    def counts(self, size: int) -> list[int]:
+        """Distinct keys of groups ``0 .. size - 1``."""
+        self.consolidate()
+        return self.np.bincount(self.groups, minlength=size)[:size].tolist()
+
+    def __getstate__(self) -> dict:
+        self.consolidate()
+        state = dict(self.__dict__)
+        del state["np"]
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        import numpy as np
+
+        self.__dict__.update(state)
+        self.np = np
+
+
 class GroupTable:
     """The statistics of many groups at once, in numpy columns indexed by group number.
 
@@ -601,6 +660,7 @@ class GroupTable:
         self.who: Counter[tuple[int, str | None, str | None, str | None]] = Counter()
         self.tags: Counter[tuple[int, str]] = Counter()
         self.timeline = _TimelineColumns(np, capacity)
+        self.distinct = _DistinctKeys(np)
 
     def add_group(self) -> int:
         """A new empty group; returns its number."""
@@ -791,6 +851,7 @@ class GroupTable:
                 col.pending_size += len(keys)
                 col.consolidate()
         self.timeline.merge(other.timeline, t)
+        self.distinct.merge(other.distinct, t)
         for (i, db, user, host), count in other.who.items():
             self.who[(targets[i], db, user, host)] += count
         for (i, tag), count in other.tags.items():
@@ -802,6 +863,7 @@ class GroupTable:
         for col in state["metrics"].values():
             col.consolidate()
         state["timeline"].consolidate()
+        state["distinct"].consolidate()
         return state
 
     def __setstate__(self, state: dict) -> None:
@@ -811,6 +873,7 @@ class GroupTable:
         self.np = np
         for col in self.metrics.values():
             col.np = np
+        self.distinct.np = np
 
     def group_stats(self) -> list[GroupStats]:
         """Every group of the table as a ``GroupStats``, in group-number order."""

@@ -8,15 +8,25 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import hashlib
 import time
 from collections.abc import Callable, Iterable, Iterator
 
 from analyzer.digest.filters import EventFilter
 from analyzer.fingerprint.classifier import Fingerprinter, Mode
-from analyzer.model import DigestResult, QueryClass, QueryEvent, SourceSummary
+from analyzer.model import ClassInfo, DigestResult, QueryClass, QueryEvent, SourceSummary
 from analyzer.sources.inputs import open_log
 from analyzer.sources.slowlog import SlowLogReader
 from analyzer.stats import GroupStats, GroupTable
+
+# Fast keys remembered with their group, per kind (statements, administrator commands).
+_SLOT_ENTRIES = 65_536
+
+
+def _key_hash(key: str) -> int:
+    """A stable 64-bit hash of a fast key (the same in every process, unlike hash())."""
+    return int.from_bytes(hashlib.blake2b(key.encode("utf-8", "surrogateescape"), digest_size=8).digest(), "little")
+
 
 # Events folded per vectorised batch: large enough to amortise numpy calls, small enough
 # that a batch of statements (about 300 bytes each, with their attributes) stays a few MB.
@@ -24,10 +34,14 @@ BATCH_SIZE = 8192
 
 
 class DigestAccumulator:
-    """Mergeable digest state: per group key, the statistics of its events.
+    """Mergeable digest state: per group, the statistics of its events.
 
-    Groups live in a columnar ``GroupTable`` while events stream in and while accumulators
-    merge; ``groups`` turns them into ``GroupStats`` objects when they are needed.
+    In ``sqlglot`` mode a group is a class: the fingerprinter turns each event's fast key into
+    its class as it is read (sqlglot about once per class), ``infos`` holds the classes, and
+    the table counts each class's distinct fast keys (its textual variants).  In ``pt`` mode a
+    group is a pt-query-digest fingerprint, described once the digest is done.  Groups live in
+    a columnar ``GroupTable`` while events stream in and while accumulators merge; ``groups``
+    turns them into ``GroupStats`` objects when they are needed.
     """
 
     def __init__(self, mode: Mode = "sqlglot", event_filter: EventFilter | None = None) -> None:
@@ -36,7 +50,11 @@ class DigestAccumulator:
         self.sources: list[SourceSummary] = []
         self.table: GroupTable | None = None
         self.keys: list[tuple[str, bool]] = []  # group key of each table row
+        self.infos: dict[tuple[str, bool], ClassInfo] = {}  # sqlglot mode: the class of each group key
         self._index: dict[tuple[str, bool], int] = {}
+        # sqlglot mode: fast key -> group, for the keys seen lately (bounded: literals that are
+        # not replaced, such as identifiers built per request, make unbounded numbers of keys).
+        self._slots: tuple[dict[str, int], dict[str, int]] = ({}, {})
 
     def _table(self) -> GroupTable:
         if self.table is None:
@@ -61,12 +79,36 @@ class DigestAccumulator:
         release_free_memory()
         return kept
 
+    def _group(self, key: str, admin: bool) -> int:
+        """The group of a group key (created when new)."""
+        gi = self._index.get((key, admin))
+        if gi is None:
+            gi = self._index[(key, admin)] = self._table().add_group()
+            self.keys.append((key, admin))
+        return gi
+
+    def _class_slot(self, key: str, admin: bool) -> int:
+        """sqlglot mode: the group (class) of a fast key not seen lately."""
+        fp = self.fingerprinter
+        info = fp.describe(key, key, True) if admin else fp.class_of(key)
+        group_key = (info.fingerprint, admin)
+        gi = self._group(info.fingerprint, admin)
+        if group_key not in self.infos:
+            self.infos[group_key] = info
+        self._table().distinct.add(gi, _key_hash(key))
+        slots = self._slots[admin]
+        if len(slots) >= _SLOT_ENTRIES:
+            slots.clear()
+        slots[key] = gi
+        return gi
+
     def _add_events(self, events: Iterable[QueryEvent]) -> int:
         table = self._table()
-        index = self._index
-        keys = self.keys
         key_of = self.fingerprinter.key
         keep = self.filter.keeps if self.filter is not None else None
+        classes = self.fingerprinter.mode == "sqlglot"
+        slots, admin_slots = self._slots
+        slot_of = self._class_slot if classes else self._group
         gidx: list[int] = []
         batch: list[QueryEvent] = []
         tagged: list[tuple[int, tuple[str, ...]]] = []
@@ -76,10 +118,9 @@ class DigestAccumulator:
             key, tags = key_of(event.query, admin)
             if keep is not None and not keep(event, tags):
                 continue
-            gi = index.get((key, admin))
+            gi = (admin_slots if admin else slots).get(key) if classes else None
             if gi is None:
-                gi = index[(key, admin)] = table.add_group()
-                keys.append((key, admin))
+                gi = slot_of(key, admin)
             if tags:
                 tagged.append((len(batch), tags))
             gidx.append(gi)
@@ -116,37 +157,36 @@ class DigestAccumulator:
         if other.fingerprinter.mode != self.fingerprinter.mode:
             raise ValueError("cannot merge digests made with different fingerprint modes")
         if other.table is not None:
-            self.merge_table(other.keys, other.table)
+            self.merge_table(other.keys, other.table, other.infos)
         self.sources.extend(other.sources)
 
-    def merge_table(self, keys: list[tuple[str, bool]], table: GroupTable) -> None:
-        """Fold a ``GroupTable`` whose row ``i`` holds the group ``keys[i]`` into this one."""
+    def merge_table(
+        self, keys: list[tuple[str, bool]], table: GroupTable, infos: dict[tuple[str, bool], ClassInfo] | None = None
+    ) -> None:
+        """Fold a ``GroupTable`` whose row ``i`` holds the group ``keys[i]`` into this one
+        (``infos``: the classes of the groups, in sqlglot mode; the first one known is kept)."""
         mine = self._table()
-        targets = []
-        for key in keys:
-            gi = self._index.get(key)
-            if gi is None:
-                gi = self._index[key] = mine.add_group()
-                self.keys.append(key)
-            targets.append(gi)
+        targets = [self._group(key, admin) for key, admin in keys]
+        if infos:
+            for key, info in infos.items():
+                self.infos.setdefault(key, info)
         mine.merge(table, targets)
 
     def classes(self) -> list[QueryClass]:
-        """Describe every group once and fold groups into classes."""
+        """The query classes: in sqlglot mode the groups themselves; in pt mode each group is
+        described once (sqlglot reads its example for its kind and tables)."""
         fp = self.fingerprinter
-        by_fingerprint: dict[tuple[str, bool], QueryClass] = {}
-        for (key, admin), group in self.groups.items():
-            example = group.example.query if group.example is not None else key
-            info = fp.describe(key, example, admin)
-            cls = by_fingerprint.get((info.fingerprint, admin))
-            if cls is None:
-                stats = GroupStats()
-                stats.merge(group)
-                by_fingerprint[(info.fingerprint, admin)] = QueryClass(info, stats, "", 1, admin)
-            else:
-                cls.stats.merge(group)
-                cls.keys += 1
-        classes = list(by_fingerprint.values())
+        classes: list[QueryClass] = []
+        if self.table is None:
+            return classes
+        if fp.mode == "sqlglot":
+            variants = self.table.distinct.counts(self.table.size)
+            for (key, admin), group, n in zip(self.keys, self.table.group_stats(), variants):
+                classes.append(QueryClass(self.infos[(key, admin)], group, "", max(1, n), admin))
+        else:
+            for (key, admin), group in self.groups.items():
+                example = group.example.query if group.example is not None else key
+                classes.append(QueryClass(fp.describe(key, example, admin), group, "", 1, admin))
         for cls in classes:
             example = cls.stats.example.query if cls.stats.example is not None else cls.fingerprint
             cls.pt_id = fp.pt_id(example)

@@ -90,6 +90,7 @@ class UnitResult:
     lines: int
     last_db: str | None
     clean_end: bool = True  # the range ended where an event ends (see SlowLogReader.clean_end)
+    infos: dict | None = None  # sqlglot mode: the class of each group key
 
 
 def _init_worker(slots) -> None:
@@ -112,7 +113,7 @@ def _digest_unit(index: int, unit: Unit, mode: Mode, event_filter: EventFilter |
 
     acc = DigestAccumulator(mode, event_filter)
     summary = acc.add_reader(reader, progress)
-    return UnitResult(acc.keys, acc.table, summary, reader.lines_read, reader.last_db, reader.clean_end)
+    return UnitResult(acc.keys, acc.table, summary, reader.lines_read, reader.last_db, reader.clean_end, acc.infos)
 
 
 def digest_units(units: list[Unit], mode: Mode, event_filter: EventFilter | None, workers: int, progress):
@@ -125,6 +126,9 @@ def digest_units(units: list[Unit], mode: Mode, event_filter: EventFilter | None
 
     global _progress_slots
     import numpy  # noqa: F401 - imported before the workers fork, so its pages are shared
+
+    if mode == "sqlglot":  # every process describes the classes it reads (sqlglot, ~35 MB): share it too
+        import analyzer.fingerprint.canonical  # noqa: F401
 
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
     slots = context.RawArray("q", len(units))
@@ -218,7 +222,7 @@ def _merge_in_order(merged, units: list[Unit], results: dict[int, UnitResult]) -
         result = results[k]
         if result.table is not None:
             _resolve(result.table, lines_before, known_db)
-            merged.merge_table(result.keys, result.table)
+            merged.merge_table(result.keys, result.table, result.infos)
         summary = result.summary
         summary.malformed_samples = [
             Malformed(m.source, m.line + lines_before, m.reason) for m in summary.malformed_samples

@@ -20,11 +20,14 @@ from dataclasses import dataclass
 
 import sqlglot
 from sqlglot import exp
+from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import ParseError, SqlglotError, TokenError
 
 # sqlglot logs a warning for every statement it falls back to an opaque Command for.
 logging.getLogger("sqlglot").setLevel(logging.ERROR)
 
+_MYSQL = Dialect.get_or_raise("mysql")
+_WORD = re.compile(r"(?<![`\w$])[A-Z_][A-Z0-9_]*(?![\w$`])")  # upper-case bare words (a folded key's keywords)
 _PREFIXED = re.compile(r"(?<![\w$])(?:_[A-Za-z0-9]+ ?|[NnXxBb])\?")
 _SAFE_IDENTIFIER = re.compile(r"[A-Za-z_$][\w$]*")
 _REPLACE = re.compile(r"\s*REPLACE\b", re.IGNORECASE)
@@ -71,13 +74,52 @@ def canonicalize(key: str) -> CanonicalForm:
     >>> canonicalize("select `a`,b from `t` where id in (?) and c = 'x' limit ?").fingerprint
     'SELECT a, b FROM t WHERE id IN (...) AND c = ? LIMIT ?'
     """
-    replace = _REPLACE.match(key) is not None
     try:
         trees = _canonical_trees(key)
     except _Unparsable as exc:
         return _unparsed(key, str(exc))
+    return _form(key, trees)
+
+
+def canonicalize_folded(key: str) -> CanonicalForm | None:
+    """``canonicalize`` of a folded key (``fastkey.folded_key``), or None when its class must be
+    taken from each fast key instead: sqlglot cannot parse it (an unparsed class keeps the text
+    of its own fast key), or the parsed tree shows that the fold may have changed what sqlglot
+    reads (see ``_fold_holds``).
+    """
     try:
-        sql = "; ".join(t.sql(dialect="mysql", comments=False) for t in trees)
+        trees = _canonical_trees(key)
+    except _Unparsable:
+        return None
+    verdicts = [_fold_holds(key, tree) for tree in trees]
+    if False in verdicts:
+        return None
+    form = _form(key, trees)
+    if not form.parsed:
+        return None
+    if None in verdicts:
+        # A variable named like a folded keyword (sqlglot keeps ON DUPLICATE KEY UPDATE as the
+        # variable UPDATE): the class must not depend on the keywords' case.
+        lower = canonicalize(_WORD.sub(_lower_folded, key))
+        if not lower.parsed or lower.fingerprint != form.fingerprint:
+            return None
+    return form
+
+
+def _lower_folded(match: re.Match[str]) -> str:
+    from analyzer.fingerprint.fastkey import FOLD_VOCABULARY
+
+    word = match.group()
+    return word.lower() if word in FOLD_VOCABULARY else word
+
+
+def _form(key: str, trees: list[exp.Expression]) -> CanonicalForm:
+    """Class text, kind and tables of parsed, normalised trees (consumed: they are not copied)."""
+    replace = _REPLACE.match(key) is not None
+    root = trees[0]
+    tables = _tables(trees)  # before generating: the generator may rewrite the trees it is given
+    try:
+        sql = "; ".join(_MYSQL.generate(t, copy=False, comments=False) for t in trees)
     except (SqlglotError, RecursionError, ValueError, TypeError, AttributeError) as exc:
         return _unparsed(key, f"{type(exc).__name__}: {_first_line(exc)}")
     if replace:
@@ -87,9 +129,38 @@ def canonicalize(key: str) -> CanonicalForm:
         # e.g. sqlglot turns SELECT ... INTO @var into CREATE TABLE ... AS SELECT
         return _unparsed(key, f"sqlglot would rewrite this {written} as {generated}")
     sql = sql.replace(_IN_PLACEHOLDER, _IN_DISPLAY)
-    root = trees[0]
     kind = "REPLACE" if replace else _KIND_BY_NODE.get(type(root)) or generated
-    return CanonicalForm(sql, kind, _tables(trees) if kind != "USE" else (), True, None)
+    return CanonicalForm(sql, kind, tables if kind != "USE" else (), True, None)
+
+
+def _fold_holds(key: str, tree: exp.Expression) -> bool | None:
+    """Does the tree read every folded word as a keyword and every bare name as a name?
+
+    The fold upper-cases reserved words and removes backticks around plain names; both keep
+    the canonical form only when sqlglot reads the word as grammar and the name as a name,
+    which it decides from the position, the same way for every spelling: so one tree tells.
+    False: an identifier named like a folded word, or a bare name of the key (not in front of
+    "(") that is not among the identifiers.  None: a variable named like a folded word, which
+    may be the parser's own constant or the word as written (the caller compares the class of
+    the key with its folded words in lower case).  Function names need no look: the MySQL
+    generator writes them upper-case.
+    """
+    from analyzer.fingerprint.fastkey import FOLD_VOCABULARY, bare_names
+
+    words = set(_WORD.findall(key)) & FOLD_VOCABULARY
+    seen: dict[str, int] = {}
+    verdict: bool | None = True
+    for node in tree.walk():
+        if isinstance(node, exp.Identifier):
+            name = node.this
+            if name.upper() in words:
+                return False
+            seen[name] = seen.get(name, 0) + 1
+        elif isinstance(node, exp.Var) and node.name.upper() in words:
+            verdict = None
+    if not all(seen.get(name, 0) >= count for name, count in bare_names(key).items()):
+        return False
+    return verdict
 
 
 class _Unparsable(Exception):

@@ -5,17 +5,21 @@ from __future__ import annotations
 import hashlib
 from typing import TYPE_CHECKING, Literal
 
-from analyzer.fingerprint.fastkey import comment_tags, fast_key
+from analyzer.fingerprint.fastkey import comment_tags, fast_key, folded_key
 from analyzer.fingerprint.pt import pt_checksum, pt_fingerprint
 from analyzer.model import ClassInfo
 
 if TYPE_CHECKING:
     from sqlglot import exp
 
-# sqlglot (canonical.py) is imported only when classes are described: the per-event work, which
-# worker processes do, needs none of it, and it is the largest import (about 35 MB).
+# sqlglot (canonical.py) is imported only when classes are described: pt mode needs it only for
+# the final report, and it is the largest import (about 35 MB).
 
 _CACHE_ENTRIES = 16_000
+# Classes remembered per folded key and per fast key (bounded: a log can have more classes than
+# memory should hold descriptions for; a forgotten one is described again when it comes back).
+_CLASS_CACHE_ENTRIES = 32_000
+_UNFOLDED = ClassInfo("", "", "", (), False, None, "")  # the folded key does not hold: use the fast key
 
 Mode = Literal["sqlglot", "pt"]
 MODES: tuple[str, ...] = ("sqlglot", "pt")
@@ -39,9 +43,9 @@ class Fingerprinter:
     """Assigns events to classes.
 
     ``key()`` runs once per event and must be cheap: in ``sqlglot`` mode it is the fast
-    token-level key, in ``pt`` mode pt-query-digest's own fingerprint.  ``describe()`` runs
-    once per distinct key and does the expensive work (sqlglot).  Groups whose keys describe
-    to the same fingerprint are one class.
+    token-level key, in ``pt`` mode pt-query-digest's own fingerprint.  In ``sqlglot`` mode
+    ``class_of()`` turns a fast key into its class (sqlglot about once per class, see
+    ``fastkey.folded_key``); ``describe()`` does the expensive work for one key.
     """
 
     def __init__(self, mode: Mode = "sqlglot") -> None:
@@ -51,6 +55,8 @@ class Fingerprinter:
         # Statements repeat verbatim (COMMIT, config lookups, health checks): remember their
         # keys.  Bounded, because most statements carry literals that never repeat.
         self._cache: dict[str, tuple[str, tuple[str, ...]]] = {}
+        self._folded: dict[str, ClassInfo] = {}  # folded key -> class (or _UNFOLDED)
+        self._described: dict[str, ClassInfo] = {}  # fast key -> class, when its folded key does not hold
 
     def key(self, query: str, admin: bool = False) -> tuple[str, tuple[str, ...]]:
         """Group key and comment tags of one statement."""
@@ -67,6 +73,38 @@ class Fingerprinter:
                 cache.clear()
             cache[query] = cached
         return cached
+
+    def class_of(self, key: str) -> ClassInfo:
+        """The class of a fast key (``sqlglot`` mode, not an administrator command).
+
+        sqlglot runs once per folded key (``fastkey.folded_key``): the spellings of one class
+        share it, so it parses about once per class.  A fast key whose folded key sqlglot cannot
+        parse, or may read otherwise, is described on its own, as ``describe`` does.
+        """
+        folded = folded_key(key)
+        if folded is not None:
+            info = self._folded.get(folded)
+            if info is None:
+                from analyzer.fingerprint.canonical import canonicalize_folded
+
+                form = canonicalize_folded(folded)
+                if form is None:
+                    info = _UNFOLDED
+                else:
+                    fingerprint = form.fingerprint
+                    info = ClassInfo(class_id(fingerprint), fingerprint, form.kind, form.tables, True, None, folded)
+                if len(self._folded) >= _CLASS_CACHE_ENTRIES:
+                    self._folded.clear()
+                self._folded[folded] = info
+            if info is not _UNFOLDED:
+                return info
+        info = self._described.get(key)
+        if info is None:
+            info = self.describe(key, key)
+            if len(self._described) >= _CLASS_CACHE_ENTRIES:
+                self._described.clear()
+            self._described[key] = info
+        return info
 
     def describe(self, key: str, example: str, admin: bool = False) -> ClassInfo:
         """Class text, kind and tables for a group key (``example`` is one of its statements)."""

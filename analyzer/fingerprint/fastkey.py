@@ -178,3 +178,224 @@ def _parse_tag_body(body: str) -> tuple[str, ...]:
             pairs.append(f"{key}={unquote(value)}")
         pos = m.end()
     return tuple(pairs)
+
+
+# ---- The folded key: the fast key with the spelling differences the canonical form ignores
+# folded away (keyword case, backticks, blanks at punctuation, unary minus and charset
+# introducers on literals), so that sqlglot parses once per class, not once per spelling.
+# Every rule below keeps sqlglot's token sequence, or changes it only where the canonical form
+# does the same (see folded_key); tests/test_fastkey_spellings.py checks that the canonical form
+# of a fast key and of its folded key are the same on corpora of real, generated and mutated
+# statements.
+
+# Only data statements are folded: they are the classes with many spellings, and the ones whose
+# grammar the rules were checked against.
+_FOLDABLE = re.compile(r"(?:select|insert|update|delete|replace)\b", re.IGNORECASE)
+# The canonical form's own first step (canonical._PREFIXED): _utf8mb4'x', N'x', X'..', B'..'.
+_FOLD_PREFIXED = re.compile(r"(?<![\w$])(?:_[A-Za-z0-9]+ ?|[NnXxBb])\?")
+# Tokens: a backquoted identifier, a word, ?, an operator (longest first), a blank.  Anything
+# else (quotes, @variables, comments, ";", brackets, non-ASCII) leaves the key unfolded.
+_FOLD_TOKEN = re.compile(r"`[^`]*`|[A-Za-z0-9_$]+|\?|<=>|<=|>=|<>|!=|->>|->|\|\||&&|<<|>>|[(),.*=<>!+\-/%&|^~]| ")
+_FOLD_SAFE_CHARS = re.compile(r"[A-Za-z0-9_$`?(),.*=<>!+\-/%&|^~ ]*")
+# MySQL reserved words that sqlglot's MySQL tokenizer reads as keywords in any case: a statement
+# can only hold them as keywords (an identifier with such a name is backquoted), except after
+# "." or "AS", where they are left as written.
+_FOLD_WORDS = frozenset(
+    "SELECT FROM WHERE AND OR NOT IN IS NULL BETWEEN LIKE HAVING LIMIT DESC ASC JOIN INNER LEFT RIGHT OUTER "
+    "CROSS ON USING EXISTS DISTINCT AS INSERT INTO IGNORE VALUES KEY UPDATE SET DELETE FOR CASE WHEN THEN ELSE "
+    "UNION ALL REPLACE WITH LOCK".split()
+)
+# Function names folded only in front of "(" (sqlglot knows them and writes them upper-case).
+_FOLD_FUNCTIONS = frozenset("COUNT SUM AVG MIN MAX DATE DATE_FORMAT CONCAT COALESCE IFNULL NOW LOWER UPPER".split())
+# Words that are keywords only after another one: (previous word, word).
+_FOLD_AFTER = frozenset(
+    {("ORDER", "BY"), ("GROUP", "BY"), ("ON", "DUPLICATE"), ("FOR", "SHARE"), ("IN", "SHARE"), ("SHARE", "MODE")}
+)
+_FOLD_BEFORE = frozenset({("ORDER", "BY"), ("GROUP", "BY")})
+# Every word the fold may upper-case (canonical._fold_holds checks none of them is a name).
+FOLD_VOCABULARY = _FOLD_WORDS | _FOLD_FUNCTIONS | {w for pair in _FOLD_AFTER | _FOLD_BEFORE for w in pair} | {"OFFSET"}
+# A backquoted identifier loses its backticks only when sqlglot reads the bare name as a plain
+# identifier too: a name it takes for a keyword, or matches as text somewhere in its grammar
+# (MODE, STATUS, NAME, ...), keeps them (see _keeps_backticks).
+_SAFE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*")
+_PUNCTUATION = frozenset({"(", ")", ","})
+_COMPARISONS = frozenset({"=", "<", ">", "<=", ">=", "<>", "!=", "<=>"})
+_WORDISH = re.compile(r"[A-Za-z0-9_$?`]")
+_WORD_END = re.compile(r"[A-Za-z0-9_$]")
+_IN_LIST_TIGHT = re.compile(r"(?<=[^\w$][Ii][Nn]\()-?\?(?:,-?\?)+\)")
+_VALUES_TIGHT = re.compile(r"\b([Vv][Aa][Ll][Uu][Ee][Ss]?)(" + _ROW + r")(?:," + _ROW + ")+")
+
+
+def folded_key(key: str) -> str | None:
+    """The fast key of a data statement with its spelling folded, or None to use it as it is.
+
+    Folds what sqlglot's canonical form ignores and the fast key keeps: the case of reserved
+    words and of known functions, backticks around plain names, blanks next to ``(``, ``)``,
+    ``,`` and ``=``, a minus in front of a literal after an operator, and charset introducers.
+    Two keys with the same folded key have the same canonical form (the rules change nothing
+    sqlglot's parser sees but letter case of keywords it reads by type, quoting it removes
+    itself, and literals it makes ``?``); a statement sqlglot cannot parse is described from
+    its own fast key (``Fingerprinter.class_of``).
+
+    >>> folded_key("select `a`, b from `t` where x = -? and y IN (N?, ?) order by b")
+    'SELECT a,b FROM t WHERE x=? AND y IN(?)ORDER BY b'
+    """
+    if _FOLDABLE.match(key) is None or not key.isascii() or _FOLD_SAFE_CHARS.fullmatch(key) is None:
+        return None
+    if "``" in key:
+        return None  # a backtick inside a quoted name (`a``b`), or two names with nothing between
+    if "?" in key:
+        key = _FOLD_PREFIXED.sub("?", key)
+    tokens = _FOLD_TOKEN.findall(key)
+    if "".join(tokens) != key:
+        return None  # something the tokenizer does not know (a doubled backtick, ...)
+    words: list[str] = []  # tokens without blanks
+    blank_before: list[bool] = []
+    blank = False
+    for token in tokens:
+        if token == " ":
+            blank = True
+            continue
+        words.append(token)
+        blank_before.append(blank)
+        blank = False
+    n = len(words)
+    out: list[str] = []
+    previous = ""  # the previous token as written out
+    lists: list[bool] = []  # for each open "(": does it hold an IN list or a VALUES row?
+    i = 0
+    while i < n:
+        token = words[i]
+        following = words[i + 1] if i + 1 < n else ""
+        first = token[0]
+        if first == "`":
+            name = token[1:-1]
+            if following != "(" and _SAFE_NAME.fullmatch(name) and not _keeps_backticks(name):
+                token = name
+        elif first.isalpha() and previous != "." and following != ".":
+            upper = token.upper()
+            if upper in _FOLD_WORDS:
+                if previous.upper() != "AS" or upper == "SELECT":
+                    token = upper
+            elif upper in _FOLD_FUNCTIONS:
+                if following == "(":
+                    token = upper
+            elif (
+                (previous.upper(), upper) in _FOLD_AFTER
+                or (upper, following.upper()) in _FOLD_BEFORE
+                or (upper == "OFFSET" and previous == "?" and i >= 2 and words[i - 2].upper() == "LIMIT")
+            ):
+                token = upper
+        elif (
+            token == "-"
+            and following == "?"
+            and (previous in _COMPARISONS or (previous in ("(", ",") and lists and lists[-1]))
+        ):
+            i += 1
+            continue  # "= -?", "IN (-?, ...)": "?" in the canonical form
+        elif token == "(":
+            lists.append(previous.upper() in ("IN", "VALUES", "VALUE"))
+        elif token == ")" and lists:
+            lists.pop()
+        if token == "AS" and _is_name(previous) and _is_name(following) and (i + 2 >= n or words[i + 2] not in "(."):
+            i += 1
+            continue  # "t AS a" is "t a" (the canonical form writes AS in both)
+        if out and (
+            (
+                blank_before[i]
+                and not (
+                    token in _PUNCTUATION
+                    or previous in _PUNCTUATION
+                    or (token in _COMPARISONS and _WORDISH.match(previous[-1:]))
+                    or (previous in _COMPARISONS and _WORDISH.match(token))
+                )
+            )
+            or (_WORD_END.match(previous[-1:]) and _WORDISH.match(token))  # `a`FROM: keep them apart
+        ):
+            out.append(" ")
+        out.append(token)
+        previous = token
+        i += 1
+    text = "".join(out)
+    if "?" in text and _FOLD_PREFIXED.search(text) is not None:
+        return None  # the canonical form would fold this introducer again ("_a _b ?", "`N`?")
+    if "?," in text:
+        text = _IN_LIST_TIGHT.sub("?)", text)
+        if "VALUE" in text:
+            text = _VALUES_TIGHT.sub(r"\1\2", text)
+    return text
+
+
+_KEPT_BACKTICKS: frozenset[str] | None = None
+
+
+_BARE_WORD = re.compile(r"`[^`]*`|([A-Za-z_][A-Za-z0-9_$]*)(?![A-Za-z0-9_$]| ?\()")
+
+
+def bare_names(key: str) -> dict[str, int]:
+    """How often each bare name (an identifier without backticks, not in front of "(") occurs
+    in a folded key: canonical._fold_holds checks sqlglot reads each as a name."""
+    counts: dict[str, int] = {}
+    for name in _BARE_WORD.findall(key):
+        if name and _is_name(name):
+            counts[name] = counts.get(name, 0) + 1
+    return counts
+
+
+def _is_name(token: str) -> bool:
+    """An identifier as written out by folded_key: backquoted, or a bare name that is no word
+    of sqlglot's grammar."""
+    if token[:1] == "`":
+        return True
+    return _SAFE_NAME.fullmatch(token) is not None and not _keeps_backticks(token)
+
+
+def _keeps_backticks(name: str) -> bool:
+    global _KEPT_BACKTICKS
+    if _KEPT_BACKTICKS is None:
+        _KEPT_BACKTICKS = _sqlglot_words()
+    return name.upper() in _KEPT_BACKTICKS
+
+
+def _sqlglot_words() -> frozenset[str]:
+    """Names sqlglot's MySQL reader treats specially when they are not backquoted: its
+    tokenizer's keywords, and the words its parser matches as text (TEXT_MATCHED_WORDS)."""
+    words = set(TEXT_MATCHED_WORDS)
+    try:
+        from sqlglot.dialects.mysql import MySQL
+
+        words.update(k for k in MySQL.tokenizer_class.KEYWORDS if " " not in k)
+    except ImportError:  # pragma: no cover - sqlglot is a dependency
+        pass
+    return frozenset(words)
+
+
+# Words sqlglot 30's parser (parser.py, parsers/mysql.py) compares token text with
+# (_match_text_seq, _match_texts): read bare, such a name may be taken for part of the grammar.
+# tests/test_fastkey_spellings.py checks the list against the installed sqlglot's source.
+TEXT_MATCHED_WORDS = frozenset(
+    """ACCESS ACTION ADD AFTER AGGREGATE ALIAS ALL ALWAYS AMP AND AS ASYMMETRIC ASYNC AT AUTO AUTOTEMP AVRO
+    BEFORE BINDING BOOLEAN BUCKET BUCKETS BY BYTES CACHE CASCADE CASESPECIFIC CHAIN CHAINED CHANNEL CHARACTER
+    CHECK CHECKSUM CLUSTER CLUSTERED COLLATE COLLECTION COLUMNS COLUMNSTORE COMMIT COMPLETE COMPOUND CONCURRENT
+    CONCURRENTLY CONFLICT CONNECTION CONSTRAINT CONSTRAINTS CONTAINED CONTINUE CONVERSION CORRESPONDING COUNT
+    CREDENTIALS CURRENT CYCLE DANGLING DATA DATABASE DATA_CONSISTENCY_CHECK DEFAULT DEFERRED DEFINE DEFINED DELETE
+    DELIMITED DELTA DETERMINISTIC DIRECTED DIRECTORY DISK DISTINCT DISTKEY DROP DUAL DUPLICATE EACH EMPTY ENCODING
+    ENCRYPTION ENFORCED ENGINE_ATTRIBUTE ERROR ESCAPED EVALNAME EVEN EXCL EXCLUDE EXCLUDING EXCLUSIVE EXECUTE
+    EXISTS EXPANSION EXTEND EXTERNAL FAST FIELDS FILE FILEFORMAT FILES FILESTREAM_ON FILL FILTER_COLUMN FINAL FIRST
+    FOO FOR FORCE FORMAT FORMAT_NAME FROM GRANT GRANTS GROUP GROUPS HASH HIDDEN HISTOGRAM HISTORY_RETENTION_PERIOD
+    HISTORY_TABLE IAM_ROLE ICEBERG IDENTITY IF IGNORE IMMEDIATE IN INCLUDE INCLUDING INCREMENT INDEX INDEXED
+    INITIALLY INPATH INPUT INPUTFORMAT INTERPOLATE INTO INVISIBLE ISOLATED ITEMS JOURNAL JSON KBYTES KEY KEYS
+    KEY_BLOCK_SIZE KILOBYTES LANGUAGE LAST LAZY LENGTH LESS LIKE LIMIT LINES LIST LOADING LOCAL LOCATION LOCK
+    LOCKED LOGGED MANUAL MAP MATCH MATCHED MATCHES MATERIALIZED MAX MAXIMUM MAXVALUE MEASURES METHOD MIN MINIMUM
+    MINVALUE MODE MUTEX NAME NATURAL NESTED NEVER NEXT NO NOCYCLE NONCLUSTERED NONE NOORDER NOSCAN NOT NOWAIT NULL
+    NULLS OF OFF OFFLINE OFFSET OIDS OMIT ON ONE ONLINE ONLY OPTION OPTIONS OR ORDER ORDINALITY OUT OUTFILE
+    OUTPUTFORMAT OVERFLOW OVERRIDE OWNED PANDAS PARAMETER PARSER PARTITION PASSING PAST PATH PATTERN PER PERSISTED
+    PRESERVE PRIMARY PROPERTIES PROTECTION PURGE QUERY RANDOM RANGE READ RECOMPRESS REF REFERENCING REFRESH REGION
+    REMAINDER REPEATABLE REPLACE REPLICATION RESPECT RESTART RESTRICT RETENTION_PERIOD RETURN RETURNING ROLE ROW
+    ROWS RUNNING SAMPLE SAVEPOINT SCHEMA SEARCH SECONDARY_ENGINE_ATTRIBUTE SEED SEQUENCE SERDE SET SETTINGS SHALLOW
+    SHARE SHOW SIGNED SKIP SORTED SORTKEY SOUNDS SOURCE SQL STAGE_COPY_OPTIONS STAGE_FILE_FORMAT START STATEMENT
+    STATISTICS STATUS STEP STORAGE_INTEGRATION STORED STRICT STRUCT STRUCTURE STYLE SYMMETRIC SYNC SYSTEM
+    SYSTEM_TIME TABLE TABLES TABLESPACE TAG TAGS TARGET TERMINATED THAN TIES TIME TO TOTALS TRANSACTION TRUNCATE
+    TYPE UESCAPE UNBOUNDED UNIQUE UNLOGGED UNMATCHED UNSET UNSIGNED UPDATE USER USING VALID VALUE VALUES VAR
+    VARIABLE VIEW VIRTUAL VISIBLE VOLUME WAIT WHEN WHILE WITH WITHIN WITHOUT WORK WRITE ZONE""".split()
+)
