@@ -270,7 +270,12 @@ def folded_key(key: str) -> str | None:
         first = token[0]
         if first == "`":
             name = token[1:-1]
-            if following != "(" and _SAFE_NAME.fullmatch(name) and not _keeps_backticks(name):
+            # In front of "(" only a table's (INSERT INTO `t`(a, b)): `f`(x) is no function call.
+            if (
+                (following != "(" or previous.upper() == "INTO")
+                and _SAFE_NAME.fullmatch(name)
+                and not _keeps_backticks(name)
+            ):
                 token = name
         elif first.isalpha() and previous != "." and following != ".":
             upper = token.upper()
@@ -329,16 +334,17 @@ def folded_key(key: str) -> str | None:
 _KEPT_BACKTICKS: frozenset[str] | None = None
 
 
-_BARE_WORD = re.compile(r"`[^`]*`|([A-Za-z_][A-Za-z0-9_$]*)(?![A-Za-z0-9_$]| ?\()")
-
-
 def bare_names(key: str) -> dict[str, int]:
-    """How often each bare name (an identifier without backticks, not in front of "(") occurs
-    in a folded key: canonical._fold_holds checks sqlglot reads each as a name."""
+    """How often each bare name (an identifier without backticks; in front of "(" only after
+    INTO, where it is a table) occurs in a folded key: canonical._fold_holds checks that sqlglot
+    reads each as a name."""
+    tokens = [t for t in _FOLD_TOKEN.findall(key) if t != " "]
     counts: dict[str, int] = {}
-    for name in _BARE_WORD.findall(key):
-        if name and _is_name(name):
-            counts[name] = counts.get(name, 0) + 1
+    for i, token in enumerate(tokens):
+        if token[0] != "`" and _is_name(token):
+            if i + 1 < len(tokens) and tokens[i + 1] == "(" and (i == 0 or tokens[i - 1].upper() != "INTO"):
+                continue  # a function's name
+            counts[token] = counts.get(token, 0) + 1
     return counts
 
 
