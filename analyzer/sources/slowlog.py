@@ -65,6 +65,8 @@ _FAST_HEADER = re.compile(
     r"(SET (?:last_insert_id|insert_id|timestamp)=[^\n]*)\n"
 ).match
 _SET_TIMESTAMP_ONLY = re.compile(r"SET timestamp=(\d+(?:\.\d+)?);").fullmatch
+# What MySQL writes before an INSERT into an AUTO_INCREMENT table: "SET insert_id=N,timestamp=T;".
+_SET_IDS_TIMESTAMP = re.compile(r"SET (?:(?:last_insert_id|insert_id)=\d+,)+timestamp=(\d+(?:\.\d+)?);").fullmatch
 _NOT_A_FIRST_CHAR = frozenset(" \t\r\n#")
 _CLASSIC_TIMES = re.compile(
     r"# Query_time: ([\d.]+)\s+Lock_time: ([\d.]+)\s+Rows_sent: (\d+)\s+Rows_examined: (\d+)\s*"
@@ -780,8 +782,12 @@ class SlowLogReader:
         if nxt < 0:
             return None  # the statement may go on in the next block
         statement = block[body:nxt]
-        if not statement or statement[0] in _NOT_A_FIRST_CHAR or "\n#" in statement:
+        if not statement or "\n#" in statement:
             return None
+        if statement[0] in _NOT_A_FIRST_CHAR and (
+            statement[0] not in " \t" or not statement[: statement.find("\n")].strip()
+        ):
+            return None  # a blank first line, which the line machine skips, or a "#" line
         if "Version: " in statement or statement.startswith(("Tcp ", "TCP ", "Time")) or ("\nT" in statement):
             return None  # possibly a server banner: the line machine knows what to do
         time_value, user_host, qt, lt, rs, rx, attributes, use_line, settings = m.groups()
@@ -805,10 +811,11 @@ class SlowLogReader:
         if following is None:
             return None  # a lone "# Time:" line, or a header that the line machine reads
         self._peek = (block, nxt + 1, following)
-        if attributes is None:
-            event = self._direct_event(time_value, user_host, qt, lt, rs, rx, use_line, settings, statement, lineno)
-            if event is not None:
-                return event, block.count("\n", offset, nxt) + 1, nxt + 1
+        event = self._direct_event(
+            time_value, user_host, qt, lt, rs, rx, attributes, use_line, settings, statement, lineno
+        )
+        if event is not None:
+            return event, block.count("\n", offset, nxt) + 1, nxt + 1
         line = lineno
         if time_value is not None:
             line += 1
@@ -862,30 +869,72 @@ class SlowLogReader:
         lt: str,
         rs: str,
         rx: str,
+        attributes: str | None,
         use_line: str | None,
         settings: str,
         statement: str,
         lineno: int,
     ) -> QueryEvent | None:
-        """The fast path's fast path: the classic event built straight into a ``QueryEvent``.
+        """The fast path's fast path: the event built straight into a ``QueryEvent``, from the
+        classic four fields or from a ``# Query_time:`` line of a shape seen before (MySQL 8's
+        log_slow_extra line has 22 fields).
 
         Returns None whenever anything would need the general rules (an unreadable value, an
-        offset still to learn, a Query_time out of range): the caller then goes the long way,
-        through the same helpers as the line machine.
+        offset still to learn, a Query_time out of range, a line shape not learned yet): the
+        caller then goes the long way, through the same helpers as the line machine.
         """
-        try:
-            metrics = {
-                "query_time": float(qt),
-                "lock_time": float(lt),
-                "rows_sent": float(rs),
-                "rows_examined": float(rx),
-            }
-        except ValueError:
-            return None
+        thread = schema = None
+        attrs: dict[str, str] = {}
+        if attributes is None:
+            try:
+                metrics = {
+                    "query_time": float(qt),
+                    "lock_time": float(lt),
+                    "rows_sent": float(rs),
+                    "rows_examined": float(rx),
+                }
+            except ValueError:
+                return None
+        else:
+            shape = self._shapes.get((attributes[: attributes.find(":")], attributes.count(":")))
+            if shape is None or shape is _UNKNOWN:
+                return None
+            tokens = attributes.split()
+            if len(tokens) != shape.size or tokens[1::2] != shape.keys:  # "#", key, value, key, value...
+                return None
+            values = tokens[2::2]
+            try:
+                metrics = dict(zip(shape.numbers, map(float, shape.pick(values))))
+            except ValueError:
+                return None
+            for i, name in zip(shape.flag_at, shape.flags):
+                flag = _YES_NO.get(values[i])
+                if flag is None:
+                    return None
+                metrics[name] = flag
+            for i, mname, kind in shape.others:  # the same rules as _store
+                value = values[i]
+                if kind == _SKIP:
+                    continue
+                if kind == _NUM:  # Query_time
+                    try:
+                        metrics[mname] = float(value)
+                    except ValueError:
+                        return None
+                elif kind == _NONZERO:
+                    metrics[mname] = 0.0 if value in ("0", "No", "NO") else 1.0
+                elif kind == _THREAD:
+                    thread = value
+                elif kind == _STR:
+                    attrs[mname] = value
+                elif kind == _SCHEMA:
+                    schema = value.strip("`")
+                else:
+                    return None
         query_time = metrics["query_time"]
         if not 0.0 <= query_time < _MAX_QUERY_TIME:
             return None
-        timestamp = _SET_TIMESTAMP_ONLY(settings)
+        timestamp = _SET_TIMESTAMP_ONLY(settings) or _SET_IDS_TIMESTAMP(settings)
         if timestamp is None:
             return None
         if time_value is not None:
@@ -904,23 +953,25 @@ class SlowLogReader:
         else:
             ts = float(timestamp.group(1)) + query_time
             tz = self.naive_offset if self.naive_offset is not None else self.last_tz or 0
-        user, host, thread = self._user_host_cache.get(user_host) or (None, None, None)
+        user, host, user_thread = self._user_host_cache.get(user_host) or (None, None, None)
         if user is None:
             return None  # not cached yet: set_user_host parses and caches it
+        if thread is None:
+            thread = user_thread
         if use_line is not None:
             db = self._use_cache.get(use_line[:-1])
             if db is None:
                 return None
             self.last_db = db
         else:
-            db = self.last_db
+            db = schema or self.last_db
         self.last_ts, self.last_tz = ts, tz
         query = statement.rstrip()
         if query.endswith(";"):
             query = query[:-1].rstrip()
         start = lineno + 1
         self.events_read += 1
-        return QueryEvent(query, metrics, ts, tz, user, host, db, thread, {}, False, None, self.name, start)
+        return QueryEvent(query, metrics, ts, tz, user, host, db, thread, attrs, False, None, self.name, start)
 
     @property
     def flag_metrics(self) -> frozenset[str]:
