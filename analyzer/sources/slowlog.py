@@ -56,14 +56,15 @@ _USER_HOST = re.compile(r"# User@Host: ([^\[]+|\[[^\[]+\]).*?@ (\S*) \[(.*?)\](?
 _OLD_TIME = re.compile(r"(\d\d)(\d\d)(\d\d)\s+(\d{1,2}):(\d\d):(\d\d)(?:\.(\d+))?")
 _SET_HEADER = re.compile(r"SET\s+(?:last_insert_id|insert_id|timestamp)\s*=", re.IGNORECASE)
 _USE = re.compile(r"use\s+(.+?);?\s*$")
-_FAST_HEADER = re.compile(
+_FAST_HEADER_PATTERN = (
     r"(?:# Time: ([^\n#]*)\n)?"
     r"(# User@Host: [^\n]*)\n"
     r"(?:# Query_time: ([\d.]+)\s+Lock_time: ([\d.]+)\s+Rows_sent: (\d+)\s+Rows_examined: (\d+)[ \t]*"
     r"|(# Query_time: [^\n]*))\n"
     r"(use [^\n]*\n)?"
     r"(SET (?:last_insert_id|insert_id|timestamp)=[^\n]*)\n"
-).match
+)
+_FAST_HEADER = re.compile(_FAST_HEADER_PATTERN).match
 _SET_TIMESTAMP_ONLY = re.compile(r"SET timestamp=(\d+(?:\.\d+)?);").fullmatch
 # What MySQL writes before an INSERT into an AUTO_INCREMENT table: "SET insert_id=N,timestamp=T;".
 _SET_IDS_TIMESTAMP = re.compile(r"SET (?:(?:last_insert_id|insert_id)=\d+,)+timestamp=(\d+(?:\.\d+)?);").fullmatch
@@ -204,6 +205,36 @@ def _could_start(lines: list[str], i: int, after_statement: bool = True) -> bool
     return False
 
 
+def _plain_statement(statement: str) -> bool:
+    """Can the fast paths take ``statement`` (the text between an event's header and the next
+    header) as the whole statement, as the line machine would?  It must have no line starting
+    with "#", no blank first line, nothing like a server banner, no second "use"/"SET" header
+    line, and end with ";" with no literal, quoted identifier or comment open: only then is
+    the next "# Time:" a header and not statement text."""
+    if not statement or "\n#" in statement:
+        return False
+    if statement[0] in _NOT_A_FIRST_CHAR and (
+        statement[0] not in " \t" or not statement[: statement.find("\n")].strip()
+    ):
+        return False  # a blank first line, which the line machine skips, or a "#" line
+    if "Version: " in statement or statement.startswith(("Tcp ", "TCP ", "Time")) or ("\nT" in statement):
+        return False  # possibly a server banner: the line machine knows what to do
+    if statement.startswith("use ") or (statement[:3].upper() == "SET" and _SET_HEADER.match(statement)):
+        return False  # a second "use"/"SET" line: the line machine decides what it is
+    if not (statement[-1] == ";" or statement.rstrip().endswith(";")):
+        return False  # the next "# Time:" is statement text: the line machine decides
+    if (
+        "`" in statement
+        or '"' in statement
+        or "\\" in statement
+        or "#" in statement
+        or ("/" in statement and "/*" in statement)
+        or ("-" in statement and "--" in statement)
+    ):
+        return _top_level(statement)  # else the next "# Time:" is inside a literal or comment
+    return not statement.count("'") & 1  # only single quotes, no escape or comment: each opens or closes
+
+
 def _may_head(line: str) -> bool:
     """A line that an event header could start with."""
     return line.startswith(("# Time:", "# User@Host:")) or (
@@ -299,6 +330,8 @@ class SlowLogReader:
         # The server's UTC offset, learned from a local "# Time" and the UTC "SET timestamp".
         self.naive_offset: int | None = None
         self._time_cache: tuple[str, tuple[float, int | None, bool] | None] = ("", None)
+        self._utc_second = ""  # "YYYY-MM-DDTHH:MM:SS" of the last "# Time:" in UTC with microseconds
+        self._utc_second_base = 0.0  # its epoch
         self._user_host_cache: dict[str, tuple[str, str | None, str | None]] = {}
         self._use_cache: dict[str, str] = {}
         self._shapes: dict[tuple[str, int], _Shape | object | None] = {}
@@ -359,12 +392,12 @@ class SlowLogReader:
                 block, carry = carry, ""
             elif carry:
                 block, carry = carry + block, ""
+            offset = 0  # of lines[index] in block
             lines = block.split("\n")
             if block.endswith("\n"):
                 lines.pop()
             count = len(lines)
             index = 0
-            offset = 0  # of lines[index] in block
             while index < count:
                 line = lines[index]
                 first = line[:1]
@@ -782,31 +815,9 @@ class SlowLogReader:
         if nxt < 0:
             return None  # the statement may go on in the next block
         statement = block[body:nxt]
-        if not statement or "\n#" in statement:
+        if not _plain_statement(statement):
             return None
-        if statement[0] in _NOT_A_FIRST_CHAR and (
-            statement[0] not in " \t" or not statement[: statement.find("\n")].strip()
-        ):
-            return None  # a blank first line, which the line machine skips, or a "#" line
-        if "Version: " in statement or statement.startswith(("Tcp ", "TCP ", "Time")) or ("\nT" in statement):
-            return None  # possibly a server banner: the line machine knows what to do
         time_value, user_host, qt, lt, rs, rx, attributes, use_line, settings = m.groups()
-        if statement.startswith("use ") or (statement[:3].upper() == "SET" and _SET_HEADER.match(statement)):
-            return None  # a second "use"/"SET" line: the line machine decides what it is
-        if not (statement[-1] == ";" or statement.rstrip().endswith(";")):
-            return None  # the next "# Time:" is statement text: the line machine decides
-        if (
-            "`" in statement
-            or '"' in statement
-            or "\\" in statement
-            or "#" in statement
-            or ("/" in statement and "/*" in statement)
-            or ("-" in statement and "--" in statement)
-        ):
-            if not _top_level(statement):
-                return None  # the next "# Time:" is inside a literal or comment
-        elif statement.count("'") & 1:
-            return None  # (only single quotes, no escape or comment: each opens or closes)
         following = _FAST_HEADER(block, nxt + 1)
         if following is None:
             return None  # a lone "# Time:" line, or a header that the line machine reads
@@ -938,18 +949,30 @@ class SlowLogReader:
         if timestamp is None:
             return None
         if time_value is not None:
-            value = time_value.strip()
-            cached_value, parsed = self._time_cache
-            if cached_value != value:
-                parsed = _parse_time(value)
-                self._time_cache = (value, parsed)
-            if parsed is None:
-                return None
-            ts, tz, naive = parsed
-            if naive:
-                if self.naive_offset is None:
-                    return None  # the offset is learned from this event's SET timestamp
-                ts, tz = ts - self.naive_offset, self.naive_offset
+            if (
+                time_value[:19] == self._utc_second
+                and len(time_value) == 27
+                and time_value[19] == "."
+                and time_value[26] == "Z"
+            ):
+                # MySQL 5.7+'s "2024-05-01T10:00:00.123456Z" in the second seen last: what
+                # _parse_time computes, without its general checks
+                ts, tz = self._utc_second_base + float(time_value[19:26]), 0
+            else:
+                value = time_value.strip()
+                cached_value, parsed = self._time_cache
+                if cached_value != value:
+                    parsed = _parse_time(value)
+                    self._time_cache = (value, parsed)
+                    if parsed is not None and _UTC_MICROSECONDS(value) is not None:
+                        self._utc_second, self._utc_second_base = value[:19], _parse_time(value[:19] + "Z")[0]  # type: ignore[index]
+                if parsed is None:
+                    return None
+                ts, tz, naive = parsed
+                if naive:
+                    if self.naive_offset is None:
+                        return None  # the offset is learned from this event's SET timestamp
+                    ts, tz = ts - self.naive_offset, self.naive_offset
         else:
             ts = float(timestamp.group(1)) + query_time
             tz = self.naive_offset if self.naive_offset is not None else self.last_tz or 0
@@ -1393,6 +1416,7 @@ def _is_plain_number(text: str) -> bool:
     return _NUMBER.fullmatch(text) is not None
 
 
+_UTC_MICROSECONDS = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z").fullmatch
 _ISO_SECOND = re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d")
 _ISO_FRACTION = re.compile(r"(\.\d+)?(Z|[+-]\d\d:?\d\d)?")
 _last_second: tuple[str, tuple[float, int | None, bool] | None] = ("", None)
