@@ -197,12 +197,52 @@ class TimeBuckets:
     reaches, with the same counts: the time-line merges exactly, like every accumulator here.
     """
 
-    __slots__ = ("calls", "level", "times")
+    __slots__ = ("_calls", "_packed", "_times", "level")
 
     def __init__(self) -> None:
         self.level = 0
-        self.calls: dict[int, int] = {}
-        self.times: dict[int, float] = {}
+        self._calls: dict[int, int] = {}
+        self._times: dict[int, float] = {}
+        # (bucket indices ascending, calls, query times) as numpy arrays, until the dicts are
+        # needed: a digest's classes keep their time-lines in the table's columns, and only the
+        # classes a report shows ever look at theirs.
+        self._packed: tuple | None = None
+
+    @classmethod
+    def packed(cls, level: int, index, calls, times) -> TimeBuckets:
+        """A time-line over numpy arrays (views are fine: they are only read)."""
+        tl = cls()
+        tl.level = level
+        if len(index):
+            tl._packed = (index, calls, times)
+        return tl
+
+    def _unpack(self) -> None:
+        index, calls, times = self._packed  # type: ignore[misc]
+        keys = index.tolist()
+        self._calls = dict(zip(keys, calls.tolist()))
+        self._times = dict(zip(keys, times.tolist()))
+        self._packed = None
+
+    @property
+    def calls(self) -> dict[int, int]:
+        if self._packed is not None:
+            self._unpack()
+        return self._calls
+
+    @calls.setter
+    def calls(self, value: dict[int, int]) -> None:
+        self._packed, self._calls = None, value
+
+    @property
+    def times(self) -> dict[int, float]:
+        if self._packed is not None:
+            self._unpack()
+        return self._times
+
+    @times.setter
+    def times(self, value: dict[int, float]) -> None:
+        self._packed, self._times = None, value
 
     @property
     def width(self) -> int:
@@ -248,6 +288,16 @@ class TimeBuckets:
     def dense(self) -> tuple[float, int, list[int], list[float]] | None:
         """(start epoch, bucket seconds, calls per bucket, query time per bucket) from the first
         bucket with calls to the last, empty buckets included; None without events."""
+        if self._packed is not None:
+            import numpy as np
+
+            index, calls, times = self._packed
+            low, high = int(index[0]), int(index[-1])
+            dense_calls = np.zeros(high - low + 1, np.int64)
+            dense_times = np.zeros(high - low + 1, np.float64)
+            dense_calls[index - low] = calls
+            dense_times[index - low] = times
+            return float(low * self.width), self.width, dense_calls.tolist(), dense_times.tolist()
         if not self.calls:
             return None
         low, high = min(self.calls), max(self.calls)
@@ -557,20 +607,21 @@ class _TimelineColumns:
         """Every group's ``TimeBuckets``, in group-number order."""
         np = self.np
         self.consolidate()
-        out = [TimeBuckets() for _ in range(size)]
         owners = self.keys // _TL_SPAN
-        bounds = np.searchsorted(owners, np.arange(size + 1))
-        index = (self.keys % _TL_SPAN - _TL_OFFSET).tolist()
-        calls, times = self.calls.tolist(), self.times.tolist()
+        bounds = np.searchsorted(owners, np.arange(size + 1)).tolist()
+        index = self.keys % _TL_SPAN - _TL_OFFSET
+        calls, times = self.calls, self.times
         levels = self.level[:size].tolist()
-        for u in range(size):
-            tl = out[u]
-            tl.level = levels[u]
-            lo, hi = int(bounds[u]), int(bounds[u + 1])
-            if hi > lo:
-                tl.calls = dict(zip(index[lo:hi], calls[lo:hi]))
-                tl.times = dict(zip(index[lo:hi], times[lo:hi]))
-        return out
+        packed = TimeBuckets.packed
+        return [
+            packed(
+                levels[u],
+                index[bounds[u] : bounds[u + 1]],
+                calls[bounds[u] : bounds[u + 1]],
+                times[bounds[u] : bounds[u + 1]],
+            )
+            for u in range(size)
+        ]
 
 
 class _DistinctKeys:
@@ -807,17 +858,25 @@ class GroupTable:
         t = np.asarray(targets, dtype=np.int64)
         np.add.at(self.count, t, other.count[:size])
         np.add.at(self.histogram, t, other.histogram[:size])
+        # Several of other's groups may go into one group here (a helper's fast keys into their
+        # class): of those, the one with the earliest first event, the one with the latest last
+        # event, and the one whose example is the slowest (among equally slow ones the latest
+        # in the log, as one pass would keep) stand for them all.
+        chosen = _representatives(other, t.tolist()) if len(set(targets)) < len(targets) else None
+        first, last, examples = chosen if chosen is not None else (np.arange(size),) * 3
+        tf, tl = t[first], t[last]
         # earliest first, latest last; ties: this table's (earlier) first, other's (later) last
-        earlier = other.first_ts[:size] < self.first_ts[t]
-        self.first_ts[t[earlier]] = other.first_ts[:size][earlier]
-        self.first_tz[t[earlier]] = other.first_tz[:size][earlier]
-        later = (other.last_ts[:size] >= self.last_ts[t]) & (other.last_ts[:size] > -np.inf)
-        self.last_ts[t[later]] = other.last_ts[:size][later]
-        self.last_tz[t[later]] = other.last_tz[:size][later]
-        for i, u in enumerate(t.tolist()):
+        earlier = other.first_ts[first] < self.first_ts[tf]
+        self.first_ts[tf[earlier]] = other.first_ts[first][earlier]
+        self.first_tz[tf[earlier]] = other.first_tz[first][earlier]
+        later = (other.last_ts[last] >= self.last_ts[tl]) & (other.last_ts[last] > -np.inf)
+        self.last_ts[tl[later]] = other.last_ts[last][later]
+        self.last_tz[tl[later]] = other.last_tz[last][later]
+        for i in examples.tolist():
             example = other.examples[i]
             if example is None:
                 continue
+            u = targets[i]
             mine = self.examples[u]
             if mine is None or (other.best_qt[i] > -np.inf and other.best_qt[i] >= self.best_qt[u]):
                 self.examples[u] = example
@@ -926,6 +985,41 @@ class GroupTable:
         for (u, tag), count in self.tags.items():
             out[u].tags[tag] += count
         return out
+
+
+def _representatives(table: GroupTable, targets: list[int]):
+    """For groups that merge into the same target: which one has the earliest first event, the
+    latest last event, the example to keep.  Returns three index arrays, one entry per target."""
+    np = table.np
+    first: dict[int, int] = {}
+    last: dict[int, int] = {}
+    best: dict[int, int] = {}
+    first_ts, last_ts, best_qt, examples = table.first_ts, table.last_ts, table.best_qt, table.examples
+    for i, u in enumerate(targets):
+        j = first.get(u)
+        if j is None or first_ts[i] < first_ts[j]:
+            first[u] = i
+        j = last.get(u)
+        if j is None or last_ts[i] >= last_ts[j]:
+            last[u] = i
+        example = examples[i]
+        if example is None:
+            continue
+        j = best.get(u)
+        if j is None:
+            best[u] = i
+            continue
+        kept = examples[j]
+        if best_qt[i] == best_qt[j] == -np.inf:  # no query times: the first event's example
+            if example.line < kept.line:  # type: ignore[union-attr]
+                best[u] = i
+        elif (best_qt[i], example.line) >= (best_qt[j], kept.line):  # type: ignore[union-attr]
+            best[u] = i
+    return (
+        np.fromiter(first.values(), np.int64),
+        np.fromiter(last.values(), np.int64),
+        np.fromiter(best.values(), np.int64),
+    )
 
 
 def _metric_columns(np, metric_dicts: list[dict[str, float]]) -> dict[str, object]:

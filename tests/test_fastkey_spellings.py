@@ -237,7 +237,7 @@ def test_text_matched_words_cover_the_installed_sqlglot():
 # ---- the many-spellings log: one class per shape, event by event
 
 
-def test_every_shape_of_the_spellings_log_is_one_class_event_by_event(tmp_path):
+def test_every_shape_of_the_spellings_log_is_one_class_event_by_event(tmp_path, monkeypatch):
     text, truth = spellings_log()
     log = tmp_path / "spellings.log"
     log.write_text(text, encoding="utf-8")
@@ -260,15 +260,29 @@ def test_every_shape_of_the_spellings_log_is_one_class_event_by_event(tmp_path):
     assert not merged, merged
     assert len(fast_keys) > 2 * len(class_of_template), "the log has many spellings per shape"
 
-    # The same through the digest, sequential and in parallel: counts per class are the counts
-    # per template, found through each class's example (its line number).
+    # The same through the digest, sequential and in parallel (4 byte ranges; the helper
+    # processes group by fast key and the merge turns their keys into classes): counts per
+    # class are the counts per template, found through each class's example (its line).
+    from analyzer.digest import parallel
+
+    monkeypatch.setattr(parallel, "MIN_RANGE_BYTES", log.stat().st_size // 5)
+    assert len(parallel.plan([str(log)], 4, None)) == 4
     template_at_line = {e.line: t for e, t in zip(events, templates)}
     want = collections.Counter(templates)
-    for jobs in (1, 2):
-        result = digest_logs([str(log)], jobs=jobs)
+    results = [digest_logs([str(log)], jobs=jobs) for jobs in (1, 4)]
+    for result in results:
         assert len(result.classes) == len(want)
         for cls in result.classes:
             assert cls.stats.count == want[template_at_line[cls.stats.example.line]], cls.fingerprint
+    sequential, parallel_result = ({c.id: c for c in r.classes} for r in results)
+    for cid, cls in sequential.items():
+        other = parallel_result[cid]
+        assert (cls.keys, cls.stats.example.line, cls.stats.first_ts, cls.stats.last_ts) == (
+            other.keys,
+            other.stats.example.line,
+            other.stats.first_ts,
+            other.stats.last_ts,
+        )
 
 
 def test_sqlglot_parses_about_once_per_class(tmp_path, monkeypatch):

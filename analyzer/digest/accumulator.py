@@ -19,8 +19,12 @@ from analyzer.sources.inputs import open_log
 from analyzer.sources.slowlog import SlowLogReader
 from analyzer.stats import GroupStats, GroupTable
 
+# Batches between two hand-backs of freed memory to the operating system: the C heap of a long
+# digest fragments, and without this its resident set creeps up with the events read.
+TRIM_EVERY = 32
+
 # Fast keys remembered with their group, per kind (statements, administrator commands).
-_SLOT_ENTRIES = 65_536
+_SLOT_ENTRIES = 16_384
 
 
 def _key_hash(key: str) -> int:
@@ -44,8 +48,12 @@ class DigestAccumulator:
     turns them into ``GroupStats`` objects when they are needed.
     """
 
-    def __init__(self, mode: Mode = "sqlglot", event_filter: EventFilter | None = None) -> None:
+    def __init__(self, mode: Mode = "sqlglot", event_filter: EventFilter | None = None, raw: bool = False) -> None:
         self.fingerprinter = Fingerprinter(mode)
+        # raw: group by fast key, not by class, and never describe (the units of a parallel
+        # digest: no process loads sqlglot while reading; the one that merges describes each
+        # distinct key once, see merge_table)
+        self.raw = raw and mode == "sqlglot"
         self.filter = event_filter if event_filter is not None and event_filter.active else None
         self.sources: list[SourceSummary] = []
         self.table: GroupTable | None = None
@@ -87,6 +95,14 @@ class DigestAccumulator:
             self.keys.append((key, admin))
         return gi
 
+    def _raw_group(self, key: str, admin: bool) -> int:
+        """raw mode: the group of a fast key, whose textual variant is counted when it is new."""
+        gi = self._index.get((key, admin))
+        if gi is None:
+            gi = self._group(key, admin)
+            self._table().distinct.add(gi, _key_hash(key))
+        return gi
+
     def _class_slot(self, key: str, admin: bool) -> int:
         """sqlglot mode: the group (class) of a fast key not seen lately."""
         fp = self.fingerprinter
@@ -106,13 +122,13 @@ class DigestAccumulator:
         table = self._table()
         key_of = self.fingerprinter.key
         keep = self.filter.keeps if self.filter is not None else None
-        classes = self.fingerprinter.mode == "sqlglot"
+        classes = self.fingerprinter.mode == "sqlglot" and not self.raw
         slots, admin_slots = self._slots
-        slot_of = self._class_slot if classes else self._group
+        slot_of = self._class_slot if classes else self._raw_group if self.raw else self._group
         gidx: list[int] = []
         batch: list[QueryEvent] = []
         tagged: list[tuple[int, tuple[str, ...]]] = []
-        kept = 0
+        kept = folds = 0
         for event in events:
             admin = event.admin
             key, tags = key_of(event.query, admin)
@@ -129,6 +145,9 @@ class DigestAccumulator:
                 kept += len(batch)
                 table.fold(gidx, batch, tagged)
                 gidx, batch, tagged = [], [], []
+                folds += 1
+                if not folds % TRIM_EVERY:
+                    release_free_memory()
         kept += len(batch)
         table.fold(gidx, batch, tagged)
         return kept
@@ -157,16 +176,30 @@ class DigestAccumulator:
         if other.fingerprinter.mode != self.fingerprinter.mode:
             raise ValueError("cannot merge digests made with different fingerprint modes")
         if other.table is not None:
-            self.merge_table(other.keys, other.table, other.infos)
+            self.merge_table(other.keys, other.table, other.infos, raw=other.raw)
         self.sources.extend(other.sources)
 
     def merge_table(
-        self, keys: list[tuple[str, bool]], table: GroupTable, infos: dict[tuple[str, bool], ClassInfo] | None = None
+        self,
+        keys: list[tuple[str, bool]],
+        table: GroupTable,
+        infos: dict[tuple[str, bool], ClassInfo] | None = None,
+        raw: bool = False,
     ) -> None:
         """Fold a ``GroupTable`` whose row ``i`` holds the group ``keys[i]`` into this one
-        (``infos``: the classes of the groups, in sqlglot mode; the first one known is kept)."""
+        (``infos``: the classes of the groups, in sqlglot mode; the first one known is kept).
+        ``raw``: its groups are fast keys (``DigestAccumulator.raw``): each goes into its class
+        here, several keys into one class."""
         mine = self._table()
-        targets = [self._group(key, admin) for key, admin in keys]
+        if raw and not self.raw and self.fingerprinter.mode == "sqlglot":
+            fp = self.fingerprinter
+            targets = []
+            for key, admin in keys:
+                info = fp.describe(key, key, True) if admin else fp.class_of(key)
+                targets.append(self._group(info.fingerprint, admin))
+                self.infos.setdefault((info.fingerprint, admin), info)
+        else:
+            targets = [self._group(key, admin) for key, admin in keys]
         if infos:
             for key, info in infos.items():
                 self.infos.setdefault(key, info)

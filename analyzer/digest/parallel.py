@@ -91,6 +91,7 @@ class UnitResult:
     last_db: str | None
     clean_end: bool = True  # the range ended where an event ends (see SlowLogReader.clean_end)
     infos: dict | None = None  # sqlglot mode: the class of each group key
+    raw: bool = False  # groups are fast keys, not classes (DigestAccumulator.raw)
 
 
 def _init_worker(slots) -> None:
@@ -98,7 +99,11 @@ def _init_worker(slots) -> None:
     _progress_slots = slots
 
 
-def _digest_unit(index: int, unit: Unit, mode: Mode, event_filter: EventFilter | None, on_block=None) -> UnitResult:
+def _digest_unit(
+    index: int, unit: Unit, mode: Mode, event_filter: EventFilter | None, on_block=None, raw: bool = False
+) -> UnitResult:
+    """Digest one unit.  ``raw`` (the units of a parallel digest): group by fast key and leave
+    the classes to the process that merges (``DigestAccumulator.raw``)."""
     log = open_log_range(unit.path, unit.start, unit.end) if unit.is_range else open_log(unit.path)
     reader = SlowLogReader(log)
     if unit.start > 0:
@@ -111,24 +116,28 @@ def _digest_unit(index: int, unit: Unit, mode: Mode, event_filter: EventFilter |
         if on_block is not None:
             on_block(position)
 
-    acc = DigestAccumulator(mode, event_filter)
+    acc = DigestAccumulator(mode, event_filter, raw=raw)
     summary = acc.add_reader(reader, progress)
-    return UnitResult(acc.keys, acc.table, summary, reader.lines_read, reader.last_db, reader.clean_end, acc.infos)
+    return UnitResult(
+        acc.keys, acc.table, summary, reader.lines_read, reader.last_db, reader.clean_end, acc.infos, acc.raw
+    )
 
 
 def digest_units(units: list[Unit], mode: Mode, event_filter: EventFilter | None, workers: int, progress):
     """Run the units in ``workers`` processes (this one included) and merge in input order.
 
     This process works too instead of waiting: with two CPUs, one extra process does half of
-    the work, and only one more copy of the interpreter is in memory.
+    the work, and only one more copy of the interpreter is in memory.  The units group by fast
+    key; this process turns the keys into classes when it merges.
     """
     import multiprocessing
 
     global _progress_slots
     import numpy  # noqa: F401 - imported before the workers fork, so its pages are shared
 
-    if mode == "sqlglot":  # every process describes the classes it reads (sqlglot, ~35 MB): share it too
-        import analyzer.fingerprint.canonical  # noqa: F401
+    # Every unit is grouped by fast key (DigestAccumulator.raw): no process loads sqlglot (about
+    # 30 MB each) while the units are read; this one describes each distinct key when it
+    # merges, once, and several keys fold into one class there.
 
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
     slots = context.RawArray("q", len(units))
@@ -161,16 +170,16 @@ def digest_units(units: list[Unit], mode: Mode, event_filter: EventFilter | None
         # the same size, so both finish at about the same time.
         while len(futures) < helpers and len(queue) > 1:
             index = queue.pop()
-            futures[pool.submit(_digest_unit, index, units[index], mode, event_filter)] = index
+            futures[pool.submit(_digest_unit, index, units[index], mode, event_filter, None, True)] = index
         _progress_slots = slots
         try:
             while queue:
                 index = queue.pop(0)
-                results[index] = _digest_unit(index, units[index], mode, event_filter, on_block=report)
+                results[index] = _digest_unit(index, units[index], mode, event_filter, on_block=report, raw=True)
                 collect(0)
                 while len(futures) < helpers and len(queue) > 1:
                     index = queue.pop()
-                    futures[pool.submit(_digest_unit, index, units[index], mode, event_filter)] = index
+                    futures[pool.submit(_digest_unit, index, units[index], mode, event_filter, None, True)] = index
             while futures:
                 collect(0.25)
                 report()
@@ -207,7 +216,7 @@ def _reconcile(
         joined = Unit(first.path, first.size, first.start, second.end)
         units = units[:k] + [joined] + units[k + 2 :]
         results = {(i if i < k else i - 1): r for i, r in results.items() if i not in (k, k + 1)}
-        results[k] = _digest_unit(k, joined, mode, event_filter)
+        results[k] = _digest_unit(k, joined, mode, event_filter, raw=True)
 
 
 def _merge_in_order(merged, units: list[Unit], results: dict[int, UnitResult]) -> None:
@@ -222,7 +231,7 @@ def _merge_in_order(merged, units: list[Unit], results: dict[int, UnitResult]) -
         result = results[k]
         if result.table is not None:
             _resolve(result.table, lines_before, known_db)
-            merged.merge_table(result.keys, result.table, result.infos)
+            merged.merge_table(result.keys, result.table, result.infos, raw=result.raw)
         summary = result.summary
         summary.malformed_samples = [
             Malformed(m.source, m.line + lines_before, m.reason) for m in summary.malformed_samples

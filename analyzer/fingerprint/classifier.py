@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 # sqlglot (canonical.py) is imported only when classes are described: pt mode needs it only for
 # the final report, and it is the largest import (about 35 MB).
 
-_CACHE_ENTRIES = 16_000
+_CACHE_ENTRIES = 4_096
 # Classes remembered per folded key and per fast key (bounded: a log can have more classes than
 # memory should hold descriptions for; a forgotten one is described again when it comes back).
 _CLASS_CACHE_ENTRIES = 32_000
