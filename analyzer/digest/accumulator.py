@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 
 from analyzer.digest.filters import EventFilter
 from analyzer.fingerprint.classifier import Fingerprinter, Mode
+from analyzer.fingerprint.fastkey import folded_key
 from analyzer.model import ClassInfo, DigestResult, QueryClass, QueryEvent, SourceSummary
 from analyzer.sources.inputs import open_log
 from analyzer.sources.slowlog import SlowLogReader
@@ -59,6 +60,7 @@ class DigestAccumulator:
         self.table: GroupTable | None = None
         self.keys: list[tuple[str, bool]] = []  # group key of each table row
         self.infos: dict[tuple[str, bool], ClassInfo] = {}  # sqlglot mode: the class of each group key
+        self.folded: dict[str, str | None] = {}  # raw mode: the folded key of each fast key
         self._index: dict[tuple[str, bool], int] = {}
         # sqlglot mode: fast key -> group, for the keys seen lately (bounded: literals that are
         # not replaced, such as identifiers built per request, make unbounded numbers of keys).
@@ -96,11 +98,14 @@ class DigestAccumulator:
         return gi
 
     def _raw_group(self, key: str, admin: bool) -> int:
-        """raw mode: the group of a fast key, whose textual variant is counted when it is new."""
+        """raw mode: the group of a fast key, whose textual variant is counted when it is new
+        (and whose folded key is computed here, in parallel, for the process that merges)."""
         gi = self._index.get((key, admin))
         if gi is None:
             gi = self._group(key, admin)
             self._table().distinct.add(gi, _key_hash(key))
+            if not admin:
+                self.folded[key] = folded_key(key)
         return gi
 
     def _class_slot(self, key: str, admin: bool) -> int:
@@ -176,7 +181,7 @@ class DigestAccumulator:
         if other.fingerprinter.mode != self.fingerprinter.mode:
             raise ValueError("cannot merge digests made with different fingerprint modes")
         if other.table is not None:
-            self.merge_table(other.keys, other.table, other.infos, raw=other.raw)
+            self.merge_table(other.keys, other.table, other.infos, raw=other.raw, folded=other.folded)
         self.sources.extend(other.sources)
 
     def merge_table(
@@ -185,17 +190,19 @@ class DigestAccumulator:
         table: GroupTable,
         infos: dict[tuple[str, bool], ClassInfo] | None = None,
         raw: bool = False,
+        folded: dict[str, str | None] | None = None,
     ) -> None:
         """Fold a ``GroupTable`` whose row ``i`` holds the group ``keys[i]`` into this one
         (``infos``: the classes of the groups, in sqlglot mode; the first one known is kept).
         ``raw``: its groups are fast keys (``DigestAccumulator.raw``): each goes into its class
-        here, several keys into one class."""
+        here, several keys into one class; ``folded``: their folded keys, when known."""
         mine = self._table()
         if raw and not self.raw and self.fingerprinter.mode == "sqlglot":
             fp = self.fingerprinter
+            known = folded or {}
             targets = []
             for key, admin in keys:
-                info = fp.describe(key, key, True) if admin else fp.class_of(key)
+                info = fp.describe(key, key, True) if admin else fp.class_of(key, known.get(key, False))
                 targets.append(self._group(info.fingerprint, admin))
                 self.infos.setdefault((info.fingerprint, admin), info)
         else:

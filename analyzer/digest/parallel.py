@@ -92,6 +92,7 @@ class UnitResult:
     clean_end: bool = True  # the range ended where an event ends (see SlowLogReader.clean_end)
     infos: dict | None = None  # sqlglot mode: the class of each group key
     raw: bool = False  # groups are fast keys, not classes (DigestAccumulator.raw)
+    folded: dict | None = None  # raw: the folded key of each fast key
 
 
 def _init_worker(slots) -> None:
@@ -119,7 +120,15 @@ def _digest_unit(
     acc = DigestAccumulator(mode, event_filter, raw=raw)
     summary = acc.add_reader(reader, progress)
     return UnitResult(
-        acc.keys, acc.table, summary, reader.lines_read, reader.last_db, reader.clean_end, acc.infos, acc.raw
+        acc.keys,
+        acc.table,
+        summary,
+        reader.lines_read,
+        reader.last_db,
+        reader.clean_end,
+        acc.infos,
+        acc.raw,
+        acc.folded,
     )
 
 
@@ -231,7 +240,7 @@ def _merge_in_order(merged, units: list[Unit], results: dict[int, UnitResult]) -
         result = results[k]
         if result.table is not None:
             _resolve(result.table, lines_before, known_db)
-            merged.merge_table(result.keys, result.table, result.infos, raw=result.raw)
+            merged.merge_table(result.keys, result.table, result.infos, raw=result.raw, folded=result.folded)
         summary = result.summary
         summary.malformed_samples = [
             Malformed(m.source, m.line + lines_before, m.reason) for m in summary.malformed_samples

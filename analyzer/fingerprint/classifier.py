@@ -74,14 +74,16 @@ class Fingerprinter:
             cache[query] = cached
         return cached
 
-    def class_of(self, key: str) -> ClassInfo:
+    def class_of(self, key: str, folded: str | bool | None = False) -> ClassInfo:
         """The class of a fast key (``sqlglot`` mode, not an administrator command).
 
-        sqlglot runs once per folded key (``fastkey.folded_key``): the spellings of one class
-        share it, so it parses about once per class.  A fast key whose folded key sqlglot cannot
-        parse, or may read otherwise, is described on its own, as ``describe`` does.
+        sqlglot runs once per folded key (``fastkey.folded_key``; pass it as ``folded`` when it
+        is known): the spellings of one class share it, so it parses about once per class.  A
+        fast key whose folded key sqlglot cannot parse, or may read otherwise, is described on
+        its own, as ``describe`` does.
         """
-        folded = folded_key(key)
+        if folded is False:
+            folded = folded_key(key)
         if folded is not None:
             info = self._folded.get(folded)
             if info is None:
