@@ -543,3 +543,12 @@ def test_parallel_ranges_cut_at_forged_headers_give_the_sequential_result(
         for field in ("count", "users", "hosts", "databases", "first_seen", "last_seen", "example", "example_meta"):
             assert got[field] == want[field], field
         assert got["metrics"]["query_time"]["sum"] == pytest.approx(want["metrics"]["query_time"]["sum"], abs=2e-6)
+
+
+def test_a_range_names_absolute_lines_in_its_malformed_reasons() -> None:
+    from analyzer.digest.parallel import _shift_lines
+
+    reason = "string literal '...' opened on line 5 is cut short: the event is cut at the header on line 9"
+    assert _shift_lines(reason, 100) == reason.replace("line 5 ", "line 105 ").replace("line 9", "line 109")
+    assert _shift_lines(reason, 0) == reason
+    assert _shift_lines("unreadable time '2024-13-01'", 100) == "unreadable time '2024-13-01'"

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
 from collections.abc import Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
@@ -243,7 +244,8 @@ def _merge_in_order(merged, units: list[Unit], results: dict[int, UnitResult]) -
             merged.merge_table(result.keys, result.table, result.infos, raw=result.raw, folded=result.folded)
         summary = result.summary
         summary.malformed_samples = [
-            Malformed(m.source, m.line + lines_before, m.reason) for m in summary.malformed_samples
+            Malformed(m.source, m.line + lines_before, _shift_lines(m.reason, lines_before))
+            for m in summary.malformed_samples
         ]
         results[k] = None  # type: ignore[assignment]  # free it: the table is merged
         if file_summary is None:
@@ -256,6 +258,17 @@ def _merge_in_order(merged, units: list[Unit], results: dict[int, UnitResult]) -
             known_db = result.last_db
     if file_summary is not None:
         _finish_summary(merged, file_summary)
+
+
+_LINE_IN_REASON = re.compile(r"(?<=\bon line )\d+")
+
+
+def _shift_lines(reason: str, lines_before: int) -> str:
+    """A malformed event's reason with the line numbers it names ("opened on line N", "at the
+    header on line N") made absolute too, like the event's own line."""
+    if not lines_before or "on line " not in reason:
+        return reason
+    return _LINE_IN_REASON.sub(lambda m: str(int(m.group()) + lines_before), reason)
 
 
 def _finish_summary(merged, summary) -> None:
