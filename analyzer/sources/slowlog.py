@@ -281,8 +281,10 @@ class SlowLogReader:
         # A byte range that ends before the end of its file (a part of a parallel read): what
         # is open at its end may close after it, so it is not judged here (see clean_end).
         self.partial = log.end is not None and log.size is not None and log.end < log.size
-        # After iteration: the input ended where an event ends (see _clean_end).
+        # After iteration: the input ended where an event ends (see _clean_end); if not, the
+        # line the unfinished event began on (0: unknown).
         self.clean_end = True
+        self.tail_start = 0
         self.events_read = 0
         self.lines_read = 0
         self.server_version: str | None = None
@@ -500,6 +502,7 @@ class SlowLogReader:
 
         self.lines_read = lineno
         self.clean_end = self._clean_end(ev)
+        self.tail_start = 0 if self.clean_end else ev.start  # where the event the input ended inside began
         if ev.qlines is not None:
             event = ev.finish()
             if event is not None:
