@@ -50,6 +50,45 @@ def output_stream(path: str | None) -> Iterator[TextIO]:
         raise
 
 
+class PendingOutput:
+    """An output file written in two steps, for a job that writes several at once: ``write()``
+    puts the whole text in a temporary file next to the target, ``commit()`` renames it into
+    place.  Until then (a failure, a kill) the previous file stays as it was."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.temp: str | None = None
+
+    def write(self, text: str) -> None:
+        folder = os.path.dirname(os.path.abspath(self.path))
+        try:
+            fd, self.temp = tempfile.mkstemp(prefix=".mqa-", suffix=".tmp", dir=folder)
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(text)
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(self.temp, 0o666 & ~umask)
+        except OSError as exc:
+            self.discard()
+            fail(f"{self.path}: cannot write ({exc.strerror or exc})")
+
+    def commit(self) -> None:
+        if self.temp is None:
+            return
+        try:
+            os.replace(self.temp, self.path)
+        except OSError as exc:
+            self.discard()
+            fail(f"{self.path}: cannot write ({exc.strerror or exc})")
+        self.temp = None
+
+    def discard(self) -> None:
+        if self.temp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(self.temp)
+            self.temp = None
+
+
 def stderr_console() -> Console:
     return Console(stderr=True, highlight=False)
 
@@ -64,9 +103,9 @@ def command_line(argv: list[str] | None = None) -> str:
     words = list(sys.argv[1:] if argv is None else argv)
     shown = []
     for i, word in enumerate(words):
-        if i and words[i - 1] in ("--dsn", "--verify-dsn"):
+        if i and words[i - 1] in ("--dsn", "--verify-dsn", "--history") and "://" in word:
             word = redact_dsn(word)
-        elif word.startswith(("--dsn=", "--verify-dsn=")):
+        elif word.startswith(("--dsn=", "--verify-dsn=", "--history=")):
             name, _, value = word.partition("=")
             word = f"{name}={redact_dsn(value)}"
         shown.append(shlex.quote(word))

@@ -17,7 +17,9 @@ from analyzer.errors import AnalyzerError
 from cli import advise as advise_command
 from cli import collect as collect_command
 from cli import digest as digest_command
+from cli import history as history_command
 from cli import index_health as indexes_command
+from cli import report as report_command
 from cli import top as top_command
 from cli.connection import COMMAND_SETTINGS, refuse_password_argument
 
@@ -57,8 +59,9 @@ class MqaGroup(TyperGroup):
         try:
             # -pSECRET would be parsed as -p plus short options, and click would echo part of the
             # secret in its usage error: refuse it before click sees anything
-            refuse_password_argument(list(sys.argv[1:] if args is None else args))
-            result = super().main(args, *rest, standalone_mode=False, **kwargs)
+            args = list(sys.argv[1:] if args is None else args)
+            refuse_password_argument(args)
+            result = super().main(_history_default(args), *rest, standalone_mode=False, **kwargs)
             code = result if isinstance(result, int) else 0
         except NoArgsIsHelpError as exc:
             sys.stdout.write(exc.ctx.get_help() + "\n" if exc.ctx is not None else "")
@@ -75,6 +78,20 @@ class MqaGroup(TyperGroup):
         if not standalone_mode:
             return code
         sys.exit(code)
+
+
+def _history_default(args: list[str]) -> list[str]:
+    """``--history`` takes an optional URL: alone (followed by an option, a log or nothing) it
+    means the default SQLite history.  A URL has ``://``."""
+    out = []
+    for i, arg in enumerate(args):
+        out.append(arg)
+        if arg == "--":
+            out += args[i + 1 :]
+            break
+        if arg == "--history" and (i + 1 >= len(args) or "://" not in args[i + 1]):
+            out.append("default")
+    return out
 
 
 def _usage_message(exc: Any) -> str:
@@ -119,6 +136,9 @@ app.command("top", cls=MqaCommand, context_settings=COMMAND_SETTINGS)(top_comman
 app.command("indexes", cls=MqaCommand, context_settings=COMMAND_SETTINGS)(indexes_command.indexes)
 app.command("explain", cls=MqaCommand, context_settings=COMMAND_SETTINGS, no_args_is_help=True)(advise_command.explain)
 app.command("advise", cls=MqaCommand, context_settings=COMMAND_SETTINGS, no_args_is_help=True)(advise_command.advise)
+app.command("report", cls=MqaCommand, context_settings=COMMAND_SETTINGS, no_args_is_help=True)(report_command.report)
+app.command("history", cls=MqaCommand)(history_command.history)
+app.command("diff", cls=MqaCommand, no_args_is_help=True)(history_command.diff)
 
 
 def run() -> None:

@@ -45,9 +45,9 @@ class FingerprintMode(str, Enum):
 OrderBy = Enum("OrderBy", {name: name for name in ORDER_BY}, type=str)  # type: ignore[misc]
 
 
-def write_report(model: Any, fmt: Format, output: str | None, *, details: int = 5) -> None:
+def write_report(model: Any, fmt: Format, output: str | None, *, details: int = 5, invocation: str = "") -> None:
     """Render ``model`` to stdout or ``output`` with the renderer the registry picks."""
     from analyzer.report.render import render
 
     with output_stream(output) as stream:
-        render(model, fmt.value, stream, RenderOptions(details=details))
+        render(model, fmt.value, stream, RenderOptions(details=details, invocation=invocation))

@@ -144,3 +144,68 @@ def test_a_log_cut_short_for_good_is_read_at_the_next_run(tmp_path: Path) -> Non
     n2 = runs.run(log)  # not grown: the cut event is read now
     assert n2 == 1
     assert n1 + n2 == digest_logs([str(log)]).totals.count
+
+
+def test_a_weekly_merge_of_stored_runs_is_the_digest_of_the_whole_log(tmp_path: Path) -> None:
+    """Three hourly-style runs, merged from the history alone: counts, sums, percentiles,
+    histograms, time-lines and examples are those of one digest of the concatenated log."""
+    import json
+    import subprocess
+    import sys
+
+    def mqa(*args: str) -> dict:
+        result = subprocess.run(
+            [sys.executable, "-m", "cli", *args],
+            capture_output=True,
+            text=True,
+            cwd=REPO,
+            env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"},
+            timeout=300,
+        )
+        assert result.returncode == 0, result.stderr
+        return json.loads(result.stdout) if args[-1] == "json" else {}
+
+    data = gzip.decompress(SAMPLE.read_bytes())
+    live = tmp_path / "slow.log"
+    url = f"sqlite:///{tmp_path / 'h.sqlite'}"
+    grown = b""
+    for part in parts_of(data, 3):
+        grown += part
+        live.write_bytes(grown)
+        mqa("report", str(live), "--history", url, "--label", "hourly", "--json", str(tmp_path / "run.json"))
+    merged = mqa("history", "--history", url, "--merge", "weekly", "--period", "latest", "--limit", "0", "-f", "json")
+    whole = mqa("digest", str(SAMPLE), "--limit", "0", "-f", "json")
+    assert merged["summary"]["events"] == whole["summary"]["events"] == 20009
+    for key in ("classes", "start", "end"):
+        assert merged["summary"][key] == whole["summary"][key], key
+    assert merged["summary"]["query_time_total"] == pytest.approx(whole["summary"]["query_time_total"], abs=2e-6)
+    assert [c["id"] for c in merged["classes"]] == [c["id"] for c in whole["classes"]]
+    for got, want in zip(merged["classes"], whole["classes"]):
+        for field in (
+            "count",
+            "histogram",
+            "databases",
+            "users",
+            "hosts",
+            "tags",
+            "first_seen",
+            "last_seen",
+            "example",
+            "pt_id",
+        ):
+            assert got[field] == want[field], (got["id"], field)
+        assert got["timeline"]["calls"] == want["timeline"]["calls"]
+        assert got["timeline"]["query_time"] == pytest.approx(want["timeline"]["query_time"], abs=2e-6)
+        assert got["metrics"].keys() == want["metrics"].keys()
+        for name, m in want["metrics"].items():
+            for stat, value in m.items():
+                # counts, minimums, maximums and the sketch's percentiles are exact; float sums
+                # added up in another order may differ in the last printed (6th) decimal
+                if stat in ("sum", "avg", "stddev"):
+                    assert got["metrics"][name][stat] == pytest.approx(value, rel=1e-9, abs=2e-6), (
+                        got["id"],
+                        name,
+                        stat,
+                    )
+                else:
+                    assert got["metrics"][name][stat] == value, (got["id"], name, stat)

@@ -26,7 +26,7 @@ import json
 import os
 import sqlite3
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -86,6 +86,7 @@ class PlanFacts:
     access: str | None
     rows: float | None = None
     table: str | None = None
+    statement: str | None = None  # the statement explained (a real sample of the class)
 
 
 @dataclass
@@ -241,8 +242,9 @@ def _ddl(auto: str, blob: str, text_key: str, tail: str) -> list[str]:
             class_id VARCHAR(64) NOT NULL,
             table_name TEXT,
             key_name TEXT,
-            access VARCHAR(32),
+            access TEXT,
             plan_rows DOUBLE PRECISION,
+            statement TEXT,
             PRIMARY KEY (run_id, class_id)){tail}""",
         f"""CREATE TABLE mqa_findings (
             run_id BIGINT NOT NULL,
@@ -536,9 +538,10 @@ class HistoryStore:
     def plans(self, run_id: int) -> dict[str, PlanFacts]:
         with self._reading(f"the plans of run {run_id}"):
             rows = self.db.execute(
-                "SELECT class_id, key_name, access, plan_rows, table_name FROM mqa_plans WHERE run_id = ?", (run_id,)
+                "SELECT class_id, key_name, access, plan_rows, table_name, statement FROM mqa_plans WHERE run_id = ?",
+                (run_id,),
             )
-        return {r[0]: PlanFacts(r[0], r[1], r[2], r[3], r[4]) for r in rows}
+        return {r[0]: PlanFacts(r[0], r[1], r[2], r[3], r[4], r[5]) for r in rows}
 
     def findings(self, run_id: int) -> list[FindingFacts]:
         with self._reading(f"the findings of run {run_id}"):
@@ -558,9 +561,16 @@ class HistoryStore:
         return [Position(r[0], r[1], r[2], r[3], r[4], r[5], json.loads(r[6]), r[7]) for r in rows]
 
     # ------------------------------------------------------------------ writing
-    def save_run(self, record: RunRecord, retention: Retention | None = None) -> int:
-        """Save a run in one transaction; returns its id.  Raises ``ConcurrentRunError`` (and
-        saves nothing) when another run moved one of the positions this run started from."""
+    def save_run(
+        self,
+        record: RunRecord,
+        retention: Retention | None = None,
+        before_commit: Callable[[int], None] | None = None,
+    ) -> int:
+        """Save a run in one transaction; returns its id.  ``before_commit(run_id)`` runs inside
+        the transaction (the report files are written there, under the run's id); if it fails,
+        nothing is saved.  Raises ``ConcurrentRunError`` (and saves nothing) when another run
+        moved one of the positions this run started from."""
         result = record.result
         db = self.db
         try:
@@ -623,9 +633,12 @@ class HistoryStore:
             self._upsert_classes(result, run_id)
             if record.plans:
                 db.executemany(
-                    "INSERT INTO mqa_plans (run_id, class_id, table_name, key_name, access, plan_rows) "
-                    "VALUES (?, ?, ?, ?, ?, ?)",
-                    [(run_id, p.class_id, p.table, p.key, p.access, p.rows) for p in _unique_plans(record.plans)],
+                    "INSERT INTO mqa_plans (run_id, class_id, table_name, key_name, access, plan_rows, statement) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [
+                        (run_id, p.class_id, p.table, p.key, p.access, p.rows, p.statement)
+                        for p in _unique_plans(record.plans)
+                    ],
                 )
             if record.findings:
                 db.executemany(
@@ -636,12 +649,14 @@ class HistoryStore:
             self._save_positions(record, run_id)
             if retention is not None:
                 self._retain(record.label, retention, run_id)
+            if before_commit is not None:
+                before_commit(run_id)
             failpoint("history.commit")
             db.commit()
             return run_id
         except BaseException as exc:
             db.rollback()
-            if isinstance(exc, (HistoryError, KeyboardInterrupt, SystemExit)):
+            if isinstance(exc, (AnalyzerError, KeyboardInterrupt, SystemExit, OSError)):
                 raise
             raise HistoryError(f"{self.description}: cannot save the run ({_one_line(exc)})") from None
 

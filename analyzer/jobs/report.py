@@ -20,7 +20,7 @@ from typing import Any
 
 from analyzer import __version__
 from analyzer.digest.filters import EventFilter
-from analyzer.errors import InputError, UsageError
+from analyzer.errors import AnalyzerError, InputError, UsageError
 from analyzer.history.compare import (
     ClassFigures,
     Comparison,
@@ -136,9 +136,14 @@ def run_report_job(
     comparison = None
     if store is not None:
         base_run = _baseline_run(store, spec)
-        if base_run is not None:
+        if base_run is not None and not snapshot.events:
+            provenance["baseline"] = f"run {base_run.id} ({base_run.label}); not compared: this run read no new events"
+        elif base_run is not None:
             baseline = snapshot_from_run(store, base_run)
-            comparison = compare(baseline, snapshot, spec.guards)
+            compared = snapshot
+            if server is not None and advice is not None:
+                compared = _replanned(snapshot, baseline, advice, server, provenance)
+            comparison = compare(baseline, compared, spec.guards)
             provenance["baseline"] = f"run {base_run.id} ({base_run.label}, {base_run.finished_at})"
         else:
             provenance["baseline"] = "none: the first run of this label"
@@ -196,6 +201,33 @@ def _advise(spec: ReportSpec, server: Any, result: DigestResult, provenance: dic
     return advice, health
 
 
+def _replanned(
+    snapshot: Snapshot, baseline: Snapshot, advice: Any, server: Any, provenance: dict[str, str]
+) -> Snapshot:
+    """This run's snapshot with, for the classes the baseline explained, the plan of the very
+    statement the baseline explained, explained again now: a plan change then means the server
+    chose differently (an index, the statistics), never that another sample came along."""
+    from dataclasses import replace
+
+    from analyzer.sources.explain import explain
+
+    databases = {ca.wc.class_id: ca.wc.database for ca in advice.classes}
+    plans = {}
+    for class_id, base in baseline.plans.items():
+        if class_id not in snapshot.classes or not base.statement:
+            continue
+        try:
+            with server.translate_errors("explaining the baseline's statements"):
+                plan = explain(server, base.statement, database=databases.get(class_id))
+        except AnalyzerError:  # a statement that no longer explains (a table gone): no plan to compare
+            continue
+        plans[class_id] = plan_facts(class_id, plan)
+    provenance["plan changes"] = (
+        f"the baseline's {len(plans)} explained statements explained again on {server.description}"
+    )
+    return replace(snapshot, plans=plans)
+
+
 def _baseline_run(store: HistoryStore, spec: ReportSpec) -> RunInfo | None:
     choice = spec.baseline
     if choice == "previous":
@@ -218,7 +250,9 @@ def plan_facts(class_id: str, plan: Any) -> PlanFacts:
     tables = [t for t in plan.tables if not t.internal]
     key = ",".join(f"{t.table}:{t.key or '-'}" for t in tables) or None
     access = ",".join(t.access_type or "-" for t in tables) or None
-    return PlanFacts(class_id, key, access, plan.rows_examined_estimate, tables[0].table if tables else None)
+    return PlanFacts(
+        class_id, key, access, plan.rows_examined_estimate, tables[0].table if tables else None, plan.statement or None
+    )
 
 
 def _figures(class_id: str, fingerprint: str, stats: GroupStats, distribution: GroupStats | None) -> ClassFigures:
@@ -302,8 +336,14 @@ def _iso(ts: float | None) -> str | None:
 # --------------------------------------------------------------------------------------------
 
 
-def save_run(job: JobResult, store: HistoryStore, retention: Retention | None = None) -> int:
-    """The run, its classes, plans, findings and log positions, in one transaction."""
+def save_run(
+    job: JobResult,
+    store: HistoryStore,
+    retention: Retention | None = None,
+    before_commit: Callable[[int], None] | None = None,
+) -> int:
+    """The run, its classes, plans, findings and log positions, in one transaction;
+    ``before_commit(run_id)`` runs inside it (``job.run_id`` is set by then)."""
     plans = list(job.snapshot.plans.values())
     record = RunRecord(
         label=job.spec.label,
@@ -318,5 +358,14 @@ def save_run(job: JobResult, store: HistoryStore, retention: Retention | None = 
         positions=job.plan.to_save() if job.plan is not None else [],
         started_from=list(job.plan.started_from.values()) if job.plan is not None else [],
     )
-    job.run_id = store.save_run(record, retention)
-    return job.run_id
+
+    def numbered(run_id: int) -> None:
+        job.run_id = run_id
+        if before_commit is not None:
+            before_commit(run_id)
+
+    try:
+        return store.save_run(record, retention, numbered)
+    except BaseException:
+        job.run_id = None
+        raise

@@ -11,8 +11,11 @@ from typing import Any, TextIO
 
 from analyzer.report import numbers as fmt
 from analyzer.report.advice import AdviceReport
+from analyzer.report.diff import METRIC_NAMES, DiffReport
 from analyzer.report.digest import ClassReport, Report
 from analyzer.report.health import HealthReport
+from analyzer.report.history import PeriodsView, RunsView, TrendView
+from analyzer.report.job import JobReport
 from analyzer.report.options import RenderOptions
 from analyzer.report.render.plan import node_text
 from analyzer.report.text import visible
@@ -322,3 +325,153 @@ def _top(view: TopView, options: RenderOptions) -> str:
 
 
 to_markdown.register(TopView, _top)
+
+
+# --------------------------------------------------------------------------------------------
+# diff and report
+# --------------------------------------------------------------------------------------------
+
+
+def _side(side: Any) -> str:
+    when = f", {_md_cell(side.start or '?')} to {_md_cell(side.end or '?')}" if side.start or side.end else ""
+    return f"{_md_cell(side.name)}: {side.events:,} events{when}"
+
+
+def _fp(text: str, width: int = 90) -> str:
+    text = " ".join(visible(text).split())
+    return _code_span(text if len(text) <= width else text[: width - 1] + "…")
+
+
+def _diff(report: DiffReport, options: RenderOptions, level: str = "#") -> str:
+    out = [f"{level} {_md_cell(report.title)}", "", f"- base: {_side(report.base)}", f"- new: {_side(report.new)}", ""]
+    out.append(
+        f"**{len(report.regressions)}** regressions, **{len(report.improvements)}** improvements, "
+        f"**{len(report.new_classes)}** new classes, **{len(report.vanished_classes)}** vanished, "
+        f"**{len(report.plan_changes)}** plan changes."
+    )
+    for title, rows in (("Regressions", report.regressions), ("Improvements", report.improvements)):
+        if rows:
+            out += [
+                "",
+                f"{level}# {title}",
+                "",
+                "| Class | Metric | Base | New | Change | Class text |",
+                "|---|---|---:|---:|---:|---|",
+            ]
+            for c in rows:
+                out.append(
+                    f"| `{c.class_id[:16]}` | {METRIC_NAMES[c.metric]} | {fmt.compared(c.metric, c.base)} | "
+                    f"{fmt.compared(c.metric, c.new)} | {fmt.change(c.change)} | {_fp(c.fingerprint)} |"
+                )
+    for title, classes in (("New classes", report.new_classes), ("Vanished classes", report.vanished_classes)):
+        if classes:
+            out += ["", f"{level}# {title}", "", "| Class | Calls | Time | Class text |", "|---|---:|---:|---|"]
+            for c in classes[:50]:
+                out.append(
+                    f"| `{c.class_id[:16]}` | {c.count:,} | {fmt.seconds(c.query_time)} | {_fp(c.fingerprint)} |"
+                )
+            if len(classes) > 50:
+                out.append(f"| … | | | {len(classes) - 50} more in the JSON |")
+    if report.plan_changes:
+        out += ["", f"{level}# Plan changes", "", "| Class | Base plan | New plan | Class text |", "|---|---|---|---|"]
+        for p in report.plan_changes:
+            out.append(
+                f"| `{p.class_id[:16]}` | {_md_cell(p.base_key or '-')} ({_md_cell(p.base_access or '-')}) | "
+                f"{_md_cell(p.new_key or '-')} ({_md_cell(p.new_access or '-')}) | {_fp(p.fingerprint)} |"
+            )
+    out += ["", *[f"> note: {_md_cell(n)}" for n in report.notes]]
+    out += ["", f"_{_md_cell(report.guards)}_", ""]
+    return "\n".join(out)
+
+
+to_markdown.register(DiffReport, _diff)
+
+
+def _job(report: JobReport, options: RenderOptions) -> str:
+    out = [f"# {_md_cell(report.title)}", ""]
+    if report.run_id is not None:
+        out.append(
+            f"Run **{report.run_id}** in {_md_cell(report.history or '')}; baseline: {_md_cell(report.baseline)}."
+        )
+    else:
+        out.append("No history: nothing saved, nothing compared." if not report.history else "Not saved.")
+    out.append("")
+    out += [
+        f"- **{_md_cell(what)}**: {_md_cell(where)}" for what, where in report.provenance.items() if what != "baseline"
+    ]
+    out += [f"> note: {_md_cell(n)}" for n in report.notes]
+    if report.crossed:
+        out += ["", "**Thresholds crossed (`--fail-on`):**", ""] + [f"- {_md_cell(line)}" for line in report.crossed]
+    parts = ["\n".join(out)]
+    if report.diff is not None:
+        parts.append(_diff(report.diff, options, level="##"))
+    parts.append(_demote(_digest(report.shown, options)))
+    if report.advice is not None:
+        parts.append(_demote(_advice(report.advice, options)))
+    if report.health is not None:
+        parts.append(_demote(_health(report.health, options)))
+    return "\n\n".join(p.strip("\n") for p in parts) + "\n"
+
+
+def _demote(markdown: str) -> str:
+    """A whole report as a section: its headings one level down (outside code blocks)."""
+    out, fence = [], None
+    for line in markdown.splitlines():
+        stripped = line.lstrip()
+        if stripped.startswith("```"):
+            run = stripped[: len(stripped) - len(stripped.lstrip("`"))]
+            fence = run if fence is None else (None if run.startswith(fence) else fence)
+        elif fence is None and line.startswith("#"):
+            line = "#" + line
+        out.append(line)
+    return "\n".join(out)
+
+
+to_markdown.register(JobReport, _job)
+
+
+# --------------------------------------------------------------------------------------------
+# history
+# --------------------------------------------------------------------------------------------
+
+
+def _runs(view: RunsView, options: RenderOptions) -> str:
+    out = [f"# {view.title}", "", f"History: {_md_cell(view.history)}", ""]
+    out += [
+        "| Run | Label | Finished | Events from | to | Events | Classes | Time |",
+        "|---:|---|---|---|---|---:|---:|---:|",
+    ]
+    for r in view.runs:
+        out.append(
+            f"| {r.id} | {_md_cell(r.label)} | {r.finished_at} | {_md_cell(r.start or '-')} | {_md_cell(r.end or '-')} "
+            f"| {r.events:,} | {r.classes:,} | {fmt.seconds(r.query_time)} |"
+        )
+    return "\n".join(out) + "\n"
+
+
+def _trend(view: TrendView, options: RenderOptions) -> str:
+    out = [f"# {_md_cell(view.title)}", "", _code_span(view.fingerprint), ""]
+    out += [
+        "| Run | Label | From | Calls | Calls/s | Avg | p95 | Rows ex./call |",
+        "|---:|---|---|---:|---:|---:|---:|---:|",
+    ]
+    for r in view.rows:
+        out.append(
+            f"| {r.run_id} | {_md_cell(r.label)} | {_md_cell(r.start or '-')} | {r.calls:,} | "
+            f"{fmt.compared('calls_per_second', r.calls_per_second)} | {fmt.seconds(r.avg)} | {fmt.seconds(r.p95)} | "
+            f"{fmt.compared('rows_examined_per_call', r.rows_examined_per_call)} |"
+        )
+    return "\n".join(out) + "\n"
+
+
+def _periods(view: PeriodsView, options: RenderOptions) -> str:
+    out = [f"# {view.title}", "", f"History: {_md_cell(view.history)}", ""]
+    out += ["| Period | Runs | Events | Time |", "|---|---|---:|---:|"]
+    for r in view.rows:
+        out.append(f"| {r.period} | {', '.join(map(str, r.runs))} | {r.events:,} | {fmt.seconds(r.query_time)} |")
+    return "\n".join(out) + "\n"
+
+
+to_markdown.register(RunsView, _runs)
+to_markdown.register(TrendView, _trend)
+to_markdown.register(PeriodsView, _periods)

@@ -8,6 +8,7 @@ Text that comes from a log or a server (queries, names, tags, plans) is always w
 from __future__ import annotations
 
 import os
+import re
 from functools import singledispatch
 from typing import Any, TextIO
 
@@ -20,8 +21,11 @@ from rich.tree import Tree
 
 from analyzer.report import numbers as fmt
 from analyzer.report.advice import AdviceClassView, AdviceReport
+from analyzer.report.diff import METRIC_NAMES, DiffReport
 from analyzer.report.digest import ClassReport, Report
 from analyzer.report.health import HealthReport
+from analyzer.report.history import PeriodsView, RunsView, TrendView
+from analyzer.report.job import JobReport
 from analyzer.report.options import RenderOptions
 from analyzer.report.render.plan import node_text
 from analyzer.report.text import visible
@@ -536,6 +540,221 @@ def _health(report: HealthReport, console: Console, options: RenderOptions) -> N
 
 
 _render.register(HealthReport, _health)
+
+
+# --------------------------------------------------------------------------------------------
+# diff and report
+# --------------------------------------------------------------------------------------------
+
+
+def _side(side: Any) -> str:
+    when = f", {visible(side.start or '?')} to {visible(side.end or '?')}" if side.start or side.end else ""
+    return f"{visible(side.name)}: {side.events:,} events{when}"
+
+
+def _cut(text: str, width: int = 100) -> str:
+    text = " ".join(visible(text).split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _diff(report: DiffReport, console: Console, options: RenderOptions) -> None:
+    head = Text(report.title, style="bold")
+    head.append(f"\nbase {_side(report.base)}\nnew  {_side(report.new)}", style="dim")
+    head.append(
+        f"\n{len(report.regressions)} regressions, {len(report.improvements)} improvements, "
+        f"{len(report.new_classes)} new classes, {len(report.vanished_classes)} vanished, "
+        f"{len(report.plan_changes)} plan changes"
+    )
+    console.print(Padding(head, (1, 0, 0, 0)))
+    for title, rows, style in (
+        ("Regressions", report.regressions, "red"),
+        ("Improvements", report.improvements, "green"),
+    ):
+        if not rows:
+            continue
+        console.print(Text(f"\n{title}", style="bold"))
+        for c in rows[:30]:
+            line = Text(f"  {c.class_id[:16]}  ")
+            line.append(f"{METRIC_NAMES[c.metric]:<21}")
+            line.append(f"{fmt.compared(c.metric, c.base):>9} → {fmt.compared(c.metric, c.new):<9} ")
+            line.append(f"{fmt.change(c.change):>6}", style=style)
+            console.print(line)
+            console.print(Text(f"      {_cut(c.fingerprint)}", style="dim"))
+        if len(rows) > 30:
+            console.print(Text(f"  ... and {len(rows) - 30} more (all of them in --format json)", style="dim"))
+    for title, classes in (("New classes", report.new_classes), ("Vanished classes", report.vanished_classes)):
+        if not classes:
+            continue
+        console.print(Text(f"\n{title}", style="bold"))
+        for c in classes[:15]:
+            console.print(Text(f"  {c.class_id[:16]}  {c.count:>8,} calls  {fmt.seconds(c.query_time):>8}"))
+            console.print(Text(f"      {_cut(c.fingerprint)}", style="dim"))
+        if len(classes) > 15:
+            console.print(Text(f"  ... and {len(classes) - 15} more (all of them in --format json)", style="dim"))
+    if report.plan_changes:
+        console.print(Text("\nPlan changes", style="bold"))
+        for p in report.plan_changes:
+            line = Text(f"  {p.class_id[:16]}  ")
+            line.append(f"{visible(p.base_key or '-')} ({visible(p.base_access or '-')})")
+            line.append(" → ")
+            line.append(f"{visible(p.new_key or '-')} ({visible(p.new_access or '-')})", style="yellow")
+            console.print(line)
+            console.print(Text(f"      {_cut(p.fingerprint)}", style="dim"))
+    for note in report.notes:
+        console.print(Text(f"note: {visible(note)}", style="yellow"))
+    console.print(Text(f"\n{report.guards}", style="dim"))
+
+
+_render.register(DiffReport, _diff)
+
+
+def _job(report: JobReport, console: Console, options: RenderOptions) -> None:
+    head = Text(report.title, style="bold")
+    if report.run_id is not None:
+        head.append(f"  run {report.run_id} in {visible(report.history or '')}")
+    elif report.history:
+        head.append(f"  not saved in {visible(report.history)}", style="yellow")
+    else:
+        head.append("  no --history: nothing saved, nothing compared", style="dim")
+    head.append(f"\nbaseline: {visible(report.baseline)}", style="dim")
+    for what, where in report.provenance.items():
+        if what != "baseline":
+            head.append(f"\n{what}: {visible(where)}", style="dim")
+    for note in report.notes:
+        head.append(f"\nnote: {visible(note)}", style="yellow")
+    console.print(Padding(head, (1, 0, 0, 0)))
+    if report.crossed:
+        alarm = Text("\nThresholds crossed (--fail-on):", style="bold red")
+        for line in report.crossed:
+            alarm.append(f"\n  {visible(line)}", style="red")
+        console.print(alarm)
+    if report.diff is not None:
+        _diff(report.diff, console, options)
+    _digest(report.shown, console, options)
+    if report.advice is not None:
+        _advice(report.advice, console, options)
+    if report.health is not None:
+        _health(report.health, console, options)
+
+
+_render.register(JobReport, _job)
+
+
+# --------------------------------------------------------------------------------------------
+# history
+# --------------------------------------------------------------------------------------------
+
+_SPARKS = "▁▂▃▄▅▆▇█"
+
+
+def spark(values: list[float | None]) -> str:
+    """A sparkline of block characters (a space where a run has no value)."""
+    known = [v for v in values if v is not None]
+    if not known:
+        return ""
+    low, high = min(known), max(known)
+    out = []
+    for v in values:
+        if v is None:
+            out.append(" ")
+        else:
+            out.append(_SPARKS[0 if high == low else round((v - low) / (high - low) * (len(_SPARKS) - 1))])
+    return "".join(out)
+
+
+def _short(when: str | None) -> str:
+    """An ISO time to the second, without its offset when it is UTC (the JSON has it whole)."""
+    if not when:
+        return "-"
+    text = re.sub(r"\.\d+", "", visible(when).replace("T", " "))
+    return text[:-6] if text.endswith("+00:00") else text
+
+
+def _runs(view: RunsView, console: Console, options: RenderOptions) -> None:
+    console.print(Text(f"{view.title}  {visible(view.history)}", style="bold"))
+    if not view.runs:
+        console.print(Text("No runs yet.", style="yellow"))
+        return
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    for name, justify in (
+        ("Run", "right"),
+        ("Label", "left"),
+        ("Finished", "left"),
+        ("Events from", "left"),
+        ("to", "left"),
+        ("Events", "right"),
+        ("Classes", "right"),
+        ("Time", "right"),
+    ):
+        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    for r in view.runs:
+        table.add_row(
+            str(r.id),
+            Text(visible(r.label)),
+            _short(r.finished_at),
+            Text(_short(r.start)),
+            Text(_short(r.end)),
+            f"{r.events:,}",
+            f"{r.classes:,}",
+            fmt.seconds(r.query_time),
+        )
+    console.print(table)
+
+
+def _trend(view: TrendView, console: Console, options: RenderOptions) -> None:
+    head = Text(view.title, style="bold")
+    head.append(f"  {visible(view.history)}\n")
+    head.append(visible(view.fingerprint), style="dim")
+    console.print(Padding(head, (1, 0, 1, 0)))
+    for metric, label in (
+        ("calls_per_second", "calls/s"),
+        ("avg", "avg"),
+        ("p95", "p95"),
+        ("rows_examined_per_call", "rows ex./call"),
+    ):
+        values = view.series[metric]
+        known = [v for v in values if v is not None]
+        last = fmt.compared(metric, known[-1]) if known else "-"
+        line = Text(f"{label:<14}")
+        line.append(spark(values), style="cyan")
+        line.append(f"  last {last}", style="dim")
+        if known:
+            line.append(
+                f", min {fmt.compared(metric, min(known))}, max {fmt.compared(metric, max(known))}", style="dim"
+            )
+        console.print(line)
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    for name in ("Run", "Label", "From", "Calls", "Calls/s", "Avg", "p95", "Rows ex./call"):
+        table.add_column(name, justify="left" if name in ("Label", "From") else "right")
+    for r in view.rows:
+        table.add_row(
+            str(r.run_id),
+            Text(visible(r.label)),
+            Text(_short(r.start)),
+            f"{r.calls:,}",
+            fmt.compared("calls_per_second", r.calls_per_second),
+            fmt.seconds(r.avg),
+            fmt.seconds(r.p95),
+            fmt.compared("rows_examined_per_call", r.rows_examined_per_call),
+        )
+    console.print(table)
+
+
+def _periods(view: PeriodsView, console: Console, options: RenderOptions) -> None:
+    console.print(Text(f"{view.title}  {visible(view.history)}", style="bold"))
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    for name in ("Period", "Runs", "Events", "Time"):
+        table.add_column(name, justify="left" if name == "Period" else "right")
+    for r in view.rows:
+        ids = f"{r.runs[0]}-{r.runs[-1]} ({len(r.runs)})" if len(r.runs) > 1 else str(r.runs[0])
+        table.add_row(r.period, ids, f"{r.events:,}", fmt.seconds(r.query_time))
+    console.print(table)
+    console.print(Text("One period's report: --period PERIOD (any --format).", style="dim"))
+
+
+_render.register(RunsView, _runs)
+_render.register(TrendView, _trend)
+_render.register(PeriodsView, _periods)
 
 
 # --------------------------------------------------------------------------------------------
