@@ -138,9 +138,9 @@ def _snapshot(arg: str, history_url: str | None):
     if os.path.exists(arg) or arg == "-" or not arg.isdigit():
         try:
             if arg == "-":
-                text = sys.stdin.read()
+                text = sys.stdin.buffer.read()
             else:
-                with open(arg, encoding="utf-8") as handle:
+                with open(arg, "rb") as handle:
                     text = handle.read()
         except FileNotFoundError:
             raise InputError(f"{arg}: no such file (a run id needs --history)") from None
@@ -148,8 +148,8 @@ def _snapshot(arg: str, history_url: str | None):
             raise InputError(f"{arg}: cannot read ({exc.strerror or exc})") from None
         try:
             doc = json.loads(text)
-        except ValueError as exc:
-            raise InputError(f"{arg}: not JSON ({exc})") from None
+        except ValueError as exc:  # UnicodeDecodeError too
+            raise InputError(f"{arg}: not JSON ({str(exc)[:120]})") from None
         return snapshot_from_json(doc, os.path.basename(arg) if arg != "-" else "stdin")
     if history_url is None:
         fail(f"{arg}: no such file; for run {arg} give --history")

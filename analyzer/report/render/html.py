@@ -403,8 +403,14 @@ def series_svg(values: list[float | None], title: str, metric: str) -> Markup:
         else:
             run.append(p)
     desc = ", ".join(fmt.compared(metric, v) for v in values)
-    body = f'<path class="line" d="{" ".join(paths)}"/><g class="dots">{"".join(dots)}</g>'
-    return _svg(f"-4 -4 208 {CHART_HEIGHT + 8}", title, f"per run, oldest first: {desc}", body, "series")
+    body = (
+        f'<line class="axis" x1="0" y1="{CHART_HEIGHT}" x2="200" y2="{CHART_HEIGHT}"/>'
+        f'<line class="axis" x1="0" y1="0" x2="200" y2="0"/>'
+        f'<text x="0" y="-6">{escape(fmt.compared(metric, peak if known else None))}</text>'
+        f'<text x="0" y="{CHART_HEIGHT + 12}">0</text>'
+        f'<path class="line" d="{" ".join(paths)}"/><g class="dots">{"".join(dots)}</g>'
+    )
+    return _svg(f"-4 -18 208 {CHART_HEIGHT + 34}", title, f"per run, oldest first: {desc}", body, "series")
 
 
 def _history_page(kind: str, view: Any, options: RenderOptions, **extra: Any) -> str:
