@@ -209,3 +209,23 @@ def test_a_weekly_merge_of_stored_runs_is_the_digest_of_the_whole_log(tmp_path: 
                     )
                 else:
                     assert got["metrics"][name][stat] == value, (got["id"], name, stat)
+
+
+def test_two_runs_reading_the_same_logs_at_once_save_once(tmp_path: Path) -> None:
+    """Overlapping cron runs: the second to commit finds the first moved the log's position and
+    saves nothing (its events would be counted twice)."""
+    from analyzer.history.store import ConcurrentRunError
+
+    data = gzip.decompress(SAMPLE.read_bytes())
+    log = tmp_path / "slow.log"
+    url = f"sqlite:///{tmp_path / 'h.sqlite'}"
+    for grown in (parts_of(data, 2)[0], data):  # new content, then content read on from a position
+        log.write_bytes(grown)
+        with HistoryStore.open(url) as a, HistoryStore.open(url) as b:
+            first = run_report_job(ReportSpec(logs=[str(log)], label="cron"), store=a)
+            second = run_report_job(ReportSpec(logs=[str(log)], label="cron"), store=b)
+            save_run(first, a)
+            with pytest.raises(ConcurrentRunError, match="another run of label 'cron' read"):
+                save_run(second, b)
+    with HistoryStore.open(url) as store:
+        assert sum(r.events for r in store.runs()) == 20009

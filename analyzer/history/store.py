@@ -135,6 +135,7 @@ class RunRecord:
     findings: list[FindingFacts] = field(default_factory=list)
     positions: list[Position] = field(default_factory=list)  # where each log was read up to now
     started_from: list[Position] = field(default_factory=list)  # the stored positions the run read from
+    known_positions: dict[tuple[int, str], tuple[int, int | None]] = field(default_factory=dict)  # at the start
 
 
 @dataclass(frozen=True)
@@ -661,10 +662,11 @@ class HistoryStore:
             raise HistoryError(f"{self.description}: cannot save the run ({_one_line(exc)})") from None
 
     def _check_positions(self, record: RunRecord) -> None:
-        stored = {p.key: p for p in self.positions(record.label)}
-        for p in record.started_from:
-            now = stored.get(p.key)
-            if now is None or now.offset != p.offset or now.run_id != p.run_id:
+        """Every record this run moves or creates is as it was when the run began (no other run
+        of the label read the same content meanwhile)."""
+        stored = {p.key: (p.offset, p.run_id) for p in self.positions(record.label)}
+        for p in [*record.started_from, *record.positions]:
+            if stored.get(p.key) != record.known_positions.get(p.key):
                 raise ConcurrentRunError(
                     f"{self.description}: another run of label {record.label!r} read {p.path} while this one ran; "
                     "this run is not saved (its events would be counted twice): run it again"

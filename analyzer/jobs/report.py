@@ -357,6 +357,7 @@ def save_run(
         findings=list(job.snapshot.findings),
         positions=job.plan.to_save() if job.plan is not None else [],
         started_from=list(job.plan.started_from.values()) if job.plan is not None else [],
+        known_positions={p.key: (p.offset, p.run_id) for p in job.plan.stored} if job.plan is not None else {},
     )
 
     def numbered(run_id: int) -> None:
