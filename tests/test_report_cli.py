@@ -104,3 +104,34 @@ def test_diff_of_two_reports_and_its_gate(tmp_path: Path) -> None:
     assert gate.returncode == (1 if doc["regressions"] else 0)
     if doc["regressions"]:
         assert gate.stderr.startswith("mqa: fail-on regressions>0: ")
+
+
+def test_retention_keeps_the_last_runs_of_the_label(tmp_path: Path) -> None:
+    import gzip
+    import sqlite3
+
+    from tests.test_history_incremental import parts_of
+
+    url = f"sqlite:///{tmp_path / 'h.sqlite'}"
+    log = tmp_path / "slow.log"
+    grown = b""
+    for part in parts_of(gzip.decompress(Path(LOG).read_bytes()), 4):
+        grown += part
+        log.write_bytes(grown)
+        assert (
+            mqa(
+                "report", str(log), "--history", url, "--keep", "2", "--json", str(tmp_path / "r.json"), home=tmp_path
+            ).returncode
+            == 0
+        )
+    assert mqa("report", LOG, "--history", url, "--label", "other", "--keep", "90d", home=tmp_path).returncode == 0
+    with sqlite3.connect(tmp_path / "h.sqlite") as db:
+        assert db.execute("SELECT id, label FROM mqa_runs ORDER BY id").fetchall() == [
+            (3, "default"),
+            (4, "default"),
+            (5, "other"),
+        ]
+        assert {r[0] for r in db.execute("SELECT DISTINCT run_id FROM mqa_run_classes")} == {3, 4, 5}
+    # the kept runs still read on where the dropped ones stopped: nothing new, nothing counted
+    assert mqa("report", str(log), "--history", url, "--json", str(tmp_path / "r.json"), home=tmp_path).returncode == 0
+    assert json.loads((tmp_path / "r.json").read_text())["summary"]["events"] == 0

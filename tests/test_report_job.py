@@ -195,3 +195,50 @@ def test_a_run_killed_mid_write_leaves_the_history_and_the_reports_as_they_were(
     again = mqa("report", str(replays["b"]), "--history", url, "--json", str(out))
     assert again.returncode == 0
     assert json.loads(out.read_text())["summary"]["events"] == 0  # run 2 read b already: nothing counted twice
+
+
+def test_a_performance_schema_window_with_a_server(
+    server: TestServer, replays: dict[str, Path], tmp_path: Path
+) -> None:
+    """No logs: the run is what performance_schema saw in the window, with plans and index health."""
+    import threading
+
+    from sample_workloads.shop import workload
+
+    stop = threading.Event()
+
+    def traffic() -> None:  # the application, until the job is done
+        conn = server.admin(DB)
+        seed = 9
+        while not stop.is_set():
+            workload.replay(conn, statements=200, seed=seed, scale=0.2, database=DB, strict=False)
+            seed += 1
+        conn.close()
+
+    url = f"sqlite:///{tmp_path / 'h.sqlite'}"
+    worker = threading.Thread(target=traffic)
+    worker.start()
+    try:
+        result = mqa(
+            "report",
+            "--window",
+            "3s",
+            "--dsn",
+            server.dsn,
+            "-D",
+            DB,
+            "--history",
+            url,
+            "--json",
+            str(tmp_path / "w.json"),
+            "--no-progress",
+        )
+    finally:
+        stop.set()
+        worker.join()
+    assert result.returncode == 0, result.stderr
+    doc = json.loads((tmp_path / "w.json").read_text())
+    assert [s["kind"] for s in doc["sources"]] == ["perfschema"]
+    assert "performance_schema of" in doc["provenance"]["window"] and "index checks on" in doc["provenance"]["health"]
+    assert doc["summary"]["events"] > 0 and any(c.get("plan") for c in doc["classes"])
+    assert doc["health"]["findings"]  # the shop schema as shipped has redundant and unused indexes

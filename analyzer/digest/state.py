@@ -12,8 +12,8 @@ runs into one report without reading a log again.  The encoding is JSON (floats 
 >>> stats = GroupStats()
 >>> stats.add(QueryEvent("SELECT 1", {"query_time": 0.25}, ts=1714557600.0, tz=0, user="app"))
 >>> back = decode_stats(encode_stats(stats))
->>> back == stats, back.metrics["query_time"].quantile(0.5) == stats.metrics["query_time"].quantile(0.5)
-(True, True)
+>>> stats_value(back) == stats_value(stats), back.metrics["query_time"].quantile(0.5)
+(True, 0.25...)
 """
 
 from __future__ import annotations
