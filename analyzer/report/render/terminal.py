@@ -553,6 +553,7 @@ def _side(side: Any) -> str:
 
 
 def _cut(text: str, width: int = 100) -> str:
+    """One line of at most ``width`` characters."""
     text = " ".join(visible(text).split())
     return text if len(text) <= width else text[: width - 1] + "…"
 
@@ -579,7 +580,7 @@ def _diff(report: DiffReport, console: Console, options: RenderOptions) -> None:
             line.append(f"{fmt.compared(c.metric, c.base):>9} → {fmt.compared(c.metric, c.new):<9} ")
             line.append(f"{fmt.change(c.change):>6}", style=style)
             console.print(line)
-            console.print(Text(f"      {_cut(c.fingerprint)}", style="dim"))
+            console.print(Text(f"      {_cut(c.fingerprint, console.width - 7)}", style="dim"))
         if len(rows) > 30:
             console.print(Text(f"  ... and {len(rows) - 30} more (all of them in --format json)", style="dim"))
     for title, classes in (("New classes", report.new_classes), ("Vanished classes", report.vanished_classes)):
@@ -588,7 +589,7 @@ def _diff(report: DiffReport, console: Console, options: RenderOptions) -> None:
         console.print(Text(f"\n{title}", style="bold"))
         for c in classes[:15]:
             console.print(Text(f"  {c.class_id[:16]}  {c.count:>8,} calls  {fmt.seconds(c.query_time):>8}"))
-            console.print(Text(f"      {_cut(c.fingerprint)}", style="dim"))
+            console.print(Text(f"      {_cut(c.fingerprint, console.width - 7)}", style="dim"))
         if len(classes) > 15:
             console.print(Text(f"  ... and {len(classes) - 15} more (all of them in --format json)", style="dim"))
     if report.plan_changes:
@@ -599,7 +600,7 @@ def _diff(report: DiffReport, console: Console, options: RenderOptions) -> None:
             line.append(" → ")
             line.append(f"{visible(p.new_key or '-')} ({visible(p.new_access or '-')})", style="yellow")
             console.print(line)
-            console.print(Text(f"      {_cut(p.fingerprint)}", style="dim"))
+            console.print(Text(f"      {_cut(p.fingerprint, console.width - 7)}", style="dim"))
     for note in report.notes:
         console.print(Text(f"note: {visible(note)}", style="yellow"))
     console.print(Text(f"\n{report.guards}", style="dim"))
@@ -652,7 +653,7 @@ def spark(values: list[float | None]) -> str:
     known = [v for v in values if v is not None]
     if not known:
         return ""
-    low, high = min(known), max(known)
+    low, high = min(0.0, min(known)), max(known)  # from zero: a 1% wobble must not look like a cliff
     out = []
     for v in values:
         if v is None:
