@@ -13,7 +13,7 @@ import typer
 
 from cli.common import command_line, fail, stderr_console
 from cli.connection import ServerArgs, open_server, server_options
-from cli.render import TZ_HELP, Format, time_zone, write_report
+from cli.render import FILTER_HELP, TZ_HELP, Format, time_zone, write_report
 
 
 def _warn(source: str, warnings: list[str]) -> None:
@@ -133,6 +133,14 @@ def advise(
     details: int = typer.Option(
         5, "--details", min=0, help="Show plans and findings of the top N classes (table and markdown)."
     ),
+    tag: Optional[list[str]] = typer.Option(
+        None, "--tag", metavar="K=V", help="Only statements with this comment tag (repeatable)."
+    ),
+    route: Optional[str] = typer.Option(
+        None, "--route", metavar="ROUTE", help="Only statements of this route (the route tag, or --route-tag)."
+    ),
+    route_tag: str = typer.Option("route", "--route-tag", metavar="KEY", help="The comment tag that names the route."),
+    filter_expr: Optional[str] = typer.Option(None, "--filter", metavar="EXPR", help=FILTER_HELP),
     fmt: Format = typer.Option(Format.table, "--format", "-f", help="Output format."),
     output: Optional[str] = typer.Option(None, "--output", "-o", metavar="FILE", help="Write the report here."),
     tz: Optional[str] = typer.Option(None, "--tz", metavar="ZONE", help=TZ_HELP),
@@ -163,7 +171,10 @@ def advise(
     result = None
     if logs:
         event_filter = EventFilter(
-            since=parse_time_bound(since) if since else None, until=parse_time_bound(until) if until else None
+            since=parse_time_bound(since) if since else None,
+            until=parse_time_bound(until) if until else None,
+            tags=tuple(tag or ()) + ((f"{route_tag}={route}",) if route else ()),
+            expression=filter_expr,
         )
         result = digest_logs(logs, event_filter=event_filter)
     title = "mqa advise"

@@ -11,7 +11,7 @@ from analyzer.digest.filters import EventFilter, parse_time_bound
 from analyzer.report.digest import build_report
 from cli.common import command_line, fail, stderr_console
 from cli.progress import ReadProgress
-from cli.render import TZ_HELP, FingerprintMode, Format, OrderBy, time_zone, write_report
+from cli.render import FILTER_HELP, TZ_HELP, FingerprintMode, Format, OrderBy, time_zone, write_report
 
 
 def digest(
@@ -39,6 +39,7 @@ def digest(
     tag: Optional[list[str]] = typer.Option(
         None, "--tag", metavar="K=V", help="Only statements carrying this comment tag (K=V, or K for any value)."
     ),
+    filter_expr: Optional[str] = typer.Option(None, "--filter", metavar="EXPR", help=FILTER_HELP),
     fingerprint: FingerprintMode = typer.Option(
         FingerprintMode.sqlglot,
         "--fingerprint",
@@ -78,6 +79,7 @@ def digest(
         users=tuple((user or []) + (user_old or [])),
         hosts=tuple(host or ()),
         tags=tuple(tag or ()),
+        expression=filter_expr,
     )
     show_progress = sys.stderr.isatty() if progress is None else progress
     with ReadProgress(stderr_console(), enabled=show_progress) as bar:

@@ -51,3 +51,9 @@ def write_report(model: Any, fmt: Format, output: str | None, *, details: int = 
 
     with output_stream(output) as stream:
         render(model, fmt.value, stream, RenderOptions(details=details, invocation=invocation))
+
+
+FILTER_HELP = (
+    "Only events this expression keeps: comparisons on metrics and attributes joined with and/or/not, e.g. "
+    '\'query_time > 0.5 and db = "shop" and tag.route ~ "^/api/"\' (see the README).'
+)

@@ -15,7 +15,7 @@ import typer
 from cli.common import PendingOutput, command_line, fail, stderr_console
 from cli.connection import ServerArgs, open_server, server_options
 from cli.progress import ReadProgress
-from cli.render import TZ_HELP, FingerprintMode, OrderBy, time_zone
+from cli.render import FILTER_HELP, TZ_HELP, FingerprintMode, OrderBy, time_zone
 
 HISTORY_HELP = (
     "Keep the runs in this history and read only what is new: sqlite:///PATH or mysql://user@host:port/db; "
@@ -76,6 +76,7 @@ def report(
     tag: Optional[list[str]] = typer.Option(
         None, "--tag", metavar="K=V", help="Only statements with this comment tag (repeatable)."
     ),
+    filter_expr: Optional[str] = typer.Option(None, "--filter", metavar="EXPR", help=FILTER_HELP),
     fingerprint: FingerprintMode = typer.Option(
         FingerprintMode.sqlglot, "--fingerprint", help="Query class definition."
     ),
@@ -128,6 +129,7 @@ def report(
         users=tuple(only_user or ()),
         hosts=tuple(only_host or ()),
         tags=tuple(tag or ()),
+        expression=filter_expr,
     )
     spec = ReportSpec(
         logs=list(logs or []),
