@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from analyzer.digest import parallel
 from analyzer.digest.accumulator import DigestAccumulator
 from analyzer.digest.filters import EventFilter
+from analyzer.digest.views import Views
 from analyzer.fingerprint.classifier import Mode
 from analyzer.model import DigestResult
 
@@ -30,6 +31,7 @@ def digest_logs(
     event_filter: EventFilter | None = None,
     progress: ProgressCallback | None = None,
     jobs: int | None = 1,
+    views: Views | None = None,
 ) -> DigestResult:
     """Digest one or more slow logs (``-`` reads stdin) into query classes.
 
@@ -44,9 +46,9 @@ def digest_logs(
     workers = parallel.default_workers() if jobs is None else max(1, jobs)
     units = parallel.plan(paths, workers, event_filter)
     if workers > 1 and len(units) > 1:
-        acc = parallel.digest_units(units, mode, event_filter, workers, progress)
+        acc = parallel.digest_units(units, mode, event_filter, workers, progress, views)
         return acc.result(started)
-    acc = DigestAccumulator(mode, event_filter)
+    acc = DigestAccumulator(mode, event_filter, views)
     sizes = [u.size for u in units]
     total = None if any(size is None for size in sizes) else sum(size or 0 for size in sizes)
     done = 0

@@ -20,6 +20,7 @@ from typing import Any
 
 from analyzer import __version__
 from analyzer.digest.filters import EventFilter
+from analyzer.digest.views import Views
 from analyzer.errors import AnalyzerError, InputError, UsageError
 from analyzer.history.compare import (
     ClassFigures,
@@ -52,6 +53,7 @@ class ReportSpec:
     health: bool = True  # index-health checks (with a server)
     guards: Guards = field(default_factory=Guards)
     command: str = ""
+    views: Views = field(default_factory=Views)
 
 
 @dataclass
@@ -117,7 +119,12 @@ def run_report_job(
             provenance["logs"] = "; ".join(_describe_read(r) for r in reads)
         else:
             result = digest_logs(
-                spec.logs, mode=spec.mode, event_filter=spec.event_filter, progress=progress, jobs=None
+                spec.logs,
+                mode=spec.mode,
+                event_filter=spec.event_filter,
+                progress=progress,
+                jobs=None,
+                views=spec.views,
             )
             provenance["logs"] = "; ".join(f"{p}: read whole (no --history)" for p in spec.logs)
     if spec.window is not None:

@@ -61,7 +61,13 @@ def build_job_report(
     spec = job.spec
     title = f"mqa report ({spec.label})"
     digest = build_report(
-        job.result, order_by=order_by, limit=None, title="What this run read", tz=tz, command=spec.command
+        job.result,
+        order_by=order_by,
+        limit=None,
+        title="What this run read",
+        tz=tz,
+        command=spec.command,
+        group_by=spec.views.group_by,
     )
     shown = copy.copy(digest)
     shown.classes = digest.classes[:limit] if limit else digest.classes
