@@ -136,6 +136,9 @@ app.command("top", cls=MqaCommand, context_settings=COMMAND_SETTINGS)(top_comman
 app.command("indexes", cls=MqaCommand, context_settings=COMMAND_SETTINGS)(indexes_command.indexes)
 app.command("explain", cls=MqaCommand, context_settings=COMMAND_SETTINGS, no_args_is_help=True)(advise_command.explain)
 app.command("advise", cls=MqaCommand, context_settings=COMMAND_SETTINGS, no_args_is_help=True)(advise_command.advise)
+app.command("endpoint", cls=MqaCommand, context_settings=COMMAND_SETTINGS, no_args_is_help=True)(
+    advise_command.endpoint
+)
 app.command("report", cls=MqaCommand, context_settings=COMMAND_SETTINGS, no_args_is_help=True)(report_command.report)
 app.command("history", cls=MqaCommand)(history_command.history)
 app.command("diff", cls=MqaCommand, no_args_is_help=True)(history_command.diff)

@@ -126,7 +126,8 @@ def group_rows(result: DigestResult, total_time: float, by: str | None) -> list[
             if qt is not None:
                 part.query_time.merge(qt)
             if by == "table":
-                values = list(c.info.tables) or ["(no table)"]
+                main_db = c.stats.databases.most_common(1)[0][0] if c.stats.databases else None
+                values = [t if "." in t or main_db is None else f"{main_db}.{t}" for t in c.info.tables] or ["(no table)"]
             else:
                 values = [c.stats.databases.most_common(1)[0][0] if c.stats.databases else NONE]
             for value in values:

@@ -467,6 +467,11 @@ def _advice(report: AdviceReport, console: Console, options: RenderOptions) -> N
         head.append("\nnote: ", style="yellow")
         head.append(visible(note))
     console.print(Padding(head, (1, 0, 1, 0)))
+    if report.digest is not None and report.command == "endpoint":
+        console.print(_header(report.digest))
+        if report.digest.routes:
+            console.print(_routes(report.digest))
+            console.print()
     if report.statement is not None and report.shown:
         ca = report.shown[0]
         console.print(Text(visible(report.statement), style="bold"))
