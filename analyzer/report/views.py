@@ -127,7 +127,9 @@ def group_rows(result: DigestResult, total_time: float, by: str | None) -> list[
                 part.query_time.merge(qt)
             if by == "table":
                 main_db = c.stats.databases.most_common(1)[0][0] if c.stats.databases else None
-                values = [t if "." in t or main_db is None else f"{main_db}.{t}" for t in c.info.tables] or ["(no table)"]
+                values = [t if "." in t or main_db is None else f"{main_db}.{t}" for t in c.info.tables] or [
+                    "(no table)"
+                ]
             else:
                 values = [c.stats.databases.most_common(1)[0][0] if c.stats.databases else NONE]
             for value in values:
