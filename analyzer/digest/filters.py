@@ -99,6 +99,9 @@ class EventFilter:
     _predicate: object = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        since, until = self.since, self.until
+        if since is not None and until is not None and since.aware == until.aware and since.epoch > until.epoch:
+            raise UsageError(f"--since {since.text} is later than --until {until.text}: no event is in between")
         if self.expression:
             self._compiled()  # a bad expression is a usage error now, not in a worker
 

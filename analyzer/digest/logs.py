@@ -17,6 +17,7 @@ from analyzer.digest import parallel
 from analyzer.digest.accumulator import DigestAccumulator
 from analyzer.digest.filters import EventFilter
 from analyzer.digest.views import Views
+from analyzer.errors import InputError
 from analyzer.fingerprint.classifier import Mode
 from analyzer.model import DigestResult
 
@@ -47,7 +48,7 @@ def digest_logs(
     units = parallel.plan(paths, workers, event_filter)
     if workers > 1 and len(units) > 1:
         acc = parallel.digest_units(units, mode, event_filter, workers, progress, views)
-        return acc.result(started)
+        return _checked(acc.result(started))
     acc = DigestAccumulator(mode, event_filter, views)
     sizes = [u.size for u in units]
     total = None if any(size is None for size in sizes) else sum(size or 0 for size in sizes)
@@ -64,4 +65,18 @@ def digest_logs(
         done += unit.size or 0
         if progress is not None:
             progress(done, total)
-    return acc.result(started)
+    return _checked(acc.result(started))
+
+
+def _checked(result: DigestResult) -> DigestResult:
+    """An input with no event but malformed content is not a slow log: an input error naming it
+    (``/bin/ls``, a prose file); an empty input is a note."""
+    for source in result.sources:
+        if source.kind != "slowlog" or source.events:
+            continue
+        if source.malformed:
+            first = source.malformed_samples[0] if source.malformed_samples else None
+            where = f": line {first.line}: {first.reason}" if first is not None else ""
+            raise InputError(f"{source.name}: not a slow log (no event found{where})")
+        result.notes.append(f"{source.name}: empty (no events)")
+    return result

@@ -14,8 +14,10 @@ changes) is the last one the previous ranges set.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
+import signal
 from collections.abc import Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
@@ -96,8 +98,18 @@ class UnitResult:
 
 
 def _init_worker(slots) -> None:
+    """A worker dies with its parent (Linux: the kernel kills it when the parent goes, however
+    the parent ends) and leaves Ctrl-C to the parent, which stops the pool."""
     global _progress_slots
     _progress_slots = slots
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    with contextlib.suppress(OSError, AttributeError):
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    if os.getppid() == 1:  # the parent died before prctl: go now
+        os._exit(1)
 
 
 def _digest_unit(
@@ -179,6 +191,15 @@ def digest_units(
             while futures:
                 collect(0.25)
                 report()
+        except BaseException:
+            # Ctrl-C, SIGTERM or an error: stop the workers now instead of waiting for them
+            for future in futures:
+                future.cancel()
+            for process in list(getattr(pool, "_processes", {}).values()):
+                with contextlib.suppress(Exception):
+                    process.kill()
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
         finally:
             _progress_slots = None
     units, results = _reconcile(units, results, mode, event_filter, views)

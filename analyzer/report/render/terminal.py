@@ -43,9 +43,19 @@ def console_for(stream: TextIO) -> Console:
     from a terminal the lines are laid out for ``COLUMNS`` (120 when unset) but never padded:
     trailing spaces are dropped."""
     if stream.isatty():
-        return Console(file=stream, force_terminal=True, highlight=False, soft_wrap=False)
+        return _Console(file=stream, force_terminal=True, highlight=False, soft_wrap=False)
     width = int(os.environ.get("COLUMNS") or 120)
-    return Console(file=_Unpadded(stream), force_terminal=False, width=width, highlight=False, soft_wrap=False)
+    return _Console(file=_Unpadded(stream), force_terminal=False, width=width, highlight=False, soft_wrap=False)
+
+
+class _Console(Console):
+    """A closed pipe (``mqa digest LOG | head``) is a ``BrokenPipeError`` for the caller to end the
+    run quietly, not rich's own exit."""
+
+    def on_broken_pipe(self) -> None:
+        import errno
+
+        raise BrokenPipeError(errno.EPIPE, "the reader closed the pipe")
 
 
 class _Unpadded:
