@@ -294,6 +294,10 @@ def advise_workload(
         output,
         details=details,
     )
+    if advice.interrupted:
+        from analyzer.errors import AnalyzerError
+
+        raise AnalyzerError(f"the report is partial: {advice.interrupted}")
 
 
 def _verify(

@@ -6,6 +6,7 @@ interrupt each end in one line on stderr and the documented exit status, never a
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any
 
@@ -78,6 +79,10 @@ class MqaGroup(TyperGroup):
             sys.stdout.write(exc.ctx.get_help() + "\n" if exc.ctx is not None else "")
             code = 0
         except AnalyzerError as exc:
+            if os.environ.get("MQA_DEBUG"):  # for a bug report: where the error came from
+                import traceback
+
+                traceback.print_exc()
             sys.stderr.write(f"mqa: error: {exc}\n")
             code = 2
         except ClickException as exc:

@@ -217,5 +217,9 @@ def report(
         )
     for line in crossed:
         sys.stderr.write(f"mqa: fail-on {line}\n")
+    if job.interrupted:
+        from analyzer.errors import AnalyzerError
+
+        raise AnalyzerError(f"the report is partial: {job.interrupted}")
     if crossed:
         raise typer.Exit(1)

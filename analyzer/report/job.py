@@ -126,6 +126,9 @@ def _document(job: JobResult, digest: Report, health: HealthReport | None, cross
         "finished_at": job.finished_at,
     }
     doc["summary"]["seconds"] = job.snapshot.seconds
+    doc["summary"]["notes"] = list(doc["summary"].get("notes", [])) + [
+        n for n in job.notes if n not in doc["summary"].get("notes", [])
+    ]
     doc["provenance"] = dict(job.provenance)
     if job.comparison is not None:
         comparison = job.comparison.to_json()
