@@ -4,7 +4,9 @@ a run killed at the worst moment leaves nothing half-done.  Unset (always, outsi
 failpoint costs one dictionary lookup.
 
 Points: ``history.commit`` (the run's rows are written, the transaction not yet committed),
-``report.rename`` (the history is committed, the report files not yet renamed into place).
+``report.rename`` (the history is committed, the report files not yet renamed into place),
+``advise.explain`` (before each class's EXPLAIN), ``verify.class`` (before each class is explained
+or measured on the scratch copy).
 """
 
 from __future__ import annotations

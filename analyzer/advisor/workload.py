@@ -135,8 +135,7 @@ def advise(
     if server is not None and sample_statistics:
         wanted = columns_needing_statistics(chosen, catalog)
         if wanted:
-            with server.translate_errors("count distinct values of filter columns"):
-                sample_column_statistics(server, catalog, wanted)
+            notes.extend(sample_column_statistics(server, catalog, wanted))
     results: list[ClassAdvice] = []
     gone: str | None = None  # the server went away: the rest is reported as not explained
     for wc in chosen:

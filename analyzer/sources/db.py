@@ -1458,7 +1458,7 @@ def _account_or_fallback(server: Server | None, text: str | None) -> str:
     if server is not None:
         try:
             return server.account
-        except pymysql.MySQLError:
+        except (pymysql.MySQLError, AttributeError):  # AttributeError: a session without an account (a test double)
             pass
     match = _ACCOUNT_IN_MESSAGE.search(text or "")
     return f"'{match['user']}'@'{match['host']}'" if match else "the account"
