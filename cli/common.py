@@ -144,6 +144,16 @@ def stderr_console() -> Console:
     return Console(stderr=True, highlight=False)
 
 
+def redact_dsn_word(word: str, value_only: bool) -> str:
+    """A command-line word holding a DSN (``mysql://u:PASS@h``, or ``--dsn=...``), password as ``***``."""
+    from analyzer.sources.db import redact_dsn
+
+    if value_only:
+        return redact_dsn(word) if "://" in word else word
+    name, _, value = word.partition("=")
+    return f"{name}={redact_dsn(value)}"
+
+
 def command_line(argv: list[str] | None = None) -> str:
     """The command as the user typed it, for a report's header: a password in a DSN is shown as
     ``***`` (and mqa refuses passwords anywhere else on the command line)."""

@@ -204,9 +204,53 @@ app.command("history", cls=MqaCommand)(history_command.history)
 app.command("diff", cls=MqaCommand, no_args_is_help=True)(history_command.diff)
 
 
+_SECRETS_ENV = "MQA_ARGV_SECRETS"
+_DSN_OPTIONS = ("--dsn", "--verify-dsn", "--history")
+
+
+def _hide_argv_passwords() -> None:
+    """A password in a DSN on the command line (``--dsn mysql://u:PASS@h/db``) is in the process
+    title that every user of the machine can read (``ps``).  mqa starts itself again at once with
+    the password replaced by ``***`` in its arguments and the real ones handed over in its
+    environment (readable by the same user only), and restores them in memory: for the life of
+    the run the process title shows no password."""
+    from cli.common import redact_dsn_word
+
+    restored = os.environ.pop(_SECRETS_ENV, None)
+    if restored is not None:
+        import json
+
+        originals = json.loads(restored)
+        sys.argv[:] = [originals.get(str(i), word) for i, word in enumerate(sys.argv)]
+        return
+    hidden: dict[str, str] = {}
+    shown = list(sys.argv)
+    for i, word in enumerate(sys.argv):
+        if i == 0:
+            continue
+        after_option = sys.argv[i - 1] in _DSN_OPTIONS
+        if after_option or word.startswith(tuple(f"{o}=" for o in _DSN_OPTIONS)):
+            redacted = redact_dsn_word(word, after_option)
+            if redacted != word:
+                hidden[str(i)] = word
+                shown[i] = redacted
+    orig = getattr(sys, "orig_argv", None)
+    if not hidden or not orig or len(orig) < len(sys.argv) or sys.platform != "linux":
+        return
+    import json
+
+    prefix = orig[: len(orig) - len(sys.argv) + 1]  # the interpreter, its options, and the script or -m cli
+    env = dict(os.environ)
+    env[_SECRETS_ENV] = json.dumps(hidden)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execve(sys.executable, [*prefix, *shown[1:]], env)
+
+
 def run() -> None:
     """Console-script entry point."""
     import signal
 
+    _hide_argv_passwords()
     signal.signal(signal.SIGTERM, _on_sigterm)
     app()
