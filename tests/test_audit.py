@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO
+from tests.conftest import REPO, skip_or_fail
 from tests.servers import GeneralLog, LoggedStatement, TestServer, is_read, slow_log_written
 
 DB = "mqa_audit"
@@ -49,7 +49,7 @@ def audit(server: TestServer, tmp_path_factory: pytest.TempPathFactory):
     from sample_workloads.shop import workload
 
     if server.local is None:
-        pytest.skip("needs the server's slow log file on this machine")
+        skip_or_fail("needs the server's slow log file on this machine")
     conn = server.admin()
     workload.load(conn, scale=0.05, seed=42, database=DB, secondary_indexes=False)
     conn.close()

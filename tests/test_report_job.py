@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO
+from tests.conftest import REPO, skip_or_fail
 from tests.servers import TestServer, slow_log_written
 
 DB = "mqa_report_job"
@@ -36,7 +36,7 @@ def replays(server: TestServer, tmp_path_factory: pytest.TempPathFactory) -> dic
     from sample_workloads.shop import workload
 
     if server.local is None:
-        pytest.skip("needs the server's slow log file on this machine")
+        skip_or_fail("needs the server's slow log file on this machine")
     out = tmp_path_factory.mktemp("replays")
     conn = server.admin()
     workload.load(conn, scale=0.2, seed=42, database=DB, secondary_indexes=True)

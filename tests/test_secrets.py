@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO
+from tests.conftest import REPO, skip_or_fail
 from tests.servers import TestServer, slow_log_written
 from tests.test_db import write_login_file
 
@@ -29,7 +29,7 @@ def account(server: TestServer, tmp_path_factory: pytest.TempPathFactory) -> Pat
     from sample_workloads.shop import workload
 
     if server.local is None:
-        pytest.skip("needs the server's slow log and socket on this machine")
+        skip_or_fail("needs the server's slow log and socket on this machine")
     conn = server.admin()
     workload.load(conn, scale=0.02, seed=42, database=DB)
     conn.close()

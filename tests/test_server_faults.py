@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import IN_CI, REPO
+from tests.conftest import REPO, skip_or_fail
 
 SAMPLE = str(REPO / "sample_workloads" / "shop" / "slow.log.gz")
 PASSWORD = "mqa-Faults-9"
@@ -29,9 +29,7 @@ def srv(tmp_path_factory):
     try:
         server = LocalMariaDB(slow_query_log=False, base_dir=str(tmp_path_factory.mktemp("faults")))
     except LocalServerError as exc:
-        if IN_CI:
-            pytest.fail(f"no local MariaDB: {exc}")
-        pytest.skip(f"no local MariaDB: {exc}")
+        skip_or_fail(f"no local MariaDB: {exc}")
     conn = server.connect()
     workload.load(conn, scale=0.02, database="shop")
     with conn.cursor() as cur:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import IN_CI, REPO
+from tests.conftest import REPO, skip_or_fail
 
 SAMPLE = str(REPO / "sample_workloads" / "shop" / "slow.log.gz")
 
@@ -26,9 +26,7 @@ def doomed(tmp_path: Path):
     try:
         srv = LocalMariaDB(slow_query_log=False, base_dir=str(tmp_path))
     except LocalServerError as exc:
-        if IN_CI:
-            pytest.fail(f"no local MariaDB to kill: {exc}")
-        pytest.skip(f"no local MariaDB to kill: {exc}")
+        skip_or_fail(f"no local MariaDB to kill: {exc}")
     conn = srv.connect()
     workload.load(conn, scale=0.02, database="shop")
     conn.close()
