@@ -158,6 +158,20 @@ def test_input_that_is_not_a_slow_log(tmp_path: Path) -> None:
     assert result.returncode == 0 and f"note: {empty}: empty (no events)" in result.stdout
 
 
+def test_a_slow_log_whose_every_event_is_damaged_is_a_note(tmp_path: Path) -> None:
+    """Headers were met, so it is a slow log: nothing usable in it is a note, as pt-query-digest
+    reads it as no events (a truncated header, an absurd Query_time)."""
+    damaged = tmp_path / "damaged.log"
+    damaged.write_text(
+        "# Time: 081116 15:07:11\n# User@Host: user[user] @ host [10.1.65.120]\n"
+        "# Query_time: 18446744073708.796870.000036  Lock_time: 0  Rows_sent: 1  Rows_examined: 127\n"
+        "SELECT * FROM t;\n"
+    )
+    result = run("digest", str(damaged))
+    assert result.returncode == 0, result.stderr
+    assert f"note: {damaged}: no usable event (1 malformed)" in result.stdout
+
+
 def test_since_after_until_is_a_usage_error() -> None:
     result = run("digest", SAMPLE, "--since", "2024-05-02", "--until", "2024-05-01")
     assert result.returncode == 2

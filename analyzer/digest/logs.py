@@ -19,7 +19,8 @@ from analyzer.digest.filters import EventFilter
 from analyzer.digest.views import Views
 from analyzer.errors import InputError
 from analyzer.fingerprint.classifier import Mode
-from analyzer.model import DigestResult
+from analyzer.model import DigestResult, SourceSummary
+from analyzer.sources.slowlog import HEADERLESS_STATEMENT
 
 ProgressCallback = Callable[[int, int | None], None]
 """Called with (bytes consumed, total bytes or None when unknown) while reading."""
@@ -68,15 +69,24 @@ def digest_logs(
     return _checked(acc.result(started))
 
 
+def _has_headers(source: SourceSummary) -> bool:
+    """Whether a reader met at least one event header (damaged or not) in ``source``."""
+    return any(sample.reason != HEADERLESS_STATEMENT for sample in source.malformed_samples)
+
+
 def _checked(result: DigestResult) -> DigestResult:
-    """An input with no event but malformed content is not a slow log: an input error naming it
-    (``/bin/ls``, a prose file); an empty input is a note."""
+    """An input with no event header at all is not a slow log: an input error naming it
+    (``/bin/ls``, a prose file); a slow log whose every event is damaged (a truncated header, an
+    absurd Query_time) or an empty input is a note, as pt-query-digest reads them as no events."""
     for source in result.sources:
         if source.kind != "slowlog" or source.events:
             continue
-        if source.malformed:
+        if source.malformed and not _has_headers(source):
             first = source.malformed_samples[0] if source.malformed_samples else None
             where = f": line {first.line}: {first.reason}" if first is not None else ""
             raise InputError(f"{source.name}: not a slow log (no event found{where})")
-        result.notes.append(f"{source.name}: empty (no events)")
+        if source.malformed:
+            result.notes.append(f"{source.name}: no usable event ({source.malformed} malformed)")
+        else:
+            result.notes.append(f"{source.name}: empty (no events)")
     return result

@@ -44,6 +44,10 @@ _BANNER = re.compile(
 )
 
 
+# The reason given for text met before any event header: a file with nothing else is no slow log.
+HEADERLESS_STATEMENT = "statement text without an event header (log starts mid-event?)"
+
+
 def _is_banner(line: str) -> bool:
     """A server start banner line (cheap substring tests before the regex)."""
     if "Version: " in line or line.startswith(("Tcp ", "TCP ", "Time")):
@@ -1132,7 +1136,7 @@ class _Pending:
     def finish(self) -> QueryEvent | None:
         """Close the event at the end of its statement; None (and a Malformed) if unusable."""
         if not self.has_header:
-            self.abandon("statement text without an event header (log starts mid-event?)")
+            self.abandon(HEADERLESS_STATEMENT)
             return None
         query = "\n".join(self.qlines or ()).rstrip()
         if query.endswith(";"):
