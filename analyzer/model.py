@@ -82,6 +82,12 @@ class SourceSummary:
     flag_metrics: frozenset[str] = frozenset()  # metrics that are 0/1 flags per event
     flavor_hints: frozenset[str] = frozenset()
     server_version: str | None = None
+    # A general query log: its layout ("file", "table-tsv", "table-csv"), its connections
+    # ({"seen": ids that sent a statement, "opened": Connect entries, "failed": refused}) and its
+    # entries per command (statements and bookkeeping alike).
+    format: str | None = None
+    connections: dict[str, int] = field(default_factory=dict)
+    commands: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass

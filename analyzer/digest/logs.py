@@ -16,8 +16,10 @@ from collections.abc import Callable, Sequence
 from analyzer.digest import parallel
 from analyzer.digest.accumulator import DigestAccumulator
 from analyzer.digest.filters import EventFilter
+from analyzer.errors import InputError
 from analyzer.fingerprint.classifier import Mode
 from analyzer.model import DigestResult
+from analyzer.sources.generallog import log_kind
 
 ProgressCallback = Callable[[int, int | None], None]
 """Called with (bytes consumed, total bytes or None when unknown) while reading."""
@@ -31,21 +33,24 @@ def digest_logs(
     progress: ProgressCallback | None = None,
     jobs: int | None = 1,
 ) -> DigestResult:
-    """Digest one or more slow logs (``-`` reads stdin) into query classes.
+    """Digest one or more slow logs, or general logs (``-`` reads stdin), into query classes.
 
-    ``jobs`` processes read files, and byte ranges of large uncompressed files, in parallel
+    ``jobs`` processes read files, and byte ranges of large uncompressed slow logs, in parallel
     (``None``: one per CPU, at most four); their accumulators merge into the same result as
-    one sequential pass.
+    one sequential pass.  Slow logs and general logs are not digested together
+    (``InputError``): a general log has no timings, and holds the statements a slow log of the
+    same server has too.
 
     >>> result = digest_logs(["sample_workloads/shop/slow.log.gz"])   # doctest: +SKIP
     >>> top = max(result.classes, key=lambda c: c.stats.total("query_time"))  # doctest: +SKIP
     """
     started = time.perf_counter()
+    _same_kind({path: log_kind(path) for path in paths if path != "-"})
     workers = parallel.default_workers() if jobs is None else max(1, jobs)
     units = parallel.plan(paths, workers, event_filter)
     if workers > 1 and len(units) > 1:
         acc = parallel.digest_units(units, mode, event_filter, workers, progress)
-        return acc.result(started)
+        return _checked(acc.result(started))
     acc = DigestAccumulator(mode, event_filter)
     sizes = [u.size for u in units]
     total = None if any(size is None for size in sizes) else sum(size or 0 for size in sizes)
@@ -62,4 +67,26 @@ def digest_logs(
         done += unit.size or 0
         if progress is not None:
             progress(done, total)
-    return acc.result(started)
+    return _checked(acc.result(started))
+
+
+_KIND_NAMES = {"slowlog": "a slow log", "generallog": "a general query log"}
+
+
+def _same_kind(kinds: dict[str, str | None]) -> None:
+    """Raise ``InputError`` when slow logs and general logs are given together."""
+    first: dict[str, str] = {}
+    for path, kind in kinds.items():
+        if kind is not None:
+            first.setdefault(kind, path)
+    if len(first) > 1:
+        raise InputError(
+            f"{first['generallog']} is a general query log and {first['slowlog']} a slow log: digest them "
+            "separately (a general log has no timings, and its statements would be counted twice)"
+        )
+
+
+def _checked(result: DigestResult) -> DigestResult:
+    """The mixture of kinds again, now that stdin was read too."""
+    _same_kind({s.name: s.kind for s in result.sources})
+    return result
