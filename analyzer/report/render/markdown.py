@@ -46,7 +46,7 @@ def _digest(report: Report, options: RenderOptions) -> str:
     out: list[str] = [f"# {report.title}", ""]
     facts = [
         f"**{s.events:,}** events, **{s.classes:,}** classes",
-        f"total query time **{fmt.seconds(s.query_time_total)}**",
+        f"total query time **{fmt.seconds(s.query_time_total)}**" if report.timed else "no query times",
     ]
     if s.start:
         facts.append(f"from {_escape(s.start)} to {_escape(s.end or '')} ({fmt.span(s.span_seconds)})")
@@ -63,9 +63,13 @@ def _digest(report: Report, options: RenderOptions) -> str:
     out.append("| Source | Dialect | Events | Kept | Malformed |")
     out.append("|---|---|---:|---:|---:|")
     for src in report.sources:
-        out.append(
-            f"| {_escape(src.name)} | {_escape(src.dialect)} | {src.events:,} | {src.kept:,} | {src.malformed:,} |"
-        )
+        dialect = _escape(src.dialect)
+        if src.kind == "generallog":
+            conns = src.connections
+            dialect += f"{'; ' if dialect else ''}general log ({_escape(src.format or '')}), "
+            dialect += f"{conns.get('seen', 0):,} connections ({conns.get('opened', 0):,} opened in the log"
+            dialect += f", {conns['failed']:,} refused)" if conns.get("failed") else ")"
+        out.append(f"| {_escape(src.name)} | {dialect} | {src.events:,} | {src.kept:,} | {src.malformed:,} |")
     if report.notes:
         out.append("")
         out += [f"> **Note:** {_escape(note)}" for note in report.notes]
@@ -83,13 +87,23 @@ def _digest(report: Report, options: RenderOptions) -> str:
         return "\n".join(out)
 
     out += ["", f"## Profile: top {len(report.classes)} of {s.classes} classes", ""]
+    if not report.timed:
+        out.append("| Rank | Class | Count | % of calls | Fingerprint |")
+        out.append("|---:|---|---:|---:|---|")
+        for cls in report.classes:
+            out.append(
+                f"| {cls.rank} | `{cls.id}` | {fmt.count(cls.count)} | {fmt.percent(cls.call_share)} "
+                f"| {_code_span(_profile_text(cls.fingerprint))} |"
+            )
+        for cls in report.classes[: max(0, details)]:
+            out += [""] + _details(cls)
+        out.append("")
+        return "\n".join(out)
     out.append("| Rank | Class | Time | % | Count | Avg | p95 | Rows ex/sent | Fingerprint |")
     out.append("|---:|---|---:|---:|---:|---:|---:|---:|---|")
     for cls in report.classes:
         qt = cls.metrics.get("query_time")
-        fingerprint = visible(cls.fingerprint).replace("\n", " ")
-        if len(fingerprint) > 120:
-            fingerprint = fingerprint[:117] + "..."
+        fingerprint = _profile_text(cls.fingerprint)
         out.append(
             f"| {cls.rank} | `{cls.id}` | {fmt.seconds(qt.sum if qt else None)} | {fmt.percent(cls.share)} "
             f"| {fmt.count(cls.count)} | {fmt.seconds(qt.avg if qt else None)} | {fmt.seconds(qt.p95 if qt else None)} "
@@ -101,6 +115,11 @@ def _digest(report: Report, options: RenderOptions) -> str:
     return "\n".join(out)
 
 
+def _profile_text(fingerprint: str) -> str:
+    text = visible(fingerprint).replace("\n", " ")
+    return text[:117] + "..." if len(text) > 120 else text
+
+
 def _summary(text: str) -> str:
     """Text inside a ``<summary>`` (HTML, where Markdown is not read): escaped as HTML."""
     return html.escape(visible(text), quote=False)
@@ -109,19 +128,21 @@ def _summary(text: str) -> str:
 def _details(cls: ClassReport) -> list[str]:
     """A class's section: a ``<details>`` element (GitHub renders the Markdown inside it when blank
     lines surround it), closed but for its summary line."""
+    share = f"{fmt.percent(cls.share)} of query time" if cls.timed else f"{fmt.percent(cls.call_share)} of executions"
     out = [
         f"<details><summary><b>#{cls.rank}</b> <code>{_summary(cls.id)}</code> {_summary(cls.kind)}: "
-        f"{fmt.percent(cls.share)} of query time, {cls.count:,} events</summary>",
+        f"{share}, {cls.count:,} events</summary>",
         "",
     ]
-    line = f"pt-query-digest ID `0x{cls.pt_id}`; {fmt.percent(cls.share)} of query time, {cls.count:,} events"
+    line = f"pt-query-digest ID `0x{cls.pt_id}`; {share}, {cls.count:,} events"
     if cls.qps is not None:
         line += f", {cls.qps:.3g} QPS"
     if cls.first_seen:
         line += f"; seen {_escape(cls.first_seen)} to {_escape(cls.last_seen or '')}"
-    out += [line + ".", ""]
-    out.append("| Metric | Total | Min | Max | Avg | p50 | p95 | p99 | Stddev |")
-    out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    out.append(line + ".")
+    if any(m.kind != "flag" for m in cls.metrics.values()):
+        out += ["", "| Metric | Total | Min | Max | Avg | p50 | p95 | p99 | Stddev |"]
+        out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for name, m in cls.metrics.items():
         if m.kind == "flag":
             continue
@@ -151,7 +172,10 @@ def _details(cls: ClassReport) -> list[str]:
         ex = cls.example
         where = f"{_escape(ex.source)}:{ex.line}"
         when = f" at {_escape(ex.ts)}" if ex.ts else ""
-        out += ["", f"Example (slowest, {fmt.seconds(ex.query_time)}{when}, {where}):", ""]
+        if cls.timed:
+            out += ["", f"Example (slowest, {fmt.seconds(ex.query_time)}{when}, {where}):", ""]
+        else:
+            out += ["", f"Example ({when[1:] + ', ' if when else ''}{where}):", ""]
         out += code_block(ex.query)
     return out + ["", "</details>"]
 
