@@ -102,7 +102,7 @@ _SLOW_HEADER = ("# Time:", "# User@Host:", "# Query_time:")
 
 # A Connect (or Change user) argument: "user@host on db using Socket", MySQL's "user@host as
 # account on db using TCP/IP", and "user@host on db" of servers before MySQL 5.7 / MariaDB 10.
-_CONNECT = re.compile(r"(.*?)@(\S*) (?:as (\S*) )?on (\S*?)\s*(?:\s(?:using|via) (.+))?\s*")
+_CONNECT = re.compile(r"(.*?)@(\S*) (?:as (\S*) )?on(?: (\S*))?(?: +(?:using|via) (.+?))?\s*")
 _CONNECT_STRICT = re.compile(
     r"\S*@\S* (?:as \S* )?on \S*(?: using (?:Socket|TCP/IP|SSL/TLS|Named Pipe|Shared Memory|SSL))?\s*"
     r"|Access denied for user '[^']*'@'[^']*' \(using password: (?:YES|NO)\)"
