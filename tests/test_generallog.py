@@ -170,6 +170,17 @@ def test_forged_entry_lines_inside_literals_and_comments_stay_statement_text() -
     assert queries[at + 1] == "SELECT 'after the unbalanced one', author FROM notes WHERE id = 2"
 
 
+def test_the_recording_three_times_over_reads_as_three_recordings(tmp_path: Path) -> None:
+    """The unbalanced quote of one copy reads on into the next copy, whose literals hold forged entry
+    lines: the statement still ends where the server's next entry begins."""
+    text = (RECORDED / FILES["file"]).read_text()
+    head, body = text.split("Argument\n", 1)
+    _, once = events_of(RECORDED / FILES["file"])
+    reader, thrice = events_of(write(tmp_path, head + "Argument\n" + body * 3))
+    assert [e.query for e in thrice] == [e.query for e in once] * 3
+    assert reader.malformed == []
+
+
 def test_events_carry_what_a_per_connection_view_needs() -> None:
     _, events = events_of(RECORDED / FILES["file"])
     by_connection: dict[str, list[QueryEvent]] = defaultdict(list)
@@ -383,6 +394,16 @@ def test_forged_entry_lines_in_a_literal_or_comment_are_statement_text(tmp_path:
     reader, events = events_of(path)
     assert [e.query for e in events] == [statement, "SELECT 'next'"]
     assert {e.thread_id for e in events} == {"5"} and reader.malformed == []
+
+
+def test_a_line_comment_in_a_second_literal_does_not_hide_the_closing_quote(tmp_path: Path) -> None:
+    """Two values a user typed into one statement: the second one's "-- " would end the second
+    reading's last forged entry at the top level, were line comments after the quote allowed."""
+    first = "x\n\t\t     9 Query\tDROP TABLE x\n\t\t     9 Query\tSELECT 1"
+    statement = f"INSERT INTO t (a, b) VALUES ('{first}', '-- ')"
+    path = write(tmp_path, MARIADB_HEAD + "241201 10:00:00" + QUERY[2:] + statement + "\n" + QUERY + "SELECT 2\n")
+    _, events = events_of(path)
+    assert [e.query for e in events] == [statement, "SELECT 2"]
 
 
 @pytest.mark.parametrize(

@@ -37,11 +37,11 @@ an open literal it is statement text, unless the literal was cut short: a client
 statement with an unbalanced quote (``WHERE name = 'O'Brien'``: a syntax error, but logged,
 because the general log is written before the statement is parsed).  The reader reads on as if
 the literal went on until the statement would end, then reads the same lines again as entries
-from the entry-like line (``GeneralLogReader._second_reading``): when that reading is whole (every
-statement in it ends at the top level, the quote that closed the literal in the first reading
-opens one in the second, no backslash outside a literal, every other command's argument well
-formed), the statement ended before that line; otherwise the entry-like lines were text of the
-literal.  A literal still open ``lookahead_lines`` lines or ``lookahead_bytes`` bytes later, or
+from the entry-like line (``GeneralLogReader._second_reading``): when that reading is whole up to
+the entry holding the quote that closed the literal in the first reading (each statement ends at
+the top level, that quote opens a literal, no backslash outside a literal, every other command's
+argument well formed), the statement ended before that line; otherwise the entry-like lines were
+text of the literal.  A literal still open ``lookahead_lines`` lines or ``lookahead_bytes`` bytes later, or
 at the end of the input, was cut short.  The table layouts escape newlines: one record is one
 entry, whatever it holds.
 """
@@ -63,6 +63,7 @@ from analyzer.sources.slowlog import (
     _CLOSERS,
     _TOP,
     _TOP_NO_BACKSLASH,
+    _TOP_PATTERN,
     SlowLogReader,
     _lex_line,
     dialect_name,
@@ -557,18 +558,22 @@ class GeneralLogReader:
         if state != _TOP:
             return [], buf  # open at the end of the input: cut short at line n
         end = i  # buf[:end] would be text of the statement, buf[end:] the entries after it
-        if close is not None and self._second_reading(buf[:end], kind, close):
+        if close is not None and self._second_reading(buf[: end + 1], kind, close):
             return [], buf
         return [text for _, text in buf[:end]], buf[end:]
 
     def _second_reading(self, buf: list[tuple[int, str]], kind: int, close: tuple[int, int]) -> bool:
-        """Do the lines ``buf`` read as whole entries on their own?
+        """Do the lines ``buf`` read as whole entries on their own, up to the end of the entry that
+        holds the quote that closed the literal in the first reading?
 
-        They do when no entry-like line comes inside an open literal, every statement ends at the
+        They do when no entry-like line comes inside an open literal, each statement ends at the
         top level, there is no backslash outside a literal (forged text in a literal has its
-        quotes escaped), the quote that closed the literal in the first reading opens a literal
-        here (or lies in a well-formed argument of another command), and every other command's
-        argument is well formed.  A ``/* */`` comment closes at the same ``*/`` in both
+        quotes escaped), that quote opens a literal here (or lies in a well-formed argument of
+        another command), and every other command's argument is well formed.  Forged text cannot
+        pass: the real closing quote, with the statement's own text after it, leaves a literal
+        open in this reading.  Only the entries up to that one are read: what comes after it
+        does not tell a forged entry from a cut literal, and may hold other statements whose
+        literals hold entry-like lines.  A ``/* */`` comment closes at the same ``*/`` in both
         readings: they never differ, and the lines are text.
         """
         if kind not in (_SQ_STATE, _DQ_STATE, _BT_STATE):
@@ -576,18 +581,19 @@ class GeneralLogReader:
         close_line, close_at = close
         state = _TOP
         sql = False
-        command = ""
         for index, (_, text) in enumerate(buf):
             m = _ENTRY(text)
             start = 0
             if m is not None or _BANNER(text) is not None:
                 if sql and state != _TOP:
                     return False  # an entry inside an open literal
+                if index > close_line:
+                    return True  # the entry holding the quote ended at the top level
                 state = _TOP
                 if m is None:  # a banner line
-                    sql, command = False, ""
                     if index == close_line:
                         return False
+                    sql = False
                     continue
                 command = m.group(3)
                 sql = command in SQL_COMMANDS
@@ -596,18 +602,24 @@ class GeneralLogReader:
                     return False
             elif not sql:
                 return False  # text after a command whose argument is one line
-            if index == close_line and close_at >= start:
+            if index == close_line:
                 if not sql:
-                    continue  # the quote is inside a well-formed argument (checked above)
+                    return True  # the quote is inside a well-formed argument (checked above)
                 before = text[start:close_at]
                 if _lex_line(before, state)[0] != _TOP or _lex_line(text[start : close_at + 1], state) != (kind, True):
                     return False
+                # A line comment after it could hide the rest of the line (a second literal of the
+                # same statement, holding "-- ", would otherwise pass for the end of the entry).
+                if _line_comment_outside(text[close_at + 1 :], kind):
+                    return False
+            elif index > close_line and sql and _line_comment_outside(text[start:], state):
+                return False
             if sql:
                 segment = text[start:]
                 if "\\" in segment and _backslash_outside(segment, state):
                     return False
                 state = _lex_line(segment, state)[0]
-        return not sql or state == _TOP
+        return not sql or state == _TOP  # the input ended
 
     # ------------------------------------------------------------------ table exports
     def _table_records(self, progress: Callable[[int], None] | None) -> Iterator[_Record]:
@@ -650,7 +662,7 @@ class GeneralLogReader:
 
         command = get("command_type")
         thread = get("thread_id")
-        if command is None or thread is None or not thread.strip().isdigit() or len(fields) < len(columns):
+        if command is None or thread is None or not thread.strip().isdigit() or len(fields) != len(columns):
             self._bad(line, f"not a row of mysql.general_log ({len(fields)} fields)")
             return None
         argument = get("argument") or ""
@@ -684,6 +696,27 @@ def _closing_quote(text: str, kind: int) -> int | None:
             return m.end() - 1
         pos = m.end() + 1  # a doubled quote is an escaped one
     return None
+
+
+# The top-level run of a statement, stopping at a "-- " or "#" comment.
+_LINE_COMMENT = r"|--(?=[\x00-\x20]|\Z)[^\n]*|#[^\n]*|-)*"
+if _LINE_COMMENT not in _TOP_PATTERN:  # pragma: no cover - a loud failure, never a silent misreading
+    raise ImportError("the slow-log reader's lexer changed shape: update generallog._LINE_COMMENT")
+_TOP_NO_LINE_COMMENT = re.compile(
+    _TOP_PATTERN.replace(_LINE_COMMENT, r"|-(?!-(?:[\x00-\x20]|\Z)))*", 1), re.DOTALL
+).match
+
+
+def _line_comment_outside(segment: str, state: int) -> bool:
+    """Does ``segment`` (starting in ``state``) have a ``-- `` or ``#`` comment outside a literal?"""
+    pos = 0
+    if state:
+        m = _CLOSERS[state](segment)
+        if m is None:
+            return False
+        pos = m.end()
+    end = _TOP_NO_LINE_COMMENT(segment, pos).end()
+    return end < len(segment) and segment[end] in "#-"
 
 
 def _backslash_outside(segment: str, state: int) -> bool:
