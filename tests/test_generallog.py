@@ -560,6 +560,14 @@ def test_reports_say_there_are_no_timings_and_invent_none() -> None:
     assert '<th scope="col" data-sort="num">% of calls</th>' in page
 
 
+def test_advise_on_a_general_log_shows_calls_without_times() -> None:
+    schema = str(REPO / "sample_workloads" / "shop" / "schema.sql")
+    for fmt in ("table", "markdown"):
+        result = mqa("advise", str(RECORDED / FILES["file"]), "--schema-file", schema, "--format", fmt)
+        assert result.exit_code == 0, result.stderr
+        assert " calls" in result.stdout and " s total" not in result.stdout and " in all" not in result.stdout
+
+
 def test_explicit_time_orders_fall_back_to_counts_and_say_so() -> None:
     result = mqa("digest", str(RECORDED / FILES["tsv"]), "--order-by", "p95", "--format", "json")
     doc = json.loads(result.stdout)

@@ -238,8 +238,9 @@ def _advice(report: AdviceReport, options: RenderOptions) -> str:
     for rank, ca in enumerate(report.shown, 1):
         if report.statement is None:
             out += [
-                f"<details><summary><b>#{rank}</b> <code>{_summary(ca.class_id[:16])}</code>: {ca.count:,} calls, "
-                f"{fmt.seconds(ca.query_time_total)} in all</summary>",
+                f"<details><summary><b>#{rank}</b> <code>{_summary(ca.class_id[:16])}</code>: {ca.count:,} calls"
+                + (f", {fmt.seconds(ca.query_time_total)} in all" if ca.timed else "")
+                + "</summary>",
                 "",
             ]
         out += [_md_code(report.statement if report.statement is not None else (ca.sample or ca.text)), ""]

@@ -516,7 +516,7 @@ def _advice(report: AdviceReport, console: Console, options: RenderOptions) -> N
 
 def _class_section(console: Console, rank: int, ca: AdviceClassView) -> None:
     head = Text(f"#{rank} {ca.class_id[:16]}", style="bold")
-    head.append(f"  {ca.count} calls, {ca.query_time_total:,.3f} s total", style="dim")
+    head.append(f"  {ca.count} calls" + (f", {ca.query_time_total:,.3f} s total" if ca.timed else ""), style="dim")
     parts: list[Any] = [head, Text(visible(ca.text), style="dim")]
     if ca.plan is not None:
         parts.append(plan_tree(ca.plan))
