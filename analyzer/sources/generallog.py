@@ -41,9 +41,9 @@ from the entry-like line (``GeneralLogReader._second_reading``): when that readi
 the entry holding the quote that closed the literal in the first reading (each statement ends at
 the top level, that quote opens a literal, no backslash outside a literal, every other command's
 argument well formed), the statement ended before that line; otherwise the entry-like lines were
-text of the literal.  A literal still open ``lookahead_lines`` lines or ``lookahead_bytes`` bytes later, or
-at the end of the input, was cut short.  The table layouts escape newlines: one record is one
-entry, whatever it holds.
+text of the literal.  A literal still open ``lookahead_lines`` lines or ``lookahead_bytes`` bytes
+later, or at the end of the input, was cut short.  The table layouts escape newlines: one record
+is one entry, whatever it holds.
 """
 
 from __future__ import annotations
@@ -60,7 +60,10 @@ from analyzer.sources.inputs import LogInput, iter_text_blocks, open_log
 
 # The SQL lexer of the slow-log reader: the state a statement leaves open at a line's end.
 from analyzer.sources.slowlog import (
+    _BT,
     _CLOSERS,
+    _DQ,
+    _SQ,
     _TOP,
     _TOP_NO_BACKSLASH,
     _TOP_PATTERN,
@@ -576,7 +579,7 @@ class GeneralLogReader:
         literals hold entry-like lines.  A ``/* */`` comment closes at the same ``*/`` in both
         readings: they never differ, and the lines are text.
         """
-        if kind not in (_SQ_STATE, _DQ_STATE, _BT_STATE):
+        if kind not in (_SQ, _DQ, _BT):
             return False
         close_line, close_at = close
         state = _TOP
@@ -680,9 +683,7 @@ class GeneralLogReader:
         return _Record(line, ts, tz, thread.strip(), command.strip(), argument, get("user_host"))
 
 
-# A few lexer states by name (the slow-log reader's numbering).
-_SQ_STATE, _DQ_STATE, _BT_STATE = 1, 2, 3
-_QUOTE_OF = {_SQ_STATE: "'", _DQ_STATE: '"', _BT_STATE: "`"}
+_QUOTE_OF = {_SQ: "'", _DQ: '"', _BT: "`"}
 
 
 def _closing_quote(text: str, kind: int) -> int | None:
@@ -692,7 +693,7 @@ def _closing_quote(text: str, kind: int) -> int | None:
         return None
     pos = 0
     while (m := closer(text, pos)) is not None:
-        if text[m.end() : m.end() + 1] != quote or kind == _BT_STATE:
+        if text[m.end() : m.end() + 1] != quote or kind == _BT:
             return m.end() - 1
         pos = m.end() + 1  # a doubled quote is an escaped one
     return None
