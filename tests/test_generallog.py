@@ -14,6 +14,7 @@ import calendar
 import gzip
 import json
 import shutil
+import subprocess
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -32,7 +33,7 @@ from analyzer.report.render.markdown import to_markdown
 from analyzer.sources.generallog import GeneralLogReader, open_log_reader, sniff
 from analyzer.sources.slowlog import SlowLogReader
 from cli.main import app
-from tests.conftest import FIXTURES, IN_CI, REPO
+from tests.conftest import FIXTURES, IN_CI, REPO, require_executable
 from tests.generallog_recording import FILES, FORGED_FILE_LINES, clean_up, record
 
 RECORDED = FIXTURES / "generallog" / "mariadb-10.11"
@@ -254,6 +255,39 @@ def test_the_events_pt_query_digests_parser_expects() -> None:
     assert {e.tz for e in events} == {8 * 3600} and events[0].user == "mysqlha_common"
     reader, events = events_of(PT_GENLOGS / "genlog005.txt")
     assert reader.dialect == "mysql 5.7.12-0ubuntu1-log" and {e.tz for e in events} == {0}
+
+
+@pytest.mark.oracle
+def test_pt_query_digest_counts_the_same_statements_but_forged_lines_and_executions() -> None:
+    """pt-query-digest --type genlog on the recorded file: every class of ours, with pt's fingerprint,
+    is pt's class with the same id and count, but for the statements whose literals or comments hold
+    forged entry lines (pt splits them, and reports the forged DROP TABLE three times) and the
+    executions of prepared statements (pt counts them as "administrator command: Execute", without
+    their text)."""
+    pt = require_executable("pt-query-digest", "apt-get install percona-toolkit")
+    path = str(RECORDED / FILES["file"])
+    out = subprocess.run(
+        [pt, "--type", "genlog", "--output", "json", "--limit", "1000000", path],
+        capture_output=True, text=True, check=True, timeout=300,
+    )  # fmt: skip
+    theirs = {c["checksum"]: (c["fingerprint"], c["query_count"]) for c in json.loads(out.stdout)["classes"]}
+    ours = {c.pt_id: (c.fingerprint, c.stats.count) for c in digest_logs([path], mode="pt").classes}
+    _, events = events_of(path)
+    special = DigestAccumulator("pt")
+    special.add_events(e for e in events if FORGED_FILE_LINES in e.query or e.attrs.get("command") == "Execute")
+    apart = {c.pt_id for c in special.result().classes}
+    assert len(apart) == 4 and all(k not in theirs for k in apart)
+    assert {k for k in ours if theirs.get(k) != ours[k]} == apart
+    assert len(ours) - len(apart) == 56  # the rest agree, id and count
+    only_pt = sorted(fp for k, (fp, _) in theirs.items() if k not in ours)
+    assert [fp for fp in only_pt if not fp.startswith("administrator command: ")] == [
+        "drop table forged_in_a_literal",
+        'insert into notes (body, author) values ("double',
+        "insert into notes (body, author) values ('first line",
+        "select count(*) from notes /* a comment",
+    ]
+    assert theirs["9A41B0F439A4FECAD2A36DE980400404"] == ("drop table forged_in_a_literal", 3)
+    assert theirs["2A89113BB920BA301228F184663C8627"] == ("administrator command: Execute", 4)
 
 
 def _iso_epoch(text: str) -> float:
