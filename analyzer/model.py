@@ -133,6 +133,9 @@ class DigestResult:
     totals: GroupStats
     elapsed: float = 0.0
     notes: list[str] = field(default_factory=list)  # what limits the result's accuracy
+    # Views beyond the classes (analyzer.digest.requests, analyzer.digest.groups), by class id:
+    requests: list = field(default_factory=list)  # RouteRequests per route, when requests were seen
+    groups: object = None  # a GroupAccumulator with --group-by
 
     @property
     def malformed(self) -> int:

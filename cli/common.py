@@ -20,13 +20,51 @@ def fail(message: str) -> NoReturn:
     raise UsageError(message)
 
 
+def check_output(path: str | None) -> None:
+    """Fail before any work when ``--output`` (or ``--html``, ...) cannot be written: a missing
+    or unwritable folder, a folder given as the file."""
+    if path is None or path == "-":
+        return
+    if os.path.isdir(path):
+        fail(f"{path}: is a directory; give a file name")
+    if _special(path):
+        if not os.access(path, os.W_OK):
+            fail(f"{path}: cannot write (permission denied)")
+        return
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        fail(f"{path}: cannot write (no such directory: {folder})")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        fail(f"{path}: cannot write (permission denied in {folder})")
+
+
+def _special(path: str) -> bool:
+    """An existing target that is not a regular file (a device such as /dev/stdout or /dev/full,
+    a FIFO): written in place, never replaced by a rename."""
+    try:
+        import stat
+
+        return not stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return False
+
+
 @contextlib.contextmanager
 def output_stream(path: str | None) -> Iterator[TextIO]:
     """stdout, or the ``--output`` file, written atomically: a temporary file in the same folder
     renamed over the target once the report is complete, so a failed run leaves the previous
-    report as it was."""
+    report as it was.  A device or FIFO is written in place."""
     if path is None or path == "-":
         yield sys.stdout
+        return
+    if _special(path):
+        try:
+            with open(path, "w", encoding="utf-8") as handle:
+                yield handle
+        except BrokenPipeError:
+            raise  # /dev/stdout into a pipe that closed: quiet, as for stdout
+        except OSError as exc:
+            fail(f"{path}: cannot write ({exc.strerror or exc})")
         return
     folder = os.path.dirname(os.path.abspath(path))
     try:
@@ -56,10 +94,15 @@ class PendingOutput:
     place.  Until then (a failure, a kill) the previous file stays as it was."""
 
     def __init__(self, path: str) -> None:
+        check_output(path)
         self.path = path
         self.temp: str | None = None
+        self.direct: str | None = None
 
     def write(self, text: str) -> None:
+        if _special(self.path):
+            self.direct = text  # written in place by commit()
+            return
         folder = os.path.dirname(os.path.abspath(self.path))
         try:
             fd, self.temp = tempfile.mkstemp(prefix=".mqa-", suffix=".tmp", dir=folder)
@@ -73,6 +116,14 @@ class PendingOutput:
             fail(f"{self.path}: cannot write ({exc.strerror or exc})")
 
     def commit(self) -> None:
+        if self.direct is not None:
+            try:
+                with open(self.path, "w", encoding="utf-8") as handle:
+                    handle.write(self.direct)
+            except OSError as exc:
+                fail(f"{self.path}: cannot write ({exc.strerror or exc})")
+            self.direct = None
+            return
         if self.temp is None:
             return
         try:

@@ -119,7 +119,7 @@ def open_server(args: ServerArgs, *, prompt: Callable[[str], str] | None = None)
     return server
 
 
-SERVER_COMMANDS = ("collect", "top", "indexes", "explain", "advise", "report")
+SERVER_COMMANDS = ("collect", "top", "indexes", "explain", "advise", "report", "endpoint")
 
 
 def refuse_password_argument(argv: list[str], commands: tuple[str, ...] | None = SERVER_COMMANDS) -> None:

@@ -15,7 +15,18 @@ import typer
 from cli.common import PendingOutput, command_line, fail, stderr_console
 from cli.connection import ServerArgs, open_server, server_options
 from cli.progress import ReadProgress
-from cli.render import TZ_HELP, FingerprintMode, OrderBy, time_zone
+from cli.render import (
+    FILTER_HELP,
+    GROUP_BY_HELP,
+    REQUEST_TAG_HELP,
+    REQUESTS_HELP,
+    ROUTE_TAG_HELP,
+    TZ_HELP,
+    FingerprintMode,
+    OrderBy,
+    time_zone,
+    views_for,
+)
 
 HISTORY_HELP = (
     "Keep the runs in this history and read only what is new: sqlite:///PATH or mysql://user@host:port/db; "
@@ -76,6 +87,11 @@ def report(
     tag: Optional[list[str]] = typer.Option(
         None, "--tag", metavar="K=V", help="Only statements with this comment tag (repeatable)."
     ),
+    filter_expr: Optional[str] = typer.Option(None, "--filter", metavar="EXPR", help=FILTER_HELP),
+    group_by: Optional[str] = typer.Option(None, "--group-by", metavar="DIM", help=GROUP_BY_HELP),
+    request_tag: Optional[str] = typer.Option(None, "--request-tag", metavar="KEY", help=REQUEST_TAG_HELP),
+    route_tag: str = typer.Option("route", "--route-tag", metavar="KEY", help=ROUTE_TAG_HELP),
+    requests: bool = typer.Option(False, "--requests", help=REQUESTS_HELP),
     fingerprint: FingerprintMode = typer.Option(
         FingerprintMode.sqlglot, "--fingerprint", help="Query class definition."
     ),
@@ -105,6 +121,9 @@ def report(
     from analyzer.report.options import RenderOptions
 
     thresholds = [Threshold.parse(t) for t in fail_on or []]
+    views = views_for(group_by, request_tag, route_tag, requests)
+    if window and views.group_by not in (None, "db", "table"):
+        fail(f"--group-by {views.group_by} with --window: performance_schema groups by db or table only")
     retention = Retention.parse(keep) if keep else None
     zone = time_zone(tz)
     seconds = parse_duration(window) if window else None
@@ -128,6 +147,7 @@ def report(
         users=tuple(only_user or ()),
         hosts=tuple(only_host or ()),
         tags=tuple(tag or ()),
+        expression=filter_expr,
     )
     spec = ReportSpec(
         logs=list(logs or []),
@@ -141,6 +161,7 @@ def report(
         health=health,
         guards=Guards(min_calls=min_calls),
         command=command_line(),
+        views=views,
     )
     store = HistoryStore.open(history) if history is not None else None
     server = None
@@ -196,5 +217,9 @@ def report(
         )
     for line in crossed:
         sys.stderr.write(f"mqa: fail-on {line}\n")
+    if job.interrupted:
+        from analyzer.errors import AnalyzerError
+
+        raise AnalyzerError(f"the report is partial: {job.interrupted}")
     if crossed:
         raise typer.Exit(1)

@@ -24,6 +24,7 @@ from typer.testing import CliRunner
 
 from analyzer.digest import DigestAccumulator, digest_logs, parallel
 from analyzer.digest.filters import EventFilter
+from analyzer.digest.views import Views
 from analyzer.errors import InputError
 from analyzer.model import QueryEvent
 from analyzer.report.digest import build_report
@@ -600,6 +601,24 @@ def test_advise_on_a_general_log_shows_calls_without_times() -> None:
         result = mqa("advise", str(RECORDED / FILES["file"]), "--schema-file", schema, "--format", fmt)
         assert result.exit_code == 0, result.stderr
         assert " calls" in result.stdout and " s total" not in result.stdout and " in all" not in result.stdout
+
+
+def test_groups_and_requests_of_a_general_log_show_no_times() -> None:
+    """--group-by and the per-request view work on the events' connections and tags; without
+    timings their time cells say "-", never 0."""
+    path = str(RECORDED / FILES["file"])
+    table = mqa("digest", path, "--group-by", "user", "--details", "0")
+    assert table.exit_code == 0, table.stderr
+    groups = table.stdout[table.stdout.index("Groups by user") :]
+    assert "gl_web        -  -    128" in groups and "database time" not in groups
+    assert "per request: " in groups
+    markdown = mqa("digest", path, "--group-by", "user", "--format", "markdown", "--details", "0").stdout
+    assert "| 1 | gl\\_web | - | - | 128 | - | - |" in markdown
+    report = build_report(digest_logs([path], views=Views(group_by="user")), group_by="user")
+    assert report.groups and report.routes
+    page = to_html(report, RenderOptions(details=0))
+    assert '<td><code>gl_web</code></td><td class="n">-</td><td class="n">-</td>' in page
+    assert "</a> 0" not in page and "0 / 0 / 0" not in page
 
 
 def test_explicit_time_orders_fall_back_to_counts_and_say_so() -> None:

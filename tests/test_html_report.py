@@ -547,3 +547,19 @@ def test_the_scheduled_job_pages_load_offline_without_errors(browser, history_pa
     if name == "report":
         assert page.page.locator("#profile tbody tr").count() > 50  # every class of the run
     page.close()
+
+
+def test_the_profile_switches_between_classes_and_groups(browser, tmp_path) -> None:
+    page_path = tmp_path / "groups.html"
+    mqa("digest", LOG, "--group-by", "tag:route", "-f", "html", "-o", str(page_path))
+    page = Page(browser, page_path)
+    assert page.page.is_visible("#classes") and not page.page.is_visible("#groups")
+    page.page.check("#view-switch input[value=groups]")
+    assert page.page.is_visible("#groups") and not page.page.is_visible("#classes")
+    assert page.page.locator("#group-table tbody tr").first.get_attribute("data-group") == "/account/orders"
+    assert "5× per request" in page.page.inner_text("#requests")
+    assert page.errors == []
+    page.close()
+    no_js = Page(browser, page_path, javascript=False)  # without a script both are there
+    assert no_js.page.is_visible("#classes") and no_js.page.is_visible("#groups")
+    no_js.close()

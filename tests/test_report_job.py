@@ -242,3 +242,44 @@ def test_a_performance_schema_window_with_a_server(
     assert "performance_schema of" in doc["provenance"]["window"] and "index checks on" in doc["provenance"]["health"]
     assert doc["summary"]["events"] > 0 and any(c.get("plan") for c in doc["classes"])
     assert doc["health"]["findings"]  # the shop schema as shipped has redundant and unused indexes
+
+
+def test_endpoint_on_the_slowest_route_with_a_server(
+    server: TestServer, replays: dict[str, Path], tmp_path: Path
+) -> None:
+    out = mqa("endpoint", str(replays["a"]), "--route", "/account/orders", "--dsn", server.dsn, "-D", DB, "-f", "json")
+    assert out.returncode == 0, out.stderr
+    doc = json.loads(out.stdout)
+    assert doc["advice"]["command"] == "endpoint"
+    fingerprints = {c["fingerprint"] for c in doc["classes"]}
+    assert any(f.startswith("SELECT orders.* FROM orders WHERE orders.customer_id = ?") for f in fingerprints)
+    assert all(set(c["tags"]) >= {"route=/account/orders"} for c in doc["classes"])  # only the endpoint's statements
+    [route] = doc["requests"]
+    assert route["route"] == "/account/orders" and route["repeated"][0]["fingerprint"].startswith("SELECT order_items")
+    assert any(f["check"] in ("PLN006", "PLN007") for f in doc["findings"])
+    assert any(
+        s["table"] == f"{DB}.orders" and s["columns"][:2] == ["customer_id", "created_at"]
+        for s in doc["index_suggestions"]
+    )
+    page = tmp_path / "endpoint.html"
+    html = mqa(
+        "endpoint",
+        str(replays["a"]),
+        "--route",
+        "/account/orders",
+        "--dsn",
+        server.dsn,
+        "-D",
+        DB,
+        "-f",
+        "html",
+        "-o",
+        str(page),
+    )
+    assert html.returncode == 0, html.stderr
+    text = page.read_text()
+    assert 'id="requests"' in text and 'id="indexes"' in text and "mqa endpoint /account/orders" in text
+    missing = mqa("endpoint", str(replays["a"]), "--route", "/nowhere", "--dsn", server.dsn)
+    assert (
+        missing.returncode == 2 and "no statement in the logs carries the comment tag route=/nowhere" in missing.stderr
+    )

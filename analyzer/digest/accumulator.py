@@ -12,6 +12,9 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 
 from analyzer.digest.filters import EventFilter
+from analyzer.digest.groups import GroupAccumulator
+from analyzer.digest.requests import RequestAccumulator
+from analyzer.digest.views import Views
 from analyzer.fingerprint.classifier import Fingerprinter, Mode
 from analyzer.model import DigestResult, QueryClass, QueryEvent, SourceSummary
 from analyzer.sources.generallog import GeneralLogReader, open_log_reader
@@ -30,7 +33,14 @@ class DigestAccumulator:
     merge; ``groups`` turns them into ``GroupStats`` objects when they are needed.
     """
 
-    def __init__(self, mode: Mode = "sqlglot", event_filter: EventFilter | None = None) -> None:
+    def __init__(
+        self, mode: Mode = "sqlglot", event_filter: EventFilter | None = None, views: Views | None = None
+    ) -> None:
+        self.views = views or Views()
+        self.requests = RequestAccumulator(
+            request_tag=self.views.request_tag, route_tag=self.views.route_tag, infer=self.views.infer_requests
+        )
+        self.grouping = GroupAccumulator(self.views.group_by) if self.views.group_by else None
         self.fingerprinter = Fingerprinter(mode)
         self.filter = event_filter if event_filter is not None and event_filter.active else None
         self.sources: list[SourceSummary] = []
@@ -71,6 +81,8 @@ class DigestAccumulator:
         batch: list[QueryEvent] = []
         tagged: list[tuple[int, tuple[str, ...]]] = []
         kept = 0
+        requests, wants = self.requests, self.requests.wants
+        grouping = self.grouping
         for event in events:
             admin = event.admin
             key, tags = key_of(event.query, admin)
@@ -80,6 +92,10 @@ class DigestAccumulator:
             if gi is None:
                 gi = index[(key, admin)] = table.add_group()
                 keys.append((key, admin))
+            if wants(event.query):
+                requests.add(event, gi, tags)
+            if grouping is not None:
+                grouping.add(event, gi, tags)
             if tags:
                 tagged.append((len(batch), tags))
             gidx.append(gi)
@@ -121,12 +137,23 @@ class DigestAccumulator:
         """Fold another accumulator (same mode) into this one, exactly."""
         if other.fingerprinter.mode != self.fingerprinter.mode:
             raise ValueError("cannot merge digests made with different fingerprint modes")
-        if other.table is not None:
-            self.merge_table(other.keys, other.table)
+        targets = self.merge_table(other.keys, other.table) if other.table is not None else []
+        self.merge_views(other.requests, other.grouping, targets)
         self.sources.extend(other.sources)
 
-    def merge_table(self, keys: list[tuple[str, bool]], table: GroupTable) -> None:
-        """Fold a ``GroupTable`` whose row ``i`` holds the group ``keys[i]`` into this one."""
+    def merge_views(self, requests: RequestAccumulator, grouping: GroupAccumulator | None, targets: list[int]) -> None:
+        """Fold another part's per-request and per-group figures (its group ``i`` is ours
+        ``targets[i]``); parts merge in input order."""
+        mapping = dict(enumerate(targets))
+        requests.rekey(mapping)
+        self.requests.merge(requests)
+        if grouping is not None and self.grouping is not None:
+            grouping.rekey(mapping)
+            self.grouping.merge(grouping)
+
+    def merge_table(self, keys: list[tuple[str, bool]], table: GroupTable) -> list[int]:
+        """Fold a ``GroupTable`` whose row ``i`` holds the group ``keys[i]`` into this one; our
+        group of each of its rows."""
         mine = self._table()
         targets = []
         for key in keys:
@@ -136,14 +163,17 @@ class DigestAccumulator:
                 self.keys.append(key)
             targets.append(gi)
         mine.merge(table, targets)
+        return targets
 
     def classes(self) -> list[QueryClass]:
         """Describe every group once and fold groups into classes."""
         fp = self.fingerprinter
         by_fingerprint: dict[tuple[str, bool], QueryClass] = {}
-        for (key, admin), group in self.groups.items():
+        self.class_of: dict[int, str] = {}  # group -> class id (for the per-request and per-group views)
+        for gi, ((key, admin), group) in enumerate(self.groups.items()):
             example = group.example.query if group.example is not None else key
             info = fp.describe(key, example, admin)
+            self.class_of[gi] = info.id
             cls = by_fingerprint.get((info.fingerprint, admin))
             if cls is None:
                 stats = GroupStats()
@@ -164,7 +194,13 @@ class DigestAccumulator:
         for cls in classes:
             totals.merge(cls.stats)
         elapsed = time.perf_counter() - started if started is not None else 0.0
-        return DigestResult(self.fingerprinter.mode, classes, list(self.sources), totals, elapsed)
+        result = DigestResult(self.fingerprinter.mode, classes, list(self.sources), totals, elapsed)
+        self.requests.rekey(self.class_of)
+        result.requests = self.requests.finish()
+        if self.grouping is not None:
+            self.grouping.rekey(self.class_of)
+            result.groups = self.grouping
+        return result
 
 
 def release_free_memory() -> None:

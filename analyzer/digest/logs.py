@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from analyzer.digest import parallel
 from analyzer.digest.accumulator import DigestAccumulator
 from analyzer.digest.filters import EventFilter
+from analyzer.digest.views import Views
 from analyzer.errors import InputError
 from analyzer.fingerprint.classifier import Mode
 from analyzer.model import DigestResult
@@ -32,6 +33,7 @@ def digest_logs(
     event_filter: EventFilter | None = None,
     progress: ProgressCallback | None = None,
     jobs: int | None = 1,
+    views: Views | None = None,
 ) -> DigestResult:
     """Digest one or more slow logs, or general logs (``-`` reads stdin), into query classes.
 
@@ -49,9 +51,9 @@ def digest_logs(
     workers = parallel.default_workers() if jobs is None else max(1, jobs)
     units = parallel.plan(paths, workers, event_filter)
     if workers > 1 and len(units) > 1:
-        acc = parallel.digest_units(units, mode, event_filter, workers, progress)
+        acc = parallel.digest_units(units, mode, event_filter, workers, progress, views)
         return _checked(acc.result(started))
-    acc = DigestAccumulator(mode, event_filter)
+    acc = DigestAccumulator(mode, event_filter, views)
     sizes = [u.size for u in units]
     total = None if any(size is None for size in sizes) else sum(size or 0 for size in sizes)
     done = 0
@@ -70,9 +72,6 @@ def digest_logs(
     return _checked(acc.result(started))
 
 
-_KIND_NAMES = {"slowlog": "a slow log", "generallog": "a general query log"}
-
-
 def _same_kind(kinds: dict[str, str | None]) -> None:
     """Raise ``InputError`` when slow logs and general logs are given together."""
     first: dict[str, str] = {}
@@ -87,6 +86,16 @@ def _same_kind(kinds: dict[str, str | None]) -> None:
 
 
 def _checked(result: DigestResult) -> DigestResult:
-    """The mixture of kinds again, now that stdin was read too."""
+    """Slow logs and general logs mixed (known now that stdin was read too) are an input error;
+    so is an input with no event but malformed content, which is no log at all (``/bin/ls``, a
+    prose file: a general log is one only when an entry was found); an empty input is a note."""
     _same_kind({s.name: s.kind for s in result.sources})
+    for source in result.sources:
+        if source.kind not in ("slowlog", "generallog") or source.events:
+            continue
+        if source.malformed and source.kind == "slowlog":
+            first = source.malformed_samples[0] if source.malformed_samples else None
+            where = f": line {first.line}: {first.reason}" if first is not None else ""
+            raise InputError(f"{source.name}: not a slow log (no event found{where})")
+        result.notes.append(f"{source.name}: empty (no events)")
     return result

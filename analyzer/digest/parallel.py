@@ -14,14 +14,17 @@ changes) is the last one the previous ranges set.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
+import signal
 from collections.abc import Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 
 from analyzer.digest.accumulator import DigestAccumulator
 from analyzer.digest.filters import EventFilter
+from analyzer.digest.views import Views
 from analyzer.fingerprint.classifier import Mode
 from analyzer.model import Malformed
 from analyzer.sources.generallog import log_kind, open_log_reader
@@ -98,14 +101,28 @@ class UnitResult:
     lines: int
     last_db: str | None
     clean_end: bool = True  # the range ended where an event ends (see SlowLogReader.clean_end)
+    requests: object = None  # requests.RequestAccumulator
+    grouping: object = None  # groups.GroupAccumulator or None
 
 
 def _init_worker(slots) -> None:
+    """A worker dies with its parent (Linux: the kernel kills it when the parent goes, however
+    the parent ends) and leaves Ctrl-C to the parent, which stops the pool."""
     global _progress_slots
     _progress_slots = slots
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    with contextlib.suppress(OSError, AttributeError):
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    if os.getppid() == 1:  # the parent died before prctl: go now
+        os._exit(1)
 
 
-def _digest_unit(index: int, unit: Unit, mode: Mode, event_filter: EventFilter | None, on_block=None) -> UnitResult:
+def _digest_unit(
+    index: int, unit: Unit, mode: Mode, event_filter: EventFilter | None, on_block=None, views: Views | None = None
+) -> UnitResult:
     reader = (
         SlowLogReader(open_log_range(unit.path, unit.start, unit.end)) if unit.is_range else open_log_reader(unit.path)
     )
@@ -119,12 +136,16 @@ def _digest_unit(index: int, unit: Unit, mode: Mode, event_filter: EventFilter |
         if on_block is not None:
             on_block(position)
 
-    acc = DigestAccumulator(mode, event_filter)
+    acc = DigestAccumulator(mode, event_filter, views)
     summary = acc.add_reader(reader, progress)
-    return UnitResult(acc.keys, acc.table, summary, reader.lines_read, reader.last_db, reader.clean_end)
+    return UnitResult(
+        acc.keys, acc.table, summary, reader.lines_read, reader.last_db, reader.clean_end, acc.requests, acc.grouping
+    )
 
 
-def digest_units(units: list[Unit], mode: Mode, event_filter: EventFilter | None, workers: int, progress):
+def digest_units(
+    units: list[Unit], mode: Mode, event_filter: EventFilter | None, workers: int, progress, views: Views | None = None
+):
     """Run the units in ``workers`` processes (this one included) and merge in input order.
 
     This process works too instead of waiting: with two CPUs, one extra process does half of
@@ -166,29 +187,42 @@ def digest_units(units: list[Unit], mode: Mode, event_filter: EventFilter | None
         # the same size, so both finish at about the same time.
         while len(futures) < helpers and len(queue) > 1:
             index = queue.pop()
-            futures[pool.submit(_digest_unit, index, units[index], mode, event_filter)] = index
+            futures[pool.submit(_digest_unit, index, units[index], mode, event_filter, None, views)] = index
         _progress_slots = slots
         try:
             while queue:
                 index = queue.pop(0)
-                results[index] = _digest_unit(index, units[index], mode, event_filter, on_block=report)
+                results[index] = _digest_unit(index, units[index], mode, event_filter, report, views)
                 collect(0)
                 while len(futures) < helpers and len(queue) > 1:
                     index = queue.pop()
-                    futures[pool.submit(_digest_unit, index, units[index], mode, event_filter)] = index
+                    futures[pool.submit(_digest_unit, index, units[index], mode, event_filter, None, views)] = index
             while futures:
                 collect(0.25)
                 report()
+        except BaseException:
+            # Ctrl-C, SIGTERM or an error: stop the workers now instead of waiting for them
+            for future in futures:
+                future.cancel()
+            for process in list(getattr(pool, "_processes", {}).values()):
+                with contextlib.suppress(Exception):
+                    process.kill()
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
         finally:
             _progress_slots = None
-    units, results = _reconcile(units, results, mode, event_filter)
-    merged = DigestAccumulator(mode, event_filter)
+    units, results = _reconcile(units, results, mode, event_filter, views)
+    merged = DigestAccumulator(mode, event_filter, views)
     _merge_in_order(merged, units, results)
     return merged
 
 
 def _reconcile(
-    units: list[Unit], results: dict[int, UnitResult], mode: Mode, event_filter: EventFilter | None
+    units: list[Unit],
+    results: dict[int, UnitResult],
+    mode: Mode,
+    event_filter: EventFilter | None,
+    views: Views | None = None,
 ) -> tuple[list[Unit], dict[int, UnitResult]]:
     """Read again, as one range, each range whose input did not end where an event ends and
     the range after it: its last statement goes on there (a string literal holding text like
@@ -212,7 +246,7 @@ def _reconcile(
         joined = Unit(first.path, first.size, first.start, second.end)
         units = units[:k] + [joined] + units[k + 2 :]
         results = {(i if i < k else i - 1): r for i, r in results.items() if i not in (k, k + 1)}
-        results[k] = _digest_unit(k, joined, mode, event_filter)
+        results[k] = _digest_unit(k, joined, mode, event_filter, None, views)
 
 
 def _merge_in_order(merged, units: list[Unit], results: dict[int, UnitResult]) -> None:
@@ -225,9 +259,12 @@ def _merge_in_order(merged, units: list[Unit], results: dict[int, UnitResult]) -
                 _finish_summary(merged, file_summary)
             lines_before, known_db, file_summary = 0, None, None
         result = results[k]
+        targets: list[int] = []
         if result.table is not None:
             _resolve(result.table, lines_before, known_db)
-            merged.merge_table(result.keys, result.table)
+            targets = merged.merge_table(result.keys, result.table)
+        if result.requests is not None:
+            merged.merge_views(result.requests, result.grouping, targets)
         summary = result.summary
         summary.malformed_samples = [
             Malformed(m.source, m.line + lines_before, m.reason) for m in summary.malformed_samples

@@ -185,6 +185,50 @@ def source_from_value(v: dict[str, Any]) -> SourceSummary:
     )
 
 
+def _route_value(r: Any) -> list[Any]:
+    return [
+        r.route,
+        r.inferred,
+        r.requests,
+        _metric(r.statements),
+        _metric(r.time),
+        [[k, _metric(m)] for k, m in r.shapes.items()],
+    ]
+
+
+def _route_back(v: list[Any]) -> Any:
+    from analyzer.digest.requests import RouteRequests
+
+    r = RouteRequests(v[0], v[1], v[2], _metric_back(v[3]), _metric_back(v[4]))
+    r.shapes = {k: _metric_back(m) for k, m in v[5]}
+    return r
+
+
+def views_value(r: DigestResult) -> dict[str, Any]:
+    """The per-request and per-group views (by class id), as JSON-able values."""
+    out: dict[str, Any] = {"requests": [_route_value(x) for x in r.requests]}
+    if r.groups is not None:
+        g = r.groups
+        out["groups"] = {
+            "by": g.by,  # type: ignore[attr-defined]
+            "parts": [
+                [value, key, p.count, _metric(p.query_time), p.rows_examined, p.rows_sent]
+                for (value, key), p in g.parts.items()  # type: ignore[attr-defined]
+            ],
+        }
+    return out
+
+
+def views_from_value(result: DigestResult, v: dict[str, Any]) -> None:
+    from analyzer.digest.groups import GroupAccumulator, GroupPart
+
+    result.requests = [_route_back(x) for x in v.get("requests", [])]
+    if "groups" in v:
+        g = GroupAccumulator(v["groups"]["by"])
+        g.parts = {(p[0], p[1]): GroupPart(p[2], _metric_back(p[3]), p[4], p[5]) for p in v["groups"]["parts"]}
+        result.groups = g
+
+
 def result_value(r: DigestResult) -> dict[str, Any]:
     return {
         "state_version": STATE_VERSION,
@@ -193,6 +237,7 @@ def result_value(r: DigestResult) -> dict[str, Any]:
         "sources": [source_value(s) for s in r.sources],
         "totals": stats_value(r.totals),
         "notes": list(r.notes),
+        "views": views_value(r),
     }
 
 
@@ -200,7 +245,7 @@ def result_from_value(v: dict[str, Any]) -> DigestResult:
     version = v.get("state_version")
     if version != STATE_VERSION:
         raise InputError(f"digest state version {version!r}: this mqa reads version {STATE_VERSION}")
-    return DigestResult(
+    result = DigestResult(
         v["mode"],
         [class_from_value(c) for c in v["classes"]],
         [source_from_value(s) for s in v["sources"]],
@@ -208,6 +253,8 @@ def result_from_value(v: dict[str, Any]) -> DigestResult:
         0.0,
         list(v["notes"]),
     )
+    views_from_value(result, v.get("views", {}))
+    return result
 
 
 # --------------------------------------------------------------------------------------------
@@ -283,4 +330,21 @@ def merge_results(results: list[DigestResult]) -> DigestResult:
         totals.merge(r.totals)
         sources.extend(r.sources)
         notes.extend(n for n in r.notes if n not in notes)
-    return DigestResult(mode, list(by_id.values()), sources, totals, sum(r.elapsed for r in results), notes)
+    merged = DigestResult(mode, list(by_id.values()), sources, totals, sum(r.elapsed for r in results), notes)
+    import copy
+
+    routes: dict[tuple[str, bool], Any] = {}
+    for r in results:
+        for route in r.requests:
+            mine = routes.get((route.route, route.inferred))
+            if mine is None:
+                routes[(route.route, route.inferred)] = copy.deepcopy(route)
+            else:
+                mine.merge(route)
+    merged.requests = sorted(routes.values(), key=lambda x: -x.time.total)
+    groups = [r.groups for r in results if r.groups is not None]
+    if groups and all(g.by == groups[0].by for g in groups):  # type: ignore[attr-defined]
+        merged.groups = copy.deepcopy(groups[0])
+        for other in groups[1:]:
+            merged.groups.merge(copy.deepcopy(other))  # type: ignore[attr-defined]
+    return merged

@@ -304,11 +304,12 @@ def digest_new(
     mode: str = "sqlglot",
     event_filter=None,
     progress: Callable[[int, int | None], None] | None = None,
+    views=None,
 ) -> tuple[DigestResult, list[FileRead]]:
     """The events of ``paths`` that no earlier run read, as a digest; ``plan`` moves to where
     they end.  ``progress`` gets (bytes done, total bytes) as in ``digest_logs``."""
     started = time.perf_counter()
-    acc = DigestAccumulator(mode, event_filter)  # type: ignore[arg-type]
+    acc = DigestAccumulator(mode, event_filter, views)  # type: ignore[arg-type]
     reads = []
     sizes = [_size(p) for p in paths]
     total = None if any(s is None for s in sizes) else sum(s or 0 for s in sizes)

@@ -40,6 +40,8 @@ from analyzer.digest.state import (
     stats_from_value,
     stats_value,
     unpack,
+    views_from_value,
+    views_value,
 )
 from analyzer.errors import AnalyzerError, InputError, UsageError
 from analyzer.failpoints import failpoint
@@ -217,7 +219,8 @@ def _ddl(auto: str, blob: str, text_key: str, tail: str) -> list[str]:
             command TEXT NOT NULL,
             sources TEXT NOT NULL,
             notes TEXT NOT NULL,
-            totals {blob} NOT NULL){tail}""",
+            totals {blob} NOT NULL,
+            views {blob}){tail}""",
         "CREATE INDEX mqa_runs_label ON mqa_runs (label, id)",
         f"""CREATE TABLE mqa_classes (
             class_id VARCHAR(64) NOT NULL PRIMARY KEY,
@@ -504,13 +507,16 @@ class HistoryStore:
         """The run's digest with every accumulator, as it was saved."""
         info = self.run(run_id)
         with self._reading(f"run {run_id}"):
-            head = self.db.execute("SELECT sources, notes, totals FROM mqa_runs WHERE id = ?", (run_id,))[0]
+            head = self.db.execute("SELECT sources, notes, totals, views FROM mqa_runs WHERE id = ?", (run_id,))[0]
             rows = self.db.execute("SELECT state FROM mqa_run_classes WHERE run_id = ?", (run_id,))
         sources = [source_from_value(s) for s in json.loads(head[0])]
         classes = [class_from_value(unpack(bytes(r[0]))) for r in rows]
-        return DigestResult(
+        result = DigestResult(
             info.mode, classes, sources, stats_from_value(unpack(bytes(head[2]))), 0.0, json.loads(head[1])
         )
+        if head[3] is not None:
+            views_from_value(result, unpack(bytes(head[3])))
+        return result
 
     def class_figures(self, run_ids: Sequence[int]) -> list[tuple]:
         """(run_id, class_id, calls, query_time, avg, p95, rows_examined, rows_sent) of the runs."""
@@ -583,8 +589,8 @@ class HistoryStore:
             totals = pack(stats_value(result.totals))
             db.execute(
                 "INSERT INTO mqa_runs (label, started_at, finished_at, span_start, span_end, events, classes, "
-                "query_time, mode, tool_version, command, sources, notes, totals) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "query_time, mode, tool_version, command, sources, notes, totals, views) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     record.label,
                     record.started_at,
@@ -600,6 +606,7 @@ class HistoryStore:
                     json.dumps([source_value(s) for s in result.sources]),
                     json.dumps(list(result.notes)),
                     totals,
+                    pack(views_value(result)),
                 ),
             )
             run_id = db.last_id()

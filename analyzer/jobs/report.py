@@ -20,6 +20,7 @@ from typing import Any
 
 from analyzer import __version__
 from analyzer.digest.filters import EventFilter
+from analyzer.digest.views import Views
 from analyzer.errors import AnalyzerError, InputError, UsageError
 from analyzer.history.compare import (
     ClassFigures,
@@ -52,6 +53,7 @@ class ReportSpec:
     health: bool = True  # index-health checks (with a server)
     guards: Guards = field(default_factory=Guards)
     command: str = ""
+    views: Views = field(default_factory=Views)
 
 
 @dataclass
@@ -71,6 +73,7 @@ class JobResult:
     history: str | None = None  # the store's description
     run_id: int | None = None  # set by save_run
     notes: list[str] = field(default_factory=list)
+    interrupted: str | None = None  # the server went away: the run is partial (marked), exit 2
 
     def crossed(self, thresholds: Sequence[Threshold]) -> list[str]:
         """One line per threshold crossed: ``p95_regression>50%: 2 classes: ...``."""
@@ -117,7 +120,12 @@ def run_report_job(
             provenance["logs"] = "; ".join(_describe_read(r) for r in reads)
         else:
             result = digest_logs(
-                spec.logs, mode=spec.mode, event_filter=spec.event_filter, progress=progress, jobs=None
+                spec.logs,
+                mode=spec.mode,
+                event_filter=spec.event_filter,
+                progress=progress,
+                jobs=None,
+                views=spec.views,
             )
             provenance["logs"] = "; ".join(f"{p}: read whole (no --history)" for p in spec.logs)
     if spec.window is not None:
@@ -129,8 +137,18 @@ def run_report_job(
         result = combine(window, result) if result is not None else window
     assert result is not None
     advice = health = None
+    interrupted: str | None = None
     if server is not None:
-        advice, health = _advise(spec, server, result, provenance, notes)
+        from analyzer.sources.db import ServerGoneError
+
+        try:
+            advice, health = _advise(spec, server, result, provenance, notes)
+        except ServerGoneError as exc:  # keep what was read; say what is missing
+            interrupted = str(exc)
+            provenance["plans"] = f"none: the server went away ({exc})"
+            notes.append("partial: no plans, advice or index checks: the server went away")
+        else:
+            interrupted = advice.interrupted
     snapshot = snapshot_from_result(result, "this run", spec.label, advice=advice, health=health)
     baseline = None
     comparison = None
@@ -162,6 +180,7 @@ def run_report_job(
         plan,
         store.description if store is not None else None,
         notes=notes,
+        interrupted=interrupted,
     )
 
 
@@ -192,7 +211,9 @@ def _advise(spec: ReportSpec, server: Any, result: DigestResult, provenance: dic
     advice = advise(classes, catalog=catalog, server=server, top=spec.top or None)
     provenance["plans"] = f"EXPLAIN on {server.description} of the top {spec.top or len(classes)} classes' samples"
     health = None
-    if spec.health and schemas:
+    if advice.interrupted:
+        notes.append("index checks skipped: the server went away")
+    elif spec.health and schemas:
         with server.translate_errors("reading index metadata"):
             health = check_indexes(server, schemas)
         provenance["health"] = f"index checks on {server.description}: {', '.join(schemas)}"

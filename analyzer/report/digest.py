@@ -14,6 +14,7 @@ from typing import Any
 from analyzer import __version__
 from analyzer.errors import UsageError
 from analyzer.model import DigestResult, QueryClass
+from analyzer.report.views import GroupRow, RouteRow, group_rows, route_rows
 from analyzer.sources.slowlog import format_ts
 from analyzer.stats import HISTOGRAM_LABELS, MetricStats, TimeBuckets
 
@@ -237,12 +238,23 @@ class Report:
     notes: list[str] = field(default_factory=list)  # what limits the report's accuracy
     title: str = "mqa digest"
     command: str | None = None  # the command line that made the report (passwords never in it)
+    group_by: str | None = None  # --group-by
+    groups: list[GroupRow] = field(default_factory=list)
+    routes: list[RouteRow] = field(default_factory=list)  # per-request figures, when requests were seen
     # False when the sources measured no execution time (general query logs): renderers show
     # counts, never a query time of zero as if it had been measured.
     timed: bool = True
 
     def to_json_dict(self) -> dict[str, Any]:
         """The JSON report contract (schema_version 1) plus documented extensions."""
+        doc = self._document()
+        if self.group_by is not None:
+            doc["groups"] = [g.to_json() for g in self.groups]
+        if self.routes:
+            doc["requests"] = [r.to_json() for r in self.routes]
+        return doc
+
+    def _document(self) -> dict[str, Any]:
         return {
             "schema_version": SCHEMA_VERSION,
             "tool": {"name": "mqa", "version": self.tool_version},
@@ -369,6 +381,7 @@ def build_report(
     title: str = "mqa digest",
     tz: tzinfo | None = None,
     command: str | None = None,
+    group_by: str | None = None,
 ) -> Report:
     """Rank the classes and summarise the digest for rendering.  Times are shown in the log's
     own offset, or in ``tz`` (``parse_time_zone()``); never in the reader's."""
@@ -399,6 +412,7 @@ def build_report(
         _class_report(rank, cls, total_time, span, flags, clock, totals.timeline, totals.count, timed)
         for rank, cls in enumerate(shown, 1)
     ]
+    groups = group_rows(result, total_time, group_by)
     sources = [
         SourceReport(
             s.kind,
@@ -444,6 +458,9 @@ def build_report(
         notes=notes,
         title=title,
         command=command,
+        group_by=group_by,
+        groups=groups,
+        routes=route_rows(result),
         timed=timed,
     )
 

@@ -61,7 +61,13 @@ def build_job_report(
     spec = job.spec
     title = f"mqa report ({spec.label})"
     digest = build_report(
-        job.result, order_by=order_by, limit=None, title="What this run read", tz=tz, command=spec.command
+        job.result,
+        order_by=order_by,
+        limit=None,
+        title="What this run read",
+        tz=tz,
+        command=spec.command,
+        group_by=spec.views.group_by,
     )
     shown = copy.copy(digest)
     shown.classes = digest.classes[:limit] if limit else digest.classes
@@ -120,6 +126,9 @@ def _document(job: JobResult, digest: Report, health: HealthReport | None, cross
         "finished_at": job.finished_at,
     }
     doc["summary"]["seconds"] = job.snapshot.seconds
+    doc["summary"]["notes"] = list(doc["summary"].get("notes", [])) + [
+        n for n in job.notes if n not in doc["summary"].get("notes", [])
+    ]
     doc["provenance"] = dict(job.provenance)
     if job.comparison is not None:
         comparison = job.comparison.to_json()

@@ -87,7 +87,7 @@ def _digest(report: Report, options: RenderOptions) -> str:
         return "\n".join(out)
 
     out += ["", f"## Profile: top {len(report.classes)} of {s.classes} classes", ""]
-    if not report.timed:
+    if not report.timed:  # without timings (a general log): counts and shares of calls
         out.append("| Rank | Class | Count | % of calls | Fingerprint |")
         out.append("|---:|---|---:|---:|---|")
         for cls in report.classes:
@@ -95,13 +95,10 @@ def _digest(report: Report, options: RenderOptions) -> str:
                 f"| {cls.rank} | `{cls.id}` | {fmt.count(cls.count)} | {fmt.percent(cls.call_share)} "
                 f"| {_code_span(_profile_text(cls.fingerprint))} |"
             )
-        for cls in report.classes[: max(0, details)]:
-            out += [""] + _details(cls)
-        out.append("")
-        return "\n".join(out)
-    out.append("| Rank | Class | Time | % | Count | Avg | p95 | Rows ex/sent | Fingerprint |")
-    out.append("|---:|---|---:|---:|---:|---:|---:|---:|---|")
-    for cls in report.classes:
+    else:
+        out.append("| Rank | Class | Time | % | Count | Avg | p95 | Rows ex/sent | Fingerprint |")
+        out.append("|---:|---|---:|---:|---:|---:|---:|---:|---|")
+    for cls in report.classes if report.timed else ():
         qt = cls.metrics.get("query_time")
         fingerprint = _profile_text(cls.fingerprint)
         out.append(
@@ -109,6 +106,10 @@ def _digest(report: Report, options: RenderOptions) -> str:
             f"| {fmt.count(cls.count)} | {fmt.seconds(qt.avg if qt else None)} | {fmt.seconds(qt.p95 if qt else None)} "
             f"| {fmt.ratio(cls.rows_examined_per_sent)} | {_code_span(fingerprint)} |"
         )
+    if report.group_by is not None:
+        out += ["", *_groups(report)]
+    if report.routes:
+        out += ["", *_routes(report)]
     for cls in report.classes[: max(0, details)]:
         out += [""] + _details(cls)
     out.append("")
@@ -123,6 +124,52 @@ def _profile_text(fingerprint: str) -> str:
 def _summary(text: str) -> str:
     """Text inside a ``<summary>`` (HTML, where Markdown is not read): escaped as HTML."""
     return html.escape(visible(text), quote=False)
+
+
+def _groups(report: Report) -> list[str]:
+    out = [f"## Groups by {_md_cell(report.group_by or '')}", ""]
+    out.append("| Rank | Group | Time | % | Count | p95 | Rows ex/sent | Top classes |")
+    out.append("|---:|---|---:|---:|---:|---:|---:|---|")
+    timed = report.timed  # without timings (a general log) no time is shown: "-"
+    for g in report.groups[:100]:
+        top = ", ".join(
+            f"`{c.class_id[:12]}`" + (f" {fmt.seconds(c.query_time)}" if timed else "") for c in g.classes[:3]
+        )
+        more = f" (+{g.class_count - 3})" if g.class_count > 3 else ""
+        out.append(
+            f"| {g.rank} | {_md_cell(g.value)} | {fmt.seconds(g.query_time if timed else None)} | "
+            f"{fmt.percent(g.share) if timed else '-'} | "
+            f"{fmt.count(g.count)} | {fmt.seconds(g.p95)} | {fmt.ratio(g.rows_examined_per_sent)} | {top}{more} |"
+        )
+    return out
+
+
+def _routes(report: Report) -> list[str]:
+    inferred = all(r.inferred for r in report.routes)
+    out = ["## Per request" + (" (inferred: bursts per connection, no request ids)" if inferred else ""), ""]
+    out.append("| Route | Requests | Statements p50 / p95 / max | DB time p50 / p95 / max | Repeated in one request |")
+    out.append("|---|---:|---:|---:|---|")
+    for r in report.routes[:50]:
+        repeated = "; ".join(f"`{x.class_id[:12]}` {x.p50}× (max {x.max})" for x in r.repeated[:3]) or "-"
+        out.append(
+            f"| {_md_cell(r.route)} | {r.requests:,} | {r.statements.p50:.0f} / {r.statements.p95:.0f} / "
+            f"{r.statements.max:.0f} | "
+            + (
+                f"{fmt.seconds(r.db_time.p50)} / {fmt.seconds(r.db_time.p95)} / {fmt.seconds(r.db_time.max)}"
+                if report.timed
+                else "-"
+            )
+            + f" | {repeated} |"
+        )
+    fixes = [(r, x) for r in report.routes for x in r.repeated]
+    if fixes:
+        out.append("")
+        for r, x in fixes[:20]:
+            out.append(
+                f"- **{_md_cell(r.route)}** runs {_code_span(' '.join(x.fingerprint.split()))} "
+                f"{x.p50} times per request (max {x.max}). {_md_cell(x.fix)}"
+            )
+    return out
 
 
 def _details(cls: ClassReport) -> list[str]:

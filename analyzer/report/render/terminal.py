@@ -43,9 +43,19 @@ def console_for(stream: TextIO) -> Console:
     from a terminal the lines are laid out for ``COLUMNS`` (120 when unset) but never padded:
     trailing spaces are dropped."""
     if stream.isatty():
-        return Console(file=stream, force_terminal=True, highlight=False, soft_wrap=False)
+        return _Console(file=stream, force_terminal=True, highlight=False, soft_wrap=False)
     width = int(os.environ.get("COLUMNS") or 120)
-    return Console(file=_Unpadded(stream), force_terminal=False, width=width, highlight=False, soft_wrap=False)
+    return _Console(file=_Unpadded(stream), force_terminal=False, width=width, highlight=False, soft_wrap=False)
+
+
+class _Console(Console):
+    """A closed pipe (``mqa digest LOG | head``) is a ``BrokenPipeError`` for the caller to end the
+    run quietly, not rich's own exit."""
+
+    def on_broken_pipe(self) -> None:
+        import errno
+
+        raise BrokenPipeError(errno.EPIPE, "the reader closed the pipe")
 
 
 class _Unpadded:
@@ -102,6 +112,12 @@ def _digest(report: Report, console: Console, options: RenderOptions) -> None:
         console.print(Text("No query events found.", style="yellow"))
         return
     console.print(_profile(report))
+    if report.group_by is not None:
+        console.print()
+        console.print(_groups(report))
+    if report.routes:
+        console.print()
+        console.print(_routes(report))
     for cls in report.classes[: max(0, options.details)]:
         console.print(_details(cls))
 
@@ -247,6 +263,61 @@ def _profile(report: Report) -> RenderableType:
         )
         texts.append(cls.fingerprint)
     return RankedList(title, ["Rank", "Class", "Time", "%", "Count", "Avg", "p95", "Ex/Sent"], rows, texts)
+
+
+def _groups(report: Report) -> RenderableType:
+    """The profile by group (--group-by): each group's figures, its top classes as its text."""
+    title = f"Groups by {report.group_by}: {len(report.groups)}"
+    rows, texts = [], []
+    timed = report.timed  # without timings (a general log) no time is shown: "-"
+    for g in report.groups[:50]:
+        rows.append(
+            [
+                Text(str(g.rank)),
+                Text(visible(g.value)[:40], style="cyan"),
+                Text(fmt.seconds(g.query_time if timed else None)),
+                Text(fmt.percent(g.share) if timed else "-"),
+                Text(fmt.count(g.count)),
+                Text(fmt.seconds(g.p95)),
+                Text(fmt.ratio(g.rows_examined_per_sent)),
+            ]
+        )
+        top = ", ".join(c.class_id[:12] + (f" {fmt.seconds(c.query_time)}" if timed else "") for c in g.classes[:3])
+        more = f" (+{g.class_count - 3} more)" if g.class_count > 3 else ""
+        texts.append(f"{g.class_count} class{'es' if g.class_count != 1 else ''}: {top}{more}")
+    return RankedList(title, ["Rank", "Group", "Time", "%", "Count", "p95", "Ex/Sent"], rows, texts, "Top classes")
+
+
+def _routes(report: Report) -> RenderableType:
+    """Per request: what one call of each route costs, and the shapes it repeats (N+1)."""
+    inferred = all(r.inferred for r in report.routes)
+    title = "Per request" + (" (inferred: bursts of statements per connection, no request ids)" if inferred else "")
+    lines: list[RenderableType] = [Text(title, style="bold")]
+    for r in report.routes[:30]:
+        head = Text()
+        head.append(visible(r.route), style="cyan")
+        head.append(f"  {r.requests:,} requests", style="dim")
+        head.append(
+            f"\n  per request: {r.statements.p50:.0f} statements (p95 {r.statements.p95:.0f}, max {r.statements.max:.0f})"
+            + (
+                f", {fmt.seconds(r.db_time.p50)} database time (p95 {fmt.seconds(r.db_time.p95)}, "
+                f"max {fmt.seconds(r.db_time.max)})"
+                if report.timed
+                else ""
+            )
+        )
+        lines.append(head)
+        for x in r.repeated[:5]:
+            rep = Text("  repeats ", style="yellow")
+            rep.append(f"{x.p50}× per request", style="bold yellow")
+            rep.append(f" (max {x.max}, in {x.requests:,} requests) ", style="yellow")
+            rep.append(x.class_id[:12])
+            rep.append(f"\n      {' '.join(visible(x.fingerprint).split())}", style="dim")
+            rep.append(f"\n      fix: {visible(x.fix)}", style="green")
+            lines.append(rep)
+    if len(report.routes) > 30:
+        lines.append(Text(f"... and {len(report.routes) - 30} more routes (all of them in --format json)", style="dim"))
+    return Group(*lines)
 
 
 def _details(cls: ClassReport) -> RenderableType:
@@ -448,6 +519,11 @@ def _advice(report: AdviceReport, console: Console, options: RenderOptions) -> N
         head.append("\nnote: ", style="yellow")
         head.append(visible(note))
     console.print(Padding(head, (1, 0, 1, 0)))
+    if report.digest is not None and report.command == "endpoint":
+        console.print(_header(report.digest))
+        if report.digest.routes:
+            console.print(_routes(report.digest))
+            console.print()
     if report.statement is not None and report.shown:
         ca = report.shown[0]
         console.print(Text(visible(report.statement), style="bold"))
