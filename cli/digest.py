@@ -1,4 +1,4 @@
-"""``mqa digest``: slow logs in, ranked query classes out."""
+"""``mqa digest``: slow logs (or general logs) in, ranked query classes out."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ from cli.render import (
 
 def digest(
     logs: list[str] = typer.Argument(
-        ..., metavar="LOG...", help="Slow logs: plain, .gz, .bz2, .xz, .zst, or - for stdin."
+        ..., metavar="LOG...", help="Slow logs, or general query logs: plain, .gz, .bz2, .xz, .zst, or - for stdin."
     ),
     since: Optional[str] = typer.Option(
         None,
@@ -83,7 +83,7 @@ def digest(
         0, "--jobs", "-j", min=0, help="Processes reading large or many logs in parallel (0: one per CPU, at most 4)."
     ),
 ) -> None:
-    """Digest slow query logs into query classes with statistics."""
+    """Digest slow query logs (or general query logs, without timings) into query classes with statistics."""
     from analyzer.digest import digest_logs  # imported here so `mqa --help` stays fast
 
     if logs.count("-") > 1:

@@ -17,7 +17,7 @@ from analyzer.digest.requests import RequestAccumulator
 from analyzer.digest.views import Views
 from analyzer.fingerprint.classifier import Fingerprinter, Mode
 from analyzer.model import DigestResult, QueryClass, QueryEvent, SourceSummary
-from analyzer.sources.inputs import open_log
+from analyzer.sources.generallog import GeneralLogReader, open_log_reader
 from analyzer.sources.slowlog import SlowLogReader
 from analyzer.stats import GroupStats, GroupTable
 
@@ -109,13 +109,17 @@ class DigestAccumulator:
         return kept
 
     def add_log(self, path: str, progress: Callable[[int], None] | None = None) -> SourceSummary:
-        """Read one slow log (path, or ``-`` for stdin) into this accumulator."""
-        return self.add_reader(SlowLogReader(open_log(path)), progress)
+        """Read one slow log or general log (path, or ``-`` for stdin) into this accumulator."""
+        return self.add_reader(open_log_reader(path), progress)
 
-    def add_reader(self, reader: SlowLogReader, progress: Callable[[int], None] | None = None) -> SourceSummary:
-        """Read everything a ``SlowLogReader`` yields into this accumulator."""
+    def add_reader(
+        self, reader: SlowLogReader | GeneralLogReader, progress: Callable[[int], None] | None = None
+    ) -> SourceSummary:
+        """Read everything a ``SlowLogReader`` or ``GeneralLogReader`` yields into this accumulator."""
         log = reader.log
-        summary = SourceSummary(kind="slowlog", name=log.name, compression=log.compression, bytes=log.size)
+        general = isinstance(reader, GeneralLogReader)
+        kind = "generallog" if general else "slowlog"
+        summary = SourceSummary(kind=kind, name=log.name, compression=log.compression, bytes=log.size)
         summary.kept = self.add_events(reader.events(progress))
         summary.events = reader.events_read
         summary.malformed = reader.malformed_count
@@ -124,6 +128,8 @@ class DigestAccumulator:
         summary.flag_metrics = reader.flag_metrics
         summary.flavor_hints = reader.flavor_hints
         summary.server_version = reader.server_version
+        if general:
+            reader.describe(summary)
         self.sources.append(summary)
         return summary
 

@@ -27,7 +27,8 @@ from analyzer.digest.filters import EventFilter
 from analyzer.digest.views import Views
 from analyzer.fingerprint.classifier import Mode
 from analyzer.model import Malformed
-from analyzer.sources.inputs import is_splittable, open_log, open_log_range
+from analyzer.sources.generallog import log_kind, open_log_reader
+from analyzer.sources.inputs import is_splittable, open_log_range
 from analyzer.sources.slowlog import SlowLogReader, dialect_name, event_boundaries
 
 # A range smaller than this is not worth a process of its own.
@@ -69,14 +70,21 @@ def default_workers() -> int:
 
 
 def plan(paths: Sequence[str], workers: int, event_filter: EventFilter | None) -> list[Unit]:
-    """Split the inputs into units: large plain files into up to ``workers`` ranges."""
+    """Split the inputs into units: large plain slow logs into up to ``workers`` ranges (a general
+    log is read whole: its connections' users and databases are known only from its start)."""
     # A --database filter needs each event's database when it is read, which a range that
     # starts before its first "use db;" line does not know yet: such runs read whole files.
     can_split = workers > 1 and not (event_filter is not None and event_filter.databases)
     units: list[Unit] = []
     for path in paths:
         size = _size(path)
-        if can_split and size is not None and size >= 2 * MIN_RANGE_BYTES and is_splittable(path):
+        if (
+            can_split
+            and size is not None
+            and size >= 2 * MIN_RANGE_BYTES
+            and is_splittable(path)
+            and log_kind(path) == "slowlog"
+        ):
             cuts = event_boundaries(path, workers, min_part=MIN_RANGE_BYTES)
             if len(cuts) > 2:
                 units.extend(Unit(path, size, a, b) for a, b in itertools.pairwise(cuts))
@@ -115,8 +123,9 @@ def _init_worker(slots) -> None:
 def _digest_unit(
     index: int, unit: Unit, mode: Mode, event_filter: EventFilter | None, on_block=None, views: Views | None = None
 ) -> UnitResult:
-    log = open_log_range(unit.path, unit.start, unit.end) if unit.is_range else open_log(unit.path)
-    reader = SlowLogReader(log)
+    reader = (
+        SlowLogReader(open_log_range(unit.path, unit.start, unit.end)) if unit.is_range else open_log_reader(unit.path)
+    )
     if unit.start > 0:
         reader.last_db = INHERITED_DB
     slots = _progress_slots
@@ -274,7 +283,8 @@ def _merge_in_order(merged, units: list[Unit], results: dict[int, UnitResult]) -
 
 
 def _finish_summary(merged, summary) -> None:
-    summary.dialect = dialect_name(summary.flavor_hints, summary.server_version)
+    if summary.kind == "slowlog":  # the ranges of a file saw parts of what tells its dialect
+        summary.dialect = dialect_name(summary.flavor_hints, summary.server_version)
     merged.sources.append(summary)
 
 

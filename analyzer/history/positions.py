@@ -42,6 +42,7 @@ from analyzer.digest.accumulator import DigestAccumulator
 from analyzer.errors import InputError
 from analyzer.history.store import Position
 from analyzer.model import DigestResult, Malformed, QueryEvent, SourceSummary
+from analyzer.sources.generallog import sniff
 from analyzer.sources.inputs import LogInput, open_log
 from analyzer.sources.slowlog import SlowLogReader
 
@@ -169,6 +170,10 @@ def read_incrementally(
     if path == "-":
         return FileRead(path, 0, 0, None, False, acc.add_log(path, progress))
     head = _head(path)
+    if sniff(head.decode("utf-8", "surrogateescape")) is not None:
+        raise InputError(
+            f"{path}: a general query log; a history run reads slow logs only (mqa digest reads general logs)"
+        )
     matched = next((p for p in plan.candidates(head) if _matches(path, p)), None)
     start = matched.offset if matched is not None else 0
     log = open_log(path)

@@ -195,24 +195,27 @@ def timeline_svg(
     width, calls, times = _rebin(timeline, bars)
     peak_calls, peak_time = max(calls) or 1, max(times) or 1.0
     skyline = _steps(calls, peak_calls, CHART_HEIGHT, 2)
-    line = " ".join(f"{2 * i + 1} {_y(t, peak_time)}" for i, t in enumerate(times))
-    body = f'<path class="bar" d="M0 {CHART_HEIGHT}{skyline}V{CHART_HEIGHT}z"/><path class="line" d="M{line}"/>'
-    desc = (
-        f"{len(calls)} buckets of {fmt.span(width)} from {timeline.start} to {timeline.end}; "
-        f"at most {peak_calls:,} calls and {fmt.seconds(peak_time)} of query time in one bucket"
-    )
+    body = f'<path class="bar" d="M0 {CHART_HEIGHT}{skyline}V{CHART_HEIGHT}z"/>'
+    desc = f"{len(calls)} buckets of {fmt.span(width)} from {timeline.start} to {timeline.end}; "
+    desc += f"at most {peak_calls:,} calls"
+    if timeline.timed:  # without timings (a general log) no query-time line: it would be a flat zero
+        line = " ".join(f"{2 * i + 1} {_y(t, peak_time)}" for i, t in enumerate(times))
+        body += f'<path class="line" d="M{line}"/>'
+        desc += f" and {fmt.seconds(peak_time)} of query time"
+    desc += " in one bucket"
     return _svg(f"0 0 {2 * len(calls)} {CHART_HEIGHT}", title, desc, body, css, scaled=True)
 
 
-def sparkline_svg(values: list[float]) -> Markup:
-    """A class's query time over the workload's span, for the profile: a step line 20 units high."""
+def sparkline_svg(values: list[float], timed: bool = True) -> Markup:
+    """A class's query time (without timings: its calls) over the workload's span, for the profile:
+    a step line 20 units high."""
     if not values:
         return Markup("")
     peak = max(values) or 1.0
     return _svg(
         f"0 -1 {len(values)} 22",
-        "Query time over the report's span",
-        f"peak {fmt.seconds(peak)}",
+        "Query time over the report's span" if timed else "Calls over the report's span",
+        f"peak {fmt.seconds(peak)}" if timed else f"peak {peak:,.0f} calls",
         f'<path d="M0 20{_steps(values, peak, 20, 1)}"/>',
         "spark",
         scaled=True,
@@ -248,7 +251,8 @@ def _class_view(cls: ClassReport) -> dict[str, Any]:
         "n": _number,
         "text": shown,
         "search": " ".join(visible(" ".join(extra)).lower().split()),
-        "spark": sparkline_svg(cls.activity),
+        "spark": sparkline_svg(cls.activity, cls.timed),
+        "timed": cls.timed,
     }
 
 

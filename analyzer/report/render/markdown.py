@@ -46,7 +46,7 @@ def _digest(report: Report, options: RenderOptions) -> str:
     out: list[str] = [f"# {report.title}", ""]
     facts = [
         f"**{s.events:,}** events, **{s.classes:,}** classes",
-        f"total query time **{fmt.seconds(s.query_time_total)}**",
+        f"total query time **{fmt.seconds(s.query_time_total)}**" if report.timed else "no query times",
     ]
     if s.start:
         facts.append(f"from {_escape(s.start)} to {_escape(s.end or '')} ({fmt.span(s.span_seconds)})")
@@ -63,9 +63,13 @@ def _digest(report: Report, options: RenderOptions) -> str:
     out.append("| Source | Dialect | Events | Kept | Malformed |")
     out.append("|---|---|---:|---:|---:|")
     for src in report.sources:
-        out.append(
-            f"| {_escape(src.name)} | {_escape(src.dialect)} | {src.events:,} | {src.kept:,} | {src.malformed:,} |"
-        )
+        dialect = _escape(src.dialect)
+        if src.kind == "generallog":
+            conns = src.connections
+            dialect += f"{'; ' if dialect else ''}general log ({_escape(src.format or '')}), "
+            dialect += f"{conns.get('seen', 0):,} connections ({conns.get('opened', 0):,} opened in the log"
+            dialect += f", {conns['failed']:,} refused)" if conns.get("failed") else ")"
+        out.append(f"| {_escape(src.name)} | {dialect} | {src.events:,} | {src.kept:,} | {src.malformed:,} |")
     if report.notes:
         out.append("")
         out += [f"> **Note:** {_escape(note)}" for note in report.notes]
@@ -83,13 +87,20 @@ def _digest(report: Report, options: RenderOptions) -> str:
         return "\n".join(out)
 
     out += ["", f"## Profile: top {len(report.classes)} of {s.classes} classes", ""]
-    out.append("| Rank | Class | Time | % | Count | Avg | p95 | Rows ex/sent | Fingerprint |")
-    out.append("|---:|---|---:|---:|---:|---:|---:|---:|---|")
-    for cls in report.classes:
+    if not report.timed:  # without timings (a general log): counts and shares of calls
+        out.append("| Rank | Class | Count | % of calls | Fingerprint |")
+        out.append("|---:|---|---:|---:|---|")
+        for cls in report.classes:
+            out.append(
+                f"| {cls.rank} | `{cls.id}` | {fmt.count(cls.count)} | {fmt.percent(cls.call_share)} "
+                f"| {_code_span(_profile_text(cls.fingerprint))} |"
+            )
+    else:
+        out.append("| Rank | Class | Time | % | Count | Avg | p95 | Rows ex/sent | Fingerprint |")
+        out.append("|---:|---|---:|---:|---:|---:|---:|---:|---|")
+    for cls in report.classes if report.timed else ():
         qt = cls.metrics.get("query_time")
-        fingerprint = visible(cls.fingerprint).replace("\n", " ")
-        if len(fingerprint) > 120:
-            fingerprint = fingerprint[:117] + "..."
+        fingerprint = _profile_text(cls.fingerprint)
         out.append(
             f"| {cls.rank} | `{cls.id}` | {fmt.seconds(qt.sum if qt else None)} | {fmt.percent(cls.share)} "
             f"| {fmt.count(cls.count)} | {fmt.seconds(qt.avg if qt else None)} | {fmt.seconds(qt.p95 if qt else None)} "
@@ -105,6 +116,11 @@ def _digest(report: Report, options: RenderOptions) -> str:
     return "\n".join(out)
 
 
+def _profile_text(fingerprint: str) -> str:
+    text = visible(fingerprint).replace("\n", " ")
+    return text[:117] + "..." if len(text) > 120 else text
+
+
 def _summary(text: str) -> str:
     """Text inside a ``<summary>`` (HTML, where Markdown is not read): escaped as HTML."""
     return html.escape(visible(text), quote=False)
@@ -114,11 +130,15 @@ def _groups(report: Report) -> list[str]:
     out = [f"## Groups by {_md_cell(report.group_by or '')}", ""]
     out.append("| Rank | Group | Time | % | Count | p95 | Rows ex/sent | Top classes |")
     out.append("|---:|---|---:|---:|---:|---:|---:|---|")
+    timed = report.timed  # without timings (a general log) no time is shown: "-"
     for g in report.groups[:100]:
-        top = ", ".join(f"`{c.class_id[:12]}` {fmt.seconds(c.query_time)}" for c in g.classes[:3])
+        top = ", ".join(
+            f"`{c.class_id[:12]}`" + (f" {fmt.seconds(c.query_time)}" if timed else "") for c in g.classes[:3]
+        )
         more = f" (+{g.class_count - 3})" if g.class_count > 3 else ""
         out.append(
-            f"| {g.rank} | {_md_cell(g.value)} | {fmt.seconds(g.query_time)} | {fmt.percent(g.share)} | "
+            f"| {g.rank} | {_md_cell(g.value)} | {fmt.seconds(g.query_time if timed else None)} | "
+            f"{fmt.percent(g.share) if timed else '-'} | "
             f"{fmt.count(g.count)} | {fmt.seconds(g.p95)} | {fmt.ratio(g.rows_examined_per_sent)} | {top}{more} |"
         )
     return out
@@ -133,8 +153,13 @@ def _routes(report: Report) -> list[str]:
         repeated = "; ".join(f"`{x.class_id[:12]}` {x.p50}× (max {x.max})" for x in r.repeated[:3]) or "-"
         out.append(
             f"| {_md_cell(r.route)} | {r.requests:,} | {r.statements.p50:.0f} / {r.statements.p95:.0f} / "
-            f"{r.statements.max:.0f} | {fmt.seconds(r.db_time.p50)} / {fmt.seconds(r.db_time.p95)} / "
-            f"{fmt.seconds(r.db_time.max)} | {repeated} |"
+            f"{r.statements.max:.0f} | "
+            + (
+                f"{fmt.seconds(r.db_time.p50)} / {fmt.seconds(r.db_time.p95)} / {fmt.seconds(r.db_time.max)}"
+                if report.timed
+                else "-"
+            )
+            + f" | {repeated} |"
         )
     fixes = [(r, x) for r in report.routes for x in r.repeated]
     if fixes:
@@ -150,19 +175,21 @@ def _routes(report: Report) -> list[str]:
 def _details(cls: ClassReport) -> list[str]:
     """A class's section: a ``<details>`` element (GitHub renders the Markdown inside it when blank
     lines surround it), closed but for its summary line."""
+    share = f"{fmt.percent(cls.share)} of query time" if cls.timed else f"{fmt.percent(cls.call_share)} of executions"
     out = [
         f"<details><summary><b>#{cls.rank}</b> <code>{_summary(cls.id)}</code> {_summary(cls.kind)}: "
-        f"{fmt.percent(cls.share)} of query time, {cls.count:,} events</summary>",
+        f"{share}, {cls.count:,} events</summary>",
         "",
     ]
-    line = f"pt-query-digest ID `0x{cls.pt_id}`; {fmt.percent(cls.share)} of query time, {cls.count:,} events"
+    line = f"pt-query-digest ID `0x{cls.pt_id}`; {share}, {cls.count:,} events"
     if cls.qps is not None:
         line += f", {cls.qps:.3g} QPS"
     if cls.first_seen:
         line += f"; seen {_escape(cls.first_seen)} to {_escape(cls.last_seen or '')}"
-    out += [line + ".", ""]
-    out.append("| Metric | Total | Min | Max | Avg | p50 | p95 | p99 | Stddev |")
-    out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    out.append(line + ".")
+    if any(m.kind != "flag" for m in cls.metrics.values()):
+        out += ["", "| Metric | Total | Min | Max | Avg | p50 | p95 | p99 | Stddev |"]
+        out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for name, m in cls.metrics.items():
         if m.kind == "flag":
             continue
@@ -192,7 +219,10 @@ def _details(cls: ClassReport) -> list[str]:
         ex = cls.example
         where = f"{_escape(ex.source)}:{ex.line}"
         when = f" at {_escape(ex.ts)}" if ex.ts else ""
-        out += ["", f"Example (slowest, {fmt.seconds(ex.query_time)}{when}, {where}):", ""]
+        if cls.timed:
+            out += ["", f"Example (slowest, {fmt.seconds(ex.query_time)}{when}, {where}):", ""]
+        else:
+            out += ["", f"Example ({when[1:] + ', ' if when else ''}{where}):", ""]
         out += code_block(ex.query)
     return out + ["", "</details>"]
 
@@ -255,8 +285,9 @@ def _advice(report: AdviceReport, options: RenderOptions) -> str:
     for rank, ca in enumerate(report.shown, 1):
         if report.statement is None:
             out += [
-                f"<details><summary><b>#{rank}</b> <code>{_summary(ca.class_id[:16])}</code>: {ca.count:,} calls, "
-                f"{fmt.seconds(ca.query_time_total)} in all</summary>",
+                f"<details><summary><b>#{rank}</b> <code>{_summary(ca.class_id[:16])}</code>: {ca.count:,} calls"
+                + (f", {fmt.seconds(ca.query_time_total)} in all" if ca.timed else "")
+                + "</summary>",
                 "",
             ]
         out += [_md_code(report.statement if report.statement is not None else (ca.sample or ca.text)), ""]

@@ -22,7 +22,7 @@ from rich.tree import Tree
 from analyzer.report import numbers as fmt
 from analyzer.report.advice import AdviceClassView, AdviceReport
 from analyzer.report.diff import METRIC_NAMES, DiffReport
-from analyzer.report.digest import ClassReport, Report
+from analyzer.report.digest import ClassReport, Report, SourceReport
 from analyzer.report.health import HealthReport
 from analyzer.report.history import PeriodsView, RunsView, TrendView
 from analyzer.report.job import JobReport
@@ -130,7 +130,10 @@ def _header(report: Report) -> RenderableType:
     if s.start:
         lines.append(f", {visible(s.start)} to {visible(s.end or '')} ({fmt.span(s.span_seconds)})")
     lines.append("\n")
-    lines.append(f"total query time {fmt.seconds(s.query_time_total)}")
+    if report.timed:
+        lines.append(f"total query time {fmt.seconds(s.query_time_total)}")
+    else:
+        lines.append("no query times (a general log has none)", style="yellow")
     if s.qps is not None:
         lines.append(f", {s.qps:.3g} QPS")
     lines.append(f", {s.malformed:,} malformed events", style="yellow" if s.malformed else "")
@@ -146,6 +149,8 @@ def _header(report: Report) -> RenderableType:
             lines.append(f" ({src.kept:,} kept by the filters)", style="dim")
         if src.dialect:
             lines.append(f", {visible(src.dialect)}", style="dim")
+        if src.kind == "generallog":
+            lines.append(f", {_general_log_facts(src)}", style="dim")
         if src.malformed:
             lines.append(f", {src.malformed:,} malformed", style="yellow")
     for note in report.notes:
@@ -221,8 +226,26 @@ class RankedList:
             yield Text(self.empty, style="dim")
 
 
+def _general_log_facts(src: SourceReport) -> str:
+    """A general log's layout and connections, for the header's source line."""
+    layout = {"file": "file", "table-tsv": "table export, TSV", "table-csv": "table export, CSV"}
+    conns = src.connections
+    text = f"general log ({layout.get(src.format or '', src.format)}), {conns.get('seen', 0):,} connections"
+    text += f" ({conns.get('opened', 0):,} opened in the log"
+    if conns.get("failed"):
+        text += f", {conns['failed']:,} refused"
+    return text + ")"
+
+
 def _profile(report: Report) -> RenderableType:
     title = f"Profile: top {len(report.classes)} of {report.summary.classes} classes"
+    if not report.timed:
+        rows = [
+            [Text(str(c.rank)), Text(c.id, style="cyan"), Text(fmt.count(c.count)), Text(fmt.percent(c.call_share))]
+            for c in report.classes
+        ]
+        texts = [c.fingerprint for c in report.classes]
+        return RankedList(title + ", by executions", ["Rank", "Class", "Count", "% calls"], rows, texts)
     rows, texts = [], []
     for cls in report.classes:
         qt = cls.metrics.get("query_time")
@@ -246,19 +269,20 @@ def _groups(report: Report) -> RenderableType:
     """The profile by group (--group-by): each group's figures, its top classes as its text."""
     title = f"Groups by {report.group_by}: {len(report.groups)}"
     rows, texts = [], []
+    timed = report.timed  # without timings (a general log) no time is shown: "-"
     for g in report.groups[:50]:
         rows.append(
             [
                 Text(str(g.rank)),
                 Text(visible(g.value)[:40], style="cyan"),
-                Text(fmt.seconds(g.query_time)),
-                Text(fmt.percent(g.share)),
+                Text(fmt.seconds(g.query_time if timed else None)),
+                Text(fmt.percent(g.share) if timed else "-"),
                 Text(fmt.count(g.count)),
                 Text(fmt.seconds(g.p95)),
                 Text(fmt.ratio(g.rows_examined_per_sent)),
             ]
         )
-        top = ", ".join(f"{c.class_id[:12]} {fmt.seconds(c.query_time)}" for c in g.classes[:3])
+        top = ", ".join(c.class_id[:12] + (f" {fmt.seconds(c.query_time)}" if timed else "") for c in g.classes[:3])
         more = f" (+{g.class_count - 3} more)" if g.class_count > 3 else ""
         texts.append(f"{g.class_count} class{'es' if g.class_count != 1 else ''}: {top}{more}")
     return RankedList(title, ["Rank", "Group", "Time", "%", "Count", "p95", "Ex/Sent"], rows, texts, "Top classes")
@@ -274,8 +298,13 @@ def _routes(report: Report) -> RenderableType:
         head.append(visible(r.route), style="cyan")
         head.append(f"  {r.requests:,} requests", style="dim")
         head.append(
-            f"\n  per request: {r.statements.p50:.0f} statements (p95 {r.statements.p95:.0f}, max {r.statements.max:.0f}), "
-            f"{fmt.seconds(r.db_time.p50)} database time (p95 {fmt.seconds(r.db_time.p95)}, max {fmt.seconds(r.db_time.max)})"
+            f"\n  per request: {r.statements.p50:.0f} statements (p95 {r.statements.p95:.0f}, max {r.statements.max:.0f})"
+            + (
+                f", {fmt.seconds(r.db_time.p50)} database time (p95 {fmt.seconds(r.db_time.p95)}, "
+                f"max {fmt.seconds(r.db_time.max)})"
+                if report.timed
+                else ""
+            )
         )
         lines.append(head)
         for x in r.repeated[:5]:
@@ -297,7 +326,10 @@ def _details(cls: ClassReport) -> RenderableType:
     title.append(f"#{cls.rank} ", style="bold")
     title.append(cls.id, style="bold cyan")
     title.append(f"  pt 0x{cls.pt_id}  {cls.kind}", style="dim")
-    title.append(f"  {fmt.percent(cls.share)} of time, {cls.count:,} events")
+    if cls.timed:
+        title.append(f"  {fmt.percent(cls.share)} of time, {cls.count:,} events")
+    else:
+        title.append(f"  {fmt.percent(cls.call_share)} of executions, {cls.count:,} events")
     if cls.qps is not None:
         title.append(f", {cls.qps:.3g} QPS")
     if cls.first_seen:
@@ -306,17 +338,9 @@ def _details(cls: ClassReport) -> RenderableType:
         title.append(f", {cls.variants} textual variants", style="dim")
     parts.append(title)
 
-    metrics = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, 0, 0, 1))
     names = [name for name, m in cls.metrics.items() if m.kind != "flag"]
-    metrics.add_column("Metric", justify="left", no_wrap=True, min_width=max(map(len, names), default=6))
-    for heading in ("Total", "Min", "Max", "Avg", "p50", "p95", "p99", "Stddev"):
-        metrics.add_column(heading, justify="right", no_wrap=True)
-    for name, m in cls.metrics.items():
-        if m.kind != "flag":
-            metrics.add_row(
-                name, *(fmt.metric(m, v) for v in (m.sum, m.min, m.max, m.avg, m.p50, m.p95, m.p99, m.stddev))
-            )
-    parts.append(metrics)
+    if names:
+        parts.append(_metrics_table(cls, names))
     flags = [(name, m) for name, m in cls.metrics.items() if m.kind == "flag"]
     if flags:
         line = Text("Flags: ", style="bold")
@@ -353,10 +377,15 @@ def _details(cls: ClassReport) -> RenderableType:
     parts.append(Padding(Text(visible(cls.fingerprint), style="green"), (0, 0, 0, 2)))
     if cls.example is not None:
         ex = cls.example
-        label = Text(f"Example (slowest, {fmt.seconds(ex.query_time)}", style="bold")
-        if ex.ts:
-            label.append(f" at {visible(ex.ts)}")
-        label.append(f", {visible(ex.source)}:{ex.line}):")
+        if cls.timed:
+            label = Text(f"Example (slowest, {fmt.seconds(ex.query_time)}", style="bold")
+            if ex.ts:
+                label.append(f" at {visible(ex.ts)}")
+            label.append(f", {visible(ex.source)}:{ex.line}):")
+        else:  # nothing was timed: the class's first execution
+            label = Text("Example (", style="bold")
+            label.append(f"at {visible(ex.ts)}, " if ex.ts else "")
+            label.append(f"{visible(ex.source)}:{ex.line}):")
         parts.append(label)
         text = visible(ex.query)
         if len(text) > EXAMPLE_MAX_CHARS:
@@ -368,6 +397,19 @@ def _details(cls: ClassReport) -> RenderableType:
             body = Text(text)
         parts.append(Padding(body, (0, 0, 0, 2)))
     return Padding(Group(*parts), (1, 0, 0, 0))
+
+
+def _metrics_table(cls: ClassReport, names: list[str]) -> RenderableType:
+    metrics = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, 0, 0, 1))
+    metrics.add_column("Metric", justify="left", no_wrap=True, min_width=max(map(len, names), default=6))
+    for heading in ("Total", "Min", "Max", "Avg", "p50", "p95", "p99", "Stddev"):
+        metrics.add_column(heading, justify="right", no_wrap=True)
+    for name, m in cls.metrics.items():
+        if m.kind != "flag":
+            metrics.add_row(
+                name, *(fmt.metric(m, v) for v in (m.sum, m.min, m.max, m.avg, m.p50, m.p95, m.p99, m.stddev))
+            )
+    return metrics
 
 
 def _histogram(counts: list[int]) -> RenderableType:
@@ -550,7 +592,7 @@ def _advice(report: AdviceReport, console: Console, options: RenderOptions) -> N
 
 def _class_section(console: Console, rank: int, ca: AdviceClassView) -> None:
     head = Text(f"#{rank} {ca.class_id[:16]}", style="bold")
-    head.append(f"  {ca.count} calls, {ca.query_time_total:,.3f} s total", style="dim")
+    head.append(f"  {ca.count} calls" + (f", {ca.query_time_total:,.3f} s total" if ca.timed else ""), style="dim")
     parts: list[Any] = [head, Text(visible(ca.text), style="dim")]
     if ca.plan is not None:
         parts.append(plan_tree(ca.plan))
