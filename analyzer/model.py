@@ -21,9 +21,11 @@ class QueryEvent:
 
     ``metrics`` holds every numeric attribute in its base unit (seconds for times, plain
     counts for rows and bytes, 0/1 for Yes/No flags), keyed by a snake_case name such as
-    ``query_time`` or ``rows_examined``.  ``ts`` is the UTC epoch of the event (when it was
-    logged, i.e. when the statement ended) and ``tz`` the offset in seconds east of UTC the
+    ``query_time`` or ``rows_examined`` (a general log measures nothing: empty).  ``ts`` is the
+    UTC epoch of the event (in a slow log when it was logged, i.e. when the statement ended; in a
+    general log when the server received it) and ``tz`` the offset in seconds east of UTC the
     source implies for display, or ``None`` when the source's clock has no known offset.
+    ``thread_id`` is the connection's id.
     """
 
     query: str
@@ -82,6 +84,12 @@ class SourceSummary:
     flag_metrics: frozenset[str] = frozenset()  # metrics that are 0/1 flags per event
     flavor_hints: frozenset[str] = frozenset()
     server_version: str | None = None
+    # A general query log: its layout ("file", "table-tsv", "table-csv"), its connections
+    # ({"seen": ids that sent a statement, "opened": Connect entries, "failed": refused}) and its
+    # entries per command (statements and bookkeeping alike).
+    format: str | None = None
+    connections: dict[str, int] = field(default_factory=dict)
+    commands: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -125,6 +133,9 @@ class DigestResult:
     totals: GroupStats
     elapsed: float = 0.0
     notes: list[str] = field(default_factory=list)  # what limits the result's accuracy
+    # Views beyond the classes (analyzer.digest.requests, analyzer.digest.groups), by class id:
+    requests: list = field(default_factory=list)  # RouteRequests per route, when requests were seen
+    groups: object = None  # a GroupAccumulator with --group-by
 
     @property
     def malformed(self) -> int:

@@ -13,7 +13,17 @@ import typer
 
 from cli.common import command_line, fail, stderr_console
 from cli.connection import ServerArgs, open_server, server_options
-from cli.render import TZ_HELP, Format, time_zone, write_report
+from cli.render import (
+    FILTER_HELP,
+    REQUEST_TAG_HELP,
+    REQUESTS_HELP,
+    ROUTE_TAG_HELP,
+    TZ_HELP,
+    Format,
+    time_zone,
+    views_for,
+    write_report,
+)
 
 
 def _warn(source: str, warnings: list[str]) -> None:
@@ -133,6 +143,14 @@ def advise(
     details: int = typer.Option(
         5, "--details", min=0, help="Show plans and findings of the top N classes (table and markdown)."
     ),
+    tag: Optional[list[str]] = typer.Option(
+        None, "--tag", metavar="K=V", help="Only statements with this comment tag (repeatable)."
+    ),
+    route: Optional[str] = typer.Option(
+        None, "--route", metavar="ROUTE", help="Only statements of this route (the route tag, or --route-tag)."
+    ),
+    route_tag: str = typer.Option("route", "--route-tag", metavar="KEY", help="The comment tag that names the route."),
+    filter_expr: Optional[str] = typer.Option(None, "--filter", metavar="EXPR", help=FILTER_HELP),
     fmt: Format = typer.Option(Format.table, "--format", "-f", help="Output format."),
     output: Optional[str] = typer.Option(None, "--output", "-o", metavar="FILE", help="Write the report here."),
     tz: Optional[str] = typer.Option(None, "--tz", metavar="ZONE", help=TZ_HELP),
@@ -140,11 +158,67 @@ def advise(
     server_args: ServerArgs,
 ) -> None:
     """Advise a workload: explain its expensive classes, run the checks, and propose the few indexes that save the most time."""
+    from analyzer.digest.filters import EventFilter, parse_time_bound
+
+    event_filter = EventFilter(
+        since=parse_time_bound(since) if since else None,
+        until=parse_time_bound(until) if until else None,
+        tags=tuple(tag or ()) + ((f"{route_tag}={route}",) if route else ()),
+        expression=filter_expr,
+    )
+    advise_workload(
+        logs=logs,
+        window=window,
+        schema_file=schema_file,
+        verify=verify,
+        scratch_schema=scratch_schema,
+        verify_dsn=verify_dsn,
+        sample_rows=sample_rows,
+        apply=apply,
+        top=top,
+        max_per_table=max_per_table,
+        event_filter=event_filter,
+        details=details,
+        fmt=fmt,
+        output=output,
+        tz=tz,
+        server_args=server_args,
+        title="mqa advise",
+        command="advise",
+        route_tag=route_tag,
+    )
+
+
+def advise_workload(
+    *,
+    logs: Optional[list[str]],
+    window: Optional[str],
+    schema_file: Optional[str],
+    verify: bool,
+    scratch_schema: Optional[str],
+    verify_dsn: Optional[str],
+    sample_rows: int,
+    apply: bool,
+    top: int,
+    max_per_table: int,
+    event_filter,
+    details: int,
+    fmt: Format,
+    output: Optional[str],
+    tz: Optional[str],
+    server_args: ServerArgs,
+    title: str,
+    command: str,
+    route_tag: str = "route",
+    views=None,
+    required: str | None = None,  # what the logs must hold (an endpoint's tag): an error when nothing does
+) -> None:
+    """``advise`` and ``endpoint``: digest the workload, advise it, render the report."""
     from analyzer.advisor.session import apply_advice, load_catalog, watch_window, workload_database
     from analyzer.advisor.workload import advise as run_advise
     from analyzer.advisor.workload import workload_from_result
     from analyzer.digest import digest_logs
-    from analyzer.digest.filters import EventFilter, parse_duration, parse_time_bound
+    from analyzer.digest.filters import parse_duration
     from analyzer.report.advice import build_advice_report
     from analyzer.report.digest import build_report
 
@@ -162,11 +236,12 @@ def advise(
     zone = time_zone(tz)
     result = None
     if logs:
-        event_filter = EventFilter(
-            since=parse_time_bound(since) if since else None, until=parse_time_bound(until) if until else None
-        )
-        result = digest_logs(logs, event_filter=event_filter)
-    title = "mqa advise"
+        result = digest_logs(logs, event_filter=event_filter, views=views, jobs=None)
+        if required and not result.totals.count:
+            fail(
+                f"no statement in the logs carries the comment tag {required} "
+                f"(mqa digest LOG --group-by tag:{route_tag} lists the routes)"
+            )
     if schema_file:
         classes = workload_from_result(result)
         database = workload_database(classes, server_args.database)
@@ -184,7 +259,7 @@ def advise(
                 seconds = parse_duration(window or "60s")
                 with WindowProgress(stderr_console(), seconds, enabled=sys.stderr.isatty()) as countdown:
                     result = watch_window(server, seconds, sleep=countdown.sleep)
-                title = f"mqa advise ({seconds:g}s window)"
+                title = f"{title} ({seconds:g}s window)"
             classes = workload_from_result(result)
             catalog, _ = load_catalog(server=server, database=server_args.database)
             for wc in classes:
@@ -199,13 +274,18 @@ def advise(
                     apply_advice(advice, target, before=lambda ddl: sys.stderr.write(f"mqa: applying: {ddl}\n"))
             where = server.description
     invocation = command_line()
-    report = build_report(result, limit=None, title=title, tz=zone, command=invocation) if result is not None else None
+    digest_title = "The endpoint's statements" if command == "endpoint" else title
+    report = (
+        build_report(result, limit=None, title=digest_title, tz=zone, command=invocation)
+        if result is not None
+        else None
+    )
     write_report(
         build_advice_report(
             advice,
-            title="mqa advise",
+            title=title,
             subtitle=where,
-            command="advise",
+            command=command,
             report=report,
             details=details,
             invocation=invocation,
@@ -214,6 +294,10 @@ def advise(
         output,
         details=details,
     )
+    if advice.interrupted:
+        from analyzer.errors import AnalyzerError
+
+        raise AnalyzerError(f"the report is partial: {advice.interrupted}")
 
 
 def _verify(
@@ -241,3 +325,70 @@ def _verify(
         advice.verification = verify_advice(
             advice, catalog, source=server, target=target, scratch_schema=scratch_schema, sample_rows=sample_rows
         )
+
+
+@server_options
+def endpoint(
+    logs: list[str] = typer.Argument(..., metavar="LOG...", help="Slow logs (plain or compressed, - for stdin)."),
+    route: Optional[str] = typer.Option(
+        None, "--route", metavar="ROUTE", help="The endpoint: its route tag's value (/account/orders)."
+    ),
+    tag: Optional[list[str]] = typer.Option(
+        None, "--tag", metavar="K=V", help="Or the endpoint's statements by another comment tag (controller=orders)."
+    ),
+    route_tag: str = typer.Option("route", "--route-tag", metavar="KEY", help=ROUTE_TAG_HELP),
+    request_tag: Optional[str] = typer.Option(None, "--request-tag", metavar="KEY", help=REQUEST_TAG_HELP),
+    requests: bool = typer.Option(False, "--requests", help=REQUESTS_HELP),
+    schema_file: Optional[str] = typer.Option(
+        None,
+        "--schema-file",
+        "--schema",
+        metavar="FILE",
+        help="Work offline from this DDL file instead of a server (no plans, suggestions unverified).",
+    ),
+    since: Optional[str] = typer.Option(None, "--since", metavar="T", help="Only log events at or after T."),
+    until: Optional[str] = typer.Option(None, "--until", metavar="T", help="Only log events at or before T."),
+    filter_expr: Optional[str] = typer.Option(None, "--filter", metavar="EXPR", help=FILTER_HELP),
+    top: int = typer.Option(50, "--top", min=0, help="Advise the endpoint's top N classes by total time (0: all)."),
+    details: int = typer.Option(5, "--details", min=0, help="Show plans and findings of the top N classes."),
+    fmt: Format = typer.Option(Format.table, "--format", "-f", help="Output format."),
+    output: Optional[str] = typer.Option(None, "--output", "-o", metavar="FILE", help="Write the report here."),
+    tz: Optional[str] = typer.Option(None, "--tz", metavar="ZONE", help=TZ_HELP),
+    *,
+    server_args: ServerArgs,
+) -> None:
+    """One endpoint: its query classes, what one request costs (statements and database time per request, the shapes it repeats), its plans, findings, index suggestions and rewrites."""
+    from analyzer.digest.filters import EventFilter, parse_time_bound
+
+    if not route and not tag:
+        fail("name the endpoint: --route ROUTE (its route tag's value) or --tag K=V")
+    tags = tuple(tag or ()) + ((f"{route_tag}={route}",) if route else ())
+    event_filter = EventFilter(
+        since=parse_time_bound(since) if since else None,
+        until=parse_time_bound(until) if until else None,
+        tags=tags,
+        expression=filter_expr,
+    )
+    advise_workload(
+        logs=logs,
+        window=None,
+        schema_file=schema_file,
+        verify=False,
+        scratch_schema=None,
+        verify_dsn=None,
+        sample_rows=0,
+        apply=False,
+        top=top,
+        max_per_table=3,
+        event_filter=event_filter,
+        details=details,
+        fmt=fmt,
+        output=output,
+        tz=tz,
+        server_args=server_args,
+        title=f"mqa endpoint {route or ', '.join(tags)}",
+        command="endpoint",
+        route_tag=route_tag,
+        views=views_for(None, request_tag, route_tag, requests),
+        required=" or ".join(tags),
+    )

@@ -8,10 +8,10 @@ from typing import Optional
 
 import typer
 
-from cli.common import command_line, stderr_console
+from cli.common import command_line, fail, stderr_console
 from cli.connection import ServerArgs, open_server, server_options
 from cli.progress import WindowProgress
-from cli.render import TZ_HELP, FingerprintMode, Format, OrderBy, time_zone, write_report
+from cli.render import GROUP_BY_HELP, TZ_HELP, FingerprintMode, Format, OrderBy, time_zone, write_report
 
 
 @server_options
@@ -36,6 +36,7 @@ def collect(
     fmt: Format = typer.Option(Format.table, "--format", "-f", help="Output format."),
     output: Optional[str] = typer.Option(None, "--output", "-o", metavar="FILE", help="Write the report here."),
     tz: Optional[str] = typer.Option(None, "--tz", metavar="ZONE", help=TZ_HELP),
+    group_by: Optional[str] = typer.Option(None, "--group-by", metavar="DIM", help=GROUP_BY_HELP),
     progress: Optional[bool] = typer.Option(
         None, "--progress/--no-progress", help="Countdown on stderr (default: on a terminal)."
     ),
@@ -50,6 +51,15 @@ def collect(
     from analyzer.sources.perfschema import collect_window
 
     seconds = parse_duration(window)
+    if group_by is not None:
+        from analyzer.digest.groups import parse_group_by
+
+        group_by = parse_group_by(group_by)
+        if group_by not in ("db", "table"):
+            fail(
+                f"--group-by {group_by}: performance_schema keeps no per-statement tags, users, hosts or files; "
+                "a window groups by db or table (mqa digest groups a slow log by anything)"
+            )
     zone = time_zone(tz)
     with open_server(server_args) as server:
         require_privileges(server, [PERFORMANCE_SCHEMA_SELECT])
@@ -72,6 +82,12 @@ def collect(
             result = combine(result, digest_logs(slow_logs, mode=fingerprint.value, event_filter=same_time, jobs=None))
     title = f"mqa collect ({seconds:g}s window" + (" + slow log)" if slow_logs else ")")
     report = build_report(
-        result, order_by=order_by.value, limit=limit or None, title=title, tz=zone, command=command_line()
+        result,
+        order_by=order_by.value,
+        limit=limit or None,
+        title=title,
+        tz=zone,
+        command=command_line(),
+        group_by=group_by,
     )
     write_report(report, fmt, output, details=details)

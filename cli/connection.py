@@ -91,6 +91,10 @@ class ServerArgs:
     connect_timeout: Optional[float] = None
     no_defaults: bool = False
 
+    def given(self) -> bool:
+        """Did the user give any connection option (for commands where a server is optional)?"""
+        return any(value not in (None, False) for value in asdict(self).values())
+
     def connection_options(self) -> ConnectionOptions:
         """The library's ``ConnectionOptions`` for these arguments (no password: see ``open_server``)."""
         from analyzer.sources.db import ConnectionOptions
@@ -115,7 +119,7 @@ def open_server(args: ServerArgs, *, prompt: Callable[[str], str] | None = None)
     return server
 
 
-SERVER_COMMANDS = ("collect", "top", "indexes", "explain", "advise")
+SERVER_COMMANDS = ("collect", "top", "indexes", "explain", "advise", "report", "endpoint")
 
 
 def refuse_password_argument(argv: list[str], commands: tuple[str, ...] | None = SERVER_COMMANDS) -> None:

@@ -15,7 +15,7 @@ command -v pt-query-digest >/dev/null 2>&1 || need+=(percona-toolkit)
 command -v chromium >/dev/null 2>&1 || [ -n "${MQA_CHROMIUM:-}" ] || need+=(chromium fonts-liberation)
 apt_install "${need[@]}"
 ensure_venv "[test]"
-# the habits first: lint, and the layers (cli -> report -> advisor -> digest -> sources -> model)
+# the habits first: lint, format, and the layers (cli -> report -> jobs -> advisor -> history -> digest -> sources -> model)
 .venv/bin/ruff check --quiet .
 .venv/bin/ruff format --check --quiet .
 .venv/bin/lint-imports --no-cache --no-logo

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
@@ -18,16 +19,22 @@ REPO = Path(__file__).resolve().parents[1]
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
+def skip_or_fail(reason: str) -> NoReturn:
+    """The one way a test gives up for something missing (a server, a server's files on this
+    machine, a tool): a skip on a developer's machine, a failure in CI (``CI=true``), never a
+    silent skip there."""
+    if IN_CI:
+        pytest.fail(f"{reason} (CI=true: what a test needs must be there)")
+    pytest.skip(reason)
+
+
 def require_executable(name: str, hint: str) -> str:
     """Path of an executable the test needs; skip without it, fail without it in CI."""
     path = shutil.which(name) or next(
         (str(p) for d in ("/usr/bin", "/usr/sbin", "/usr/local/bin") if (p := Path(d) / name).exists()), None
     )
     if path is None:
-        message = f"{name} is not installed ({hint})"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
+        skip_or_fail(f"{name} is not installed ({hint})")
     return path
 
 
@@ -42,11 +49,19 @@ def server():
     try:
         test_server = start_test_server()
     except NoServer as exc:
-        if IN_CI:
-            pytest.fail(f"no test server: {exc}")
-        pytest.skip(f"no test server: {exc}")
+        skip_or_fail(f"no test server: {exc}")
+    _TESTED_AGAINST.append(f"{test_server.flavor} {test_server.version} ({test_server.kind})")
     yield test_server
     test_server.close()
+
+
+_TESTED_AGAINST: list[str] = []
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """Say which server the run tested against (or that none was needed)."""
+    if _TESTED_AGAINST:
+        terminalreporter.write_line(f"mqa: tested against the server {', '.join(_TESTED_AGAINST)}")
 
 
 def pytest_collection_modifyitems(config, items):

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import skip_or_fail
 from tests.servers import GeneralLog, TestServer, is_read, slow_log_written
 from tests.test_advisor import mqa
 
@@ -19,7 +20,7 @@ def workload_log(server: TestServer, tmp_path_factory: pytest.TempPathFactory):
     from sample_workloads.shop import workload
 
     if server.local is None:
-        pytest.skip("needs the server's slow log file on this machine")
+        skip_or_fail("needs the server's slow log file on this machine")
     conn = server.admin()
     workload.load(conn, scale=0.1, seed=42, database=DB, secondary_indexes=False)
     conn.close()

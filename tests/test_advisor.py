@@ -20,7 +20,7 @@ import pytest
 from analyzer.advisor.suggest import WorkloadClass
 from analyzer.advisor.workload import advise
 from analyzer.sources.schema import Catalog, load_tables
-from tests.conftest import REPO
+from tests.conftest import REPO, skip_or_fail
 from tests.servers import GeneralLog, TestServer, fresh_database, is_read, slow_log_written
 from tests.servers import session as open_session
 
@@ -43,7 +43,7 @@ def shop(server: TestServer, tmp_path_factory: pytest.TempPathFactory):
     from sample_workloads.shop import workload
 
     if server.local is None:
-        pytest.skip("needs the server's slow log file on this machine")
+        skip_or_fail("needs the server's slow log file on this machine")
     conn = server.admin()
     workload.load(conn, scale=0.2, seed=42, database=DB, secondary_indexes=False)
     conn.close()
@@ -253,7 +253,7 @@ def test_verify_on_another_server_streams_the_rows_there(server: TestServer, liv
     from analyzer.sources.db import ConnectionOptions, connect
 
     if server.local is None or not server.local.port:
-        pytest.skip("needs the local server's TCP port")
+        skip_or_fail("needs the local server's TCP port")
     session, catalog = live
     advice = advise(
         [

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from sample_workloads.hotel import workload
-from tests.conftest import REPO
+from tests.conftest import REPO, skip_or_fail
 from tests.servers import TestServer, slow_log_written
 
 DB = "mqa_hotel"
@@ -43,7 +43,7 @@ def mqa(*args: str) -> subprocess.CompletedProcess:
 @pytest.fixture(scope="module")
 def hotel(server: TestServer, tmp_path_factory: pytest.TempPathFactory):
     if server.local is None:
-        pytest.skip("needs the server's slow log file on this machine")
+        skip_or_fail("needs the server's slow log file on this machine")
     conn = server.admin()
     workload.load(conn, scale=SCALE, database=DB)
     conn.close()

@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from analyzer.digest import digest_logs
+from analyzer.errors import InputError
 from analyzer.report.digest import build_report
 from tests.conftest import FIXTURES, require_executable
 
@@ -141,7 +142,13 @@ def _mqa_classes(path: Path) -> dict[str, dict]:
 def test_pt_mode_matches_pt_query_digest(log: Path, tmp_path: Path) -> None:
     pt = require_executable("pt-query-digest", "apt-get install percona-toolkit")
     expected = _pt_classes(pt, _plain_copy(log, tmp_path))
-    actual = _mqa_classes(log)
+    try:
+        actual = _mqa_classes(log)
+    except InputError as error:
+        # A file without a single event header is refused by mqa where pt-query-digest reads it
+        # as nothing: the only accepted difference, and only when pt found no class either.
+        assert "not a slow log" in str(error) and expected == {}, str(error)
+        return
 
     known = DISAGREEMENTS.get(str(log.relative_to(FIXTURES)))
     pt_only = frozenset(expected) - frozenset(actual)

@@ -47,7 +47,7 @@ from analyzer.sources.db import (
     resolve_connection,
 )
 from cli.connection import COMMAND_SETTINGS, ServerArgs, open_server, server_options
-from tests.conftest import FIXTURES, require_executable
+from tests.conftest import FIXTURES, require_executable, skip_or_fail
 
 OPTION_FIXTURES = FIXTURES / "optionfiles"
 SECRET = "S3cret-never-shown"
@@ -850,7 +850,7 @@ def tcp_address(server) -> tuple[str, int]:
         return "127.0.0.1", server.local.port
     if "host" in server.connect_args:
         return server.connect_args["host"], int(server.connect_args.get("port", 3306))
-    pytest.skip("the test server has no TCP port")
+    skip_or_fail("the test server has no TCP port")
 
 
 @pytest.fixture(scope="module")
@@ -885,7 +885,7 @@ def connect_attribute(server, session: db.Server, name: str) -> str | None:
 
 def test_connect_by_socket(server, tmp_path: Path) -> None:
     if server.local is None:
-        pytest.skip("the test server's socket is not on this machine")
+        skip_or_fail("the test server's socket is not on this machine")
     with connect(
         ConnectionOptions(socket=server.local.socket, user="root", no_defaults=True), environ=isolated(tmp_path)
     ) as session:
@@ -969,7 +969,7 @@ def test_connect_timeout_is_only_for_the_handshake(server, tmp_path: Path) -> No
 
 def test_statement_time_limit_stops_a_statement(server, tmp_path: Path) -> None:
     if server.flavor != "mariadb":
-        pytest.skip("MySQL's max_execution_time does not stop SLEEP()")
+        pytest.skip("MySQL's max_execution_time does not stop SLEEP()")  # capability: the flavour behaves otherwise
     with connect(
         ConnectionOptions(dsn=server.dsn, statement_timeout=0.5, no_defaults=True), environ=isolated(tmp_path)
     ) as session:
@@ -1037,7 +1037,7 @@ def test_server_without_tls_and_ssl_mode_required(server, tmp_path: Path) -> Non
     host, port = tcp_address(server)
     have_ssl = server.execute("SELECT @@have_ssl")[0][0] if server.flavor == "mariadb" else "?"
     if have_ssl == "YES":
-        pytest.skip("the test server offers TLS")
+        pytest.skip("the test server offers TLS")  # capability: the case needs a server without TLS
     with pytest.raises(TLSError) as caught:
         connect(
             ConnectionOptions(host=host, port=port, user="root", ssl_mode="REQUIRED", no_defaults=True),

@@ -23,7 +23,7 @@ import pytest
 
 from analyzer.fingerprint.pt import pt_checksum, pt_fingerprint
 from tests.conftest import FIXTURES as _FIXTURES
-from tests.conftest import IN_CI
+from tests.conftest import skip_or_fail
 
 FIXTURES = _FIXTURES
 PT_DIR = FIXTURES / "percona-toolkit"
@@ -511,9 +511,7 @@ def _require_pt_tool(path: Path) -> None:
         if version.split()[-1:] != [PT_VERSION]:
             problem = f"{path} is {version.strip()!r}; the oracle is Percona Toolkit {PT_VERSION}"
     if problem:
-        if IN_CI:
-            pytest.fail(problem)
-        pytest.skip(problem)
+        skip_or_fail(problem)
 
 
 def _fits_pt_fingerprint_file_mode(statement: str) -> bool:

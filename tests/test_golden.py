@@ -31,7 +31,7 @@ import pytest
 from typer.testing import CliRunner
 
 from analyzer.sources.db import connect as _REAL_CONNECT
-from tests.conftest import FIXTURES, REPO
+from tests.conftest import FIXTURES, REPO, skip_or_fail
 from tests.replay import RecordingServer, ReplayServer
 
 GOLDEN = FIXTURES / "golden"
@@ -209,7 +209,7 @@ def golden_server(server, tmp_path_factory):
     from tests.servers import slow_log_written
 
     if server.local is None:
-        pytest.skip("recording needs the local test server's slow log")
+        skip_or_fail("recording needs the local test server's slow log")
     conn = server.admin()
     workload.load(conn, scale=0.05, seed=42, database=DB, secondary_indexes=False)
     load_sakila(conn, SAKILA)

@@ -495,3 +495,71 @@ def test_hostile_text_in_the_terminal_is_literal(hostile) -> None:
     flat = " ".join(out.split())
     for shown in PAYLOADS.values():
         assert " ".join(shown.split()) in flat
+
+
+@pytest.fixture(scope="module")
+def history_pages(tmp_path_factory) -> dict[str, Path]:
+    """The pages of a scheduled job: two runs of mqa report (the sample log in two halves), the
+    diff of the two runs, a class's trend and the daily merge."""
+    import gzip
+
+    from tests.test_history_incremental import parts_of
+
+    out = tmp_path_factory.mktemp("history")
+    url = f"sqlite:///{out / 'history.sqlite'}"
+    log = out / "slow.log"
+    first, second = parts_of(gzip.decompress(Path(LOG).read_bytes()), 2)
+    log.write_bytes(first)
+    mqa("report", str(log), "--history", url, "--html", str(out / "run1.html"))
+    log.write_bytes(first + second)
+    mqa("report", str(log), "--history", url, "--html", str(out / "report.html"), "--json", str(out / "run2.json"))
+    pages = {"report": out / "report.html"}
+    for name, args in {
+        "diff": ["diff", "1", "2", "--history", url],
+        "trend": ["history", "31763a731dd625b5", "--history", url],
+        "runs": ["history", "--history", url],
+        "periods": ["history", "--merge", "daily", "--history", url],
+    }.items():
+        pages[name] = out / f"{name}.html"
+        mqa(*args, "-f", "html", "-o", str(pages[name]))
+    return pages
+
+
+@pytest.mark.parametrize("name", ["report", "diff", "trend", "runs", "periods"])
+def test_the_scheduled_job_pages_load_offline_without_errors(browser, history_pages, name) -> None:
+    html = history_pages[name].read_text(encoding="utf-8")
+    assert html.count("<script") == 1 and not re.search(r"""\s(?:src|href)=["']?(?:https?:|//)""", html)
+    page = Page(browser, history_pages[name])
+    assert page.errors == [] and page.requests == [page.url]
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.page.screenshot(path=str(ARTIFACTS / f"history-{name}.png"), full_page=False)
+    text = page.page.inner_text("body")
+    expected = {
+        "report": "Changes since the baseline",
+        "diff": "regressions",
+        "trend": "31763a731dd625b5",
+        "runs": "Runs",
+        "periods": "Periods (daily)",
+    }[name]
+    assert expected in text
+    if name == "trend":
+        assert page.page.locator("svg.series").count() == 4
+    if name == "report":
+        assert page.page.locator("#profile tbody tr").count() > 50  # every class of the run
+    page.close()
+
+
+def test_the_profile_switches_between_classes_and_groups(browser, tmp_path) -> None:
+    page_path = tmp_path / "groups.html"
+    mqa("digest", LOG, "--group-by", "tag:route", "-f", "html", "-o", str(page_path))
+    page = Page(browser, page_path)
+    assert page.page.is_visible("#classes") and not page.page.is_visible("#groups")
+    page.page.check("#view-switch input[value=groups]")
+    assert page.page.is_visible("#groups") and not page.page.is_visible("#classes")
+    assert page.page.locator("#group-table tbody tr").first.get_attribute("data-group") == "/account/orders"
+    assert "5× per request" in page.page.inner_text("#requests")
+    assert page.errors == []
+    page.close()
+    no_js = Page(browser, page_path, javascript=False)  # without a script both are there
+    assert no_js.page.is_visible("#classes") and no_js.page.is_visible("#groups")
+    no_js.close()

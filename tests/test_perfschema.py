@@ -35,7 +35,7 @@ from analyzer.report.digest import build_report
 from analyzer.report.render.json import to_json
 from analyzer.sources import perfschema as ps
 from analyzer.sources.slowlog import SlowLogReader
-from tests.conftest import FIXTURES, IN_CI
+from tests.conftest import FIXTURES, skip_or_fail
 
 MYSQL = FIXTURES / "mysql-server"
 FP = Fingerprinter("sqlglot")
@@ -708,9 +708,7 @@ def live(server):
         cur.execute("SELECT @@performance_schema")
         if not int(cur.fetchone()[0]):
             message = "the test server runs without performance_schema"
-            if IN_CI:
-                pytest.fail(message)
-            pytest.skip(message)
+            skip_or_fail(message)
         cur.execute("SELECT NAME, ENABLED FROM performance_schema.setup_consumers")
         saved = dict(cur.fetchall())
         listed = ", ".join(f"'{n}'" for n in HISTORY_CONSUMERS)
@@ -971,13 +969,13 @@ def shop_measurement(live):
     from sample_workloads.shop import workload
 
     if live.slow_log_path is None:
-        pytest.skip(f"the {live.kind} server's slow log is not on this machine")
+        skip_or_fail(f"the {live.kind} server's slow log is not on this machine")
     admin = live.admin()
     with admin.cursor() as cur:
         cur.execute("SELECT @@long_query_time, @@slow_query_log")
         long_query_time, slow_on = cur.fetchone()
     if float(long_query_time) > 0 or not int(slow_on):
-        pytest.skip("the test server does not log every statement")
+        skip_or_fail("the test server does not log every statement")
     workload.load(live.admin(), scale=0.05, database=SHOP_DB)
     mqa = mqa_session(live)
     before = ps.take_snapshot(mqa)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO
+from tests.conftest import REPO, skip_or_fail
 from tests.servers import GeneralLog, TestServer, is_read, slow_log_written
 
 MQA = [sys.executable, "-m", "cli"]
@@ -70,7 +70,7 @@ def _tcp(server: TestServer) -> tuple[str, int]:
         return "127.0.0.1", server.local.port
     args = server.connect_args
     if "host" not in args:
-        pytest.skip("the test server has no TCP port")
+        skip_or_fail("the test server has no TCP port")
     return args["host"], args["port"]
 
 
@@ -203,7 +203,7 @@ def test_slow_log_and_collect_window_agree_on_class_ids(server: TestServer, app_
     """The sample workload replayed while `mqa collect` watches: the slow log's classes of the
     same statements and the window's classes share ids for at least 95% of the time."""
     if server.local is None:
-        pytest.skip("needs the server's slow log file on this machine")
+        skip_or_fail("needs the server's slow log file on this machine")
     from sample_workloads.shop import workload
 
     host, port = _tcp(server)
@@ -271,7 +271,7 @@ def _watch_a_replay(
     from sample_workloads.shop import workload
 
     if server.local is None:
-        pytest.skip("needs the server's slow log file on this machine")
+        skip_or_fail("needs the server's slow log file on this machine")
     host, port = _tcp(server)
     with slow_log_written(server, tmp_path / "replay.slow.log") as tail:
         command = subprocess.Popen(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.conftest import skip_or_fail
 from tests.servers import NoServer, connect_args_from_dsn
 
 
@@ -21,7 +22,7 @@ def test_server_answers_with_performance_schema_and_slow_log(server) -> None:
 
 def test_local_server_has_its_files_here(server) -> None:
     if server.local is None:
-        pytest.skip(f"the {server.kind} server's files are not on this machine")
+        skip_or_fail(f"the {server.kind} server's files are not on this machine")
     server.execute("SELECT 'harness-probe'")
     with open(server.slow_log_path, encoding="utf-8", errors="replace") as handle:
         assert "harness-probe" in handle.read()

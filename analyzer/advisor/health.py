@@ -278,6 +278,29 @@ def find_missing_primary_keys(tables: Sequence[Table]) -> list[IndexFinding]:
     return _run(HealthContext.of(tables), ("IDX006",))
 
 
+def _refuse_nothing_to_check(server: QueryRunner, schemas: Sequence[str] | None, tables: list) -> None:
+    """No table to check is an error that says why: a database that does not exist (for this
+    account), or an account that may see no table at all (then the GRANT that fixes it).  An
+    existing database without tables is just that: nothing to check."""
+    from analyzer.errors import UsageError
+
+    seen = {t.schema for t in tables}
+    for name in schemas or ():
+        if name in seen:
+            continue
+        rows = server.query("SELECT COUNT(*) AS n FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = %s", (name,))
+        if not rows or not rows[0]["n"]:
+            raise UsageError(
+                f"unknown database {name!r}: check the name, or the account's grants "
+                "(SHOW DATABASES lists the ones it may see)"
+            )
+    if not tables and not schemas:
+        account = getattr(server, "account", "this account")
+        raise UsageError(
+            f"{account} sees no table in any application database: GRANT SELECT, SHOW VIEW ON <database>.* TO {account}"
+        )
+
+
 def check_indexes(
     server: QueryRunner,
     schemas: Sequence[str] | None = None,
@@ -293,6 +316,7 @@ def check_indexes(
     counting.  A check that fails is recorded in ``notes`` and the others still run.
     """
     tables = load_tables(server, schemas)
+    _refuse_nothing_to_check(server, schemas, tables)
     report = IndexReport(
         [],
         len(tables),
@@ -304,7 +328,11 @@ def check_indexes(
         try:
             context.usage = read_index_usage(server, tables)
         except Exception as exc:
-            report.notes.append(f"unused indexes: reading performance_schema failed ({type(exc).__name__}: {exc})")
+            from analyzer.sources.db import privilege_error
+
+            found = privilege_error(exc, server, purpose="read index usage")
+            why = str(found) if found is not None else f"{type(exc).__name__}: {exc}"
+            report.notes.append(f"unused indexes not checked: {why}")
         else:
             report.window = context.usage.window
             if context.usage.skipped:

@@ -962,19 +962,31 @@ def columns_needing_statistics(classes: Sequence[WorkloadClass], catalog: Catalo
 
 def sample_column_statistics(
     server: Any, catalog: Catalog, wanted: dict[str, tuple[Table, set[str]]], *, sample_rows: int = 200_000
-) -> None:
+) -> list[str]:
     """Fill ``catalog.distinct`` with distinct counts of ``wanted`` columns, counted on up to
     ``sample_rows`` rows of each table (one read-only SELECT per table).  When the sample is the
     whole table the count is exact; otherwise a column that looks unique in the sample is scaled to
-    the table's rows, and a repetitive one is taken as is."""
+    the table's rows, and a repetitive one is taken as is.  A table that cannot be read (a
+    missing privilege, a lock held past the statement time limit) is skipped with a note; the
+    server going away ends it."""
+    from analyzer.sources.db import ServerGoneError
+
+    notes: list[str] = []
     for table, columns in wanted.values():
         cols = sorted(columns)
         select = ", ".join(f"COUNT(DISTINCT {quote_identifier(c)}) AS d{i}" for i, c in enumerate(cols))
         inner = ", ".join(quote_identifier(c) for c in cols)
-        row = server.query_one(
-            f"SELECT COUNT(*) AS n, {select} FROM (SELECT {inner} FROM {table.quoted_name} "
-            f"LIMIT {int(sample_rows)}) AS sample"
-        )
+        try:
+            with server.translate_errors(f"count distinct values in {table.full_name}"):
+                row = server.query_one(
+                    f"SELECT COUNT(*) AS n, {select} FROM (SELECT {inner} FROM {table.quoted_name} "
+                    f"LIMIT {int(sample_rows)}) AS sample"
+                )
+        except ServerGoneError:
+            raise
+        except AnalyzerError as exc:
+            notes.append(f"no distinct counts for {table.full_name}: {exc}")
+            continue
         if not row:
             continue
         n = int(row["n"] or 0)
@@ -984,3 +996,4 @@ def sample_column_statistics(
             if n and n < total and d / n > 0.9:
                 d = d * total / n
             catalog.distinct[(table.schema.lower(), table.name.lower(), c.lower())] = max(d, 1.0)
+    return notes

@@ -40,6 +40,7 @@ from analyzer.advisor.query import QueryShape, analyze_query
 from analyzer.advisor.suggest import IndexSuggestion, _scoped, index_name
 from analyzer.advisor.workload import Advice, ClassAdvice
 from analyzer.errors import AnalyzerError, UsageError
+from analyzer.failpoints import failpoint
 from analyzer.sources.explain import Plan, explain, explainable, parse_plan, select_equivalent
 from analyzer.sources.schema import Catalog, Table, quote_identifier
 
@@ -433,6 +434,7 @@ class _SetVerifier:
     def observe(self, classes: Iterable[ClassAdvice]) -> dict[int, _Observed]:
         out = {}
         for ca in classes:
+            failpoint("verify.class")
             observed = self.lab.observe(ca)
             if observed is not None:
                 out[id(ca)] = observed

@@ -26,7 +26,9 @@ from analyzer.advisor.suggest import (
     sample_column_statistics,
 )
 from analyzer.errors import AnalyzerError
+from analyzer.failpoints import failpoint
 from analyzer.model import DigestResult
+from analyzer.sources.db import ServerGoneError
 from analyzer.sources.explain import Plan, explain, explainable
 from analyzer.sources.schema import Catalog
 
@@ -65,6 +67,7 @@ class Advice:
     notes: list[str] = field(default_factory=list)
     verification: Any = None  # analyzer.advisor.verify.Verification when --verify ran
     unadvised: list[WorkloadClass] = field(default_factory=list)  # beyond --top: not advised, but verified
+    interrupted: str | None = None  # the server went away part way (the rest is marked not explained)
 
     @property
     def findings(self) -> list[Finding]:
@@ -132,9 +135,9 @@ def advise(
     if server is not None and sample_statistics:
         wanted = columns_needing_statistics(chosen, catalog)
         if wanted:
-            with server.translate_errors("count distinct values of filter columns"):
-                sample_column_statistics(server, catalog, wanted)
+            notes.extend(sample_column_statistics(server, catalog, wanted))
     results: list[ClassAdvice] = []
+    gone: str | None = None  # the server went away: the rest is reported as not explained
     for wc in chosen:
         advice = ClassAdvice(wc)
         scoped = _scoped(catalog, wc.database)
@@ -148,9 +151,14 @@ def advise(
                 advice.plan = wc.plan  # explained by the caller already (mqa explain --analyze)
             elif server is None:
                 advice.explain_note = "no server to run EXPLAIN on (the schema comes from a file)"
+            elif gone is not None:
+                advice.explain_note = f"not explained: {gone}"
             else:
                 try:
+                    failpoint("advise.explain")
                     advice.plan = wc.plan = explain(server, wc.sample, database=wc.database)
+                except ServerGoneError as exc:
+                    gone = advice.explain_note = str(exc)
                 except AnalyzerError as exc:
                     advice.explain_note = str(exc)
             try:
@@ -176,4 +184,9 @@ def advise(
         )
     if top and len(ranked) > top:
         notes.append(f"advised the top {top} of {len(ranked)} classes by total time (--top)")
-    return Advice(results, indexes, notes, unadvised=list(ranked[len(chosen) :]))
+    if gone is not None:
+        explained = sum(1 for r in results if r.plan is not None)
+        notes.append(
+            f"partial: the server went away after {explained} of {len(results)} classes were explained ({gone})"
+        )
+    return Advice(results, indexes, notes, unadvised=list(ranked[len(chosen) :]), interrupted=gone)

@@ -13,10 +13,13 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 
 from analyzer.digest.filters import EventFilter
+from analyzer.digest.groups import GroupAccumulator
+from analyzer.digest.requests import RequestAccumulator
+from analyzer.digest.views import Views
 from analyzer.fingerprint.classifier import Fingerprinter, Mode
 from analyzer.fingerprint.fastkey import folded_key
 from analyzer.model import ClassInfo, DigestResult, QueryClass, QueryEvent, SourceSummary
-from analyzer.sources.inputs import open_log
+from analyzer.sources.generallog import GeneralLogReader, open_log_reader
 from analyzer.sources.slowlog import SlowLogReader
 from analyzer.stats import GroupStats, GroupTable
 
@@ -49,7 +52,18 @@ class DigestAccumulator:
     turns them into ``GroupStats`` objects when they are needed.
     """
 
-    def __init__(self, mode: Mode = "sqlglot", event_filter: EventFilter | None = None, raw: bool = False) -> None:
+    def __init__(
+        self,
+        mode: Mode = "sqlglot",
+        event_filter: EventFilter | None = None,
+        views: Views | None = None,
+        raw: bool = False,
+    ) -> None:
+        self.views = views or Views()
+        self.requests = RequestAccumulator(
+            request_tag=self.views.request_tag, route_tag=self.views.route_tag, infer=self.views.infer_requests
+        )
+        self.grouping = GroupAccumulator(self.views.group_by) if self.views.group_by else None
         self.fingerprinter = Fingerprinter(mode)
         # raw: group by fast key, not by class, and never describe (the units of a parallel
         # digest: no process loads sqlglot while reading; the one that merges describes each
@@ -134,6 +148,8 @@ class DigestAccumulator:
         batch: list[QueryEvent] = []
         tagged: list[tuple[int, tuple[str, ...]]] = []
         kept = folds = 0
+        requests, wants = self.requests, self.requests.wants
+        grouping = self.grouping
         for event in events:
             admin = event.admin
             key, tags = key_of(event.query, admin)
@@ -142,6 +158,10 @@ class DigestAccumulator:
             gi = (admin_slots if admin else slots).get(key) if classes else None
             if gi is None:
                 gi = slot_of(key, admin)
+            if wants(event.query):
+                requests.add(event, gi, tags)
+            if grouping is not None:
+                grouping.add(event, gi, tags)
             if tags:
                 tagged.append((len(batch), tags))
             gidx.append(gi)
@@ -158,13 +178,17 @@ class DigestAccumulator:
         return kept
 
     def add_log(self, path: str, progress: Callable[[int], None] | None = None) -> SourceSummary:
-        """Read one slow log (path, or ``-`` for stdin) into this accumulator."""
-        return self.add_reader(SlowLogReader(open_log(path)), progress)
+        """Read one slow log or general log (path, or ``-`` for stdin) into this accumulator."""
+        return self.add_reader(open_log_reader(path), progress)
 
-    def add_reader(self, reader: SlowLogReader, progress: Callable[[int], None] | None = None) -> SourceSummary:
-        """Read everything a ``SlowLogReader`` yields into this accumulator."""
+    def add_reader(
+        self, reader: SlowLogReader | GeneralLogReader, progress: Callable[[int], None] | None = None
+    ) -> SourceSummary:
+        """Read everything a ``SlowLogReader`` or ``GeneralLogReader`` yields into this accumulator."""
         log = reader.log
-        summary = SourceSummary(kind="slowlog", name=log.name, compression=log.compression, bytes=log.size)
+        general = isinstance(reader, GeneralLogReader)
+        kind = "generallog" if general else "slowlog"
+        summary = SourceSummary(kind=kind, name=log.name, compression=log.compression, bytes=log.size)
         summary.kept = self.add_events(reader.events(progress))
         summary.events = reader.events_read
         summary.malformed = reader.malformed_count
@@ -173,6 +197,8 @@ class DigestAccumulator:
         summary.flag_metrics = reader.flag_metrics
         summary.flavor_hints = reader.flavor_hints
         summary.server_version = reader.server_version
+        if general:
+            reader.describe(summary)
         self.sources.append(summary)
         return summary
 
@@ -180,9 +206,23 @@ class DigestAccumulator:
         """Fold another accumulator (same mode) into this one, exactly."""
         if other.fingerprinter.mode != self.fingerprinter.mode:
             raise ValueError("cannot merge digests made with different fingerprint modes")
-        if other.table is not None:
+        targets = (
             self.merge_table(other.keys, other.table, other.infos, raw=other.raw, folded=other.folded)
+            if other.table is not None
+            else []
+        )
+        self.merge_views(other.requests, other.grouping, targets)
         self.sources.extend(other.sources)
+
+    def merge_views(self, requests: RequestAccumulator, grouping: GroupAccumulator | None, targets: list[int]) -> None:
+        """Fold another part's per-request and per-group figures (its group ``i`` is ours
+        ``targets[i]``); parts merge in input order."""
+        mapping = dict(enumerate(targets))
+        requests.rekey(mapping)
+        self.requests.merge(requests)
+        if grouping is not None and self.grouping is not None:
+            grouping.rekey(mapping)
+            self.grouping.merge(grouping)
 
     def merge_table(
         self,
@@ -191,11 +231,12 @@ class DigestAccumulator:
         infos: dict[tuple[str, bool], ClassInfo] | None = None,
         raw: bool = False,
         folded: dict[str, str | None] | None = None,
-    ) -> None:
+    ) -> list[int]:
         """Fold a ``GroupTable`` whose row ``i`` holds the group ``keys[i]`` into this one
         (``infos``: the classes of the groups, in sqlglot mode; the first one known is kept).
         ``raw``: its groups are fast keys (``DigestAccumulator.raw``): each goes into its class
-        here, several keys into one class; ``folded``: their folded keys, when known."""
+        here, several keys into one class; ``folded``: their folded keys, when known.  Returns
+        our group of each of its rows."""
         mine = self._table()
         if raw and not self.raw and self.fingerprinter.mode == "sqlglot":
             fp = self.fingerprinter
@@ -211,12 +252,14 @@ class DigestAccumulator:
             for key, info in infos.items():
                 self.infos.setdefault(key, info)
         mine.merge(table, targets)
+        return targets
 
     def classes(self) -> list[QueryClass]:
         """The query classes: in sqlglot mode the groups themselves; in pt mode each group is
         described once (sqlglot reads its example for its kind and tables)."""
         fp = self.fingerprinter
         classes: list[QueryClass] = []
+        self.class_of: dict[int, str] = {}  # group -> class id (for the per-request and per-group views)
         if self.table is None:
             return classes
         if fp.mode == "sqlglot":
@@ -227,6 +270,7 @@ class DigestAccumulator:
             for (key, admin), group in self.groups.items():
                 example = group.example.query if group.example is not None else key
                 classes.append(QueryClass(fp.describe(key, example, admin), group, "", 1, admin))
+        self.class_of = {gi: cls.info.id for gi, cls in enumerate(classes)}
         for cls in classes:
             example = cls.stats.example.query if cls.stats.example is not None else cls.fingerprint
             cls.pt_id = fp.pt_id(example)
@@ -238,7 +282,13 @@ class DigestAccumulator:
         for cls in classes:
             totals.merge(cls.stats)
         elapsed = time.perf_counter() - started if started is not None else 0.0
-        return DigestResult(self.fingerprinter.mode, classes, list(self.sources), totals, elapsed)
+        result = DigestResult(self.fingerprinter.mode, classes, list(self.sources), totals, elapsed)
+        self.requests.rekey(self.class_of)
+        result.requests = self.requests.finish()
+        if self.grouping is not None:
+            self.grouping.rekey(self.class_of)
+            result.groups = self.grouping
+        return result
 
 
 def release_free_memory() -> None:

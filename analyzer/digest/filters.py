@@ -94,11 +94,40 @@ class EventFilter:
     tags: Sequence[str] = field(default_factory=tuple)
     #: connection ids whose statements are left out (mqa's own session while it collected)
     exclude_threads: frozenset[str] = frozenset()
+    #: ``--filter EXPR`` (analyzer.digest.expression), compiled once per process
+    expression: str | None = None
+    _predicate: object = field(default=None, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        since, until = self.since, self.until
+        if since is not None and until is not None and since.aware == until.aware and since.epoch > until.epoch:
+            raise UsageError(f"--since {since.text} is later than --until {until.text}: no event is in between")
+        if self.expression:
+            self._compiled()  # a bad expression is a usage error now, not in a worker
+
+    def _compiled(self):
+        if self._predicate is None and self.expression:
+            from analyzer.digest.expression import parse_filter
+
+            self._predicate = parse_filter(self.expression)
+        return self._predicate
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state["_predicate"] = None  # closures do not pickle: each worker compiles the text again
+        return state
 
     @property
     def active(self) -> bool:
         return bool(
-            self.since or self.until or self.databases or self.users or self.hosts or self.tags or self.exclude_threads
+            self.since
+            or self.until
+            or self.databases
+            or self.users
+            or self.hosts
+            or self.tags
+            or self.exclude_threads
+            or self.expression
         )
 
     def keeps(self, event: QueryEvent, tags: tuple[str, ...] = ()) -> bool:
@@ -117,8 +146,10 @@ class EventFilter:
             return False
         if self.exclude_threads and event.thread_id in self.exclude_threads:
             return False
-        if self.tags:
-            return any(_tag_matches(tag, wanted) for tag in tags for wanted in self.tags)
+        if self.tags and not any(_tag_matches(tag, wanted) for tag in tags for wanted in self.tags):
+            return False
+        if self.expression:
+            return bool(self._compiled()(event, tags))
         return True
 
 

@@ -16,8 +16,12 @@ from collections.abc import Callable, Sequence
 from analyzer.digest import parallel
 from analyzer.digest.accumulator import DigestAccumulator
 from analyzer.digest.filters import EventFilter
+from analyzer.digest.views import Views
+from analyzer.errors import InputError
 from analyzer.fingerprint.classifier import Mode
-from analyzer.model import DigestResult
+from analyzer.model import DigestResult, SourceSummary
+from analyzer.sources.generallog import log_kind
+from analyzer.sources.slowlog import HEADERLESS_STATEMENT
 
 ProgressCallback = Callable[[int, int | None], None]
 """Called with (bytes consumed, total bytes or None when unknown) while reading."""
@@ -30,23 +34,27 @@ def digest_logs(
     event_filter: EventFilter | None = None,
     progress: ProgressCallback | None = None,
     jobs: int | None = 1,
+    views: Views | None = None,
 ) -> DigestResult:
-    """Digest one or more slow logs (``-`` reads stdin) into query classes.
+    """Digest one or more slow logs, or general logs (``-`` reads stdin), into query classes.
 
-    ``jobs`` processes read files, and byte ranges of large uncompressed files, in parallel
+    ``jobs`` processes read files, and byte ranges of large uncompressed slow logs, in parallel
     (``None``: one per CPU, at most four); their accumulators merge into the same result as
-    one sequential pass.
+    one sequential pass.  Slow logs and general logs are not digested together
+    (``InputError``): a general log has no timings, and holds the statements a slow log of the
+    same server has too.
 
     >>> result = digest_logs(["sample_workloads/shop/slow.log.gz"])   # doctest: +SKIP
     >>> top = max(result.classes, key=lambda c: c.stats.total("query_time"))  # doctest: +SKIP
     """
     started = time.perf_counter()
+    _same_kind({path: log_kind(path) for path in paths if path != "-"})
     workers = parallel.default_workers() if jobs is None else max(1, jobs)
     units = parallel.plan(paths, workers, event_filter)
     if workers > 1 and len(units) > 1:
-        acc = parallel.digest_units(units, mode, event_filter, workers, progress)
-        return acc.result(started)
-    acc = DigestAccumulator(mode, event_filter)
+        acc = parallel.digest_units(units, mode, event_filter, workers, progress, views)
+        return _checked(acc.result(started))
+    acc = DigestAccumulator(mode, event_filter, views)
     sizes = [u.size for u in units]
     total = None if any(size is None for size in sizes) else sum(size or 0 for size in sizes)
     done = 0
@@ -62,4 +70,43 @@ def digest_logs(
         done += unit.size or 0
         if progress is not None:
             progress(done, total)
-    return acc.result(started)
+    return _checked(acc.result(started))
+
+
+def _has_headers(source: SourceSummary) -> bool:
+    """Whether a reader met at least one event header (damaged or not) in ``source``."""
+    return any(sample.reason != HEADERLESS_STATEMENT for sample in source.malformed_samples)
+
+
+def _same_kind(kinds: dict[str, str | None]) -> None:
+    """Raise ``InputError`` when slow logs and general logs are given together."""
+    first: dict[str, str] = {}
+    for path, kind in kinds.items():
+        if kind is not None:
+            first.setdefault(kind, path)
+    if len(first) > 1:
+        raise InputError(
+            f"{first['generallog']} is a general query log and {first['slowlog']} a slow log: digest them "
+            "separately (a general log has no timings, and its statements would be counted twice)"
+        )
+
+
+def _checked(result: DigestResult) -> DigestResult:
+    """Slow logs and general logs mixed (known now that stdin was read too) are an input error;
+    so is an input with no event header at all, which is no log (``/bin/ls``, a prose file: a
+    general log is one only when an entry was found); a slow log whose every event is damaged (a
+    truncated header, an absurd Query_time) or an empty input is a note, as pt-query-digest reads
+    them as no events."""
+    _same_kind({s.name: s.kind for s in result.sources})
+    for source in result.sources:
+        if source.kind not in ("slowlog", "generallog") or source.events:
+            continue
+        if source.malformed and source.kind == "slowlog" and not _has_headers(source):
+            first = source.malformed_samples[0] if source.malformed_samples else None
+            where = f": line {first.line}: {first.reason}" if first is not None else ""
+            raise InputError(f"{source.name}: not a slow log (no event found{where})")
+        if source.malformed:
+            result.notes.append(f"{source.name}: no usable event ({source.malformed} malformed)")
+        else:
+            result.notes.append(f"{source.name}: empty (no events)")
+    return result

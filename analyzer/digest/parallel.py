@@ -14,18 +14,22 @@ changes) is the last one the previous ranges set.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import re
+import signal
 from collections.abc import Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 
 from analyzer.digest.accumulator import DigestAccumulator
 from analyzer.digest.filters import EventFilter
+from analyzer.digest.views import Views
 from analyzer.fingerprint.classifier import Mode
 from analyzer.model import Malformed
-from analyzer.sources.inputs import is_splittable, open_log, open_log_range
+from analyzer.sources.generallog import log_kind, open_log_reader
+from analyzer.sources.inputs import is_splittable, open_log_range
 from analyzer.sources.slowlog import SlowLogReader, dialect_name, event_boundaries
 
 # A range smaller than this is not worth a process of its own.
@@ -67,14 +71,21 @@ def default_workers() -> int:
 
 
 def plan(paths: Sequence[str], workers: int, event_filter: EventFilter | None) -> list[Unit]:
-    """Split the inputs into units: large plain files into up to ``workers`` ranges."""
+    """Split the inputs into units: large plain slow logs into up to ``workers`` ranges (a general
+    log is read whole: its connections' users and databases are known only from its start)."""
     # A --database filter needs each event's database when it is read, which a range that
     # starts before its first "use db;" line does not know yet: such runs read whole files.
     can_split = workers > 1 and not (event_filter is not None and event_filter.databases)
     units: list[Unit] = []
     for path in paths:
         size = _size(path)
-        if can_split and size is not None and size >= 2 * MIN_RANGE_BYTES and is_splittable(path):
+        if (
+            can_split
+            and size is not None
+            and size >= 2 * MIN_RANGE_BYTES
+            and is_splittable(path)
+            and log_kind(path) == "slowlog"
+        ):
             cuts = event_boundaries(path, workers, min_part=MIN_RANGE_BYTES)
             if len(cuts) > 2:
                 units.extend(Unit(path, size, a, b) for a, b in itertools.pairwise(cuts))
@@ -94,20 +105,39 @@ class UnitResult:
     infos: dict | None = None  # sqlglot mode: the class of each group key
     raw: bool = False  # groups are fast keys, not classes (DigestAccumulator.raw)
     folded: dict | None = None  # raw: the folded key of each fast key
+    requests: object = None  # requests.RequestAccumulator
+    grouping: object = None  # groups.GroupAccumulator or None
 
 
 def _init_worker(slots) -> None:
+    """A worker dies with its parent (Linux: the kernel kills it when the parent goes, however
+    the parent ends) and leaves Ctrl-C to the parent, which stops the pool."""
     global _progress_slots
     _progress_slots = slots
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    with contextlib.suppress(OSError, AttributeError):
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    if os.getppid() == 1:  # the parent died before prctl: go now
+        os._exit(1)
 
 
 def _digest_unit(
-    index: int, unit: Unit, mode: Mode, event_filter: EventFilter | None, on_block=None, raw: bool = False
+    index: int,
+    unit: Unit,
+    mode: Mode,
+    event_filter: EventFilter | None,
+    on_block=None,
+    views: Views | None = None,
+    raw: bool = False,
 ) -> UnitResult:
     """Digest one unit.  ``raw`` (the units of a parallel digest): group by fast key and leave
     the classes to the process that merges (``DigestAccumulator.raw``)."""
-    log = open_log_range(unit.path, unit.start, unit.end) if unit.is_range else open_log(unit.path)
-    reader = SlowLogReader(log)
+    reader = (
+        SlowLogReader(open_log_range(unit.path, unit.start, unit.end)) if unit.is_range else open_log_reader(unit.path)
+    )
     if unit.start > 0:
         reader.last_db = INHERITED_DB
     slots = _progress_slots
@@ -118,7 +148,7 @@ def _digest_unit(
         if on_block is not None:
             on_block(position)
 
-    acc = DigestAccumulator(mode, event_filter, raw=raw)
+    acc = DigestAccumulator(mode, event_filter, views, raw=raw)
     summary = acc.add_reader(reader, progress)
     return UnitResult(
         acc.keys,
@@ -127,13 +157,17 @@ def _digest_unit(
         reader.lines_read,
         reader.last_db,
         reader.clean_end,
-        acc.infos,
-        acc.raw,
-        acc.folded,
+        infos=acc.infos,
+        raw=acc.raw,
+        folded=acc.folded,
+        requests=acc.requests,
+        grouping=acc.grouping,
     )
 
 
-def digest_units(units: list[Unit], mode: Mode, event_filter: EventFilter | None, workers: int, progress):
+def digest_units(
+    units: list[Unit], mode: Mode, event_filter: EventFilter | None, workers: int, progress, views: Views | None = None
+):
     """Run the units in ``workers`` processes (this one included) and merge in input order.
 
     This process works too instead of waiting: with two CPUs, one extra process does half of
@@ -180,29 +214,44 @@ def digest_units(units: list[Unit], mode: Mode, event_filter: EventFilter | None
         # the same size, so both finish at about the same time.
         while len(futures) < helpers and len(queue) > 1:
             index = queue.pop()
-            futures[pool.submit(_digest_unit, index, units[index], mode, event_filter, None, True)] = index
+            futures[pool.submit(_digest_unit, index, units[index], mode, event_filter, None, views, True)] = index
         _progress_slots = slots
         try:
             while queue:
                 index = queue.pop(0)
-                results[index] = _digest_unit(index, units[index], mode, event_filter, on_block=report, raw=True)
+                results[index] = _digest_unit(index, units[index], mode, event_filter, report, views, True)
                 collect(0)
                 while len(futures) < helpers and len(queue) > 1:
                     index = queue.pop()
-                    futures[pool.submit(_digest_unit, index, units[index], mode, event_filter, None, True)] = index
+                    futures[pool.submit(_digest_unit, index, units[index], mode, event_filter, None, views, True)] = (
+                        index
+                    )
             while futures:
                 collect(0.25)
                 report()
+        except BaseException:
+            # Ctrl-C, SIGTERM or an error: stop the workers now instead of waiting for them
+            for future in futures:
+                future.cancel()
+            for process in list(getattr(pool, "_processes", {}).values()):
+                with contextlib.suppress(Exception):
+                    process.kill()
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
         finally:
             _progress_slots = None
-    units, results = _reconcile(units, results, mode, event_filter)
-    merged = DigestAccumulator(mode, event_filter)
+    units, results = _reconcile(units, results, mode, event_filter, views)
+    merged = DigestAccumulator(mode, event_filter, views)
     _merge_in_order(merged, units, results)
     return merged
 
 
 def _reconcile(
-    units: list[Unit], results: dict[int, UnitResult], mode: Mode, event_filter: EventFilter | None
+    units: list[Unit],
+    results: dict[int, UnitResult],
+    mode: Mode,
+    event_filter: EventFilter | None,
+    views: Views | None = None,
 ) -> tuple[list[Unit], dict[int, UnitResult]]:
     """Read again, as one range, each range whose input did not end where an event ends and
     the range after it: its last statement goes on there (a string literal holding text like
@@ -226,7 +275,7 @@ def _reconcile(
         joined = Unit(first.path, first.size, first.start, second.end)
         units = units[:k] + [joined] + units[k + 2 :]
         results = {(i if i < k else i - 1): r for i, r in results.items() if i not in (k, k + 1)}
-        results[k] = _digest_unit(k, joined, mode, event_filter, raw=True)
+        results[k] = _digest_unit(k, joined, mode, event_filter, None, views, True)
 
 
 def _merge_in_order(merged, units: list[Unit], results: dict[int, UnitResult]) -> None:
@@ -239,9 +288,12 @@ def _merge_in_order(merged, units: list[Unit], results: dict[int, UnitResult]) -
                 _finish_summary(merged, file_summary)
             lines_before, known_db, file_summary = 0, None, None
         result = results[k]
+        targets: list[int] = []
         if result.table is not None:
             _resolve(result.table, lines_before, known_db)
-            merged.merge_table(result.keys, result.table, result.infos, raw=result.raw, folded=result.folded)
+            targets = merged.merge_table(result.keys, result.table, result.infos, raw=result.raw, folded=result.folded)
+        if result.requests is not None:
+            merged.merge_views(result.requests, result.grouping, targets)
         summary = result.summary
         summary.malformed_samples = [
             Malformed(m.source, m.line + lines_before, _shift_lines(m.reason, lines_before))
@@ -272,7 +324,8 @@ def _shift_lines(reason: str, lines_before: int) -> str:
 
 
 def _finish_summary(merged, summary) -> None:
-    summary.dialect = dialect_name(summary.flavor_hints, summary.server_version)
+    if summary.kind == "slowlog":  # the ranges of a file saw parts of what tells its dialect
+        summary.dialect = dialect_name(summary.flavor_hints, summary.server_version)
     merged.sources.append(summary)
 
 

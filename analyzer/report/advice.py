@@ -34,6 +34,7 @@ class AdviceClassView:
     plan: Plan | None
     explain_note: str | None
     findings: list[Finding]
+    timed: bool = True  # False: the workload's source measured no time (a general log)
 
 
 @dataclass
@@ -166,6 +167,7 @@ def build_advice_report(
             ca.plan,
             ca.explain_note,
             list(ca.findings),
+            report is None or report.timed,
         )
         for rank, ca in enumerate(advice.classes, 1)
     ]

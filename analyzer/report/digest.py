@@ -14,6 +14,7 @@ from typing import Any
 from analyzer import __version__
 from analyzer.errors import UsageError
 from analyzer.model import DigestResult, QueryClass
+from analyzer.report.views import GroupRow, RouteRow, group_rows, route_rows
 from analyzer.sources.slowlog import format_ts
 from analyzer.stats import HISTOGRAM_LABELS, MetricStats, TimeBuckets
 
@@ -132,13 +133,14 @@ class TimelineReport:
     calls: list[int]
     query_time: list[float]
     end: str = ""  # the end of the last bucket, in the same zone
+    timed: bool = True  # False: the source measured no query time (``query_time`` is all zeros)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "start": self.start,
             "bucket_seconds": self.bucket_seconds,
             "calls": self.calls,
-            "query_time": [round(t, 6) for t in self.query_time],
+            "query_time": [round(t, 6) for t in self.query_time] if self.timed else None,
         }
 
 
@@ -168,6 +170,12 @@ class ClassReport:
     details: dict[str, Any] = field(default_factory=dict)
     timeline: TimelineReport | None = None
     activity: list[float] = field(default_factory=list)  # query time over the workload's span (sparkline)
+    call_share: float = 0.0  # of all executions, 0..1 (the ranking figure when nothing was timed)
+
+    @property
+    def timed(self) -> bool:
+        """Whether the class's executions were timed (a general log's are not)."""
+        return "query_time" in self.metrics
 
     def metric(self, name: str, attr: str = "sum") -> float:
         summary = self.metrics.get(name)
@@ -193,6 +201,9 @@ class SourceReport:
     dialect: str
     compression: str | None
     bytes: int | None
+    format: str | None = None  # a general log's layout: file, table-tsv or table-csv
+    connections: dict[str, int] = field(default_factory=dict)  # a general log's: seen, opened, failed
+    commands: dict[str, int] = field(default_factory=dict)  # a general log's entries per command
 
 
 @dataclass
@@ -227,9 +238,23 @@ class Report:
     notes: list[str] = field(default_factory=list)  # what limits the report's accuracy
     title: str = "mqa digest"
     command: str | None = None  # the command line that made the report (passwords never in it)
+    group_by: str | None = None  # --group-by
+    groups: list[GroupRow] = field(default_factory=list)
+    routes: list[RouteRow] = field(default_factory=list)  # per-request figures, when requests were seen
+    # False when the sources measured no execution time (general query logs): renderers show
+    # counts, never a query time of zero as if it had been measured.
+    timed: bool = True
 
     def to_json_dict(self) -> dict[str, Any]:
         """The JSON report contract (schema_version 1) plus documented extensions."""
+        doc = self._document()
+        if self.group_by is not None:
+            doc["groups"] = [g.to_json() for g in self.groups]
+        if self.routes:
+            doc["requests"] = [r.to_json() for r in self.routes]
+        return doc
+
+    def _document(self) -> dict[str, Any]:
         return {
             "schema_version": SCHEMA_VERSION,
             "tool": {"name": "mqa", "version": self.tool_version},
@@ -245,6 +270,11 @@ class Report:
                     "compression": s.compression,
                     "bytes": s.bytes,
                     "malformed_samples": [{"line": line, "reason": reason} for line, reason in s.malformed_samples],
+                    **(
+                        {"format": s.format, "connections": s.connections, "commands": s.commands}
+                        if s.kind == "generallog"
+                        else {}
+                    ),
                 }
                 for s in self.sources
             ],
@@ -297,7 +327,7 @@ def _class_json(c: ClassReport) -> dict[str, Any]:
         "example_meta": None
         if example is None
         else {
-            "query_time": round(example.query_time, 6),
+            "query_time": round(example.query_time, 6) if "query_time" in c.metrics else None,
             "ts": example.ts,
             "db": example.db,
             "user": example.user,
@@ -351,11 +381,24 @@ def build_report(
     title: str = "mqa digest",
     tz: tzinfo | None = None,
     command: str | None = None,
+    group_by: str | None = None,
 ) -> Report:
     """Rank the classes and summarise the digest for rendering.  Times are shown in the log's
     own offset, or in ``tz`` (``parse_time_zone()``); never in the reader's."""
     if limit is not None and limit < 1:
         raise UsageError("the class limit must be a positive number (None reports every class)")
+    _sort_key(order_by)  # an unknown --order-by is an error whatever the input
+    notes = list(result.notes)
+    general = [s for s in result.sources if s.kind == "generallog"]
+    timed = not general or len(general) < len(result.sources) or "query_time" in result.totals.metrics
+    if general:
+        notes.append(
+            "a general query log records the statements a server received, not how they ran: it has no "
+            "query time, lock time or rows (the slow log or performance_schema has them)"
+        )
+    if not timed and order_by != "count":
+        notes.append(f"ranked by number of executions: no {ORDER_BY[order_by]} without timings")
+        order_by = "count"
     ranked = sorted(result.classes, key=_sort_key(order_by))
     shown = ranked if limit is None else ranked[:limit]
     totals = result.totals
@@ -364,10 +407,12 @@ def build_report(
     qps = totals.count / span if span and span > 0 else None
     flags = result.flag_metrics
     clock = _Clock(tz)
-    workload = _timeline(totals.timeline, clock, totals.first_tz)
+    workload = _timeline(totals.timeline, clock, totals.first_tz, timed)
     classes = [
-        _class_report(rank, cls, total_time, span, flags, clock, totals.timeline) for rank, cls in enumerate(shown, 1)
+        _class_report(rank, cls, total_time, span, flags, clock, totals.timeline, totals.count, timed)
+        for rank, cls in enumerate(shown, 1)
     ]
+    groups = group_rows(result, total_time, group_by)
     sources = [
         SourceReport(
             s.kind,
@@ -379,6 +424,9 @@ def build_report(
             s.dialect,
             s.compression,
             s.bytes,
+            s.format,
+            dict(s.connections),
+            dict(s.commands),
         )
         for s in result.sources
     ]
@@ -407,9 +455,13 @@ def build_report(
         summary=summary,
         classes=classes,
         elapsed=result.elapsed,
-        notes=list(result.notes),
+        notes=notes,
         title=title,
         command=command,
+        group_by=group_by,
+        groups=groups,
+        routes=route_rows(result),
+        timed=timed,
     )
 
 
@@ -455,28 +507,28 @@ def parse_time_zone(text: str) -> tzinfo:
         ) from None
 
 
-def _timeline(buckets: TimeBuckets | None, clock: _Clock, tz: int | None) -> TimelineReport | None:
+def _timeline(buckets: TimeBuckets | None, clock: _Clock, tz: int | None, timed: bool = True) -> TimelineReport | None:
     dense = buckets.dense() if buckets is not None else None
     if dense is None:
         return None
     start, width, calls, times = dense
     return TimelineReport(
-        clock(start, tz) or "", start, width, calls, times, clock(start + width * len(calls), tz) or ""
+        clock(start, tz) or "", start, width, calls, times, clock(start + width * len(calls), tz) or "", timed
     )
 
 
-def _activity(mine: TimeBuckets, workload: TimeBuckets | None) -> list[float]:
-    """The class's query time over the workload's buckets, in at most ``ACTIVITY_POINTS`` points
-    (the same axis for every class of a report)."""
+def _activity(mine: TimeBuckets, workload: TimeBuckets | None, timed: bool = True) -> list[float]:
+    """The class's query time (without timings: its calls) over the workload's buckets, in at
+    most ``ACTIVITY_POINTS`` points (the same axis for every class of a report)."""
     if workload is None or not workload.calls or not mine.calls:
         return []
     low, high = min(workload.calls), max(workload.calls)
     shift = workload.level - mine.level
     values = [0.0] * (high - low + 1)
-    for index, seconds in mine.times.items():
+    for index, amount in (mine.times if timed else mine.calls).items():
         k = (index >> shift) - low
         if 0 <= k < len(values):
-            values[k] += seconds
+            values[k] += amount
     step = -(-len(values) // ACTIVITY_POINTS)
     return [sum(values[i : i + step]) for i in range(0, len(values), step)]
 
@@ -489,6 +541,8 @@ def _class_report(
     flags: frozenset[str],
     clock: _Clock,
     workload: TimeBuckets | None,
+    events: int = 0,
+    timed: bool = True,
 ) -> ClassReport:
     stats = cls.stats
     names = [n for n in _METRIC_ORDER if n in stats.metrics]
@@ -540,6 +594,7 @@ def _class_report(
         example=example,
         variants=cls.keys,
         details=cls.details(),
-        timeline=_timeline(stats.timeline, clock, stats.first_tz),
-        activity=_activity(stats.timeline, workload),
+        timeline=_timeline(stats.timeline, clock, stats.first_tz, timed),
+        activity=_activity(stats.timeline, workload, timed),
+        call_share=stats.count / events if events else 0.0,
     )

@@ -69,3 +69,21 @@ def span(value: float | None) -> str:
         parts.append(f"{minutes}m")
     parts.append(f"{secs}s")
     return " ".join(parts)
+
+
+def compared(metric: str, value: float | None) -> str:
+    """A figure of a comparison (``analyzer.report.diff`` metrics) for people."""
+    if value is None:
+        return "-"
+    if metric in ("p95", "avg"):
+        return seconds(value)
+    if metric == "calls_per_second":
+        return f"{value:.3g}/s"
+    return f"{value:,.1f}" if value < 100 else f"{value:,.0f}"
+
+
+def change(value: float) -> str:
+    """A relative change: ``+84%``, ``-12%``, ``+3.2x`` past +200%."""
+    if value >= 2.0:
+        return f"+{value + 1:.1f}x"
+    return f"{value:+.0%}"

@@ -8,3 +8,4 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class RenderOptions:
     details: int = 5  # detailed sections for the top N classes (terminal, Markdown, HTML)
+    invocation: str = ""  # the command line, for reports whose model does not carry it

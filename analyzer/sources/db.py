@@ -1325,7 +1325,9 @@ def connect_error(exc: BaseException, resolved: ResolvedConnection) -> DatabaseE
             f"cannot reach {address}: no greeting from the server within {resolved.connect_timeout:g} s; is a MySQL "
             "server listening there, and not overloaded? (--connect-timeout waits longer)"
         )
-    if code in (2006, 2013, 2055):
+    if code in (2006, 2013, 2055) or (isinstance(exc, pymysql.err.InterfaceError) and not text):
+        # InterfaceError without a text: PyMySQL's answer once the connection is already closed
+        text = text or "the connection is closed"
         return ServerGoneError(
             f"cannot talk to {address}: the connection was closed during the handshake ({text}); "
             "is a MySQL server (not a proxy or the X protocol port) listening there?"
@@ -1456,7 +1458,7 @@ def _account_or_fallback(server: Server | None, text: str | None) -> str:
     if server is not None:
         try:
             return server.account
-        except pymysql.MySQLError:
+        except (pymysql.MySQLError, AttributeError):  # AttributeError: a session without an account (a test double)
             pass
     match = _ACCOUNT_IN_MESSAGE.search(text or "")
     return f"'{match['user']}'@'{match['host']}'" if match else "the account"
@@ -1512,7 +1514,9 @@ def query_error(exc: BaseException, server: Server | None = None, *, purpose: st
             f"{what}the statement was stopped{after} by the statement time limit: give a larger "
             "--statement-timeout (0: no limit)"
         )
-    if code in (2006, 2013, 2055):
+    if code in (2006, 2013, 2055) or (isinstance(exc, pymysql.err.InterfaceError) and not text):
+        # InterfaceError without a text: PyMySQL's answer once the connection is already closed
+        text = text or "the connection is closed"
         return ServerGoneError(
             f"{what}lost the connection to {where} ({text}): the server restarted, closed the "
             "idle session, or the network dropped it; run again"

@@ -44,6 +44,10 @@ _BANNER = re.compile(
 )
 
 
+# The reason given for text met before any event header: a file with nothing else is no slow log.
+HEADERLESS_STATEMENT = "statement text without an event header (log starts mid-event?)"
+
+
 def _is_banner(line: str) -> bool:
     """A server start banner line (cheap substring tests before the regex)."""
     if "Version: " in line or line.startswith(("Tcp ", "TCP ", "Time")):
@@ -314,8 +318,10 @@ class SlowLogReader:
         # A byte range that ends before the end of its file (a part of a parallel read): what
         # is open at its end may close after it, so it is not judged here (see clean_end).
         self.partial = log.end is not None and log.size is not None and log.end < log.size
-        # After iteration: the input ended where an event ends (see _clean_end).
+        # After iteration: the input ended where an event ends (see _clean_end); if not, the
+        # line the unfinished event began on (0: unknown).
         self.clean_end = True
+        self.tail_start = 0
         self.events_read = 0
         self.lines_read = 0
         self.server_version: str | None = None
@@ -535,6 +541,7 @@ class SlowLogReader:
 
         self.lines_read = lineno
         self.clean_end = self._clean_end(ev)
+        self.tail_start = 0 if self.clean_end else ev.start  # where the event the input ended inside began
         if ev.qlines is not None:
             event = ev.finish()
             if event is not None:
@@ -1203,7 +1210,7 @@ class _Pending:
     def finish(self) -> QueryEvent | None:
         """Close the event at the end of its statement; None (and a Malformed) if unusable."""
         if not self.has_header:
-            self.abandon("statement text without an event header (log starts mid-event?)")
+            self.abandon(HEADERLESS_STATEMENT)
             return None
         query = "\n".join(self.qlines or ()).rstrip()
         if query.endswith(";"):

@@ -31,8 +31,11 @@ from markupsafe import Markup, escape
 from analyzer import __version__
 from analyzer.report import numbers as fmt
 from analyzer.report.advice import AdviceReport
+from analyzer.report.diff import METRIC_NAMES, DiffReport
 from analyzer.report.digest import ClassReport, Report, TimelineReport
 from analyzer.report.health import HealthReport
+from analyzer.report.history import PeriodsView, RunsView, TrendView
+from analyzer.report.job import JobReport
 from analyzer.report.options import RenderOptions
 from analyzer.report.render.plan import node_text
 from analyzer.report.text import valid_unicode, visible
@@ -60,6 +63,7 @@ def _environment() -> Any:
     env.filters["ratio"] = fmt.ratio
     env.filters["span"] = fmt.span
     env.filters["visible"] = lambda text: visible(str(text)) if text is not None else ""
+    env.globals.update(metric_names=METRIC_NAMES, compared=fmt.compared, change=fmt.change)
     return env
 
 
@@ -191,24 +195,27 @@ def timeline_svg(
     width, calls, times = _rebin(timeline, bars)
     peak_calls, peak_time = max(calls) or 1, max(times) or 1.0
     skyline = _steps(calls, peak_calls, CHART_HEIGHT, 2)
-    line = " ".join(f"{2 * i + 1} {_y(t, peak_time)}" for i, t in enumerate(times))
-    body = f'<path class="bar" d="M0 {CHART_HEIGHT}{skyline}V{CHART_HEIGHT}z"/><path class="line" d="M{line}"/>'
-    desc = (
-        f"{len(calls)} buckets of {fmt.span(width)} from {timeline.start} to {timeline.end}; "
-        f"at most {peak_calls:,} calls and {fmt.seconds(peak_time)} of query time in one bucket"
-    )
+    body = f'<path class="bar" d="M0 {CHART_HEIGHT}{skyline}V{CHART_HEIGHT}z"/>'
+    desc = f"{len(calls)} buckets of {fmt.span(width)} from {timeline.start} to {timeline.end}; "
+    desc += f"at most {peak_calls:,} calls"
+    if timeline.timed:  # without timings (a general log) no query-time line: it would be a flat zero
+        line = " ".join(f"{2 * i + 1} {_y(t, peak_time)}" for i, t in enumerate(times))
+        body += f'<path class="line" d="M{line}"/>'
+        desc += f" and {fmt.seconds(peak_time)} of query time"
+    desc += " in one bucket"
     return _svg(f"0 0 {2 * len(calls)} {CHART_HEIGHT}", title, desc, body, css, scaled=True)
 
 
-def sparkline_svg(values: list[float]) -> Markup:
-    """A class's query time over the workload's span, for the profile: a step line 20 units high."""
+def sparkline_svg(values: list[float], timed: bool = True) -> Markup:
+    """A class's query time (without timings: its calls) over the workload's span, for the profile:
+    a step line 20 units high."""
     if not values:
         return Markup("")
     peak = max(values) or 1.0
     return _svg(
         f"0 -1 {len(values)} 22",
-        "Query time over the report's span",
-        f"peak {fmt.seconds(peak)}",
+        "Query time over the report's span" if timed else "Calls over the report's span",
+        f"peak {fmt.seconds(peak)}" if timed else f"peak {peak:,.0f} calls",
         f'<path d="M0 20{_steps(values, peak, 20, 1)}"/>',
         "spark",
         scaled=True,
@@ -244,7 +251,8 @@ def _class_view(cls: ClassReport) -> dict[str, Any]:
         "n": _number,
         "text": shown,
         "search": " ".join(visible(" ".join(extra)).lower().split()),
-        "spark": sparkline_svg(cls.activity),
+        "spark": sparkline_svg(cls.activity, cls.timed),
+        "timed": cls.timed,
     }
 
 
@@ -345,9 +353,91 @@ def _advice(report: AdviceReport, options: RenderOptions) -> str:
     return _with_details("advice.html.j2", {"title": report.title, **context}, report.digest.classes, 0, advised)
 
 
-@to_html.register
-def _health(report: HealthReport, options: RenderOptions) -> str:
+def _by_table(report: HealthReport) -> dict[str, list[Any]]:
     tables: dict[str, list[Any]] = {}
     for f in report.findings:
         tables.setdefault(f.table, []).append(f)
-    return _page("health.html.j2", title=report.title, h=report, tables=tables)
+    return tables
+
+
+@to_html.register
+def _health(report: HealthReport, options: RenderOptions) -> str:
+    return _page("health.html.j2", title=report.title, h=report, tables=_by_table(report))
+
+
+@to_html.register
+def _diff(report: DiffReport, options: RenderOptions) -> str:
+    return _page("diff.html.j2", title=report.title, d=report, invocation=options.invocation)
+
+
+@to_html.register
+def _job(report: JobReport, options: RenderOptions) -> str:
+    context: dict[str, Any] = {
+        "j": report,
+        "a": report.advice,
+        "h": report.health,
+        "health_tables": _by_table(report.health) if report.health is not None else {},
+        "plan_items": plan_items,
+        **_digest_context(report.digest, options),
+    }
+    return _with_details("job.html.j2", {"title": report.title, **context}, report.digest.classes, options.details)
+
+
+def series_svg(values: list[float | None], title: str, metric: str) -> Markup:
+    """A metric over runs as a line with a dot per run (gaps where a run has no value)."""
+    known = [v for v in values if v is not None]
+    n = max(len(values), 2)
+    peak = max(known) if known else 1.0
+    peak = peak or 1.0
+    points = []
+    dots = []
+    for i, v in enumerate(values):
+        if v is None:
+            points.append(None)
+            continue
+        x, y = round(i * 200 / (n - 1)), _y(v, peak)
+        points.append(f"{x} {y}")
+        dots.append(f'<circle cx="{x}" cy="{y}" r="2"/>')
+    paths, run = [], []
+    for p in [*points, None]:
+        if p is None:
+            if run:
+                paths.append("M" + " L".join(run))
+            run = []
+        else:
+            run.append(p)
+    desc = ", ".join(fmt.compared(metric, v) for v in values)
+    body = (
+        f'<line class="axis" x1="0" y1="{CHART_HEIGHT}" x2="200" y2="{CHART_HEIGHT}"/>'
+        f'<line class="axis" x1="0" y1="0" x2="200" y2="0"/>'
+        f'<text x="0" y="-6">{escape(fmt.compared(metric, peak if known else None))}</text>'
+        f'<text x="0" y="{CHART_HEIGHT + 12}">0</text>'
+        f'<path class="line" d="{" ".join(paths)}"/><g class="dots">{"".join(dots)}</g>'
+    )
+    return _svg(f"-4 -18 208 {CHART_HEIGHT + 34}", title, f"per run, oldest first: {desc}", body, "series")
+
+
+def _history_page(kind: str, view: Any, options: RenderOptions, **extra: Any) -> str:
+    return _page("history.html.j2", title=view.title, kind=kind, view=view, invocation=options.invocation, **extra)
+
+
+@to_html.register
+def _runs(view: RunsView, options: RenderOptions) -> str:
+    return _history_page("runs", view, options)
+
+
+@to_html.register
+def _trend(view: TrendView, options: RenderOptions) -> str:
+    labels = {
+        "calls_per_second": "calls per second",
+        "avg": "average time",
+        "p95": "p95 time",
+        "rows_examined_per_call": "rows examined per call",
+    }
+    charts = [{"label": label, "svg": series_svg(view.series[m], f"{label} per run", m)} for m, label in labels.items()]
+    return _history_page("trend", view, options, charts=charts)
+
+
+@to_html.register
+def _periods(view: PeriodsView, options: RenderOptions) -> str:
+    return _history_page("periods", view, options)

@@ -8,6 +8,7 @@ Text that comes from a log or a server (queries, names, tags, plans) is always w
 from __future__ import annotations
 
 import os
+import re
 from functools import singledispatch
 from typing import Any, TextIO
 
@@ -20,8 +21,11 @@ from rich.tree import Tree
 
 from analyzer.report import numbers as fmt
 from analyzer.report.advice import AdviceClassView, AdviceReport
-from analyzer.report.digest import ClassReport, Report
+from analyzer.report.diff import METRIC_NAMES, DiffReport
+from analyzer.report.digest import ClassReport, Report, SourceReport
 from analyzer.report.health import HealthReport
+from analyzer.report.history import PeriodsView, RunsView, TrendView
+from analyzer.report.job import JobReport
 from analyzer.report.options import RenderOptions
 from analyzer.report.render.plan import node_text
 from analyzer.report.text import visible
@@ -39,9 +43,19 @@ def console_for(stream: TextIO) -> Console:
     from a terminal the lines are laid out for ``COLUMNS`` (120 when unset) but never padded:
     trailing spaces are dropped."""
     if stream.isatty():
-        return Console(file=stream, force_terminal=True, highlight=False, soft_wrap=False)
+        return _Console(file=stream, force_terminal=True, highlight=False, soft_wrap=False)
     width = int(os.environ.get("COLUMNS") or 120)
-    return Console(file=_Unpadded(stream), force_terminal=False, width=width, highlight=False, soft_wrap=False)
+    return _Console(file=_Unpadded(stream), force_terminal=False, width=width, highlight=False, soft_wrap=False)
+
+
+class _Console(Console):
+    """A closed pipe (``mqa digest LOG | head``) is a ``BrokenPipeError`` for the caller to end the
+    run quietly, not rich's own exit."""
+
+    def on_broken_pipe(self) -> None:
+        import errno
+
+        raise BrokenPipeError(errno.EPIPE, "the reader closed the pipe")
 
 
 class _Unpadded:
@@ -98,6 +112,12 @@ def _digest(report: Report, console: Console, options: RenderOptions) -> None:
         console.print(Text("No query events found.", style="yellow"))
         return
     console.print(_profile(report))
+    if report.group_by is not None:
+        console.print()
+        console.print(_groups(report))
+    if report.routes:
+        console.print()
+        console.print(_routes(report))
     for cls in report.classes[: max(0, options.details)]:
         console.print(_details(cls))
 
@@ -110,7 +130,10 @@ def _header(report: Report) -> RenderableType:
     if s.start:
         lines.append(f", {visible(s.start)} to {visible(s.end or '')} ({fmt.span(s.span_seconds)})")
     lines.append("\n")
-    lines.append(f"total query time {fmt.seconds(s.query_time_total)}")
+    if report.timed:
+        lines.append(f"total query time {fmt.seconds(s.query_time_total)}")
+    else:
+        lines.append("no query times (a general log has none)", style="yellow")
     if s.qps is not None:
         lines.append(f", {s.qps:.3g} QPS")
     lines.append(f", {s.malformed:,} malformed events", style="yellow" if s.malformed else "")
@@ -126,6 +149,8 @@ def _header(report: Report) -> RenderableType:
             lines.append(f" ({src.kept:,} kept by the filters)", style="dim")
         if src.dialect:
             lines.append(f", {visible(src.dialect)}", style="dim")
+        if src.kind == "generallog":
+            lines.append(f", {_general_log_facts(src)}", style="dim")
         if src.malformed:
             lines.append(f", {src.malformed:,} malformed", style="yellow")
     for note in report.notes:
@@ -201,8 +226,26 @@ class RankedList:
             yield Text(self.empty, style="dim")
 
 
+def _general_log_facts(src: SourceReport) -> str:
+    """A general log's layout and connections, for the header's source line."""
+    layout = {"file": "file", "table-tsv": "table export, TSV", "table-csv": "table export, CSV"}
+    conns = src.connections
+    text = f"general log ({layout.get(src.format or '', src.format)}), {conns.get('seen', 0):,} connections"
+    text += f" ({conns.get('opened', 0):,} opened in the log"
+    if conns.get("failed"):
+        text += f", {conns['failed']:,} refused"
+    return text + ")"
+
+
 def _profile(report: Report) -> RenderableType:
     title = f"Profile: top {len(report.classes)} of {report.summary.classes} classes"
+    if not report.timed:
+        rows = [
+            [Text(str(c.rank)), Text(c.id, style="cyan"), Text(fmt.count(c.count)), Text(fmt.percent(c.call_share))]
+            for c in report.classes
+        ]
+        texts = [c.fingerprint for c in report.classes]
+        return RankedList(title + ", by executions", ["Rank", "Class", "Count", "% calls"], rows, texts)
     rows, texts = [], []
     for cls in report.classes:
         qt = cls.metrics.get("query_time")
@@ -222,13 +265,71 @@ def _profile(report: Report) -> RenderableType:
     return RankedList(title, ["Rank", "Class", "Time", "%", "Count", "Avg", "p95", "Ex/Sent"], rows, texts)
 
 
+def _groups(report: Report) -> RenderableType:
+    """The profile by group (--group-by): each group's figures, its top classes as its text."""
+    title = f"Groups by {report.group_by}: {len(report.groups)}"
+    rows, texts = [], []
+    timed = report.timed  # without timings (a general log) no time is shown: "-"
+    for g in report.groups[:50]:
+        rows.append(
+            [
+                Text(str(g.rank)),
+                Text(visible(g.value)[:40], style="cyan"),
+                Text(fmt.seconds(g.query_time if timed else None)),
+                Text(fmt.percent(g.share) if timed else "-"),
+                Text(fmt.count(g.count)),
+                Text(fmt.seconds(g.p95)),
+                Text(fmt.ratio(g.rows_examined_per_sent)),
+            ]
+        )
+        top = ", ".join(c.class_id[:12] + (f" {fmt.seconds(c.query_time)}" if timed else "") for c in g.classes[:3])
+        more = f" (+{g.class_count - 3} more)" if g.class_count > 3 else ""
+        texts.append(f"{g.class_count} class{'es' if g.class_count != 1 else ''}: {top}{more}")
+    return RankedList(title, ["Rank", "Group", "Time", "%", "Count", "p95", "Ex/Sent"], rows, texts, "Top classes")
+
+
+def _routes(report: Report) -> RenderableType:
+    """Per request: what one call of each route costs, and the shapes it repeats (N+1)."""
+    inferred = all(r.inferred for r in report.routes)
+    title = "Per request" + (" (inferred: bursts of statements per connection, no request ids)" if inferred else "")
+    lines: list[RenderableType] = [Text(title, style="bold")]
+    for r in report.routes[:30]:
+        head = Text()
+        head.append(visible(r.route), style="cyan")
+        head.append(f"  {r.requests:,} requests", style="dim")
+        head.append(
+            f"\n  per request: {r.statements.p50:.0f} statements (p95 {r.statements.p95:.0f}, max {r.statements.max:.0f})"
+            + (
+                f", {fmt.seconds(r.db_time.p50)} database time (p95 {fmt.seconds(r.db_time.p95)}, "
+                f"max {fmt.seconds(r.db_time.max)})"
+                if report.timed
+                else ""
+            )
+        )
+        lines.append(head)
+        for x in r.repeated[:5]:
+            rep = Text("  repeats ", style="yellow")
+            rep.append(f"{x.p50}× per request", style="bold yellow")
+            rep.append(f" (max {x.max}, in {x.requests:,} requests) ", style="yellow")
+            rep.append(x.class_id[:12])
+            rep.append(f"\n      {' '.join(visible(x.fingerprint).split())}", style="dim")
+            rep.append(f"\n      fix: {visible(x.fix)}", style="green")
+            lines.append(rep)
+    if len(report.routes) > 30:
+        lines.append(Text(f"... and {len(report.routes) - 30} more routes (all of them in --format json)", style="dim"))
+    return Group(*lines)
+
+
 def _details(cls: ClassReport) -> RenderableType:
     parts: list[RenderableType] = []
     title = Text()
     title.append(f"#{cls.rank} ", style="bold")
     title.append(cls.id, style="bold cyan")
     title.append(f"  pt 0x{cls.pt_id}  {cls.kind}", style="dim")
-    title.append(f"  {fmt.percent(cls.share)} of time, {cls.count:,} events")
+    if cls.timed:
+        title.append(f"  {fmt.percent(cls.share)} of time, {cls.count:,} events")
+    else:
+        title.append(f"  {fmt.percent(cls.call_share)} of executions, {cls.count:,} events")
     if cls.qps is not None:
         title.append(f", {cls.qps:.3g} QPS")
     if cls.first_seen:
@@ -237,17 +338,9 @@ def _details(cls: ClassReport) -> RenderableType:
         title.append(f", {cls.variants} textual variants", style="dim")
     parts.append(title)
 
-    metrics = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, 0, 0, 1))
     names = [name for name, m in cls.metrics.items() if m.kind != "flag"]
-    metrics.add_column("Metric", justify="left", no_wrap=True, min_width=max(map(len, names), default=6))
-    for heading in ("Total", "Min", "Max", "Avg", "p50", "p95", "p99", "Stddev"):
-        metrics.add_column(heading, justify="right", no_wrap=True)
-    for name, m in cls.metrics.items():
-        if m.kind != "flag":
-            metrics.add_row(
-                name, *(fmt.metric(m, v) for v in (m.sum, m.min, m.max, m.avg, m.p50, m.p95, m.p99, m.stddev))
-            )
-    parts.append(metrics)
+    if names:
+        parts.append(_metrics_table(cls, names))
     flags = [(name, m) for name, m in cls.metrics.items() if m.kind == "flag"]
     if flags:
         line = Text("Flags: ", style="bold")
@@ -284,10 +377,15 @@ def _details(cls: ClassReport) -> RenderableType:
     parts.append(Padding(Text(visible(cls.fingerprint), style="green"), (0, 0, 0, 2)))
     if cls.example is not None:
         ex = cls.example
-        label = Text(f"Example (slowest, {fmt.seconds(ex.query_time)}", style="bold")
-        if ex.ts:
-            label.append(f" at {visible(ex.ts)}")
-        label.append(f", {visible(ex.source)}:{ex.line}):")
+        if cls.timed:
+            label = Text(f"Example (slowest, {fmt.seconds(ex.query_time)}", style="bold")
+            if ex.ts:
+                label.append(f" at {visible(ex.ts)}")
+            label.append(f", {visible(ex.source)}:{ex.line}):")
+        else:  # nothing was timed: the class's first execution
+            label = Text("Example (", style="bold")
+            label.append(f"at {visible(ex.ts)}, " if ex.ts else "")
+            label.append(f"{visible(ex.source)}:{ex.line}):")
         parts.append(label)
         text = visible(ex.query)
         if len(text) > EXAMPLE_MAX_CHARS:
@@ -299,6 +397,19 @@ def _details(cls: ClassReport) -> RenderableType:
             body = Text(text)
         parts.append(Padding(body, (0, 0, 0, 2)))
     return Padding(Group(*parts), (1, 0, 0, 0))
+
+
+def _metrics_table(cls: ClassReport, names: list[str]) -> RenderableType:
+    metrics = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, 0, 0, 1))
+    metrics.add_column("Metric", justify="left", no_wrap=True, min_width=max(map(len, names), default=6))
+    for heading in ("Total", "Min", "Max", "Avg", "p50", "p95", "p99", "Stddev"):
+        metrics.add_column(heading, justify="right", no_wrap=True)
+    for name, m in cls.metrics.items():
+        if m.kind != "flag":
+            metrics.add_row(
+                name, *(fmt.metric(m, v) for v in (m.sum, m.min, m.max, m.avg, m.p50, m.p95, m.p99, m.stddev))
+            )
+    return metrics
 
 
 def _histogram(counts: list[int]) -> RenderableType:
@@ -408,6 +519,11 @@ def _advice(report: AdviceReport, console: Console, options: RenderOptions) -> N
         head.append("\nnote: ", style="yellow")
         head.append(visible(note))
     console.print(Padding(head, (1, 0, 1, 0)))
+    if report.digest is not None and report.command == "endpoint":
+        console.print(_header(report.digest))
+        if report.digest.routes:
+            console.print(_routes(report.digest))
+            console.print()
     if report.statement is not None and report.shown:
         ca = report.shown[0]
         console.print(Text(visible(report.statement), style="bold"))
@@ -476,7 +592,7 @@ def _advice(report: AdviceReport, console: Console, options: RenderOptions) -> N
 
 def _class_section(console: Console, rank: int, ca: AdviceClassView) -> None:
     head = Text(f"#{rank} {ca.class_id[:16]}", style="bold")
-    head.append(f"  {ca.count} calls, {ca.query_time_total:,.3f} s total", style="dim")
+    head.append(f"  {ca.count} calls" + (f", {ca.query_time_total:,.3f} s total" if ca.timed else ""), style="dim")
     parts: list[Any] = [head, Text(visible(ca.text), style="dim")]
     if ca.plan is not None:
         parts.append(plan_tree(ca.plan))
@@ -536,6 +652,222 @@ def _health(report: HealthReport, console: Console, options: RenderOptions) -> N
 
 
 _render.register(HealthReport, _health)
+
+
+# --------------------------------------------------------------------------------------------
+# diff and report
+# --------------------------------------------------------------------------------------------
+
+
+def _side(side: Any) -> str:
+    when = f", {visible(side.start or '?')} to {visible(side.end or '?')}" if side.start or side.end else ""
+    return f"{visible(side.name)}: {side.events:,} events{when}"
+
+
+def _cut(text: str, width: int = 100) -> str:
+    """One line of at most ``width`` characters."""
+    text = " ".join(visible(text).split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _diff(report: DiffReport, console: Console, options: RenderOptions) -> None:
+    head = Text(report.title, style="bold")
+    head.append(f"\nbase {_side(report.base)}\nnew  {_side(report.new)}", style="dim")
+    head.append(
+        f"\n{len(report.regressions)} regressions, {len(report.improvements)} improvements, "
+        f"{len(report.new_classes)} new classes, {len(report.vanished_classes)} vanished, "
+        f"{len(report.plan_changes)} plan changes"
+    )
+    console.print(Padding(head, (1, 0, 0, 0)))
+    for title, rows, style in (
+        ("Regressions", report.regressions, "red"),
+        ("Improvements", report.improvements, "green"),
+    ):
+        if not rows:
+            continue
+        console.print(Text(f"\n{title}", style="bold"))
+        for c in rows[:30]:
+            line = Text(f"  {c.class_id[:16]}  ")
+            line.append(f"{METRIC_NAMES[c.metric]:<21}")
+            line.append(f"{fmt.compared(c.metric, c.base):>9} → {fmt.compared(c.metric, c.new):<9} ")
+            line.append(f"{fmt.change(c.change):>6}", style=style)
+            console.print(line)
+            console.print(Text(f"      {_cut(c.fingerprint, console.width - 7)}", style="dim"))
+        if len(rows) > 30:
+            console.print(Text(f"  ... and {len(rows) - 30} more (all of them in --format json)", style="dim"))
+    for title, classes in (("New classes", report.new_classes), ("Vanished classes", report.vanished_classes)):
+        if not classes:
+            continue
+        console.print(Text(f"\n{title}", style="bold"))
+        for c in classes[:15]:
+            console.print(Text(f"  {c.class_id[:16]}  {c.count:>8,} calls  {fmt.seconds(c.query_time):>8}"))
+            console.print(Text(f"      {_cut(c.fingerprint, console.width - 7)}", style="dim"))
+        if len(classes) > 15:
+            console.print(Text(f"  ... and {len(classes) - 15} more (all of them in --format json)", style="dim"))
+    if report.plan_changes:
+        console.print(Text("\nPlan changes", style="bold"))
+        for p in report.plan_changes:
+            line = Text(f"  {p.class_id[:16]}  ")
+            line.append(f"{visible(p.base_key or '-')} ({visible(p.base_access or '-')})")
+            line.append(" → ")
+            line.append(f"{visible(p.new_key or '-')} ({visible(p.new_access or '-')})", style="yellow")
+            console.print(line)
+            console.print(Text(f"      {_cut(p.fingerprint, console.width - 7)}", style="dim"))
+    for note in report.notes:
+        console.print(Text(f"note: {visible(note)}", style="yellow"))
+    console.print(Text(f"\n{report.guards}", style="dim"))
+
+
+_render.register(DiffReport, _diff)
+
+
+def _job(report: JobReport, console: Console, options: RenderOptions) -> None:
+    head = Text(report.title, style="bold")
+    if report.run_id is not None:
+        head.append(f"  run {report.run_id} in {visible(report.history or '')}")
+    elif report.history:
+        head.append(f"  not saved in {visible(report.history)}", style="yellow")
+    else:
+        head.append("  no --history: nothing saved, nothing compared", style="dim")
+    head.append(f"\nbaseline: {visible(report.baseline)}", style="dim")
+    for what, where in report.provenance.items():
+        if what != "baseline":
+            head.append(f"\n{what}: {visible(where)}", style="dim")
+    for note in report.notes:
+        head.append(f"\nnote: {visible(note)}", style="yellow")
+    console.print(Padding(head, (1, 0, 0, 0)))
+    if report.crossed:
+        alarm = Text("\nThresholds crossed (--fail-on):", style="bold red")
+        for line in report.crossed:
+            alarm.append(f"\n  {visible(line)}", style="red")
+        console.print(alarm)
+    if report.diff is not None:
+        _diff(report.diff, console, options)
+    _digest(report.shown, console, options)
+    if report.advice is not None:
+        _advice(report.advice, console, options)
+    if report.health is not None:
+        _health(report.health, console, options)
+
+
+_render.register(JobReport, _job)
+
+
+# --------------------------------------------------------------------------------------------
+# history
+# --------------------------------------------------------------------------------------------
+
+_SPARKS = "▁▂▃▄▅▆▇█"
+
+
+def spark(values: list[float | None]) -> str:
+    """A sparkline of block characters (a space where a run has no value)."""
+    known = [v for v in values if v is not None]
+    if not known:
+        return ""
+    low, high = min(0.0, min(known)), max(known)  # from zero: a 1% wobble must not look like a cliff
+    out = []
+    for v in values:
+        if v is None:
+            out.append(" ")
+        else:
+            out.append(_SPARKS[0 if high == low else round((v - low) / (high - low) * (len(_SPARKS) - 1))])
+    return "".join(out)
+
+
+def _short(when: str | None) -> str:
+    """An ISO time to the second, without its offset when it is UTC (the JSON has it whole)."""
+    if not when:
+        return "-"
+    text = re.sub(r"\.\d+", "", visible(when).replace("T", " "))
+    return text[:-6] if text.endswith("+00:00") else text
+
+
+def _runs(view: RunsView, console: Console, options: RenderOptions) -> None:
+    console.print(Text(f"{view.title}  {visible(view.history)}", style="bold"))
+    if not view.runs:
+        console.print(Text("No runs yet.", style="yellow"))
+        return
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    for name, justify in (
+        ("Run", "right"),
+        ("Label", "left"),
+        ("Finished", "left"),
+        ("Events from", "left"),
+        ("to", "left"),
+        ("Events", "right"),
+        ("Classes", "right"),
+        ("Time", "right"),
+    ):
+        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    for r in view.runs:
+        table.add_row(
+            str(r.id),
+            Text(visible(r.label)),
+            _short(r.finished_at),
+            Text(_short(r.start)),
+            Text(_short(r.end)),
+            f"{r.events:,}",
+            f"{r.classes:,}",
+            fmt.seconds(r.query_time),
+        )
+    console.print(table)
+
+
+def _trend(view: TrendView, console: Console, options: RenderOptions) -> None:
+    head = Text(view.title, style="bold")
+    head.append(f"  {visible(view.history)}\n")
+    head.append(visible(view.fingerprint), style="dim")
+    console.print(Padding(head, (1, 0, 1, 0)))
+    for metric, label in (
+        ("calls_per_second", "calls/s"),
+        ("avg", "avg"),
+        ("p95", "p95"),
+        ("rows_examined_per_call", "rows ex./call"),
+    ):
+        values = view.series[metric]
+        known = [v for v in values if v is not None]
+        last = fmt.compared(metric, known[-1]) if known else "-"
+        line = Text(f"{label:<14}")
+        line.append(spark(values), style="cyan")
+        line.append(f"  last {last}", style="dim")
+        if known:
+            line.append(
+                f", min {fmt.compared(metric, min(known))}, max {fmt.compared(metric, max(known))}", style="dim"
+            )
+        console.print(line)
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    for name in ("Run", "Label", "From", "Calls", "Calls/s", "Avg", "p95", "Rows ex./call"):
+        table.add_column(name, justify="left" if name in ("Label", "From") else "right")
+    for r in view.rows:
+        table.add_row(
+            str(r.run_id),
+            Text(visible(r.label)),
+            Text(_short(r.start)),
+            f"{r.calls:,}",
+            fmt.compared("calls_per_second", r.calls_per_second),
+            fmt.seconds(r.avg),
+            fmt.seconds(r.p95),
+            fmt.compared("rows_examined_per_call", r.rows_examined_per_call),
+        )
+    console.print(table)
+
+
+def _periods(view: PeriodsView, console: Console, options: RenderOptions) -> None:
+    console.print(Text(f"{view.title}  {visible(view.history)}", style="bold"))
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    for name in ("Period", "Runs", "Events", "Time"):
+        table.add_column(name, justify="left" if name == "Period" else "right")
+    for r in view.rows:
+        ids = f"{r.runs[0]}-{r.runs[-1]} ({len(r.runs)})" if len(r.runs) > 1 else str(r.runs[0])
+        table.add_row(r.period, ids, f"{r.events:,}", fmt.seconds(r.query_time))
+    console.print(table)
+    console.print(Text("One period's report: --period PERIOD (any --format).", style="dim"))
+
+
+_render.register(RunsView, _runs)
+_render.register(TrendView, _trend)
+_render.register(PeriodsView, _periods)
 
 
 # --------------------------------------------------------------------------------------------

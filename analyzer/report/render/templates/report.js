@@ -59,6 +59,16 @@
     selection.removeAllRanges();
     selection.addRange(range);
   }
+  var views = document.querySelectorAll("#view-switch input[name=view]");
+  function showView() {  // the profile by class or by group: one of the two sections at a time
+    var chosen = document.querySelector("#view-switch input[name=view]:checked");
+    var groups = chosen && chosen.value === "groups";
+    var c = document.getElementById("classes"), g = document.getElementById("groups");
+    if (c) c.hidden = groups;
+    if (g) g.hidden = !groups;
+  }
+  Array.prototype.forEach.call(views, function (v) { v.addEventListener("change", showView); });
+  if (views.length) showView();
   function openTarget() {  // a link to a class opens its section
     var target = location.hash && document.getElementById(decodeURIComponent(location.hash.slice(1)));
     if (target && target.tagName === "DETAILS") target.open = true;

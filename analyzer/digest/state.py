@@ -1,0 +1,350 @@
+"""A digest's mergeable state as bytes: every accumulator, exactly, so that a stored digest merges
+with another as if both had been read in one pass.
+
+The history store keeps each run's classes this way, and ``mqa history --merge`` folds stored
+runs into one report without reading a log again.  The encoding is JSON (floats written with
+``repr``, so they round-trip bit for bit) compressed with zstd: plain to inspect
+(``zstd -dc``), compact (a class is a few hundred bytes), and with no schema compiler.
+``STATE_VERSION`` names the layout; a reader refuses a layout it does not know.
+
+>>> from analyzer.stats import GroupStats
+>>> from analyzer.model import QueryEvent
+>>> stats = GroupStats()
+>>> stats.add(QueryEvent("SELECT 1", {"query_time": 0.25}, ts=1714557600.0, tz=0, user="app"))
+>>> back = decode_stats(encode_stats(stats))
+>>> stats_value(back) == stats_value(stats), back.metrics["query_time"].quantile(0.5)
+(True, 0.25...)
+"""
+
+from __future__ import annotations
+
+import json
+from array import array
+from collections import Counter
+from typing import Any
+
+from analyzer.errors import InputError
+from analyzer.model import ClassInfo, DigestResult, QueryClass, SourceSummary
+from analyzer.stats import Buckets, Example, GroupStats, MetricStats, TimeBuckets
+
+STATE_VERSION = 1
+
+
+# --------------------------------------------------------------------------------------------
+# Accumulators <-> JSON-able values
+# --------------------------------------------------------------------------------------------
+
+
+def _metric(m: MetricStats) -> list[Any]:
+    return [m.n, m.total, m.min, m.max, m.shift, m.dsum, m.dsq, m.zeros, m.buckets.low, m.buckets.counts.tolist()]
+
+
+def _metric_back(v: list[Any]) -> MetricStats:
+    m = MetricStats()
+    m.n, m.total, m.min, m.max, m.shift, m.dsum, m.dsq, m.zeros = v[:8]
+    m.buckets = Buckets()
+    m.buckets.low, m.buckets.counts = v[8], array("q", v[9])
+    return m
+
+
+def stats_value(s: GroupStats) -> dict[str, Any]:
+    """``GroupStats`` as JSON-able values (every accumulator, nothing derived)."""
+    out: dict[str, Any] = {
+        "count": s.count,
+        "metrics": {name: _metric(m) for name, m in s.metrics.items()},
+        "histogram": list(s.histogram),
+        "first": [s.first_ts, s.first_tz],
+        "last": [s.last_ts, s.last_tz],
+        "databases": dict(s.databases),
+        "users": dict(s.users),
+        "hosts": dict(s.hosts),
+        "tags": dict(s.tags),
+    }
+    if s.example is not None:
+        e = s.example
+        out["example"] = [e.query, e.query_time, e.ts, e.tz, e.db, e.user, e.host, e.source, e.line, e.explain]
+    if s.timeline.calls:
+        keys = sorted(s.timeline.calls)
+        out["timeline"] = [
+            s.timeline.level,
+            keys,
+            [s.timeline.calls[k] for k in keys],
+            [s.timeline.times[k] for k in keys],
+        ]
+    return out
+
+
+def stats_from_value(v: dict[str, Any]) -> GroupStats:
+    s = GroupStats()
+    s.count = v["count"]
+    s.metrics = {name: _metric_back(m) for name, m in v["metrics"].items()}
+    s.histogram = list(v["histogram"])
+    s.first_ts, s.first_tz = v["first"]
+    s.last_ts, s.last_tz = v["last"]
+    s.databases, s.users, s.hosts, s.tags = (Counter(v[k]) for k in ("databases", "users", "hosts", "tags"))
+    if "example" in v:
+        s.example = Example(*v["example"])
+    if "timeline" in v:
+        level, keys, calls, times = v["timeline"]
+        s.timeline = TimeBuckets()
+        s.timeline.level = level
+        s.timeline.calls = dict(zip(keys, calls))
+        s.timeline.times = dict(zip(keys, times))
+    return s
+
+
+def _info(i: ClassInfo) -> list[Any]:
+    return [i.id, i.fingerprint, i.kind, list(i.tables), i.parsed, i.parse_error, i.key]
+
+
+def _info_back(v: list[Any]) -> ClassInfo:
+    return ClassInfo(v[0], v[1], v[2], tuple(v[3]), v[4], v[5], v[6])
+
+
+def class_value(c: QueryClass) -> dict[str, Any]:
+    """A class: what it is, its statistics, and what its source knows beyond them."""
+    out: dict[str, Any] = {
+        "info": _info(c.info),
+        "pt_id": c.pt_id,
+        "keys": c.keys,
+        "admin": c.admin,
+        "stats": stats_value(c.stats),
+    }
+    if c.distribution is not None:
+        out["distribution"] = stats_value(c.distribution)
+    bounds = sorted(name for name in c.stats.metrics if not c.known_bounds(name))
+    if bounds:
+        out["unknown_bounds"] = bounds
+    details = c.details()
+    if details:
+        out["details"] = details
+    return out
+
+
+def class_from_value(v: dict[str, Any]) -> QueryClass:
+    cls = StoredClass(
+        _info_back(v["info"]),
+        stats_from_value(v["stats"]),
+        v["pt_id"],
+        v["keys"],
+        v["admin"],
+        stats_from_value(v["distribution"]) if "distribution" in v else None,
+    )
+    cls.unknown_bounds = frozenset(v.get("unknown_bounds", ()))
+    cls.extra = v.get("details", {})
+    return cls
+
+
+class StoredClass(QueryClass):
+    """A class read back from stored state: what its source said about its bounds and details
+    travels with it (a performance_schema class keeps sums only)."""
+
+    unknown_bounds: frozenset[str] = frozenset()
+    extra: dict[str, Any] = {}  # noqa: RUF012 - replaced per instance, never mutated
+
+    def known_bounds(self, metric: str) -> bool:
+        return metric not in self.unknown_bounds
+
+    def details(self) -> dict[str, Any]:
+        return self.extra
+
+
+def source_value(s: SourceSummary) -> dict[str, Any]:
+    return {
+        "kind": s.kind,
+        "name": s.name,
+        "events": s.events,
+        "kept": s.kept,
+        "malformed": s.malformed,
+        "malformed_samples": [[m.source, m.line, m.reason] for m in s.malformed_samples],
+        "dialect": s.dialect,
+        "compression": s.compression,
+        "bytes": s.bytes,
+        "flag_metrics": sorted(s.flag_metrics),
+        "flavor_hints": sorted(s.flavor_hints),
+        "server_version": s.server_version,
+    }
+
+
+def source_from_value(v: dict[str, Any]) -> SourceSummary:
+    from analyzer.model import Malformed
+
+    return SourceSummary(
+        kind=v["kind"],
+        name=v["name"],
+        events=v["events"],
+        kept=v["kept"],
+        malformed=v["malformed"],
+        malformed_samples=[Malformed(*m) for m in v["malformed_samples"]],
+        dialect=v["dialect"],
+        compression=v["compression"],
+        bytes=v["bytes"],
+        flag_metrics=frozenset(v["flag_metrics"]),
+        flavor_hints=frozenset(v["flavor_hints"]),
+        server_version=v["server_version"],
+    )
+
+
+def _route_value(r: Any) -> list[Any]:
+    return [
+        r.route,
+        r.inferred,
+        r.requests,
+        _metric(r.statements),
+        _metric(r.time),
+        [[k, _metric(m)] for k, m in r.shapes.items()],
+    ]
+
+
+def _route_back(v: list[Any]) -> Any:
+    from analyzer.digest.requests import RouteRequests
+
+    r = RouteRequests(v[0], v[1], v[2], _metric_back(v[3]), _metric_back(v[4]))
+    r.shapes = {k: _metric_back(m) for k, m in v[5]}
+    return r
+
+
+def views_value(r: DigestResult) -> dict[str, Any]:
+    """The per-request and per-group views (by class id), as JSON-able values."""
+    out: dict[str, Any] = {"requests": [_route_value(x) for x in r.requests]}
+    if r.groups is not None:
+        g = r.groups
+        out["groups"] = {
+            "by": g.by,  # type: ignore[attr-defined]
+            "parts": [
+                [value, key, p.count, _metric(p.query_time), p.rows_examined, p.rows_sent]
+                for (value, key), p in g.parts.items()  # type: ignore[attr-defined]
+            ],
+        }
+    return out
+
+
+def views_from_value(result: DigestResult, v: dict[str, Any]) -> None:
+    from analyzer.digest.groups import GroupAccumulator, GroupPart
+
+    result.requests = [_route_back(x) for x in v.get("requests", [])]
+    if "groups" in v:
+        g = GroupAccumulator(v["groups"]["by"])
+        g.parts = {(p[0], p[1]): GroupPart(p[2], _metric_back(p[3]), p[4], p[5]) for p in v["groups"]["parts"]}
+        result.groups = g
+
+
+def result_value(r: DigestResult) -> dict[str, Any]:
+    return {
+        "state_version": STATE_VERSION,
+        "mode": r.mode,
+        "classes": [class_value(c) for c in r.classes],
+        "sources": [source_value(s) for s in r.sources],
+        "totals": stats_value(r.totals),
+        "notes": list(r.notes),
+        "views": views_value(r),
+    }
+
+
+def result_from_value(v: dict[str, Any]) -> DigestResult:
+    version = v.get("state_version")
+    if version != STATE_VERSION:
+        raise InputError(f"digest state version {version!r}: this mqa reads version {STATE_VERSION}")
+    result = DigestResult(
+        v["mode"],
+        [class_from_value(c) for c in v["classes"]],
+        [source_from_value(s) for s in v["sources"]],
+        stats_from_value(v["totals"]),
+        0.0,
+        list(v["notes"]),
+    )
+    views_from_value(result, v.get("views", {}))
+    return result
+
+
+# --------------------------------------------------------------------------------------------
+# Bytes
+# --------------------------------------------------------------------------------------------
+
+
+def pack(value: Any) -> bytes:
+    """JSON, zstd-compressed (floats as ``repr``: exact)."""
+    import zstandard
+
+    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=True)
+    return zstandard.ZstdCompressor(level=6).compress(text.encode("utf-8", "surrogatepass"))
+
+
+def unpack(data: bytes) -> Any:
+    import zstandard
+
+    try:
+        text = zstandard.ZstdDecompressor().decompress(data).decode("utf-8", "surrogatepass")
+        return json.loads(text)
+    except (zstandard.ZstdError, UnicodeDecodeError, ValueError) as exc:
+        raise InputError(f"stored digest state is damaged ({exc})") from None
+
+
+def encode_stats(stats: GroupStats) -> bytes:
+    return pack(stats_value(stats))
+
+
+def decode_stats(data: bytes) -> GroupStats:
+    return stats_from_value(unpack(data))
+
+
+def encode_result(result: DigestResult) -> bytes:
+    return pack(result_value(result))
+
+
+def decode_result(data: bytes) -> DigestResult:
+    return result_from_value(unpack(data))
+
+
+def merge_results(results: list[DigestResult]) -> DigestResult:
+    """Several digests (of the same fingerprint mode) as one: classes with the same id and kind
+    merge exactly, sources are listed together, notes kept once each."""
+    if not results:
+        raise ValueError("nothing to merge")
+    mode = results[0].mode
+    if any(r.mode != mode for r in results):
+        raise InputError("cannot merge digests made with different fingerprint modes")
+    by_id: dict[tuple[str, bool], QueryClass] = {}
+    totals = GroupStats()
+    sources: list[SourceSummary] = []
+    notes: list[str] = []
+    for r in results:
+        for c in r.classes:
+            mine = by_id.get((c.id, c.admin))
+            if mine is None:
+                stats = GroupStats()
+                stats.merge(c.stats)
+                mine = by_id[(c.id, c.admin)] = StoredClass(c.info, stats, c.pt_id, c.keys, c.admin, None)
+                mine.unknown_bounds = frozenset(n for n in c.stats.metrics if not c.known_bounds(n))
+                mine.extra = c.details()
+            else:
+                mine.stats.merge(c.stats)
+                mine.keys = max(mine.keys, c.keys)
+                if c.stats.example is not None and mine.stats.example is c.stats.example:
+                    mine.pt_id = c.pt_id  # the class's id follows its example, as in one pass
+                mine.unknown_bounds |= frozenset(n for n in c.stats.metrics if not c.known_bounds(n))
+            if c.distribution is not None:
+                if mine.distribution is None:
+                    mine.distribution = GroupStats()
+                mine.distribution.merge(c.distribution)
+        totals.merge(r.totals)
+        sources.extend(r.sources)
+        notes.extend(n for n in r.notes if n not in notes)
+    merged = DigestResult(mode, list(by_id.values()), sources, totals, sum(r.elapsed for r in results), notes)
+    import copy
+
+    routes: dict[tuple[str, bool], Any] = {}
+    for r in results:
+        for route in r.requests:
+            mine = routes.get((route.route, route.inferred))
+            if mine is None:
+                routes[(route.route, route.inferred)] = copy.deepcopy(route)
+            else:
+                mine.merge(route)
+    merged.requests = sorted(routes.values(), key=lambda x: -x.time.total)
+    groups = [r.groups for r in results if r.groups is not None]
+    if groups and all(g.by == groups[0].by for g in groups):  # type: ignore[attr-defined]
+        merged.groups = copy.deepcopy(groups[0])
+        for other in groups[1:]:
+            merged.groups.merge(copy.deepcopy(other))  # type: ignore[attr-defined]
+    return merged

@@ -1,0 +1,178 @@
+"""How runs end when something goes wrong around them: Ctrl-C, ``kill``, a closed pipe, an
+output that cannot be written, input that is not a slow log.  Each ends with one line (or, for a
+closed pipe, quietly), the documented exit status, and nothing half-written."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO
+
+SAMPLE = str(REPO / "sample_workloads" / "shop" / "slow.log.gz")
+MQA = [sys.executable, "-m", "cli"]
+ENV = {"HOME": "/nonexistent", "PATH": "/usr/bin:/bin", "COLUMNS": "120"}
+
+
+def run(*args: str, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run([*MQA, *args], capture_output=True, text=True, cwd=REPO, env=ENV, timeout=300, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def big_log(tmp_path_factory) -> Path:
+    """A log large enough to be read in parallel byte ranges, and for a few seconds."""
+    path = tmp_path_factory.mktemp("big") / "slow.log"
+    subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "tests" / "benchmarks" / "generate_slowlog.py"),
+            "--events",
+            "150000",
+            "--output",
+            str(path),
+            "--quiet",
+        ],
+        check=True,
+        timeout=300,
+    )
+    return path
+
+
+def _children(pid: int) -> list[int]:
+    out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True).stdout
+    return [int(x) for x in out.split()]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    state = subprocess.run(["ps", "-o", "stat=", "-p", str(pid)], capture_output=True, text=True).stdout.strip()
+    return bool(state) and not state.startswith("Z")
+
+
+@pytest.mark.parametrize(
+    "sig, code, message",
+    [
+        (signal.SIGINT, 130, "mqa: interrupted"),
+        (signal.SIGTERM, 143, "mqa: terminated"),
+    ],
+)
+def test_a_signal_ends_a_parallel_digest_with_its_workers(big_log: Path, tmp_path: Path, sig, code, message) -> None:
+    out = tmp_path / "report.txt"
+    out.write_text("the previous report\n")
+    proc = subprocess.Popen(
+        [*MQA, "digest", str(big_log), "--jobs", "2", "-o", str(out)],
+        cwd=REPO,
+        env=ENV,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    workers: list[int] = []
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not workers:
+        time.sleep(0.2)
+        workers = _children(proc.pid)
+    assert workers, "the digest never started a worker"
+    time.sleep(0.5)
+    if sig == signal.SIGINT:
+        os.killpg(proc.pid, sig)  # Ctrl-C in a terminal reaches the whole process group
+    else:
+        proc.send_signal(sig)  # kill PID: the parent only
+    _, err = proc.communicate(timeout=60)  # returns: no worker holds the pipes open
+    assert proc.returncode == code
+    assert err.strip() == message  # one line, no traceback
+    time.sleep(0.5)
+    assert not [w for w in workers if _alive(w)], "a worker outlived its parent"
+    assert out.read_text() == "the previous report\n"
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".mqa-")]
+
+
+def test_a_closed_pipe_ends_the_run_quietly() -> None:
+    result = subprocess.run(
+        f"{sys.executable} -m cli digest {SAMPLE} | head -1; exit ${{PIPESTATUS[0]}}",
+        shell=True,
+        executable="/bin/bash",
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env=ENV,
+        timeout=300,
+    )
+    assert result.returncode == 141 and result.stderr == ""
+
+
+def test_an_output_that_cannot_be_written_fails_before_reading(tmp_path: Path) -> None:
+    # stdin stays open: if mqa read it before checking the output, it would wait until the timeout
+    proc = subprocess.Popen(
+        [*MQA, "digest", "-", "-o", str(tmp_path / "missing" / "r.txt")],
+        cwd=REPO,
+        env=ENV,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    _, err = proc.communicate(timeout=30)
+    assert (
+        proc.returncode == 2
+        and err
+        == f"mqa: error: {tmp_path / 'missing' / 'r.txt'}: cannot write (no such directory: {tmp_path / 'missing'})\n"
+    )
+    assert (
+        run("digest", SAMPLE, "-o", str(tmp_path)).stderr
+        == f"mqa: error: {tmp_path}: is a directory; give a file name\n"
+    )
+
+
+def test_a_full_disk_is_one_line_and_no_device_is_replaced() -> None:
+    for args in (["digest", SAMPLE, "-o", "/dev/full"], ["report", SAMPLE, "--json", "/dev/full"]):
+        result = run(*args)
+        assert (
+            result.returncode == 2
+            and result.stderr == "mqa: error: /dev/full: cannot write (No space left on device)\n"
+        )
+    assert os.path.exists("/dev/full") and not Path("/dev/full").is_file()  # written in place, never renamed over
+    assert not [p for p in Path("/dev").iterdir() if p.name.startswith(".mqa-")]
+
+
+def test_input_that_is_not_a_slow_log(tmp_path: Path) -> None:
+    for path in ("/bin/ls", str(tmp_path / "prose.txt")):
+        Path(tmp_path / "prose.txt").write_text("Dear reader,\nthis is prose, not a log.\n")
+        result = run("digest", path)
+        assert result.returncode == 2 and result.stderr.startswith(
+            f"mqa: error: {path}: not a slow log (no event found"
+        )
+    empty = tmp_path / "empty.log"
+    empty.write_bytes(b"")
+    result = run("digest", str(empty))
+    assert result.returncode == 0 and f"note: {empty}: empty (no events)" in result.stdout
+
+
+def test_a_slow_log_whose_every_event_is_damaged_is_a_note(tmp_path: Path) -> None:
+    """Headers were met, so it is a slow log: nothing usable in it is a note, as pt-query-digest
+    reads it as no events (a truncated header, an absurd Query_time)."""
+    damaged = tmp_path / "damaged.log"
+    damaged.write_text(
+        "# Time: 081116 15:07:11\n# User@Host: user[user] @ host [10.1.65.120]\n"
+        "# Query_time: 18446744073708.796870.000036  Lock_time: 0  Rows_sent: 1  Rows_examined: 127\n"
+        "SELECT * FROM t;\n"
+    )
+    result = run("digest", str(damaged))
+    assert result.returncode == 0, result.stderr
+    assert f"note: {damaged}: no usable event (1 malformed)" in result.stdout
+
+
+def test_since_after_until_is_a_usage_error() -> None:
+    result = run("digest", SAMPLE, "--since", "2024-05-02", "--until", "2024-05-01")
+    assert result.returncode == 2
+    assert result.stderr == "mqa: error: --since 2024-05-02 is later than --until 2024-05-01: no event is in between\n"
