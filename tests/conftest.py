@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 from pathlib import Path
 from typing import NoReturn
 
@@ -17,6 +18,14 @@ import pytest
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 REPO = Path(__file__).resolve().parents[1]
 IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def terminal_signals() -> None:
+    """``preexec_fn`` of a child that a test interrupts as a terminal would: SIGINT and SIGQUIT
+    back to their defaults (a test run started in the background of a non-interactive shell
+    inherits them ignored, and Python then never turns Ctrl-C into KeyboardInterrupt)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGQUIT, signal.SIG_DFL)
 
 
 def skip_or_fail(reason: str) -> NoReturn:

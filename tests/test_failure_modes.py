@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO
+from tests.conftest import REPO, terminal_signals
 
 SAMPLE = str(REPO / "sample_workloads" / "shop" / "slow.log.gz")
 MQA = [sys.executable, "-m", "cli"]
@@ -76,6 +76,7 @@ def test_a_signal_ends_a_parallel_digest_with_its_workers(big_log: Path, tmp_pat
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
+        preexec_fn=terminal_signals,
     )
     workers: list[int] = []
     deadline = time.monotonic() + 30

@@ -34,7 +34,7 @@ from analyzer.report.render.markdown import to_markdown
 from analyzer.sources.generallog import GeneralLogReader, open_log_reader, sniff
 from analyzer.sources.slowlog import SlowLogReader
 from cli.main import app
-from tests.conftest import FIXTURES, IN_CI, REPO, require_executable
+from tests.conftest import FIXTURES, REPO, require_executable, skip_or_fail
 from tests.generallog_recording import FILES, FORGED_FILE_LINES, clean_up, record
 
 RECORDED = FIXTURES / "generallog" / "mariadb-10.11"
@@ -205,10 +205,7 @@ def test_live_recording_on_the_test_server(server, tmp_path: Path) -> None:
     """Record again on the test chain's server: FILE output and the table's exports agree with
     what was sent."""
     if server.local is None:
-        message = "the FILE output test needs the test server on this machine (it reads the file it writes)"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
+        skip_or_fail("the FILE output test needs the test server on this machine (it reads the file it writes)")
     if not (shutil.which("mariadb") or shutil.which("mysql")):
         pytest.fail("no mariadb/mysql client to export mysql.general_log with")
     started = time.time()

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, skip_or_fail
+from tests.conftest import REPO, skip_or_fail, terminal_signals
 
 SAMPLE = str(REPO / "sample_workloads" / "shop" / "slow.log.gz")
 PASSWORD = "mqa-Faults-9"
@@ -158,6 +158,7 @@ def test_ctrl_c_during_verify_drops_the_scratch_schema_and_writes_nothing(srv, t
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
+        preexec_fn=terminal_signals,
     )
     conn = srv.connect()
     deadline = time.monotonic() + 120
