@@ -4,6 +4,7 @@ closed pipe, quietly), the documented exit status, and nothing half-written."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -177,3 +178,58 @@ def test_since_after_until_is_a_usage_error() -> None:
     result = run("digest", SAMPLE, "--since", "2024-05-02", "--until", "2024-05-01")
     assert result.returncode == 2
     assert result.stderr == "mqa: error: --since 2024-05-02 is later than --until 2024-05-01: no event is in between\n"
+
+
+_EVENT = (
+    "# Time: 2024-05-01T10:00:0{n}.000000Z\n# User@Host: app[app] @ localhost []  Id: 1\n"
+    "# Query_time: {qt}  Lock_time: 0.000010  Rows_sent: 1  Rows_examined: {rx}\n"
+    "SET timestamp={ts};\nSELECT c FROM t{n} WHERE id = 1;\n"
+)
+
+
+@pytest.mark.parametrize(
+    "qt, rx, ts, reason",
+    [
+        ("1e308", "5", "1714557600", "implausible Query_time 1e+308"),
+        ("-1", "5", "1714557600", "implausible Query_time -1.0"),
+        ("nan", "5", "1714557600", "implausible Query_time nan"),
+        ("inf", "5", "1714557600", "implausible Query_time inf"),
+        ("0.5", "18446744073709551616", "1714557600", "implausible rows_examined 1.8446744073709552e+19"),
+        ("0.5", "1e308", "1714557600", "implausible rows_examined 1e+308"),
+        ("0.5", "-3", "1714557600", "implausible rows_examined -3.0"),
+        ("0.5", "5", "1000000000000000", "impossible time 1000000000000000.5"),
+    ],
+)
+@pytest.mark.parametrize("fmt", ["table", "json", "markdown", "html"])
+def test_absurd_header_values_are_malformed_events(tmp_path: Path, qt, rx, ts, reason, fmt) -> None:
+    """An event with a value no server writes is one malformed event with its line; the events
+    around it are read as usual, in every output format."""
+    log = tmp_path / "absurd.log"
+    damaged = _EVENT.format(n=2, qt=qt, rx=rx, ts=ts)
+    if ts != "1714557600":  # no "# Time:" line: the SET timestamp dates the event
+        damaged = "".join(line + "\n" for line in damaged.splitlines() if not line.startswith("# Time"))
+    log.write_text(_EVENT.format(n=1, qt="0.25", rx="5", ts="1714557600") + damaged)
+    result = run("digest", str(log), "--format", fmt, "-o", str(tmp_path / f"out.{fmt}"))
+    assert result.returncode == 0, result.stderr
+    json_result = run("digest", str(log), "--format", "json")
+    report = json.loads(json_result.stdout)
+    source = report["sources"][0]
+    assert (source["events"], source["malformed"]) == (1, 1)
+    sample = source["malformed_samples"][0]
+    assert sample["line"] == 6 and sample["reason"].startswith(reason)
+    assert [c["count"] for c in report["classes"]] == [1]
+
+
+def test_a_plain_mariadbd_banner_is_not_an_event(tmp_path: Path) -> None:
+    """The official MariaDB container starts ``mariadbd`` by its bare name: the banner tells the
+    version and is no malformed event."""
+    log = tmp_path / "container.log"
+    log.write_text(
+        "mariadbd, Version: 11.4.2-MariaDB-ubu2404-log (mariadb.org binary distribution). started with:\n"
+        "Tcp port: 3306  Unix socket: /run/mysqld/mysqld.sock\nTime                 Id Command    Argument\n"
+        + _EVENT.format(n=1, qt="0.25", rx="5", ts="1714557600")
+    )
+    report = json.loads(run("digest", str(log), "--format", "json").stdout)
+    source = report["sources"][0]
+    assert (source["events"], source["malformed"]) == (1, 0)
+    assert source["dialect"] == "mariadb 11.4.2-MariaDB-ubu2404"

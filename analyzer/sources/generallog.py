@@ -97,7 +97,7 @@ _ENTRY = re.compile(
     r"[\t ]+(\d+) (" + _COMMAND_ALTERNATIVES + r")(?:\t| +|$)"
 ).match
 _BANNER = re.compile(
-    r"(?:[/A-Za-z].*(?:mysqld|mariadbd)(?:\.exe)?, Version: .*(?:started with:|embedded library)"
+    r"(?:(?:[/A-Za-z].*[/\\])?(?:mysqld|mariadbd)(?:\.exe)?, Version: .*(?:started with:|embedded library)"
     r"|T[cC][pP] [pP]ort: \d+"
     r"|Time\s+Id\s+Command\s+Argument)"
 ).match

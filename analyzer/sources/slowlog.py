@@ -38,7 +38,7 @@ from analyzer.sources.inputs import LogInput, iter_text_blocks, open_log
 _HEADER_LINE = re.compile(r"#\s+(?:[A-Z][A-Za-z_@]*:|administrator command:)")
 # Server start banners (pt-query-digest's SlowLogParser uses the same three shapes).
 _BANNER = re.compile(
-    r"(?:[/A-Za-z].*(?:mysqld|mariadbd)(?:\.exe)?, Version: .*(?:started with:|embedded library)"
+    r"(?:(?:[/A-Za-z].*[/\\])?(?:mysqld|mariadbd)(?:\.exe)?, Version: .*(?:started with:|embedded library)"
     r"|T[cC][pP] [pP]ort: \d+"
     r"|Time\s+Id\s+Command)"
 )
@@ -950,7 +950,7 @@ class SlowLogReader:
                 else:
                     return None
         query_time = metrics["query_time"]
-        if not 0.0 <= query_time < _MAX_QUERY_TIME:
+        if not 0.0 <= query_time < _MAX_QUERY_TIME or not _plausible(metrics):
             return None
         timestamp = _SET_TIMESTAMP_ONLY(settings) or _SET_IDS_TIMESTAMP(settings)
         if timestamp is None:
@@ -983,6 +983,8 @@ class SlowLogReader:
         else:
             ts = float(timestamp.group(1)) + query_time
             tz = self.naive_offset if self.naive_offset is not None else self.last_tz or 0
+        if not 0.0 <= ts < MAX_EPOCH:
+            return None
         user, host, user_thread = self._user_host_cache.get(user_host) or (None, None, None)
         if user is None:
             return None  # not cached yet: set_user_host parses and caches it
@@ -1246,11 +1248,17 @@ class _Pending:
         if qt is not None and not (0.0 <= qt < _MAX_QUERY_TIME):
             self.abandon(f"implausible Query_time {qt!r}")
             return None
+        if not _plausible(metrics):
+            self.abandon(_implausible(metrics))
+            return None
         ts, tz = self.ts, self.tz
         if ts is None and self.set_ts is not None:
             ts = self.set_ts + (qt or 0.0)
             # An exact UTC instant: show it in the server's offset when known, else in UTC.
             tz = reader.naive_offset if reader.naive_offset is not None else reader.last_tz or 0
+        if ts is not None and not 0.0 <= ts < MAX_EPOCH:
+            self.abandon(f"impossible time {ts!r} (before 1970 or after 2199)")
+            return None
         if ts is None:
             ts, tz = reader.last_ts, reader.last_tz
         else:
@@ -1277,6 +1285,31 @@ class _Pending:
 
 # A longer "Query_time" is a server bug (a negative duration wrapped around), not a query.
 _MAX_QUERY_TIME = 10_000_000.0
+
+# A header value no server writes: a count of 2**63 or more (Rows_examined: 18446744073709551616,
+# 1e308), a negative value, nan or inf.  Such an event is damage (or a forgery), not a measurement.
+_MAX_COUNT = 2.0**63
+
+# Events are dated from 1970 to the end of 2199: a later time (SET timestamp=1000000000000000) is
+# damage, and time-lines index seconds in 2**33.
+MAX_EPOCH = 7_258_118_400.0
+
+
+def _plausible(metrics: dict[str, float]) -> bool:
+    """Whether every header value is a number a server writes (one cheap test per event: nan
+    fails the comparison of the sum, a negative value the minimum)."""
+    if not metrics:
+        return True
+    values = metrics.values()
+    return min(values) >= 0.0 and sum(values) < _MAX_COUNT
+
+
+def _implausible(metrics: dict[str, float]) -> str:
+    """The reason an event whose header values are not ``_plausible`` is malformed."""
+    for name, value in metrics.items():
+        if not 0.0 <= value < _MAX_COUNT:
+            return f"implausible {name} {value!r}"
+    return "implausible header values (their sum is 2**63 or more)"
 
 
 _EVENT_START = re.compile(rb"\n(?=# Time: |# User@Host: )")
