@@ -25,6 +25,7 @@ from typing import Any
 
 from analyzer.errors import InputError
 from analyzer.model import ClassInfo, DigestResult, QueryClass, SourceSummary
+from analyzer.sources.slowlog import MAX_EPOCH
 from analyzer.stats import Buckets, Example, GroupStats, MetricStats, TimeBuckets
 
 STATE_VERSION = 1
@@ -39,11 +40,73 @@ def _metric(m: MetricStats) -> list[Any]:
     return [m.n, m.total, m.min, m.max, m.shift, m.dsum, m.dsq, m.zeros, m.buckets.low, m.buckets.counts.tolist()]
 
 
+# Readers of stored values: each returns the value with the type the accumulators need or raises
+# TypeError/ValueError, which ``result_from_value`` turns into "damaged" (a state file is input).
+
+
+def _count(v: Any) -> int:
+    if type(v) is not int or v < 0:
+        raise ValueError(f"not a count: {v!r}")
+    return v
+
+
+def _int(v: Any) -> int:
+    if type(v) is not int:
+        raise ValueError(f"not an integer: {v!r}")
+    return v
+
+
+def _num(v: Any) -> float:
+    if type(v) not in (int, float) or v != v:
+        raise ValueError(f"not a number: {v!r}")
+    return float(v)
+
+
+def _opt_num(v: Any) -> float | None:
+    return None if v is None else _num(v)
+
+
+def _opt_int(v: Any) -> int | None:
+    return None if v is None else _int(v)
+
+
+def _str(v: Any) -> str:
+    if type(v) is not str:
+        raise ValueError(f"not a string: {v!r}")
+    return v
+
+
+def _opt_str(v: Any) -> str | None:
+    return None if v is None else _str(v)
+
+
+def _bool(v: Any) -> bool:
+    if type(v) is not bool:
+        raise ValueError(f"not true or false: {v!r}")
+    return v
+
+
+def _counter(v: Any) -> Counter[str]:
+    if type(v) is not dict:
+        raise ValueError(f"not a mapping: {v!r}")
+    return Counter({_str(k): _count(n) for k, n in v.items()})
+
+
+def _list(v: Any) -> list[Any]:
+    if type(v) is not list:
+        raise ValueError(f"not a list: {v!r}")
+    return v
+
+
 def _metric_back(v: list[Any]) -> MetricStats:
     m = MetricStats()
-    m.n, m.total, m.min, m.max, m.shift, m.dsum, m.dsq, m.zeros = v[:8]
+    v = _list(v)
+    m.n, m.zeros = _count(v[0]), _count(v[7])
+    m.total, m.min, m.max, m.shift, m.dsum, m.dsq = (_num(x) for x in v[1:7])
     m.buckets = Buckets()
-    m.buckets.low, m.buckets.counts = v[8], array("q", v[9])
+    m.buckets.low, m.buckets.counts = _int(v[8]), array("q", [_count(c) for c in _list(v[9])])
+    if m.zeros > m.n:
+        raise ValueError("more zero values than values")
     return m
 
 
@@ -76,20 +139,43 @@ def stats_value(s: GroupStats) -> dict[str, Any]:
 
 def stats_from_value(v: dict[str, Any]) -> GroupStats:
     s = GroupStats()
-    s.count = v["count"]
-    s.metrics = {name: _metric_back(m) for name, m in v["metrics"].items()}
-    s.histogram = list(v["histogram"])
-    s.first_ts, s.first_tz = v["first"]
-    s.last_ts, s.last_tz = v["last"]
-    s.databases, s.users, s.hosts, s.tags = (Counter(v[k]) for k in ("databases", "users", "hosts", "tags"))
+    s.count = _count(v["count"])
+    s.metrics = {_str(name): _metric_back(m) for name, m in v["metrics"].items()}
+    s.histogram = [_count(n) for n in _list(v["histogram"])]
+    if len(s.histogram) != len(GroupStats().histogram):
+        raise ValueError("a histogram of another size")
+    first, last = _list(v["first"]), _list(v["last"])
+    s.first_ts, s.first_tz = _opt_num(first[0]), _opt_int(first[1])
+    s.last_ts, s.last_tz = _opt_num(last[0]), _opt_int(last[1])
+    for ts in (s.first_ts, s.last_ts):
+        if ts is not None and not -MAX_EPOCH < ts < MAX_EPOCH:
+            raise ValueError(f"an impossible time {ts!r}")
+    s.databases, s.users, s.hosts, s.tags = (_counter(v[k]) for k in ("databases", "users", "hosts", "tags"))
     if "example" in v:
-        s.example = Example(*v["example"])
+        e = _list(v["example"])
+        if len(e) != 10:
+            raise ValueError("an example of another shape")
+        s.example = Example(
+            _str(e[0]),
+            _num(e[1]),
+            _opt_num(e[2]),
+            _opt_int(e[3]),
+            _opt_str(e[4]),
+            _opt_str(e[5]),
+            _opt_str(e[6]),
+            _opt_str(e[7]),  # type: ignore[arg-type]
+            _opt_int(e[8]),  # type: ignore[arg-type]
+            None if e[9] is None else [_str(line) for line in _list(e[9])],
+        )
     if "timeline" in v:
-        level, keys, calls, times = v["timeline"]
+        level, keys, calls, times = _list(v["timeline"])
         s.timeline = TimeBuckets()
-        s.timeline.level = level
-        s.timeline.calls = dict(zip(keys, calls))
-        s.timeline.times = dict(zip(keys, times))
+        s.timeline.level = _count(level)
+        keys = [_int(k) for k in _list(keys)]
+        if s.timeline.level > 40 or any(abs(k) >= 2**33 for k in keys):
+            raise ValueError("a time-line out of range")
+        s.timeline.calls = dict(zip(keys, (_count(c) for c in _list(calls)), strict=True))
+        s.timeline.times = dict(zip(keys, (_num(t) for t in _list(times)), strict=True))
     return s
 
 
@@ -98,7 +184,10 @@ def _info(i: ClassInfo) -> list[Any]:
 
 
 def _info_back(v: list[Any]) -> ClassInfo:
-    return ClassInfo(v[0], v[1], v[2], tuple(v[3]), v[4], v[5], v[6])
+    v = _list(v)
+    return ClassInfo(
+        _str(v[0]), _str(v[1]), _str(v[2]), tuple(_str(t) for t in _list(v[3])), _bool(v[4]), _opt_str(v[5]), _str(v[6])
+    )
 
 
 def class_value(c: QueryClass) -> dict[str, Any]:
@@ -125,13 +214,15 @@ def class_from_value(v: dict[str, Any]) -> QueryClass:
     cls = StoredClass(
         _info_back(v["info"]),
         stats_from_value(v["stats"]),
-        v["pt_id"],
-        v["keys"],
-        v["admin"],
+        _str(v["pt_id"]),
+        _count(v["keys"]),
+        _bool(v["admin"]),
         stats_from_value(v["distribution"]) if "distribution" in v else None,
     )
-    cls.unknown_bounds = frozenset(v.get("unknown_bounds", ()))
+    cls.unknown_bounds = frozenset(_str(b) for b in _list(v.get("unknown_bounds", [])))
     cls.extra = v.get("details", {})
+    if type(cls.extra) is not dict:
+        raise ValueError("details that are not a mapping")
     return cls
 
 
@@ -170,18 +261,18 @@ def source_from_value(v: dict[str, Any]) -> SourceSummary:
     from analyzer.model import Malformed
 
     return SourceSummary(
-        kind=v["kind"],
-        name=v["name"],
-        events=v["events"],
-        kept=v["kept"],
-        malformed=v["malformed"],
-        malformed_samples=[Malformed(*m) for m in v["malformed_samples"]],
-        dialect=v["dialect"],
-        compression=v["compression"],
-        bytes=v["bytes"],
-        flag_metrics=frozenset(v["flag_metrics"]),
-        flavor_hints=frozenset(v["flavor_hints"]),
-        server_version=v["server_version"],
+        kind=_str(v["kind"]),
+        name=_str(v["name"]),
+        events=_count(v["events"]),
+        kept=_count(v["kept"]),
+        malformed=_count(v["malformed"]),
+        malformed_samples=[Malformed(_str(m[0]), _count(m[1]), _str(m[2])) for m in _list(v["malformed_samples"])],
+        dialect=_str(v["dialect"]),
+        compression=_opt_str(v["compression"]),
+        bytes=None if v["bytes"] is None else _count(v["bytes"]),
+        flag_metrics=frozenset(_str(f) for f in _list(v["flag_metrics"])),
+        flavor_hints=frozenset(_str(f) for f in _list(v["flavor_hints"])),
+        server_version=_opt_str(v["server_version"]),
     )
 
 
@@ -199,8 +290,9 @@ def _route_value(r: Any) -> list[Any]:
 def _route_back(v: list[Any]) -> Any:
     from analyzer.digest.requests import RouteRequests
 
-    r = RouteRequests(v[0], v[1], v[2], _metric_back(v[3]), _metric_back(v[4]))
-    r.shapes = {k: _metric_back(m) for k, m in v[5]}
+    v = _list(v)
+    r = RouteRequests(_str(v[0]), _bool(v[1]), _count(v[2]), _metric_back(v[3]), _metric_back(v[4]))
+    r.shapes = {_str(k): _metric_back(m) for k, m in _list(v[5])}
     return r
 
 
@@ -222,10 +314,13 @@ def views_value(r: DigestResult) -> dict[str, Any]:
 def views_from_value(result: DigestResult, v: dict[str, Any]) -> None:
     from analyzer.digest.groups import GroupAccumulator, GroupPart
 
-    result.requests = [_route_back(x) for x in v.get("requests", [])]
+    result.requests = [_route_back(x) for x in _list(v.get("requests", []))]
     if "groups" in v:
-        g = GroupAccumulator(v["groups"]["by"])
-        g.parts = {(p[0], p[1]): GroupPart(p[2], _metric_back(p[3]), p[4], p[5]) for p in v["groups"]["parts"]}
+        g = GroupAccumulator(_str(v["groups"]["by"]))
+        g.parts = {
+            (_str(p[0]), _str(p[1])): GroupPart(_count(p[2]), _metric_back(p[3]), _num(p[4]), _num(p[5]))
+            for p in _list(v["groups"]["parts"])
+        }
         result.groups = g
 
 
@@ -242,18 +337,29 @@ def result_value(r: DigestResult) -> dict[str, Any]:
 
 
 def result_from_value(v: dict[str, Any]) -> DigestResult:
-    version = v.get("state_version")
+    """The digest a stored value holds; ``InputError`` when it is of another version or damaged
+    (every value is checked for the type and range its accumulator needs)."""
+    version = v.get("state_version") if type(v) is dict else None
     if version != STATE_VERSION:
         raise InputError(f"digest state version {version!r}: this mqa reads version {STATE_VERSION}")
-    result = DigestResult(
-        v["mode"],
-        [class_from_value(c) for c in v["classes"]],
-        [source_from_value(s) for s in v["sources"]],
-        stats_from_value(v["totals"]),
-        0.0,
-        list(v["notes"]),
-    )
-    views_from_value(result, v.get("views", {}))
+    try:
+        mode = _str(v["mode"])
+        if mode not in ("sqlglot", "pt"):
+            raise ValueError(f"unknown fingerprint mode {mode!r}")
+        result = DigestResult(
+            mode,
+            [class_from_value(c) for c in _list(v["classes"])],
+            [source_from_value(s) for s in _list(v["sources"])],
+            stats_from_value(v["totals"]),
+            0.0,
+            [_str(n) for n in _list(v["notes"])],
+        )
+        views = v.get("views", {})
+        if type(views) is not dict:
+            raise ValueError("views that are not a mapping")
+        views_from_value(result, views)
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError, OverflowError) as exc:
+        raise InputError(f"stored digest state is damaged ({type(exc).__name__}: {str(exc)[:120]})") from None
     return result
 
 

@@ -22,6 +22,7 @@ Tables (all prefixed ``mqa_``):
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import sqlite3
@@ -283,7 +284,7 @@ class _SQLite(_Backend):
             self.conn = sqlite3.connect(str(path), timeout=60, isolation_level=None)
             self.conn.execute("PRAGMA journal_mode").fetchone()  # opens the file: errors show here
         except (OSError, sqlite3.Error) as exc:
-            raise HistoryError(f"{self.description}: cannot open the history database ({exc})") from None
+            raise HistoryError(f"{self.description}: cannot open the history database ({_one_line(exc)})") from None
 
     def execute(self, sql: str, args: Sequence[Any] = ()) -> list[tuple]:
         return self.conn.execute(sql, tuple(args)).fetchall()
@@ -480,14 +481,14 @@ class HistoryStore:
         if limit:
             sql += f" LIMIT {int(limit)}"
         with self._reading("the runs"):
-            return [RunInfo(*row) for row in self.db.execute(sql, args)]
+            return [_row(RunInfo, row) for row in self.db.execute(sql, args)]
 
     def run(self, run_id: int) -> RunInfo:
         with self._reading(f"run {run_id}"):
             rows = self.db.execute(f"SELECT {_RUN_COLUMNS} FROM mqa_runs WHERE id = ?", (run_id,))
-        if not rows:
-            raise InputError(f"{self.description}: there is no run {run_id} (mqa history lists the runs)")
-        return RunInfo(*rows[0])
+            if not rows:
+                raise InputError(f"{self.description}: there is no run {run_id} (mqa history lists the runs)")
+            return _row(RunInfo, rows[0])
 
     def latest(self, label: str, before: int | None = None) -> RunInfo | None:
         sql = f"SELECT {_RUN_COLUMNS} FROM mqa_runs WHERE label = ?"
@@ -497,11 +498,11 @@ class HistoryStore:
             args.append(before)
         with self._reading("the runs"):
             rows = self.db.execute(sql + " ORDER BY id DESC LIMIT 1", args)
-        return RunInfo(*rows[0]) if rows else None
+            return _row(RunInfo, rows[0]) if rows else None
 
     def labels(self) -> list[str]:
         with self._reading("the labels"):
-            return [r[0] for r in self.db.execute("SELECT DISTINCT label FROM mqa_runs ORDER BY label")]
+            return [_str(r[0]) for r in self.db.execute("SELECT DISTINCT label FROM mqa_runs ORDER BY label")]
 
     def run_result(self, run_id: int) -> DigestResult:
         """The run's digest with every accumulator, as it was saved."""
@@ -509,14 +510,15 @@ class HistoryStore:
         with self._reading(f"run {run_id}"):
             head = self.db.execute("SELECT sources, notes, totals, views FROM mqa_runs WHERE id = ?", (run_id,))[0]
             rows = self.db.execute("SELECT state FROM mqa_run_classes WHERE run_id = ?", (run_id,))
-        sources = [source_from_value(s) for s in json.loads(head[0])]
-        classes = [class_from_value(unpack(bytes(r[0]))) for r in rows]
-        result = DigestResult(
-            info.mode, classes, sources, stats_from_value(unpack(bytes(head[2]))), 0.0, json.loads(head[1])
-        )
-        if head[3] is not None:
-            views_from_value(result, unpack(bytes(head[3])))
-        return result
+            sources = [source_from_value(s) for s in json.loads(head[0])]
+            classes = [class_from_value(unpack(bytes(r[0]))) for r in rows]
+            notes = json.loads(head[1])
+            if type(notes) is not list or not all(type(n) is str for n in notes):
+                raise ValueError("notes that are not a list of texts")
+            result = DigestResult(info.mode, classes, sources, stats_from_value(unpack(bytes(head[2]))), 0.0, notes)
+            if head[3] is not None:
+                views_from_value(result, unpack(bytes(head[3])))
+            return result
 
     def class_figures(self, run_ids: Sequence[int]) -> list[tuple]:
         """(run_id, class_id, calls, query_time, avg, p95, rows_examined, rows_sent) of the runs."""
@@ -524,11 +526,12 @@ class HistoryStore:
             return []
         marks = ",".join("?" * len(run_ids))
         with self._reading("the runs' classes"):
-            return self.db.execute(
+            rows = self.db.execute(
                 "SELECT run_id, class_id, calls, query_time, avg_time, p95_time, rows_examined, rows_sent "
                 f"FROM mqa_run_classes WHERE run_id IN ({marks}) AND admin = 0",
                 list(run_ids),
             )
+            return [tuple(_typed(row, _FIGURE_TYPES, "a class's figures")) for row in rows]
 
     def class_info(self, class_ids: Sequence[str] | None = None) -> dict[str, tuple[str, str, list[str]]]:
         """class id -> (fingerprint, kind, tables)."""
@@ -540,7 +543,13 @@ class HistoryStore:
             sql += f" WHERE class_id IN ({','.join('?' * len(class_ids))})"
             args = list(class_ids)
         with self._reading("the classes"):
-            return {r[0]: (r[1], r[2], json.loads(r[3])) for r in self.db.execute(sql, args)}
+            out = {}
+            for r in self.db.execute(sql, args):
+                tables = json.loads(r[3])
+                if type(tables) is not list or not all(type(t) is str for t in tables):
+                    raise ValueError("tables that are not a list of names")
+                out[_str(r[0])] = (_str(r[1]), _str(r[2]), tables)
+            return out
 
     def plans(self, run_id: int) -> dict[str, PlanFacts]:
         with self._reading(f"the plans of run {run_id}"):
@@ -548,7 +557,7 @@ class HistoryStore:
                 "SELECT class_id, key_name, access, plan_rows, table_name, statement FROM mqa_plans WHERE run_id = ?",
                 (run_id,),
             )
-        return {r[0]: PlanFacts(r[0], r[1], r[2], r[3], r[4], r[5]) for r in rows}
+            return {r[0]: _row(PlanFacts, r) for r in rows}
 
     def findings(self, run_id: int) -> list[FindingFacts]:
         with self._reading(f"the findings of run {run_id}"):
@@ -556,7 +565,7 @@ class HistoryStore:
                 "SELECT class_id, check_code, severity, message FROM mqa_findings WHERE run_id = ? ORDER BY seq",
                 (run_id,),
             )
-        return [FindingFacts(*r) for r in rows]
+            return [_row(FindingFacts, r) for r in rows]
 
     def positions(self, label: str) -> list[Position]:
         with self._reading("the log positions"):
@@ -565,7 +574,7 @@ class HistoryStore:
                 "FROM mqa_positions WHERE label = ?",
                 (label,),
             )
-        return [Position(r[0], r[1], r[2], r[3], r[4], r[5], json.loads(r[6]), r[7]) for r in rows]
+            return [_row(Position, (*r[:6], _reader_state(json.loads(r[6])), r[7])) for r in rows]
 
     # ------------------------------------------------------------------ writing
     def save_run(
@@ -776,6 +785,68 @@ def _unique_plans(plans: list[PlanFacts]) -> list[PlanFacts]:
     for p in plans:
         seen.setdefault(p.class_id, p)
     return list(seen.values())
+
+
+# --------------------------------------------------------------------------------------------
+# Rows read back: each value checked for the type the report needs (a history database is input:
+# a damaged one is an error naming it, never a traceback)
+# --------------------------------------------------------------------------------------------
+
+_CHECKS: dict[str, Callable[[Any], bool]] = {
+    "int": lambda v: type(v) is int,
+    "str": lambda v: type(v) is str,
+    "float": lambda v: type(v) in (int, float) and v == v,
+    "dict[str, Any]": lambda v: type(v) is dict,
+}
+_FIGURE_TYPES = ("int", "str", "int", "float", "float | None", "float | None", "float | None", "float | None")
+
+
+def _typed(row: Sequence[Any], types: Sequence[str], what: str) -> list[Any]:
+    out = []
+    for value, annotation in zip(row, types, strict=True):
+        kinds = [k.strip() for k in annotation.split("|")]
+        if value is None and "None" in kinds:
+            out.append(None)
+        elif _CHECKS[kinds[0]](value):
+            out.append(float(value) if kinds[0] == "float" else value)
+        else:
+            raise ValueError(f"{what} holds {type(value).__name__} {str(value)[:40]!r} where {annotation} belongs")
+    return out
+
+
+def _row(cls: type, row: Sequence[Any]) -> Any:
+    """A dataclass from a row whose values have its fields' types."""
+    fs = dataclasses.fields(cls)
+    return cls(*_typed(row, [str(f.type) for f in fs[: len(row)]], cls.__name__))
+
+
+_STATE_TYPES = {
+    "last_db": "str | None",
+    "last_ts": "float | None",
+    "last_tz": "int | None",
+    "naive_offset": "int | None",
+    "server_version": "str | None",
+    "lines": "int",
+}
+
+
+def _reader_state(state: Any) -> dict[str, Any]:
+    """A stored log position's reader state, checked."""
+    if type(state) is not dict:
+        raise ValueError("a log position's reader state is not a mapping")
+    for key, annotation in _STATE_TYPES.items():
+        if key in state:
+            _typed([state[key]], [annotation], f"a log position's {key}")
+    hints = state.get("flavor_hints", [])
+    if type(hints) is not list or not all(type(h) is str for h in hints):
+        raise ValueError("a log position's flavor hints are not a list of names")
+    return state
+
+
+def _str(value: Any) -> str:
+    if type(value) is not str:
+        raise ValueError(f"{type(value).__name__} where a text belongs")
+    return value
 
 
 def _one_line(exc: BaseException) -> str:

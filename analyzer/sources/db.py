@@ -302,6 +302,8 @@ def redact_dsn(dsn: str) -> str:
 
     >>> redact_dsn("mysql://app:p%40ss@db:3306/shop")
     'mysql://app:***@db:3306/shop'
+    >>> redact_dsn("mysql://db:3306/shop"), redact_dsn("mysql://app:secret/shop")
+    ('mysql://db:3306/shop', 'mysql://app:***')
     """
     scheme, sep, rest = dsn.partition("://")
     if not sep:
@@ -317,7 +319,13 @@ def redact_dsn(dsn: str) -> str:
         # still marks credentials, so hide everything before the last one.
         at = rest.rfind("@")
         if at < 0:
-            return dsn
+            # No "@": "host:port" unless what follows the ":" is not a port, which is then
+            # taken for a password typed without its host (mysql://app:secret): hidden, with
+            # everything after it.
+            colon = rest.find(":", 0, netloc_end)
+            if colon < 0 or rest[colon + 1 : netloc_end].isdigit():
+                return dsn
+            return f"{scheme}{sep}{rest[:colon]}:***"
     userinfo = rest[:at]
     if ":" not in userinfo:
         return dsn
@@ -398,7 +406,8 @@ def parse_dsn(dsn: str) -> DsnParts:
         reason = (
             "the port must be a number from 1 to 65535 (a '/', '?' or '#' in the password must be percent-encoded)"
             if "port" in str(exc).lower()
-            else _one_line(str(exc))
+            # the parser's own words quote the text around the host, the password included
+            else "the host is neither a name nor an address (an IPv6 address goes in brackets: [::1])"
         )
         raise bad(reason) from None
     if url.fragment:
@@ -553,10 +562,10 @@ class _OptionFileReader:
     def read_file(self, path: str, *, required: bool, depth: int = 0) -> None:
         try:
             info = os.stat(path)
-        except OSError as exc:
+        except (OSError, ValueError) as exc:  # ValueError: a NUL or unencodable character in the name
             if required:
                 raise ConnectionOptionsError(
-                    f"cannot read option file {display_path(path)}: {exc.strerror or exc}"
+                    f"cannot read option file {display_path(path)}: {getattr(exc, 'strerror', None) or exc}"
                 ) from None
             return
         if not stat.S_ISREG(info.st_mode):
@@ -572,10 +581,10 @@ class _OptionFileReader:
         try:
             with open(path, "rb") as handle:
                 data = handle.read()
-        except OSError as exc:
+        except (OSError, ValueError) as exc:
             if required:
                 raise ConnectionOptionsError(
-                    f"cannot read option file {display_path(path)}: {exc.strerror or exc}"
+                    f"cannot read option file {display_path(path)}: {getattr(exc, 'strerror', None) or exc}"
                 ) from None
             return
         self.read_text(data.decode("utf-8", "surrogateescape"), path, depth=depth)
@@ -632,9 +641,9 @@ class _OptionFileReader:
             return
         try:
             names = os.listdir(os.fsencode(argument))
-        except OSError as exc:
+        except (OSError, ValueError) as exc:
             raise ConnectionOptionsError(
-                f"{where}: cannot read directory {argument} (!includedir): {exc.strerror or exc}"
+                f"{where}: cannot read directory {argument} (!includedir): {getattr(exc, 'strerror', None) or exc}"
             ) from None
         for name in sorted(names):  # bytes: the client sorts with strcmp()
             if name.endswith(b".cnf"):

@@ -14,6 +14,7 @@ import io
 import lzma
 import os
 import sys
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
@@ -145,7 +146,7 @@ def iter_text_blocks(log: LogInput, block_size: int = BLOCK_SIZE) -> Iterator[st
             block_size = min(block_size, remaining)
         try:
             chunk = read(block_size)
-        except (OSError, EOFError, lzma.LZMAError) as exc:
+        except (OSError, EOFError, lzma.LZMAError, zlib.error) as exc:
             raise InputError(f"{log.name}: cannot decompress ({exc})") from None
         except Exception as exc:  # zstandard.ZstdError has no common base with the others
             if type(exc).__module__.startswith("zstandard"):

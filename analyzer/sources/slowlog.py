@@ -1524,6 +1524,8 @@ def _learn_offset(naive_epoch: float, set_ts: float, query_time: float) -> int |
     the difference is the offset plus the query time; offsets are whole quarter hours.
     """
     delta = naive_epoch - set_ts - query_time
+    if not abs(delta) < 15 * 3600:  # also nan and inf: values the event itself is malformed for
+        return None
     offset = round(delta / 900.0) * 900
     if abs(offset) > 14 * 3600 or abs(delta - offset) > 120:
         return None

@@ -289,7 +289,8 @@ def _macro(name: str) -> Any:
 
 
 def _size(text: str) -> int:
-    return len(text.encode("utf-8"))
+    """Bytes of ``text`` in the page (a byte that was not UTF-8 is U+FFFD there: 3 bytes)."""
+    return len(valid_unicode(text).encode("utf-8"))
 
 
 def _digest_context(report: Report, options: RenderOptions) -> dict[str, Any]:
