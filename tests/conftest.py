@@ -71,6 +71,11 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     """Say which server the run tested against (or that none was needed)."""
     if _TESTED_AGAINST:
         terminalreporter.write_line(f"mqa: tested against the server {', '.join(_TESTED_AGAINST)}")
+    from tests import fuzzing
+
+    for line in fuzzing.summary_lines():
+        terminalreporter.write_line(line)
+    fuzzing.save(REPO / "tests" / "artifacts")
 
 
 def pytest_collection_modifyitems(config, items):
