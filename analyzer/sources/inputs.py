@@ -135,7 +135,7 @@ def iter_text_blocks(log: LogInput, block_size: int = BLOCK_SIZE) -> Iterator[st
     ``\\r\\n`` becomes ``\\n``; elsewhere a ``\\r`` is a byte of a statement the server wrote
     verbatim (in a string literal, say) and stays.  The final block may lack a trailing newline.
     """
-    carry = b""
+    carry: list[bytes] = []  # the bytes after the last line break (a long line: many reads)
     crlf: bool | None = None  # decided by the first line end
     read = log.stream.read
     remaining = None if log.end is None else log.end - log.start
@@ -156,12 +156,17 @@ def iter_text_blocks(log: LogInput, block_size: int = BLOCK_SIZE) -> Iterator[st
             break
         if remaining is not None:
             remaining -= len(chunk)
-        data = carry + chunk if carry else chunk
-        cut = data.rfind(b"\n")
-        if cut < 0:
-            carry = data
+        cut = chunk.rfind(b"\n")
+        if cut < 0:  # inside a long line: kept in pieces, joined once (never copied per read)
+            carry.append(chunk)
             continue
-        carry = data[cut + 1 :]
+        if carry:
+            carry.append(chunk)
+            data = b"".join(carry)
+            cut += len(data) - len(chunk)
+        else:
+            data = chunk
+        carry = [data[cut + 1 :]] if cut + 1 < len(data) else []
         if crlf is None:
             first_end = data.find(b"\n")
             crlf = first_end > 0 and data[first_end - 1] == 13  # b"\r"
@@ -170,5 +175,5 @@ def iter_text_blocks(log: LogInput, block_size: int = BLOCK_SIZE) -> Iterator[st
             text = text.replace("\r\n", "\n")
         yield text
     if carry:
-        text = carry.decode("utf-8", "surrogateescape")
+        text = b"".join(carry).decode("utf-8", "surrogateescape")
         yield text.replace("\r\n", "\n") if crlf and "\r" in text else text
