@@ -99,6 +99,40 @@ def test_a_signal_ends_a_parallel_digest_with_its_workers(big_log: Path, tmp_pat
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".mqa-")]
 
 
+def test_ctrl_c_during_a_report_run_leaves_the_history_and_outputs_as_they_were(big_log: Path, tmp_path: Path) -> None:
+    import sqlite3
+
+    history = tmp_path / "history.sqlite"
+    out = tmp_path / "report.json"
+    first = run("report", SAMPLE, "--history", f"sqlite:///{history}", "--label", "hourly", "--json", str(out))
+    assert first.returncode == 0, first.stderr
+    before = out.read_bytes()
+
+    def rows() -> tuple[int, int]:
+        with sqlite3.connect(history) as db:
+            return tuple(db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in ("mqa_runs", "mqa_positions"))
+
+    saved = rows()
+    proc = subprocess.Popen(
+        [*MQA, "report", str(big_log), "--history", f"sqlite:///{history}", "--label", "hourly", "--json", str(out)],
+        cwd=REPO,
+        env=ENV,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        preexec_fn=terminal_signals,
+    )
+    time.sleep(1.5)  # reading the 150,000 events
+    assert proc.poll() is None, "the run ended before it could be interrupted"
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert (proc.returncode, err.strip()) == (130, "mqa: interrupted")
+    assert rows() == saved  # no run, no moved position: the next run reads the log again
+    assert out.read_bytes() == before
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".mqa-")]
+
+
 def test_a_closed_pipe_ends_the_run_quietly() -> None:
     result = subprocess.run(
         f"{sys.executable} -m cli digest {SAMPLE} | head -1; exit ${{PIPESTATUS[0]}}",
