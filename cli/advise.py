@@ -33,11 +33,25 @@ def _warn(source: str, warnings: list[str]) -> None:
 
 @server_options
 def explain(
-    statement: str = typer.Argument(
-        ...,
+    statement: Optional[str] = typer.Argument(
+        None,
         metavar="SQL",
         help="One real statement (SELECT, INSERT, UPDATE, DELETE or REPLACE); - reads it from stdin.",
     ),
+    log: Optional[list[str]] = typer.Option(
+        None,
+        "--log",
+        metavar="LOG",
+        help="Instead of SQL: explain the slowest statement of the costliest class in these slow logs (with --route or --tag, of that endpoint).",
+    ),
+    tag: Optional[list[str]] = typer.Option(
+        None, "--tag", metavar="K=V", help="With --log: only statements whose comment carries this tag (repeatable)."
+    ),
+    route: Optional[str] = typer.Option(
+        None, "--route", metavar="ROUTE", help="With --log: only statements of this route (its route tag's value)."
+    ),
+    route_tag: str = typer.Option("route", "--route-tag", metavar="KEY", help="The comment tag that names the route."),
+    filter_expr: Optional[str] = typer.Option(None, "--filter", metavar="EXPR", help=FILTER_HELP),
     schema_file: Optional[str] = typer.Option(
         None,
         "--schema-file",
@@ -59,7 +73,16 @@ def explain(
     from analyzer.advisor.session import current_database, explain_one, load_catalog
     from analyzer.report.advice import build_advice_report
 
-    sql = sys.stdin.read() if statement == "-" else statement
+    if log:
+        if statement is not None:
+            fail("give either SQL or --log LOG, not both")
+        sql = _statement_from_logs(log, tag, route, route_tag, filter_expr)
+    elif tag or route or filter_expr:
+        fail("--tag, --route and --filter pick a statement from --log LOG; give the slow logs")
+    elif statement is None:
+        fail("give the statement to explain (SQL, or - for stdin), or --log LOG to take one from slow logs")
+    else:
+        sql = sys.stdin.read() if statement == "-" else statement
     if not sql.strip():
         fail("no statement given")
     database = server_args.database
@@ -87,6 +110,27 @@ def explain(
         fmt,
         output,
     )
+
+
+def _statement_from_logs(
+    logs: list[str], tag: Optional[list[str]], route: Optional[str], route_tag: str, filter_expr: Optional[str]
+) -> str:
+    """The slowest real statement of the costliest class in ``logs`` that passes the filters (the
+    same tag, route and expression filters as advise and endpoint)."""
+    from analyzer.digest import digest_logs
+    from analyzer.digest.filters import EventFilter
+
+    tags = tuple(tag or ()) + ((f"{route_tag}={route}",) if route else ())
+    result = digest_logs(logs, event_filter=EventFilter(tags=tags, expression=filter_expr), jobs=None)
+    explained = [c for c in result.classes if not c.admin and c.stats.example is not None]
+    if not explained:
+        wanted = f" carrying {' and '.join(tags)}" if tags else ""
+        fail(f"no statement{wanted} in {', '.join(logs)} to explain")
+    costliest = max(
+        explained,
+        key=lambda c: (c.stats.metrics["query_time"].total if "query_time" in c.stats.metrics else 0.0, c.stats.count),
+    )
+    return costliest.stats.example.query  # type: ignore[union-attr]
 
 
 @server_options

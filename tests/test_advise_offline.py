@@ -104,3 +104,38 @@ def test_a_typo_in_the_first_word_is_a_parse_error() -> None:
         assert "the statement does not parse" in result.stderr and "ALIAS" not in result.stderr, result.stderr
     result = mqa("explain", "FLUSH TABLES", "--schema", SCHEMA)
     assert result.returncode == 2 and "FLUSH statements are not explained" in result.stderr
+
+
+def test_explain_takes_an_endpoints_costliest_statement_from_the_log() -> None:
+    """``explain --log LOG --route R`` (or ``--tag K=V``): the slowest statement of the route's
+    costliest class, as ``digest --tag`` ranks them."""
+    digest = mqa("digest", LOG, "--tag", "route=/account/orders", "--format", "json")
+    assert digest.returncode == 0, digest.stderr
+    classes = [c for c in json.loads(digest.stdout)["classes"] if c["kind"] != "admin"]
+    top = max(classes, key=lambda c: c["metrics"]["query_time"]["sum"])
+    for selector in (("--route", "/account/orders"), ("--tag", "route=/account/orders")):
+        result = mqa("explain", "--log", LOG, *selector, "--schema-file", SCHEMA, "-D", "shop", "-f", "json")
+        assert result.returncode == 0, result.stderr
+        doc = json.loads(result.stdout)
+        assert doc["advice"]["statement"] == top["example"]
+        assert "route='%2Faccount%2Forders'" in doc["advice"]["statement"]
+        assert ("shop.orders", ["customer_id", "created_at"]) in [
+            (s["table"], s["columns"]) for s in doc["index_suggestions"]
+        ]
+
+
+def test_explain_filters_need_a_log_and_a_match() -> None:
+    cases = [
+        (
+            ("explain", "--route", "/x", "--schema-file", SCHEMA),
+            "--tag, --route and --filter pick a statement from --log LOG",
+        ),
+        (("explain", "SELECT 1", "--log", LOG, "--schema-file", SCHEMA), "give either SQL or --log LOG, not both"),
+        (
+            ("explain", "--log", LOG, "--route", "/nowhere", "--schema-file", SCHEMA),
+            "no statement carrying route=/nowhere in",
+        ),
+    ]
+    for args, message in cases:
+        result = mqa(*args)
+        assert result.returncode == 2 and result.stderr.startswith(f"mqa: error: {message}"), result.stderr
