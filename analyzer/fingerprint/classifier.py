@@ -55,6 +55,7 @@ class Fingerprinter:
         # Statements repeat verbatim (COMMIT, config lookups, health checks): remember their
         # keys.  Bounded, because most statements carry literals that never repeat.
         self._cache: dict[str, tuple[str, tuple[str, ...]]] = {}
+        self.cached_keys = self._cache  # read-only for callers: key() of the statements it holds
         self._folded: dict[str, ClassInfo] = {}  # folded key -> class (or _UNFOLDED)
         self._described: dict[str, ClassInfo] = {}  # fast key -> class, when its folded key does not hold
 
