@@ -27,6 +27,7 @@ from analyzer.digest.accumulator import DigestAccumulator
 from analyzer.digest.filters import EventFilter
 from analyzer.digest.views import Views
 from analyzer.fingerprint.classifier import Mode
+from analyzer.fingerprint.fastkey import prepare_folding
 from analyzer.model import Malformed
 from analyzer.sources.generallog import log_kind, open_log_reader
 from analyzer.sources.inputs import is_splittable, open_log_range
@@ -179,9 +180,13 @@ def digest_units(
     global _progress_slots
     import numpy  # noqa: F401 - imported before the workers fork, so its pages are shared
 
-    # Every unit is grouped by fast key (DigestAccumulator.raw): no process loads sqlglot (about
-    # 30 MB each) while the units are read; this one describes each distinct key when it
-    # merges, once, and several keys fold into one class there.
+    # Every unit is grouped by fast key (DigestAccumulator.raw); this process describes each
+    # distinct key when it merges, once, and several keys fold into one class there.  The units
+    # compute the folded key of each new fast key, which needs the words sqlglot's MySQL reader
+    # knows: they are read here, before the workers fork, so that sqlglot's modules (about 30
+    # MB, which this process needs anyway) are in memory once, shared, not loaded again by each.
+    if mode == "sqlglot":
+        prepare_folding()
 
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
     slots = context.RawArray("q", len(units))

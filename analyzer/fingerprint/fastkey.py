@@ -367,6 +367,12 @@ def _is_name(token: str) -> bool:
     return _SAFE_NAME.fullmatch(token) is not None and not _keeps_backticks(token)
 
 
+def prepare_folding() -> None:
+    """Read now the words ``folded_key`` needs from sqlglot (importing it), instead of at the
+    first key folded (a process about to fork workers that fold keys shares them so)."""
+    _keeps_backticks("")
+
+
 def _keeps_backticks(name: str) -> bool:
     global _KEPT_BACKTICKS
     if _KEPT_BACKTICKS is None:
