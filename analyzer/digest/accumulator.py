@@ -31,7 +31,7 @@ TRIM_EVERY = 32
 _SLOT_ENTRIES = 16_384
 
 
-def _key_hash(key: str) -> int:
+def key_hash(key: str) -> int:
     """A stable 64-bit hash of a fast key (the same in every process, unlike hash())."""
     return int.from_bytes(hashlib.blake2b(key.encode("utf-8", "surrogateescape"), digest_size=8).digest(), "little")
 
@@ -119,7 +119,7 @@ class DigestAccumulator:
         gi = self._index[admin].get(key)
         if gi is None:
             gi = self._group(key, admin)
-            self._table().distinct.add(gi, _key_hash(key))
+            self._table().distinct.add(gi, key_hash(key))
             if not admin:
                 self.folded[key] = folded_key(key)
         return gi
@@ -132,7 +132,7 @@ class DigestAccumulator:
         gi = self._group(info.fingerprint, admin)
         if group_key not in self.infos:
             self.infos[group_key] = info
-        self._table().distinct.add(gi, _key_hash(key))
+        self._table().distinct.add(gi, key_hash(key))
         slots = self._slots[admin]
         if len(slots) >= _SLOT_ENTRIES:
             slots.clear()

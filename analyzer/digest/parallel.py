@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 
-from analyzer.digest.accumulator import DigestAccumulator
+from analyzer.digest.accumulator import DigestAccumulator, key_hash
 from analyzer.digest.filters import EventFilter
 from analyzer.digest.views import Views
 from analyzer.fingerprint.classifier import Mode
@@ -108,6 +108,7 @@ class UnitResult:
     folded: dict | None = None  # raw: the folded key of each fast key
     requests: object = None  # requests.RequestAccumulator
     grouping: object = None  # groups.GroupAccumulator or None
+    classes: dict | None = None  # raw: the class of the folded keys this unit described (its share)
 
 
 def _init_worker(slots) -> None:
@@ -133,9 +134,12 @@ def _digest_unit(
     on_block=None,
     views: Views | None = None,
     raw: bool = False,
+    share: tuple[int, int] | None = None,
 ) -> UnitResult:
     """Digest one unit.  ``raw`` (the units of a parallel digest): group by fast key and leave
-    the classes to the process that merges (``DigestAccumulator.raw``)."""
+    the classes to the process that merges (``DigestAccumulator.raw``); with ``share`` ``(k,
+    n)``, describe the folded keys whose hash is ``k`` modulo ``n`` first (each unit of ``n``
+    takes its share, in parallel, instead of the process that merges describing them all)."""
     reader = (
         SlowLogReader(open_log_range(unit.path, unit.start, unit.end)) if unit.is_range else open_log_reader(unit.path)
     )
@@ -151,6 +155,16 @@ def _digest_unit(
 
     acc = DigestAccumulator(mode, event_filter, views, raw=raw)
     summary = acc.add_reader(reader, progress)
+    classes = None
+    if acc.raw and share is not None:
+        k, n = share
+        fp = acc.fingerprinter
+        classes = {}
+        for folded in set(acc.folded.values()):
+            if folded is not None and key_hash(folded) % n == k:
+                info = fp.folded_class(folded)
+                if info is not None:
+                    classes[folded] = info
     return UnitResult(
         acc.keys,
         acc.table,
@@ -163,6 +177,7 @@ def _digest_unit(
         folded=acc.folded,
         requests=acc.requests,
         grouping=acc.grouping,
+        classes=classes,
     )
 
 
@@ -201,6 +216,10 @@ def digest_units(
     results: dict[int, UnitResult] = {}
     queue = list(range(len(units)))
     helpers = min(workers, len(units)) - 1
+
+    def share(index: int) -> tuple[int, int] | None:
+        return (index, len(units)) if mode == "sqlglot" else None
+
     with ProcessPoolExecutor(
         max_workers=helpers, mp_context=context, initializer=_init_worker, initargs=(slots,)
     ) as pool:
@@ -219,18 +238,24 @@ def digest_units(
         # the same size, so both finish at about the same time.
         while len(futures) < helpers and len(queue) > 1:
             index = queue.pop()
-            futures[pool.submit(_digest_unit, index, units[index], mode, event_filter, None, views, True)] = index
+            futures[
+                pool.submit(_digest_unit, index, units[index], mode, event_filter, None, views, True, share(index))
+            ] = index
         _progress_slots = slots
         try:
             while queue:
                 index = queue.pop(0)
-                results[index] = _digest_unit(index, units[index], mode, event_filter, report, views, True)
+                results[index] = _digest_unit(
+                    index, units[index], mode, event_filter, report, views, True, share(index)
+                )
                 collect(0)
                 while len(futures) < helpers and len(queue) > 1:
                     index = queue.pop()
-                    futures[pool.submit(_digest_unit, index, units[index], mode, event_filter, None, views, True)] = (
-                        index
-                    )
+                    futures[
+                        pool.submit(
+                            _digest_unit, index, units[index], mode, event_filter, None, views, True, share(index)
+                        )
+                    ] = index
             while futures:
                 collect(0.25)
                 report()
@@ -284,6 +309,9 @@ def _reconcile(
 
 
 def _merge_in_order(merged, units: list[Unit], results: dict[int, UnitResult]) -> None:
+    for result in results.values():  # the classes each unit described, before any table is merged
+        if result.classes:
+            merged.fingerprinter.learn_folded(result.classes)
     lines_before = 0
     known_db: str | None = None
     file_summary = None
