@@ -136,6 +136,41 @@ def test_requests_split_between_parts_merge_into_one() -> None:
         assert (a.requests, a.statements.total, a.shapes["k"].max) == (3, 30.0, 10.0), cut
 
 
+def test_idle_requests_of_the_first_minute_stay_open_and_come_back() -> None:
+    """A request that began in a part's first minute may have begun in the previous part: it
+    stays open when it goes idle (parked), comes back when its id is seen again, goes on in
+    the next part, and log times that go back a little stop nothing that should stay."""
+
+    def event(trace: int, ts: float) -> QueryEvent:
+        query = f"SELECT 1 /*route='/r',traceparent='00-{trace:032x}-{'b' * 16}-01'*/"
+        return QueryEvent(query, {"query_time": 0.5}, ts=ts)
+
+    # trace 1: at 0 and again at 200 (idle in between: parked, then back); trace 2: at 10
+    # only; traces 3..11: one statement a minute apart each; trace 5 comes back at 601, after
+    # it finished (a new request); trace 12's statement at 150 comes last (log times go back).
+    times = [(1, 0.0), (2, 10.0)] + [(t, 60.0 * (t - 2)) for t in range(3, 12)]
+    times += [(1, 200.0), (13, 600.0), (5, 601.0)]
+    events = [event(t, ts) for t, ts in sorted(times, key=lambda x: x[1])] + [event(12, 150.0)]
+    whole = RequestAccumulator()
+    for e in events:
+        whole.add(e, "k", ("route=/r",))
+    assert set(whole.parked) <= whole.edge
+    [b] = whole.finish()
+    assert (b.requests, b.statements.total, b.statements.max, b.time.total) == (14, 15.0, 2.0, 7.5)
+    # Parked requests on either side of a merge (a cut inside would split trace 1's request,
+    # idle for over a minute: the approximation the module describes).
+    for cut in (0, len(events)):
+        first, second = RequestAccumulator(), RequestAccumulator()
+        for e in events[:cut]:
+            first.add(e, "k", ("route=/r",))
+        for e in events[cut:]:
+            second.add(e, "k", ("route=/r",))
+        assert (first if cut else second).parked
+        first.merge(second)
+        [a] = first.finish()
+        assert (a.requests, a.statements.total, a.statements.max) == (14, 15.0, 2.0), cut
+
+
 def test_without_request_ids_bursts_per_connection_are_inferred(tmp_path: Path) -> None:
     text = gzip.decompress(SAMPLE.read_bytes())
     log = tmp_path / "untraced.log"

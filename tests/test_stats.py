@@ -258,3 +258,29 @@ def test_an_old_event_after_new_ones_coarsens_the_time_line_as_one_pass_would() 
     for e in late + early:
         late_first.add(e)
     assert late_first.timeline == one.timeline and one.timeline.level > 10
+
+
+def test_parallel_units_describe_their_share_of_the_folded_keys(tmp_path: Path) -> None:
+    """Each unit of a parallel digest describes the folded keys of its share (by hash), so the
+    merging process does not parse them all: the shares are disjoint, every folded key that
+    holds is in the share of the unit that saw it, and each class is the one the merging
+    process would have found itself."""
+    import gzip
+
+    from analyzer.digest import parallel
+    from analyzer.digest.accumulator import key_hash
+    from analyzer.fingerprint.classifier import Fingerprinter
+
+    plain = tmp_path / "slow.log"
+    plain.write_bytes(gzip.decompress(SAMPLE_LOG.read_bytes()))
+    unit = parallel.Unit(str(plain), plain.stat().st_size)
+    results = [parallel._digest_unit(0, unit, "sqlglot", None, raw=True, share=(k, 2)) for k in (0, 1)]
+    first, second = (r.classes for r in results)
+    assert first and second and not first.keys() & second.keys()
+    fresh = Fingerprinter()
+    holding = {f for f in results[0].folded.values() if f is not None and fresh.folded_class(f) is not None}
+    assert first.keys() | second.keys() == holding
+    assert all(key_hash(f) % 2 == k for k, shared in enumerate((first, second)) for f in shared)
+    for key, folded in results[0].folded.items():
+        if folded in holding:
+            assert (first | second)[folded] == Fingerprinter().class_of(key), key

@@ -31,7 +31,7 @@ TRIM_EVERY = 32
 _SLOT_ENTRIES = 16_384
 
 
-def _key_hash(key: str) -> int:
+def key_hash(key: str) -> int:
     """A stable 64-bit hash of a fast key (the same in every process, unlike hash())."""
     return int.from_bytes(hashlib.blake2b(key.encode("utf-8", "surrogateescape"), digest_size=8).digest(), "little")
 
@@ -75,7 +75,8 @@ class DigestAccumulator:
         self.keys: list[tuple[str, bool]] = []  # group key of each table row
         self.infos: dict[tuple[str, bool], ClassInfo] = {}  # sqlglot mode: the class of each group key
         self.folded: dict[str, str | None] = {}  # raw mode: the folded key of each fast key
-        self._index: dict[tuple[str, bool], int] = {}
+        # group key -> group, per kind (statements, administrator commands)
+        self._index: tuple[dict[str, int], dict[str, int]] = ({}, {})
         # sqlglot mode: fast key -> group, for the keys seen lately (bounded: literals that are
         # not replaced, such as identifiers built per request, make unbounded numbers of keys).
         self._slots: tuple[dict[str, int], dict[str, int]] = ({}, {})
@@ -105,19 +106,20 @@ class DigestAccumulator:
 
     def _group(self, key: str, admin: bool) -> int:
         """The group of a group key (created when new)."""
-        gi = self._index.get((key, admin))
+        index = self._index[admin]
+        gi = index.get(key)
         if gi is None:
-            gi = self._index[(key, admin)] = self._table().add_group()
+            gi = index[key] = self._table().add_group()
             self.keys.append((key, admin))
         return gi
 
     def _raw_group(self, key: str, admin: bool) -> int:
         """raw mode: the group of a fast key, whose textual variant is counted when it is new
         (and whose folded key is computed here, in parallel, for the process that merges)."""
-        gi = self._index.get((key, admin))
+        gi = self._index[admin].get(key)
         if gi is None:
             gi = self._group(key, admin)
-            self._table().distinct.add(gi, _key_hash(key))
+            self._table().distinct.add(gi, key_hash(key))
             if not admin:
                 self.folded[key] = folded_key(key)
         return gi
@@ -130,7 +132,7 @@ class DigestAccumulator:
         gi = self._group(info.fingerprint, admin)
         if group_key not in self.infos:
             self.infos[group_key] = info
-        self._table().distinct.add(gi, _key_hash(key))
+        self._table().distinct.add(gi, key_hash(key))
         slots = self._slots[admin]
         if len(slots) >= _SLOT_ENTRIES:
             slots.clear()
@@ -140,25 +142,30 @@ class DigestAccumulator:
     def _add_events(self, events: Iterable[QueryEvent]) -> int:
         table = self._table()
         key_of = self.fingerprinter.key
+        known_keys = self.fingerprinter.cached_keys  # key_of's cache, read here first
         keep = self.filter.keeps if self.filter is not None else None
         classes = self.fingerprinter.mode == "sqlglot" and not self.raw
-        slots, admin_slots = self._slots
+        # the group of a key seen before: of a recent one (classes), or of any (groups are keys)
+        slots, admin_slots = self._slots if classes else self._index
         slot_of = self._class_slot if classes else self._raw_group if self.raw else self._group
         gidx: list[int] = []
         batch: list[QueryEvent] = []
         tagged: list[tuple[int, tuple[str, ...]]] = []
         kept = folds = 0
-        requests, wants = self.requests, self.requests.wants
+        requests = self.requests
+        every_request = requests.wants("")  # else only statements with a trace (see wants)
         grouping = self.grouping
         for event in events:
             admin = event.admin
-            key, tags = key_of(event.query, admin)
+            query = event.query
+            keyed = None if admin else known_keys.get(query)
+            key, tags = keyed if keyed is not None else key_of(query, admin)
             if keep is not None and not keep(event, tags):
                 continue
-            gi = (admin_slots if admin else slots).get(key) if classes else None
+            gi = (admin_slots if admin else slots).get(key)
             if gi is None:
                 gi = slot_of(key, admin)
-            if wants(event.query):
+            if every_request or "traceparent" in query:
                 requests.add(event, gi, tags)
             if grouping is not None:
                 grouping.add(event, gi, tags)

@@ -23,10 +23,11 @@ from collections.abc import Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 
-from analyzer.digest.accumulator import DigestAccumulator
+from analyzer.digest.accumulator import DigestAccumulator, key_hash
 from analyzer.digest.filters import EventFilter
 from analyzer.digest.views import Views
 from analyzer.fingerprint.classifier import Mode
+from analyzer.fingerprint.fastkey import prepare_folding
 from analyzer.model import Malformed
 from analyzer.sources.generallog import log_kind, open_log_reader
 from analyzer.sources.inputs import is_splittable, open_log_range
@@ -107,6 +108,7 @@ class UnitResult:
     folded: dict | None = None  # raw: the folded key of each fast key
     requests: object = None  # requests.RequestAccumulator
     grouping: object = None  # groups.GroupAccumulator or None
+    classes: dict | None = None  # raw: the class of the folded keys this unit described (its share)
 
 
 def _init_worker(slots) -> None:
@@ -132,9 +134,12 @@ def _digest_unit(
     on_block=None,
     views: Views | None = None,
     raw: bool = False,
+    share: tuple[int, int] | None = None,
 ) -> UnitResult:
     """Digest one unit.  ``raw`` (the units of a parallel digest): group by fast key and leave
-    the classes to the process that merges (``DigestAccumulator.raw``)."""
+    the classes to the process that merges (``DigestAccumulator.raw``); with ``share`` ``(k,
+    n)``, describe the folded keys whose hash is ``k`` modulo ``n`` first (each unit of ``n``
+    takes its share, in parallel, instead of the process that merges describing them all)."""
     reader = (
         SlowLogReader(open_log_range(unit.path, unit.start, unit.end)) if unit.is_range else open_log_reader(unit.path)
     )
@@ -150,6 +155,16 @@ def _digest_unit(
 
     acc = DigestAccumulator(mode, event_filter, views, raw=raw)
     summary = acc.add_reader(reader, progress)
+    classes = None
+    if acc.raw and share is not None:
+        k, n = share
+        fp = acc.fingerprinter
+        classes = {}
+        for folded in set(acc.folded.values()):
+            if folded is not None and key_hash(folded) % n == k:
+                info = fp.folded_class(folded)
+                if info is not None:
+                    classes[folded] = info
     return UnitResult(
         acc.keys,
         acc.table,
@@ -162,6 +177,7 @@ def _digest_unit(
         folded=acc.folded,
         requests=acc.requests,
         grouping=acc.grouping,
+        classes=classes,
     )
 
 
@@ -179,9 +195,13 @@ def digest_units(
     global _progress_slots
     import numpy  # noqa: F401 - imported before the workers fork, so its pages are shared
 
-    # Every unit is grouped by fast key (DigestAccumulator.raw): no process loads sqlglot (about
-    # 30 MB each) while the units are read; this one describes each distinct key when it
-    # merges, once, and several keys fold into one class there.
+    # Every unit is grouped by fast key (DigestAccumulator.raw); this process describes each
+    # distinct key when it merges, once, and several keys fold into one class there.  The units
+    # compute the folded key of each new fast key, which needs the words sqlglot's MySQL reader
+    # knows: they are read here, before the workers fork, so that sqlglot's modules (about 30
+    # MB, which this process needs anyway) are in memory once, shared, not loaded again by each.
+    if mode == "sqlglot":
+        prepare_folding()
 
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
     slots = context.RawArray("q", len(units))
@@ -196,6 +216,10 @@ def digest_units(
     results: dict[int, UnitResult] = {}
     queue = list(range(len(units)))
     helpers = min(workers, len(units)) - 1
+
+    def share(index: int) -> tuple[int, int] | None:
+        return (index, len(units)) if mode == "sqlglot" else None
+
     with ProcessPoolExecutor(
         max_workers=helpers, mp_context=context, initializer=_init_worker, initargs=(slots,)
     ) as pool:
@@ -214,18 +238,24 @@ def digest_units(
         # the same size, so both finish at about the same time.
         while len(futures) < helpers and len(queue) > 1:
             index = queue.pop()
-            futures[pool.submit(_digest_unit, index, units[index], mode, event_filter, None, views, True)] = index
+            futures[
+                pool.submit(_digest_unit, index, units[index], mode, event_filter, None, views, True, share(index))
+            ] = index
         _progress_slots = slots
         try:
             while queue:
                 index = queue.pop(0)
-                results[index] = _digest_unit(index, units[index], mode, event_filter, report, views, True)
+                results[index] = _digest_unit(
+                    index, units[index], mode, event_filter, report, views, True, share(index)
+                )
                 collect(0)
                 while len(futures) < helpers and len(queue) > 1:
                     index = queue.pop()
-                    futures[pool.submit(_digest_unit, index, units[index], mode, event_filter, None, views, True)] = (
-                        index
-                    )
+                    futures[
+                        pool.submit(
+                            _digest_unit, index, units[index], mode, event_filter, None, views, True, share(index)
+                        )
+                    ] = index
             while futures:
                 collect(0.25)
                 report()
@@ -279,6 +309,9 @@ def _reconcile(
 
 
 def _merge_in_order(merged, units: list[Unit], results: dict[int, UnitResult]) -> None:
+    for result in results.values():  # the classes each unit described, before any table is merged
+        if result.classes:
+            merged.fingerprinter.learn_folded(result.classes)
     lines_before = 0
     known_db: str | None = None
     file_summary = None

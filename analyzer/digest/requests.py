@@ -19,6 +19,7 @@ it stays open there and is finished once the parts are merged in order.
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter
 from collections.abc import Hashable
@@ -108,6 +109,11 @@ class RequestAccumulator:
         self.infer = infer  # group statements without a request id into bursts per connection
         self.route_tag = route_tag + "="
         self.open: dict[Hashable, _Open] = {}  # by request id, in order of last statement
+        # Requests of the edge (below) that went idle: still open, kept apart so that each
+        # statement does not walk past them again.  They come before ``open`` in the order
+        # of last statement (``_pending``): they went idle before everything in it.
+        self.parked: dict[Hashable, _Open] = {}
+        self._parked_last = -math.inf  # the latest ``last`` among them
         self.routes: dict[tuple[str, bool], RouteRequests] = {}
         self.first_ts: float | None = None  # the part's first event time: requests that began
         self.edge: set[Hashable] = set()  # near it may have begun in the previous part
@@ -139,6 +145,8 @@ class RequestAccumulator:
             self.first_ts = ts
         route = next((unquote(t[len(self.route_tag) :]) for t in tags if t.startswith(self.route_tag)), NO_ROUTE)
         request = self.open.get(rid)
+        if request is None and self.parked:
+            request = self._unpark(rid)
         if request is not None and inferred and ts - request.last > BURST_GAP:
             self._finish(rid)  # a pause on the connection: the burst is over
             request = None
@@ -158,16 +166,43 @@ class RequestAccumulator:
         self._expire(ts)
 
     def _expire(self, now: float) -> None:
-        for rid in list(self.open):
-            request = self.open[rid]
-            if request.last >= now - IDLE:
+        """Finish the requests idle since ``now - IDLE``: those in order of last statement up
+        to the first one that is not (an edge request stays open, see ``edge``)."""
+        limit = now - IDLE
+        if self._parked_last >= limit:
+            return  # a parked request is not idle (log times go back): it stops the walk
+        idle: list[Hashable] = []
+        for rid, request in self.open.items():
+            if request.last >= limit:
                 break
-            if rid in self.edge:
-                continue  # may have begun in the previous part: finished when the parts merge
-            self._finish(rid)
+            idle.append(rid)
+        if not idle:
+            return
+        edge, parked = self.edge, self.parked
+        for rid in idle:
+            if rid in edge:  # may have begun in the previous part: finished when the parts merge
+                request = parked[rid] = self.open.pop(rid)
+                if request.last > self._parked_last:
+                    self._parked_last = request.last
+            else:
+                self._finish(rid)
+
+    def _unpark(self, rid: Hashable) -> _Open | None:
+        """A parked request seen again: back into ``open`` (the caller moves it to the end)."""
+        request = self.parked.pop(rid, None)
+        if request is not None:
+            self.open[rid] = request
+            self._parked_last = max((r.last for r in self.parked.values()), default=-math.inf)
+        return request
+
+    def _pending(self) -> list[tuple[Hashable, _Open]]:
+        """Every open request, parked ones included, in order of last statement."""
+        return [*self.parked.items(), *self.open.items()]
 
     def _finish(self, rid: Hashable) -> None:
-        request = self.open.pop(rid)
+        request = self.open.pop(rid, None)
+        if request is None:
+            request = self.parked.pop(rid)
         self.edge.discard(rid)
         inferred = rid[0] == "c"  # type: ignore[index]
         routes = self.routes.get((request.route, inferred))
@@ -183,8 +218,12 @@ class RequestAccumulator:
                 self.routes[k] = routes
             else:
                 mine.merge(routes)
-        for rid, request in other.open.items():
+        for rid, request in other._pending():
             mine_open = self.open.pop(rid, None)
+            if mine_open is None and self.parked:
+                mine_open = self._unpark(rid)
+                if mine_open is not None:
+                    del self.open[rid]
             if mine_open is not None:
                 mine_open.add(request)
                 request = mine_open
@@ -194,7 +233,7 @@ class RequestAccumulator:
     def finish(self) -> list[RouteRequests]:
         """Every request complete: the per-route figures (traced routes only, when any request
         id was seen; else the inferred bursts)."""
-        for rid in list(self.open):
+        for rid, _ in self._pending():
             self._finish(rid)
         out = [r for r in self.routes.values() if r.inferred != self.traced]
         return sorted(out, key=lambda r: -r.time.total)
@@ -216,7 +255,7 @@ class RequestAccumulator:
                 else:
                     mine.merge(stats)  # two spellings of a class counted apart: an approximation
             routes.shapes = merged
-        for request in self.open.values():
+        for _, request in self._pending():
             shapes: Counter = Counter()
             for key, n in request.shapes.items():
                 shapes[mapping.get(key, key)] += n

@@ -55,6 +55,7 @@ class Fingerprinter:
         # Statements repeat verbatim (COMMIT, config lookups, health checks): remember their
         # keys.  Bounded, because most statements carry literals that never repeat.
         self._cache: dict[str, tuple[str, tuple[str, ...]]] = {}
+        self.cached_keys = self._cache  # read-only for callers: key() of the statements it holds
         self._folded: dict[str, ClassInfo] = {}  # folded key -> class (or _UNFOLDED)
         self._described: dict[str, ClassInfo] = {}  # fast key -> class, when its folded key does not hold
 
@@ -87,17 +88,7 @@ class Fingerprinter:
         if folded is not None:
             info = self._folded.get(folded)
             if info is None:
-                from analyzer.fingerprint.canonical import canonicalize_folded
-
-                form = canonicalize_folded(folded)
-                if form is None:
-                    info = _UNFOLDED
-                else:
-                    fingerprint = form.fingerprint
-                    info = ClassInfo(class_id(fingerprint), fingerprint, form.kind, form.tables, True, None, folded)
-                if len(self._folded) >= _CLASS_CACHE_ENTRIES:
-                    self._folded.clear()
-                self._folded[folded] = info
+                info = self._describe_folded(folded)
             if info is not _UNFOLDED:
                 return info
         info = self._described.get(key)
@@ -107,6 +98,38 @@ class Fingerprinter:
                 self._described.clear()
             self._described[key] = info
         return info
+
+    def _describe_folded(self, folded: str) -> ClassInfo:
+        """The class of a folded key (``_UNFOLDED`` when the fold does not hold), remembered."""
+        from analyzer.fingerprint.canonical import canonicalize_folded
+
+        form = canonicalize_folded(folded)
+        if form is None:
+            info = _UNFOLDED
+        else:
+            fingerprint = form.fingerprint
+            info = ClassInfo(class_id(fingerprint), fingerprint, form.kind, form.tables, True, None, folded)
+        if len(self._folded) >= _CLASS_CACHE_ENTRIES:
+            self._folded.clear()
+        self._folded[folded] = info
+        return info
+
+    def folded_class(self, folded: str) -> ClassInfo | None:
+        """The class of a folded key, or None when the fold does not hold (its fast keys are
+        then described one by one, see ``class_of``): for a process that describes folded keys
+        for another one (``learn_folded``)."""
+        info = self._folded.get(folded)
+        if info is None:
+            info = self._describe_folded(folded)
+        return None if info is _UNFOLDED else info
+
+    def learn_folded(self, classes: dict[str, ClassInfo]) -> None:
+        """Take the classes of folded keys that another process described (``folded_class``)."""
+        for folded, info in classes.items():
+            if folded not in self._folded:
+                if len(self._folded) >= _CLASS_CACHE_ENTRIES:
+                    self._folded.clear()
+                self._folded[folded] = info
 
     def describe(self, key: str, example: str, admin: bool = False) -> ClassInfo:
         """Class text, kind and tables for a group key (``example`` is one of its statements)."""

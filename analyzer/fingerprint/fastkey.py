@@ -242,6 +242,8 @@ _FOLD_AFTER = frozenset(
     {("ORDER", "BY"), ("GROUP", "BY"), ("ON", "DUPLICATE"), ("FOR", "SHARE"), ("IN", "SHARE"), ("SHARE", "MODE")}
 )
 _FOLD_BEFORE = frozenset({("ORDER", "BY"), ("GROUP", "BY")})
+_FOLD_AFTER_SECOND = frozenset(b for _, b in _FOLD_AFTER)
+_FOLD_BEFORE_FIRST = frozenset(a for a, _ in _FOLD_BEFORE)
 # Every word the fold may upper-case (canonical._fold_holds checks none of them is a name).
 FOLD_VOCABULARY = _FOLD_WORDS | _FOLD_FUNCTIONS | {w for pair in _FOLD_AFTER | _FOLD_BEFORE for w in pair} | {"OFFSET"}
 # A backquoted identifier loses its backticks only when sqlglot reads the bare name as a plain
@@ -250,8 +252,9 @@ FOLD_VOCABULARY = _FOLD_WORDS | _FOLD_FUNCTIONS | {w for pair in _FOLD_AFTER | _
 _SAFE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*")
 _PUNCTUATION = frozenset({"(", ")", ","})
 _COMPARISONS = frozenset({"=", "<", ">", "<=", ">=", "<>", "!=", "<=>"})
-_WORDISH = re.compile(r"[A-Za-z0-9_$?`]")
-_WORD_END = re.compile(r"[A-Za-z0-9_$]")
+# The characters of a word end, and of what may follow a word without a blank between them.
+_WORD_END = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_$")
+_WORDISH = _WORD_END | {"?", "`"}
 _IN_LIST_TIGHT = re.compile(r"(?<=[^\w$][Ii][Nn]\()-?\?(?:,-?\?)+\)")
 _VALUES_TIGHT = re.compile(r"\b([Vv][Aa][Ll][Uu][Ee][Ss]?)(" + _ROW + r")(?:," + _ROW + ")+")
 
@@ -316,8 +319,8 @@ def folded_key(key: str) -> str | None:
                 if following == "(":
                     token = upper
             elif (
-                (previous.upper(), upper) in _FOLD_AFTER
-                or (upper, following.upper()) in _FOLD_BEFORE
+                (upper in _FOLD_AFTER_SECOND and (previous.upper(), upper) in _FOLD_AFTER)
+                or (upper in _FOLD_BEFORE_FIRST and (upper, following.upper()) in _FOLD_BEFORE)
                 or (upper == "OFFSET" and previous == "?" and i >= 2 and words[i - 2].upper() == "LIMIT")
             ):
                 token = upper
@@ -341,11 +344,11 @@ def folded_key(key: str) -> str | None:
                 and not (
                     token in _PUNCTUATION
                     or previous in _PUNCTUATION
-                    or (token in _COMPARISONS and _WORDISH.match(previous[-1:]))
-                    or (previous in _COMPARISONS and _WORDISH.match(token))
+                    or (token in _COMPARISONS and previous[-1:] in _WORDISH)
+                    or (previous in _COMPARISONS and token[0] in _WORDISH)
                 )
             )
-            or (_WORD_END.match(previous[-1:]) and _WORDISH.match(token))  # `a`FROM: keep them apart
+            or (previous[-1:] in _WORD_END and token[0] in _WORDISH)  # `a`FROM: keep them apart
         ):
             out.append(" ")
         out.append(token)
@@ -384,6 +387,12 @@ def _is_name(token: str) -> bool:
     if token[:1] == "`":
         return True
     return _SAFE_NAME.fullmatch(token) is not None and not _keeps_backticks(token)
+
+
+def prepare_folding() -> None:
+    """Read now the words ``folded_key`` needs from sqlglot (importing it), instead of at the
+    first key folded (a process about to fork workers that fold keys shares them so)."""
+    _keeps_backticks("")
 
 
 def _keeps_backticks(name: str) -> bool:
