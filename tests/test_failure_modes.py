@@ -34,7 +34,7 @@ def big_log(tmp_path_factory) -> Path:
             sys.executable,
             str(REPO / "tests" / "benchmarks" / "generate_slowlog.py"),
             "--events",
-            "150000",
+            "400000",
             "--output",
             str(path),
             "--quiet",
@@ -123,7 +123,7 @@ def test_ctrl_c_during_a_report_run_leaves_the_history_and_outputs_as_they_were(
         start_new_session=True,
         preexec_fn=terminal_signals,
     )
-    time.sleep(1.5)  # reading the 150,000 events
+    time.sleep(1.5)  # reading the 400,000 events
     assert proc.poll() is None, "the run ended before it could be interrupted"
     os.killpg(proc.pid, signal.SIGINT)
     _, err = proc.communicate(timeout=60)
