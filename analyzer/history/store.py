@@ -47,6 +47,7 @@ from analyzer.digest.state import (
 from analyzer.errors import AnalyzerError, InputError, UsageError
 from analyzer.failpoints import failpoint
 from analyzer.model import DigestResult
+from analyzer.sources.slowlog import MAX_EPOCH
 
 SCHEMA_VERSION = 1
 
@@ -814,10 +815,17 @@ def _typed(row: Sequence[Any], types: Sequence[str], what: str) -> list[Any]:
     return out
 
 
+_TIMES = frozenset({"span_start", "span_end"})  # epoch seconds: dates a report can show
+
+
 def _row(cls: type, row: Sequence[Any]) -> Any:
-    """A dataclass from a row whose values have its fields' types."""
+    """A dataclass from a row whose values have its fields' types (and times in 1970-2199)."""
     fs = dataclasses.fields(cls)
-    return cls(*_typed(row, [str(f.type) for f in fs[: len(row)]], cls.__name__))
+    values = _typed(row, [str(f.type) for f in fs[: len(row)]], cls.__name__)
+    for f, value in zip(fs, values):
+        if f.name in _TIMES and value is not None and not 0.0 <= value < MAX_EPOCH:
+            raise ValueError(f"{cls.__name__}.{f.name} holds an impossible time {value!r}")
+    return cls(*values)
 
 
 _STATE_TYPES = {
@@ -837,6 +845,9 @@ def _reader_state(state: Any) -> dict[str, Any]:
     for key, annotation in _STATE_TYPES.items():
         if key in state:
             _typed([state[key]], [annotation], f"a log position's {key}")
+    last_ts = state.get("last_ts")
+    if last_ts is not None and not 0.0 <= last_ts < MAX_EPOCH:
+        raise ValueError(f"a log position's last time is impossible: {last_ts!r}")
     hints = state.get("flavor_hints", [])
     if type(hints) is not list or not all(type(h) is str for h in hints):
         raise ValueError("a log position's flavor hints are not a list of names")
