@@ -200,7 +200,8 @@ def test_damaged_truncated_foreign_or_other_version_states_are_refused(states: l
 
 
 def test_parquet_classes_and_events_read_back_with_the_json_totals(whole: dict, tmp_path: Path) -> None:
-    pd = pytest.importorskip("pandas")
+    import pandas as pd
+
     from analyzer.report.parquet import CLASS_COLUMNS, EVENT_COLUMNS, METRIC_FIGURES
 
     out = tmp_path / "pq"
@@ -241,7 +242,10 @@ def test_parquet_events_need_the_logs(states: list[str], tmp_path: Path) -> None
 
 
 def test_an_fsspec_url_is_an_input() -> None:
-    pytest.importorskip("fsspec")
+    try:
+        import fsspec  # noqa: F401
+    except ImportError:
+        skip_or_fail("fsspec is not installed (the [dask] extra brings it)")
     url = "file://" + LOGS[1]
     got, want = digest_json(url), digest_json(LOGS[1])
     assert [c["id"] for c in got["classes"]] == [c["id"] for c in want["classes"]]
