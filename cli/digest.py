@@ -99,7 +99,7 @@ def digest(
         None,
         "--source",
         metavar="NAME",
-        help="Only these inputs (a log's path or --source-name, glob; repeat for several); state files whole.",
+        help="Only these inputs (glob; repeat for several): logs by path, state files whole by their sources' names.",
     ),
     source_name: Optional[str] = typer.Option(
         None,
@@ -177,9 +177,9 @@ def digest(
             soft_wrap=True,
         )
     if source_name:
-        from analyzer.digest.state import rename_sources
+        from analyzer.digest.state import is_state_file, rename_sources
 
-        rename_sources(result, source_name)
+        rename_sources(result, source_name, {"<stdin>" if p == "-" else p for p in logs if not is_state_file(p)})
     if save_state:
         from analyzer.digest.state import state_file_bytes
 

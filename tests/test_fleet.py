@@ -127,6 +127,9 @@ def test_source_names_and_the_source_filter(tmp_path: Path) -> None:
     assert [s["name"] for s in doc["sources"]] == ["db-1", "db-2", "db-3"]
     assert all(set(c["sources"]) <= {"db-1", "db-2", "db-3"} for c in doc["classes"])
     assert all(c["example_meta"]["source"] in c["sources"] for c in doc["classes"])
+    # --source-name names the logs of the run; the states given beside them keep their names
+    mixed = digest_json(hosts[0], LOGS[2], "--source-name", "db-9")
+    assert sorted(s["name"] for s in mixed["sources"]) == ["db-1", "db-9"]
     # --source keeps whole state files by their sources' names, and events of logs by their path
     only = digest_json(*hosts, "--source", "db-2")
     assert_same_digest(

@@ -383,12 +383,14 @@ def state_from_bytes(data: bytes, name: str = "state") -> DigestResult:
         raise InputError(f"{name}: damaged state file (missing or wrong field: {exc!r})") from None
 
 
-def rename_sources(result: DigestResult, name: str) -> None:
-    """Call every input of ``result`` ``name`` (``--source-name``: the host a copied log came
-    from), in its summaries, its classes' sources and examples."""
-    old = {s.name for s in result.sources}
+def rename_sources(result: DigestResult, name: str, only: set[str] | None = None) -> None:
+    """Call the inputs of ``result`` (those named in ``only``, default all) ``name``
+    (``--source-name``: the host a copied log came from), in its summaries, its classes' sources
+    and examples."""
+    old = {s.name for s in result.sources if only is None or s.name in only}
     for source in result.sources:
-        source.name = name
+        if source.name in old:
+            source.name = name
     for stats in [c.stats for c in result.classes] + [result.totals]:
         moved = sum(n for k, n in stats.sources.items() if k in old)
         for k in old:
