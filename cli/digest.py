@@ -30,7 +30,10 @@ from cli.render import (
 
 def digest(
     logs: list[str] = typer.Argument(
-        ..., metavar="LOG...", help="Slow logs, or general query logs: plain, .gz, .bz2, .xz, .zst, or - for stdin."
+        ...,
+        metavar="LOG...",
+        help="Slow logs, or general query logs: plain, .gz, .bz2, .xz, .zst, - for stdin, or s3://... URLs; "
+        "and state files (--save-state).",
     ),
     since: Optional[str] = typer.Option(
         None,
