@@ -350,6 +350,8 @@ class GroupStats:
     tags: Counter[str] = field(default_factory=Counter)
     example: Example | None = None
     timeline: TimeBuckets = field(default_factory=TimeBuckets)
+    # Events per input (a log, i.e. a host of a fleet): which sources a class ran on.
+    sources: Counter[str] = field(default_factory=Counter)
 
     def add(self, event: QueryEvent, tags: tuple[str, ...] = ()) -> None:
         """Account for one event (``tags``: its comment tags, as ``key=value``)."""
@@ -406,6 +408,8 @@ class GroupStats:
             self.hosts[event.host] += 1
         for tag in tags:
             self.tags[tag] += 1
+        if event.source:
+            self.sources[event.source] += 1
 
     def merge(self, other: GroupStats) -> None:
         """Fold ``other`` into this group (exact)."""
@@ -424,6 +428,7 @@ class GroupStats:
         self.users.update(other.users)
         self.hosts.update(other.hosts)
         self.tags.update(other.tags)
+        self.sources.update(other.sources)
         self.timeline.merge(other.timeline)
         if other.example is not None and (self.example is None or other.example.query_time >= self.example.query_time):
             self.example = other.example

@@ -88,6 +88,39 @@ def output_stream(path: str | None) -> Iterator[TextIO]:
         raise
 
 
+def write_bytes(path: str, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically (a temporary file renamed into place)."""
+    with atomic_path(path) as temp, open(temp, "wb") as handle:
+        handle.write(data)
+
+
+@contextlib.contextmanager
+def atomic_path(path: str, suffix: str = ".tmp") -> Iterator[str]:
+    """A temporary file name next to ``path`` for a writer that takes a name (pyarrow), renamed
+    over ``path`` once the writer is done; removed on failure, so ``path`` stays as it was."""
+    check_output(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    try:
+        fd, temp = tempfile.mkstemp(prefix=".mqa-", suffix=suffix, dir=folder)
+        os.close(fd)
+    except OSError as exc:
+        fail(f"{path}: cannot write ({exc.strerror or exc})")
+    try:
+        yield temp
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temp, 0o666 & ~umask)
+        os.replace(temp, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        fail(f"{path}: cannot write ({exc.strerror or exc})")
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
+
+
 class PendingOutput:
     """An output file written in two steps, for a job that writes several at once: ``write()``
     puts the whole text in a temporary file next to the target, ``commit()`` renames it into

@@ -9,7 +9,7 @@ import typer
 
 from analyzer.digest.filters import EventFilter, parse_time_bound
 from analyzer.report.digest import build_report
-from cli.common import command_line, fail, stderr_console
+from cli.common import check_output, command_line, fail, stderr_console, write_bytes
 from cli.progress import ReadProgress
 from cli.render import (
     FILTER_HELP,
@@ -18,8 +18,9 @@ from cli.render import (
     REQUESTS_HELP,
     ROUTE_TAG_HELP,
     TZ_HELP,
+    DigestFormat,
+    Engine,
     FingerprintMode,
-    Format,
     OrderBy,
     time_zone,
     views_for,
@@ -29,7 +30,10 @@ from cli.render import (
 
 def digest(
     logs: list[str] = typer.Argument(
-        ..., metavar="LOG...", help="Slow logs, or general query logs: plain, .gz, .bz2, .xz, .zst, or - for stdin."
+        ...,
+        metavar="LOG...",
+        help="Slow logs, or general query logs: plain, .gz, .bz2, .xz, .zst, - for stdin, or s3://... URLs; "
+        "and state files (--save-state).",
     ),
     since: Optional[str] = typer.Option(
         None,
@@ -67,9 +71,15 @@ def digest(
     details: int = typer.Option(
         5, "--details", min=0, help="Detailed sections for the top N classes (table and markdown)."
     ),
-    fmt: Format = typer.Option(Format.table, "--format", "-f", help="Output format."),
+    fmt: DigestFormat = typer.Option(
+        DigestFormat.table, "--format", "-f", help="Output format (parquet: files for DuckDB, pandas, Spark)."
+    ),
     output: Optional[str] = typer.Option(
-        None, "--output", "-o", metavar="FILE", help="Write the report here instead of stdout."
+        None,
+        "--output",
+        "-o",
+        metavar="FILE",
+        help="Write the report here instead of stdout (parquet: a folder, or a .parquet file for the classes).",
     ),
     tz: Optional[str] = typer.Option(None, "--tz", metavar="ZONE", help=TZ_HELP),
     progress: Optional[bool] = typer.Option(
@@ -82,12 +92,49 @@ def digest(
     jobs: int = typer.Option(
         0, "--jobs", "-j", min=0, help="Processes reading large or many logs in parallel (0: one per CPU, at most 4)."
     ),
+    save_state: Optional[str] = typer.Option(
+        None,
+        "--save-state",
+        metavar="FILE",
+        help="Also write the digest's mergeable state here: state files are inputs like logs (a fleet's hosts merge exactly).",
+    ),
+    source: Optional[list[str]] = typer.Option(
+        None,
+        "--source",
+        metavar="NAME",
+        help="Only these inputs (glob; repeat for several): logs by path, state files whole by their sources' names.",
+    ),
+    source_name: Optional[str] = typer.Option(
+        None,
+        "--source-name",
+        metavar="NAME",
+        help="Name the logs' source NAME (the host they come from) instead of their path.",
+    ),
+    engine: Engine = typer.Option(
+        Engine.local, "--engine", help="local: processes here (--jobs); dask: the work units on a Dask cluster."
+    ),
+    scheduler: Optional[str] = typer.Option(
+        None,
+        "--scheduler",
+        metavar="ADDRESS",
+        help="--engine dask: the cluster's scheduler (tcp://HOST:8786); without it a local cluster is started.",
+    ),
+    events: bool = typer.Option(
+        False, "--events", help="--format parquet: also write one row per event (events.parquet)."
+    ),
 ) -> None:
     """Digest slow query logs (or general query logs, without timings) into query classes with statistics."""
     from analyzer.digest import digest_logs  # imported here so `mqa --help` stays fast
 
     if logs.count("-") > 1:
         fail("stdin (-) can be given only once")
+    if fmt is DigestFormat.parquet and not output:
+        fail("--format parquet needs --output DIR (or FILE.parquet)")
+    if events and fmt is not DigestFormat.parquet:
+        fail("--events goes with --format parquet")
+    if scheduler and engine is not Engine.dask:
+        fail("--scheduler goes with --engine dask")
+    check_output(save_state)
     zone = time_zone(tz)
     views = views_for(group_by, request_tag, route_tag, requests)
     event_filter = EventFilter(
@@ -98,23 +145,60 @@ def digest(
         hosts=tuple(host or ()),
         tags=tuple(tag or ()),
         expression=filter_expr,
+        sources=tuple(source or ()),
     )
     show_progress = sys.stderr.isatty() if progress is None else progress
     with ReadProgress(stderr_console(), enabled=show_progress) as bar:
-        result = digest_logs(
-            logs,
-            mode=fingerprint.value,
-            event_filter=event_filter,
-            progress=bar.update,
-            jobs=jobs or None,
-            views=views,
+        done_by: dict[str, list[int]] = {}
+        if engine is Engine.dask:
+            from analyzer.digest.dask_engine import digest_on_dask
+
+            result = digest_on_dask(
+                logs,
+                scheduler=scheduler,
+                mode=fingerprint.value,
+                event_filter=event_filter,
+                progress=bar.update,
+                views=views,
+                workers=jobs or None,
+                on_unit=lambda unit, address, pid: done_by.setdefault(address, []).append(pid),
+            )
+        else:
+            result = digest_logs(
+                logs,
+                mode=fingerprint.value,
+                event_filter=event_filter,
+                progress=bar.update,
+                jobs=jobs or None,
+                views=views,
+            )
+    if done_by:
+        stderr_console().print(
+            f"mqa: {sum(len(p) for p in done_by.values())} work units read by {len(done_by)} Dask workers: "
+            + ", ".join(f"{address} (pid {pids[0]})" for address, pids in sorted(done_by.items())),
+            markup=False,
+            soft_wrap=True,
         )
+    if source_name:
+        from analyzer.digest.state import is_state_file, rename_sources
+
+        rename_sources(result, source_name, {"<stdin>" if p == "-" else p for p in logs if not is_state_file(p)})
+    if save_state:
+        from analyzer.digest.state import state_file_bytes
+
+        write_bytes(save_state, state_file_bytes(result))
+    parquet = fmt is DigestFormat.parquet
     report = build_report(
         result,
         order_by=order_by.value,
-        limit=limit or None,
+        limit=None if parquet else limit or None,
         tz=zone,
         command=command_line(),
         group_by=views.group_by,
     )
+    if parquet:
+        from cli.parquet import write_parquet
+
+        write_parquet(report, result, output, logs if events else None, fingerprint.value, event_filter)  # type: ignore[arg-type]
+        return
     write_report(report, fmt, output, details=details)

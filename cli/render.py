@@ -17,6 +17,23 @@ class Format(str, Enum):
     html = "html"
 
 
+class DigestFormat(str, Enum):
+    """``mqa digest``'s formats: the report's, and Parquet files (``--format parquet``)."""
+
+    table = "table"
+    json = "json"
+    markdown = "markdown"
+    html = "html"
+    parquet = "parquet"
+
+
+class Engine(str, Enum):
+    """Where ``mqa digest`` reads: processes on this machine, or a Dask cluster."""
+
+    local = "local"
+    dask = "dask"
+
+
 class StreamFormat(str, Enum):
     """The formats of a report that is written interval after interval (``mqa top``): no HTML."""
 
@@ -45,7 +62,9 @@ class FingerprintMode(str, Enum):
 OrderBy = Enum("OrderBy", {name: name for name in ORDER_BY}, type=str)  # type: ignore[misc]
 
 
-def write_report(model: Any, fmt: Format, output: str | None, *, details: int = 5, invocation: str = "") -> None:
+def write_report(
+    model: Any, fmt: Format | DigestFormat, output: str | None, *, details: int = 5, invocation: str = ""
+) -> None:
     """Render ``model`` to stdout or ``output`` with the renderer the registry picks."""
     from analyzer.report.render import render
 

@@ -14,7 +14,7 @@ fi
 command -v pt-query-digest >/dev/null 2>&1 || need+=(percona-toolkit)
 command -v chromium >/dev/null 2>&1 || [ -n "${MQA_CHROMIUM:-}" ] || need+=(chromium fonts-liberation)
 apt_install "${need[@]}"
-ensure_venv "[test]"
+ensure_venv "[test,dask]"
 # the habits first: lint, format, and the layers (cli -> report -> jobs -> advisor -> history -> digest -> sources -> model)
 .venv/bin/ruff check --quiet .
 .venv/bin/ruff format --check --quiet .

@@ -10,6 +10,7 @@ import contextlib
 import gc
 import hashlib
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 
 from analyzer.digest.filters import EventFilter
@@ -80,6 +81,8 @@ class DigestAccumulator:
         # sqlglot mode: fast key -> group, for the keys seen lately (bounded: literals that are
         # not replaced, such as identifiers built per request, make unbounded numbers of keys).
         self._slots: tuple[dict[str, int], dict[str, int]] = ({}, {})
+        # group -> events per source (input name): which hosts of a fleet a class ran on
+        self.source_counts: dict[int, Counter[str]] = {}
 
     def _table(self) -> GroupTable:
         if self.table is None:
@@ -196,7 +199,9 @@ class DigestAccumulator:
         general = isinstance(reader, GeneralLogReader)
         kind = "generallog" if general else "slowlog"
         summary = SourceSummary(kind=kind, name=log.name, compression=log.compression, bytes=log.size)
+        before = self.table.count[: self.table.size].copy() if self.table is not None else None
         summary.kept = self.add_events(reader.events(progress))
+        self.count_sources(log.name, self.table, before)
         summary.events = reader.events_read
         summary.malformed = reader.malformed_count
         summary.malformed_samples = list(reader.malformed)
@@ -220,6 +225,21 @@ class DigestAccumulator:
         )
         self.merge_views(other.requests, other.grouping, targets)
         self.sources.extend(other.sources)
+        for gi, counts in other.source_counts.items():
+            self.source_counts.setdefault(targets[gi], Counter()).update(counts)
+
+    def count_sources(self, name: str, table: GroupTable | None, before=None, targets: list[int] | None = None) -> None:
+        """Credit ``name`` (an input) with the events of ``table``'s groups (less ``before``, the
+        counts before it was read), which are our groups ``targets`` (default: the same)."""
+        if table is None:
+            return
+        counts = table.count[: table.size]
+        if before is not None and len(before):
+            counts = counts.copy()
+            counts[: len(before)] -= before
+        for gi in counts.nonzero()[0].tolist():
+            mine = gi if targets is None else targets[gi]
+            self.source_counts.setdefault(mine, Counter())[name] += int(counts[gi])
 
     def merge_views(self, requests: RequestAccumulator, grouping: GroupAccumulator | None, targets: list[int]) -> None:
         """Fold another part's per-request and per-group figures (its group ``i`` is ours
@@ -285,6 +305,8 @@ class DigestAccumulator:
 
     def result(self, started: float | None = None) -> DigestResult:
         classes = self.classes()
+        for gi, counts in self.source_counts.items():
+            classes[gi].stats.sources = Counter(counts)
         totals = GroupStats()
         for cls in classes:
             totals.merge(cls.stats)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from fnmatch import fnmatchcase
 
@@ -96,6 +96,8 @@ class EventFilter:
     exclude_threads: frozenset[str] = frozenset()
     #: ``--filter EXPR`` (analyzer.digest.expression), compiled once per process
     expression: str | None = None
+    #: ``--source GLOB``: only events of these inputs (a log's path or its --source-name)
+    sources: Sequence[str] = field(default_factory=tuple)
     _predicate: object = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -128,7 +130,13 @@ class EventFilter:
             or self.tags
             or self.exclude_threads
             or self.expression
+            or self.sources
         )
+
+    @property
+    def only_sources(self) -> bool:
+        """The filter keeps whole inputs (``--source``) and nothing else."""
+        return bool(self.sources) and not replace(self, sources=()).active
 
     def keeps(self, event: QueryEvent, tags: tuple[str, ...] = ()) -> bool:
         if self.since is not None or self.until is not None:
@@ -143,6 +151,8 @@ class EventFilter:
         if self.users and not _matches(event.user, self.users):
             return False
         if self.hosts and not _matches(event.host, self.hosts):
+            return False
+        if self.sources and not _matches(event.source, self.sources):
             return False
         if self.exclude_threads and event.thread_id in self.exclude_threads:
             return False

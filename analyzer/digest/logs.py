@@ -48,6 +48,11 @@ def digest_logs(
     >>> top = max(result.classes, key=lambda c: c.stats.total("query_time"))  # doctest: +SKIP
     """
     started = time.perf_counter()
+    from analyzer.digest import state
+
+    stored = [p for p in paths if state.is_state_file(p)]
+    if stored:
+        return _with_states(paths, stored, mode, event_filter, progress, jobs, views, started)
     _same_kind({path: log_kind(path) for path in paths if path != "-"})
     workers = parallel.default_workers() if jobs is None else max(1, jobs)
     units = parallel.plan(paths, workers, event_filter)
@@ -71,6 +76,67 @@ def digest_logs(
         if progress is not None:
             progress(done, total)
     return _checked(acc.result(started))
+
+
+def _with_states(
+    paths: Sequence[str],
+    stored: list[str],
+    mode: Mode,
+    event_filter: EventFilter | None,
+    progress: ProgressCallback | None,
+    jobs: int | None,
+    views: Views | None,
+    started: float,
+    digest: Callable[[list[str]], DigestResult] | None = None,
+) -> DigestResult:
+    """State files (``--save-state``) among the inputs: each is a digest already, merged exactly
+    with the others and with the digest of the logs given beside them."""
+    from analyzer.digest.state import merge_results, read_state_file
+
+    if event_filter is not None and event_filter.active and not event_filter.only_sources:
+        raise InputError(
+            f"{stored[0]}: a state file holds digested classes, not events: filters (--since, --database, "
+            "--filter, ...) apply when it is saved (mqa digest LOG --filter ... --save-state FILE)"
+        )
+    results = [read_state_file(p) for p in stored]
+    if event_filter is not None and event_filter.sources:
+        results = [r for r in results if _keeps_sources(r, event_filter)]
+    logs = [p for p in paths if p not in stored]
+    if logs:
+        if digest is not None:
+            results.append(digest(logs))
+        else:
+            results.append(
+                digest_logs(logs, mode=mode, event_filter=event_filter, progress=progress, jobs=jobs, views=views)
+            )
+    if not results:
+        raise InputError(f"--source {' '.join(event_filter.sources)}: no input is such a source")  # type: ignore[union-attr]
+    if any(r.mode != mode for r in results):
+        other = next(r.mode for r in results if r.mode != mode)
+        raise InputError(
+            f"the state files were made with --fingerprint {other}, not {mode}: give the same --fingerprint "
+            "(class ids of the two modes differ)"
+        )
+    merged = merge_results(results)
+    merged.elapsed = time.perf_counter() - started
+    _same_kind({s.name: s.kind for s in merged.sources})
+    return merged
+
+
+def _keeps_sources(result: DigestResult, event_filter: EventFilter) -> bool:
+    """``--source`` on a state file: its sources are kept or left out whole (a state holds no
+    events to sort out; one state per host keeps each host apart)."""
+    from analyzer.digest.filters import _matches
+
+    kept = [_matches(s.name, event_filter.sources) for s in result.sources]
+    if all(kept):
+        return True
+    if not any(kept):
+        return False
+    raise InputError(
+        f"--source: a state file holds several sources ({', '.join(s.name for s in result.sources)}) and only some "
+        "match: save one state file per source to choose among them"
+    )
 
 
 def _has_headers(source: SourceSummary) -> bool:

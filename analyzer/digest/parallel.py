@@ -325,6 +325,7 @@ def _merge_in_order(merged, units: list[Unit], results: dict[int, UnitResult]) -
         if result.table is not None:
             _resolve(result.table, lines_before, known_db)
             targets = merged.merge_table(result.keys, result.table, result.infos, raw=result.raw, folded=result.folded)
+            merged.count_sources(result.summary.name, result.table, targets=targets)
         if result.requests is not None:
             merged.merge_views(result.requests, result.grouping, targets)
         summary = result.summary

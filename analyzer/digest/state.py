@@ -122,6 +122,7 @@ def stats_value(s: GroupStats) -> dict[str, Any]:
         "users": dict(s.users),
         "hosts": dict(s.hosts),
         "tags": dict(s.tags),
+        "sources": dict(s.sources),
     }
     if s.example is not None:
         e = s.example
@@ -151,6 +152,7 @@ def stats_from_value(v: dict[str, Any]) -> GroupStats:
         if ts is not None and not -MAX_EPOCH < ts < MAX_EPOCH:
             raise ValueError(f"an impossible time {ts!r}")
     s.databases, s.users, s.hosts, s.tags = (_counter(v[k]) for k in ("databases", "users", "hosts", "tags"))
+    s.sources = _counter(v.get("sources", {}))  # not in states written before the per-class sources
     if "example" in v:
         e = _list(v["example"])
         if len(e) != 10:
@@ -400,6 +402,115 @@ def encode_result(result: DigestResult) -> bytes:
 
 def decode_result(data: bytes) -> DigestResult:
     return result_from_value(unpack(data))
+
+
+# --------------------------------------------------------------------------------------------
+# State files (``mqa digest --save-state FILE``): inputs like logs, recognized by content
+# --------------------------------------------------------------------------------------------
+
+# A state file is one header line, then the zstd-compressed JSON of ``result_value``:
+#     MQA-STATE 1\n<zstd frame>
+# The header names the file's layout (``STATE_FILE_VERSION``); the JSON its own
+# (``state_version``).  No slow log, general log or compressed file starts with it.
+STATE_MAGIC = b"MQA-STATE "
+STATE_FILE_VERSION = 1
+
+
+def state_file_bytes(result: DigestResult) -> bytes:
+    """A digest as the bytes of a state file (header line + ``encode_result``)."""
+    return STATE_MAGIC + str(STATE_FILE_VERSION).encode() + b"\n" + encode_result(result)
+
+
+def is_state_file(path: str) -> bool:
+    """Whether ``path`` is an mqa state file, by its first bytes (never stdin; a file that cannot
+    be opened is not one: reading it as a log reports why)."""
+    import os
+
+    from analyzer.sources.inputs import is_url
+
+    if path == "-" or not (is_url(path) or os.path.isfile(path)):  # a FIFO or a device is read once, as a log
+        return False
+    try:
+        from analyzer.sources.inputs import open_raw
+
+        with open_raw(path) as handle:
+            return handle.read(len(STATE_MAGIC)) == STATE_MAGIC
+    except (OSError, InputError):
+        return False
+
+
+def read_state_file(path: str) -> DigestResult:
+    """A state file's digest; ``InputError`` (one line, naming the file) when it is damaged,
+    truncated, not a state file, or written in a layout this mqa does not read."""
+    from analyzer.sources.inputs import open_raw
+
+    try:
+        with open_raw(path) as handle:
+            data = handle.read()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    return state_from_bytes(data, path)
+
+
+def state_from_bytes(data: bytes, name: str = "state") -> DigestResult:
+    if not data.startswith(STATE_MAGIC):
+        raise InputError(f"{name}: not an mqa state file (no MQA-STATE header)")
+    header, newline, payload = data.partition(b"\n")
+    word = header[len(STATE_MAGIC) :]
+    if not newline or not word.isdigit():
+        raise InputError(f"{name}: damaged state file (its header line is cut or garbled)")
+    version = int(word)
+    if version > STATE_FILE_VERSION:
+        raise InputError(
+            f"{name}: state file version {version} was written by a newer mqa (this one reads version "
+            f"{STATE_FILE_VERSION}): upgrade mqa, or digest the logs again"
+        )
+    if version < STATE_FILE_VERSION:
+        raise InputError(
+            f"{name}: state file version {version} was written by an older mqa (this one reads version "
+            f"{STATE_FILE_VERSION}): digest the logs again with --save-state"
+        )
+    try:
+        value = unpack(payload)
+    except InputError as exc:
+        raise InputError(f"{name}: damaged state file ({_cause(exc)})") from None
+    if not isinstance(value, dict):
+        raise InputError(f"{name}: damaged state file (not a digest)")
+    stored = value.get("state_version")
+    if stored != STATE_VERSION:
+        older = isinstance(stored, int) and stored < STATE_VERSION
+        raise InputError(
+            f"{name}: digest state version {stored!r} was written by {'an older' if older else 'another'} mqa "
+            f"(this one reads version {STATE_VERSION}): digest the logs again with --save-state"
+        )
+    try:
+        return result_from_value(value)
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
+        raise InputError(f"{name}: damaged state file (missing or wrong field: {exc!r})") from None
+
+
+def rename_sources(result: DigestResult, name: str, only: set[str] | None = None) -> None:
+    """Call the inputs of ``result`` (those named in ``only``, default all) ``name``
+    (``--source-name``: the host a copied log came from), in its summaries, its classes' sources
+    and examples."""
+    old = {s.name for s in result.sources if only is None or s.name in only}
+    for source in result.sources:
+        if source.name in old:
+            source.name = name
+    for stats in [c.stats for c in result.classes] + [result.totals]:
+        moved = sum(n for k, n in stats.sources.items() if k in old)
+        for k in old:
+            stats.sources.pop(k, None)
+        if moved:
+            stats.sources[name] += moved
+        if stats.example is not None and stats.example.source in old:
+            stats.example.source = name
+
+
+def _cause(exc: InputError) -> str:
+    text = str(exc)
+    inner = text.partition("(")[2].rpartition(")")[0]
+    return " ".join((inner or text).split())
 
 
 def merge_results(results: list[DigestResult]) -> DigestResult:

@@ -113,6 +113,14 @@ def run_report_job(
     result: DigestResult | None = None
     if spec.logs:
         if store is not None:
+            from analyzer.digest.state import is_state_file
+
+            stored = next((p for p in spec.logs if is_state_file(p)), None)
+            if stored is not None:
+                raise UsageError(
+                    f"{stored}: a state file is a digest, read whole; --history reads only the new events of logs: "
+                    "report state files without --history"
+                )
             plan = IncrementalPlan(store.positions(spec.label))
             result, reads = digest_new(
                 spec.logs, plan, mode=spec.mode, event_filter=spec.event_filter, progress=progress

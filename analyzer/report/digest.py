@@ -171,6 +171,13 @@ class ClassReport:
     timeline: TimelineReport | None = None
     activity: list[float] = field(default_factory=list)  # query time over the workload's span (sparkline)
     call_share: float = 0.0  # of all executions, 0..1 (the ranking figure when nothing was timed)
+    sources: dict[str, int] = field(default_factory=dict)  # events per input (host) the class ran on
+    source_total: int = 0  # inputs of the report (a fleet's hosts)
+
+    @property
+    def sources_label(self) -> str:
+        """ "Sources (37 of 100)" for the per-class detail when the report has several inputs."""
+        return f"Sources ({len(self.sources)} of {self.source_total})" if self.source_total > 1 else ""
 
     @property
     def timed(self) -> bool:
@@ -337,6 +344,7 @@ def _class_json(c: ClassReport) -> dict[str, Any]:
             "explain": example.explain,
         },
         "variants": c.variants,
+        "sources": c.sources,
         **({"source_details": c.details} if c.details else {}),
         **({"timeline": c.timeline.to_json()} if c.timeline is not None else {}),
     }
@@ -412,6 +420,9 @@ def build_report(
         _class_report(rank, cls, total_time, span, flags, clock, totals.timeline, totals.count, timed)
         for rank, cls in enumerate(shown, 1)
     ]
+    source_total = len({s.name for s in result.sources})
+    for c in classes:
+        c.source_total = source_total
     groups = group_rows(result, total_time, group_by)
     sources = [
         SourceReport(
@@ -597,4 +608,5 @@ def _class_report(
         timeline=_timeline(stats.timeline, clock, stats.first_tz, timed),
         activity=_activity(stats.timeline, workload, timed),
         call_share=stats.count / events if events else 0.0,
+        sources=dict(stats.sources.most_common()),
     )

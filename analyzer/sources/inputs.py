@@ -58,6 +58,39 @@ class LogInput:
             self._raw.close()
 
 
+def is_url(path: str) -> bool:
+    """An fsspec URL (``s3://bucket/slow.log``, ``gs://...``, ``file://...``), not a local path."""
+    scheme, sep, _ = path.partition("://")
+    return bool(sep) and scheme.replace("+", "").replace("-", "").isalnum() and len(scheme) > 1
+
+
+def _open_url(path: str) -> tuple[BinaryIO, int | None]:
+    """A URL opened with fsspec (its backend for the scheme must be installed: s3fs, gcsfs, ...)."""
+    try:
+        import fsspec
+    except ImportError:
+        raise InputError(f"{path}: reading URLs needs fsspec (pip install 'mysql-query-analyzer[dask]')") from None
+    try:
+        fs, target = fsspec.core.url_to_fs(path)
+    except (ImportError, ValueError) as exc:
+        raise InputError(f"{path}: cannot read this URL ({' '.join(str(exc).split())})") from None
+    try:
+        size = fs.size(target)
+        handle = fs.open(target, "rb")
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except (OSError, ValueError) as exc:
+        raise InputError(f"{path}: cannot open ({' '.join(str(exc).split())})") from None
+    return handle, size
+
+
+def open_raw(path: str) -> BinaryIO:
+    """A local file or an fsspec URL, opened for reading bytes as they are (no decompression)."""
+    if is_url(path):
+        return _open_url(path)[0]
+    return open(path, "rb")
+
+
 def open_log(path: str) -> LogInput:
     """Open ``path`` (or ``-`` for stdin) for reading, transparently decompressing it.
 
@@ -68,6 +101,9 @@ def open_log(path: str) -> LogInput:
         raw: BinaryIO = sys.stdin.buffer
         size = None
         name = "<stdin>"
+    elif is_url(path):
+        raw, size = _open_url(path)
+        name = path
     else:
         if os.path.isdir(path):
             raise InputError(f"{path}: is a directory; give the slow log file(s) inside it")
@@ -101,7 +137,7 @@ def open_log_range(path: str, start: int, end: int) -> LogInput:
 
 def is_splittable(path: str) -> bool:
     """True for a regular, uncompressed file, which can be read in parallel byte ranges."""
-    if path == "-" or not os.path.isfile(path):
+    if path == "-" or is_url(path) or not os.path.isfile(path):
         return False
     try:
         with open(path, "rb") as handle:

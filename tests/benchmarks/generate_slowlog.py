@@ -1536,6 +1536,7 @@ def generate(
     truth: dict | None = None,
     spellings: bool = False,
     record_templates: bool = False,
+    template_seed: int | None = None,
 ) -> int:
     """Write the banner and ``events`` events to ``out``; return the number of characters written.
 
@@ -1553,7 +1554,8 @@ def generate(
     start_epoch = _utc_epoch(start)
     lit_rng = random.Random(seed)
     lit = Literals(lit_rng, start_epoch, structured=spellings)
-    tps = build_templates(templates, seed, lit, canonical_shapes=spellings)
+    # template_seed: the statements of the application (hosts of one fleet share them; default: seed)
+    tps = build_templates(templates, seed if template_seed is None else template_seed, lit, canonical_shapes=spellings)
     speller = Speller(random.Random(seed * 19 + 7)) if spellings else None
     if spellings:
         for tp in tps:
@@ -1898,6 +1900,13 @@ def main(argv: list[str] | None = None) -> int:
         "version comments, backticks, aliases with or without AS, literal forms, quoting, "
         "charset introducers (the special statements stay as the server's clients write them)",
     )
+    ap.add_argument(
+        "--template-seed",
+        type=int,
+        default=None,
+        help="seed of the statement templates only (default: --seed): the hosts of one fleet share their "
+        "application's statements and differ in their events",
+    )
     ap.add_argument("--quiet", "-q", action="store_true", help="no summary on stderr")
     a = ap.parse_args(argv)
     if a.events < 0 or a.templates < 1:
@@ -1920,6 +1929,7 @@ def main(argv: list[str] | None = None) -> int:
                 inject=a.inject_headers,
                 truth=truth,
                 spellings=a.spellings,
+                template_seed=a.template_seed,
             )
             out.flush()
             out.detach()
@@ -1940,6 +1950,7 @@ def main(argv: list[str] | None = None) -> int:
                 inject=a.inject_headers,
                 truth=truth,
                 spellings=a.spellings,
+                template_seed=a.template_seed,
             )
         finally:
             out.close()

@@ -16,7 +16,7 @@ file a DBA opens in a browser, attaches to a ticket or publishes from a nightly 
 
 The contract others test against: ``table#profile`` with one ``tbody tr[data-class-id]`` per
 class, ``th[data-sort]`` headers (numbers sort as numbers: ``td[data-v]``), ``input#filter``
-matching the class text, databases, users, hosts, tables and tags.
+matching the class text, databases, users, hosts, tables and tags (and sources, with several).
 """
 
 from __future__ import annotations
@@ -240,6 +240,8 @@ def _class_view(cls: ClassReport) -> dict[str, Any]:
     fingerprint = visible(cls.fingerprint)
     shown = fingerprint if len(fingerprint) <= PROFILE_TEXT_CHARS else fingerprint[:PROFILE_TEXT_CHARS] + "…"
     extra = [*cls.databases, *cls.users, *cls.hosts, *cls.tables, *cls.tags]
+    if cls.sources_label:  # a fleet's report: the filter finds a host's classes too
+        extra += list(cls.sources)
     if shown != fingerprint:
         extra.append(fingerprint)
     return {

@@ -354,7 +354,13 @@ def _details(cls: ClassReport) -> RenderableType:
     if any(cls.histogram):
         parts.append(_histogram(cls.histogram))
     attributes = Text()
-    for label, values in (("Databases", cls.databases), ("Users", cls.users), ("Hosts", cls.hosts), ("Tags", cls.tags)):
+    for label, values in (
+        ("Databases", cls.databases),
+        ("Users", cls.users),
+        ("Hosts", cls.hosts),
+        ("Tags", cls.tags),
+        (cls.sources_label, cls.sources if cls.sources_label else {}),
+    ):
         if values:
             attributes.append(f"{label}: ", style="bold")
             shown = list(values.items())[:5]
