@@ -43,7 +43,7 @@ from hypothesis import strategies as st
 from analyzer.digest import digest_logs
 from analyzer.digest.expression import parse_filter
 from analyzer.digest.filters import parse_time_bound
-from analyzer.digest.state import decode_result, encode_result, pack, unpack
+from analyzer.digest.state import STATE_MAGIC, decode_result, encode_result, pack, unpack
 from analyzer.errors import InputError, UsageError
 from analyzer.fingerprint.classifier import Fingerprinter
 from analyzer.history.compare import Threshold
@@ -504,12 +504,16 @@ def _check_state(data: bytes, target: str) -> None:
         st.tuples(st.sampled_from(["flip", "truncate", "junk"]), fraction, st.integers(1, 255)), min_size=1, max_size=3
     )
 )
-def test_state_file_bytes_damaged(ops: list) -> None:
+def test_state_file_bytes_damaged(tmp_path_factory, ops: list) -> None:
     data = state_bytes()
     for kind, where, byte in ops:
         op = (kind, where, bytes([byte]) * 3) if kind == "junk" else (kind, where, byte)
         data = mutate(data, op)
     _check_state(data, "state file (bytes)")
+    # the same bytes as a state file given to mqa digest, header included
+    path = tmp_path_factory.mktemp("state") / "host.state"
+    path.write_bytes(STATE_MAGIC + b"1\n" + data)
+    check_log(path, "state file given as input")
 
 
 @fuzz(500)

@@ -18,6 +18,7 @@ runs into one report without reading a log again.  The encoding is JSON (floats 
 
 from __future__ import annotations
 
+import io
 import json
 from array import array
 from collections import Counter
@@ -107,6 +108,9 @@ def _metric_back(v: list[Any]) -> MetricStats:
     m.buckets.low, m.buckets.counts = _int(v[8]), array("q", [_count(c) for c in _list(v[9])])
     if m.zeros > m.n:
         raise ValueError("more zero values than values")
+    # the sketch's buckets cover the values a header can hold (below 2**63, above 1e-300)
+    if not (m.buckets.low > -20_000 and m.buckets.low + len(m.buckets.counts) < 1_100):
+        raise ValueError(f"a sketch out of range (bucket {m.buckets.low})")
     return m
 
 
@@ -382,10 +386,12 @@ def unpack(data: bytes) -> Any:
     import zstandard
 
     try:
-        text = zstandard.ZstdDecompressor().decompress(data).decode("utf-8", "surrogatepass")
-        return json.loads(text)
-    except (zstandard.ZstdError, UnicodeDecodeError, ValueError) as exc:
-        raise InputError(f"stored digest state is damaged ({exc})") from None
+        # streamed: a damaged frame header may claim any size, which decompress() would allocate
+        with zstandard.ZstdDecompressor().stream_reader(io.BytesIO(data)) as reader:
+            raw = reader.read()
+        return json.loads(raw.decode("utf-8", "surrogatepass"))
+    except (zstandard.ZstdError, UnicodeDecodeError, ValueError, MemoryError, RecursionError) as exc:
+        raise InputError(f"stored digest state is damaged ({type(exc).__name__}: {str(exc)[:120]})") from None
 
 
 def encode_stats(stats: GroupStats) -> bytes:
@@ -485,8 +491,8 @@ def state_from_bytes(data: bytes, name: str = "state") -> DigestResult:
         )
     try:
         return result_from_value(value)
-    except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
-        raise InputError(f"{name}: damaged state file (missing or wrong field: {exc!r})") from None
+    except InputError as exc:  # a value of the wrong type or out of range
+        raise InputError(f"{name}: damaged state file ({_cause(exc)})") from None
 
 
 def rename_sources(result: DigestResult, name: str, only: set[str] | None = None) -> None:
