@@ -28,6 +28,8 @@ and done is in ``Verification.protected``.
 
 from __future__ import annotations
 
+import contextlib
+import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -254,6 +256,17 @@ class _Lab:
         self.verification.writes.append(sql)
         with self.target.translate_errors(purpose):
             self.target.query(sql)
+
+    def reopen(self) -> None:
+        """A new session on the target after an interrupted statement (Ctrl-C while a result was
+        being read leaves the protocol out of step): the clean-up must still reach the server."""
+        conn = getattr(self.target, "conn", None)
+        if conn is None:
+            return
+        with contextlib.suppress(Exception):
+            conn._force_close()
+        with contextlib.suppress(Exception):
+            conn.connect()
 
     def key_name(self, s: IndexSuggestion) -> str:
         return s.name
@@ -706,15 +719,17 @@ def verify_in_scratch(
         lab.refresh(tables.values())
         _SetVerifier(advice, catalog, lab).run(suggestions)
     finally:
+        if created and not isinstance(sys.exc_info()[1], (AnalyzerError, type(None))):
+            lab.reopen()  # interrupted (Ctrl-C, SIGTERM) in the middle of a statement
         for copy in reversed(created):
             try:
                 lab.write(f"DROP TABLE IF EXISTS {copy}", "drop the scratch copy")
-            except AnalyzerError as exc:
+            except Exception as exc:
                 verification.notes.append(f"could not drop {copy}: {exc}")
         if not schema_exists:
             try:
                 lab.write(f"DROP DATABASE IF EXISTS {qs}", "drop the scratch schema")
-            except AnalyzerError as exc:
+            except Exception as exc:
                 verification.notes.append(f"could not drop {scratch_schema}: {exc}")
     if verification.sampled:
         verification.notes.append(
