@@ -389,6 +389,9 @@ def unpack(data: bytes) -> Any:
         # streamed: a damaged frame header may claim any size, which decompress() would allocate
         with zstandard.ZstdDecompressor().stream_reader(io.BytesIO(data)) as reader:
             raw = reader.read()
+        declared = zstandard.frame_content_size(data)
+        if declared >= 0 and len(raw) != declared:
+            raise ValueError(f"cut short: {len(raw):,} of {declared:,} bytes")
         return json.loads(raw.decode("utf-8", "surrogatepass"))
     except (zstandard.ZstdError, UnicodeDecodeError, ValueError, MemoryError, RecursionError) as exc:
         raise InputError(f"stored digest state is damaged ({type(exc).__name__}: {str(exc)[:120]})") from None
