@@ -32,7 +32,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from analyzer.digest.state import (
+from analyzer.digest.state import (  # the underscored readers: how stored values are checked
+    _int,
+    _list,
+    _num,
+    _str,
     class_from_value,
     class_value,
     pack,
@@ -793,12 +797,15 @@ def _unique_plans(plans: list[PlanFacts]) -> list[PlanFacts]:
 # a damaged one is an error naming it, never a traceback)
 # --------------------------------------------------------------------------------------------
 
-_CHECKS: dict[str, Callable[[Any], bool]] = {
-    "int": lambda v: type(v) is int,
-    "str": lambda v: type(v) is str,
-    "float": lambda v: type(v) in (int, float) and v == v,
-    "dict[str, Any]": lambda v: type(v) is dict,
-}
+
+def _mapping(v: Any) -> dict[str, Any]:
+    if type(v) is not dict:
+        raise ValueError(f"not a mapping: {v!r}")
+    return v
+
+
+# The state codec's readers of stored values, by the annotation of the field they fill.
+_READERS: dict[str, Callable[[Any], Any]] = {"int": _int, "str": _str, "float": _num, "dict[str, Any]": _mapping}
 _FIGURE_TYPES = ("int", "str", "int", "float", "float | None", "float | None", "float | None", "float | None")
 
 
@@ -808,10 +815,13 @@ def _typed(row: Sequence[Any], types: Sequence[str], what: str) -> list[Any]:
         kinds = [k.strip() for k in annotation.split("|")]
         if value is None and "None" in kinds:
             out.append(None)
-        elif _CHECKS[kinds[0]](value):
-            out.append(float(value) if kinds[0] == "float" else value)
-        else:
-            raise ValueError(f"{what} holds {type(value).__name__} {str(value)[:40]!r} where {annotation} belongs")
+            continue
+        try:
+            out.append(_READERS[kinds[0]](value))
+        except ValueError:
+            raise ValueError(
+                f"{what} holds {type(value).__name__} {str(value)[:40]!r} where {annotation} belongs"
+            ) from None
     return out
 
 
@@ -848,16 +858,9 @@ def _reader_state(state: Any) -> dict[str, Any]:
     last_ts = state.get("last_ts")
     if last_ts is not None and not 0.0 <= last_ts < MAX_EPOCH:
         raise ValueError(f"a log position's last time is impossible: {last_ts!r}")
-    hints = state.get("flavor_hints", [])
-    if type(hints) is not list or not all(type(h) is str for h in hints):
-        raise ValueError("a log position's flavor hints are not a list of names")
+    for hint in _list(state.get("flavor_hints", [])):
+        _str(hint)
     return state
-
-
-def _str(value: Any) -> str:
-    if type(value) is not str:
-        raise ValueError(f"{type(value).__name__} where a text belongs")
-    return value
 
 
 def _one_line(exc: BaseException) -> str:
