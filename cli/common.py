@@ -66,26 +66,8 @@ def output_stream(path: str | None) -> Iterator[TextIO]:
         except OSError as exc:
             fail(f"{path}: cannot write ({exc.strerror or exc})")
         return
-    folder = os.path.dirname(os.path.abspath(path))
-    try:
-        fd, temp = tempfile.mkstemp(prefix=".mqa-", suffix=".tmp", dir=folder)
-    except OSError as exc:
-        fail(f"{path}: cannot write ({exc.strerror or exc})")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            yield handle
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temp, 0o666 & ~umask)  # as open() would have made it (mkstemp makes it private)
-        os.replace(temp, path)
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        fail(f"{path}: cannot write ({exc.strerror or exc})")
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        raise
+    with atomic_path(path) as temp, open(temp, "w", encoding="utf-8") as handle:
+        yield handle
 
 
 def write_bytes(path: str, data: bytes) -> None:
