@@ -116,6 +116,13 @@ def test_a_dropped_index_fails_the_job_names_the_classes_and_the_plan_change(
     listed = json.loads(diff.stdout)
     assert {r["class_id"] for r in listed["regressions"] if r["metric"] == "p95"} == regressed
     assert {p["class_id"] for p in listed["plan_changes"]} == set(changes)
+    # run 3 is stored with the plans it was compared by: the statements run 2 explained, explained again
+    with sqlite3.connect(tmp_path / "history.sqlite") as db:
+        stored = {
+            run: dict(db.execute("SELECT class_id, statement FROM mqa_plans WHERE run_id = ?", (run,)).fetchall())
+            for run in (2, 3)
+        }
+    assert stored[2] and all(stored[3].get(class_id) == statement for class_id, statement in stored[2].items())
     files = mqa("diff", str(tmp_path / "2.json"), str(tmp_path / "3.json"), "--fail-on", gate)
     assert files.returncode == 1 and all(c[:16] in files.stdout for c in regressed)
 

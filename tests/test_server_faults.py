@@ -96,14 +96,15 @@ def test_a_missing_privilege_on_one_table_skips_its_classes_only(srv) -> None:
 
 def test_an_explain_blocked_by_a_metadata_lock_ends_at_the_time_limit(srv) -> None:
     holder = srv.connect(database="shop")
-    ready = threading.Event()
+    ready, release = threading.Event(), threading.Event()
 
     def hold() -> None:
         with holder.cursor() as cur:
             cur.execute("LOCK TABLES reviews WRITE")  # EXPLAIN of a reviews query now waits for the lock
             ready.set()
-            time.sleep(30)
+            release.wait(30)
             cur.execute("UNLOCK TABLES")
+        holder.close()
 
     thread = threading.Thread(target=hold, daemon=True)
     thread.start()
@@ -111,7 +112,8 @@ def test_an_explain_blocked_by_a_metadata_lock_ends_at_the_time_limit(srv) -> No
     started = time.monotonic()
     out = mqa(srv, "advise", SAMPLE, "-D", "shop", "-f", "json", "--statement-timeout", "1", "--top", "8")
     elapsed = time.monotonic() - started
-    holder.close()  # the lock goes with the session
+    release.set()
+    thread.join(10)
     assert out.returncode == 0, out.stderr
     classes = json.loads(out.stdout)["advice"]["classes"]
     blocked = [c for c in classes if "reviews" in (c["fingerprint"] or "")]

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any
 
@@ -170,6 +170,9 @@ def run_report_job(
             if server is not None and advice is not None:
                 compared = _replanned(snapshot, baseline, advice, server, provenance)
             comparison = compare(baseline, compared, spec.guards)
+            # the run is stored with the plans it was compared by, so that `mqa diff` of two stored
+            # runs says what this report said, and the next run re-explains the same statements
+            snapshot = replace(snapshot, plans={**snapshot.plans, **compared.plans})
             provenance["baseline"] = f"run {base_run.id} ({base_run.label}, {base_run.finished_at})"
         else:
             provenance["baseline"] = "none: the first run of this label"
@@ -236,8 +239,6 @@ def _replanned(
     """This run's snapshot with, for the classes the baseline explained, the plan of the very
     statement the baseline explained, explained again now: a plan change then means the server
     chose differently (an index, the statistics), never that another sample came along."""
-    from dataclasses import replace
-
     from analyzer.sources.explain import explain
 
     databases = {ca.wc.class_id: ca.wc.database for ca in advice.classes}
