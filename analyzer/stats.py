@@ -494,12 +494,50 @@ class _MetricColumns:
     def consolidate(self) -> None:
         if not self.pending:
             return
-        np = self.np
-        keys = np.concatenate([self.keys] + [k for k, _ in self.pending])
-        counts = np.concatenate([self.counts] + [c for _, c in self.pending])
-        self.keys, inverse = np.unique(keys, return_inverse=True)
-        self.counts = np.bincount(inverse, weights=counts, minlength=len(self.keys)).astype(np.int64)
+        self.keys, (self.counts,) = _fold_pending(self.np, self.keys, [self.counts], self.pending)
         self.pending, self.pending_size = [], 0
+
+
+def _fold_pending(np, keys, columns: list, pending: list[tuple]) -> tuple[object, list]:
+    """Fold ``pending`` chunks ``(keys, *values)``, each sorted and unique, into the sorted,
+    unique ``keys`` whose sums are ``columns`` (added in place where a key is known).
+
+    Each key's sum is its known value, then the chunks' values in order: what summing
+    everything in one pass gives, to the last bit.  Only the chunks' new keys are sorted: the
+    memory this takes is a few arrays of the chunks' size and one copy of the columns (a sort
+    of everything took about eight arrays of the whole size, the peak of a long digest).
+    """
+    known = len(keys)
+    misses = []
+    for chunk in pending:
+        chunk_keys, values = chunk[0], chunk[1:]
+        if not known:
+            misses.append(chunk)
+            continue
+        at = np.searchsorted(keys, chunk_keys)
+        np.minimum(at, known - 1, out=at)
+        hit = keys[at] == chunk_keys
+        if hit.all():
+            for column, v in zip(columns, values):
+                column[at] += v
+            continue
+        if hit.any():
+            at = at[hit]
+            for column, v in zip(columns, values):
+                column[at] += v[hit]
+        miss = ~hit
+        misses.append((chunk_keys[miss], *(v[miss] for v in values)))
+    if not misses:
+        return keys, columns
+    new_keys, inverse = np.unique(np.concatenate([m[0] for m in misses]), return_inverse=True)
+    sums = [
+        np.bincount(inverse, weights=np.concatenate([m[i] for m in misses]), minlength=len(new_keys)).astype(
+            column.dtype
+        )
+        for i, column in enumerate(columns, start=1)
+    ]
+    at = np.searchsorted(keys, new_keys)
+    return np.insert(keys, at, new_keys), [np.insert(c, at, n) for c, n in zip(columns, sums)]
 
 
 # Time-line buckets are stored as (group * _TL_SPAN + bucket + _TL_OFFSET) keys, like the sketch's.
@@ -561,24 +599,26 @@ class _TimelineColumns:
         """Sum the pending entries and coarsen each group until its span fits."""
         np = self.np
         if self.pending:
-            keys = np.concatenate([self.keys] + [k for k, _, _ in self.pending])
-            calls = np.concatenate([self.calls] + [c for _, c, _ in self.pending])
-            times = np.concatenate([self.times] + [t for _, _, t in self.pending])
+            self.keys, (self.calls, self.times) = _fold_pending(np, self.keys, [self.calls, self.times], self.pending)
             self.pending, self.pending_size = [], 0
-            self._set(keys, calls, times)
         while len(self.keys):
-            owners = self.keys // _TL_SPAN
-            index = self.keys % _TL_SPAN - _TL_OFFSET
-            low = np.full(len(self.level), np.iinfo(np.int64).max)
-            high = np.full(len(self.level), np.iinfo(np.int64).min)
-            np.minimum.at(low, owners, index)
-            np.maximum.at(high, owners, index)
-            over = (high - low + 1 > TIMELINE_MAX_BUCKETS) & (high >= low)
+            # The keys are sorted: each group's buckets are one run, in bucket order, so a
+            # group's span is its last key less its first, and halving its buckets keeps the
+            # order (equal keys end up next to each other, summed in order by reduceat).
+            keys = self.keys
+            owners = keys // _TL_SPAN
+            starts = np.flatnonzero(np.concatenate(([True], owners[1:] != owners[:-1])))
+            bounds = np.append(starts, len(keys))
+            over = keys[bounds[1:] - 1] - keys[starts] + 1 > TIMELINE_MAX_BUCKETS
             if not over.any():
                 return
-            self.level[over] += 1
-            index = np.where(over[owners], index >> 1, index)
-            self._set(owners * _TL_SPAN + index + _TL_OFFSET, self.calls, self.times)
+            self.level[owners[starts[over]]] += 1
+            rows = np.repeat(over, np.diff(bounds))
+            keys[rows] = owners[rows] * _TL_SPAN + ((keys[rows] % _TL_SPAN - _TL_OFFSET) >> 1) + _TL_OFFSET
+            first = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
+            self.keys = keys[first]
+            self.calls = np.add.reduceat(self.calls, first)
+            self.times = np.add.reduceat(self.times, first)
 
     def _set(self, keys, calls, times) -> None:
         np = self.np
@@ -615,7 +655,8 @@ class _TimelineColumns:
         owners = self.keys // _TL_SPAN
         bounds = np.searchsorted(owners, np.arange(size + 1)).tolist()
         index = self.keys % _TL_SPAN - _TL_OFFSET
-        calls, times = self.calls, self.times
+        # copies: a later consolidate adds into these arrays in place, and the buckets keep views
+        calls, times = self.calls.copy(), self.times.copy()
         levels = self.level[:size].tolist()
         packed = TimeBuckets.packed
         return [
@@ -910,7 +951,10 @@ class GroupTable:
             if len(theirs.keys):
                 owner = theirs.keys // _BUCKET_SPAN
                 keys = t[owner] * _BUCKET_SPAN + theirs.keys % _BUCKET_SPAN
-                col.pending.append((keys, theirs.counts))
+                # several of their groups may be one of ours: a pending chunk is sorted and unique
+                keys, inverse = np.unique(keys, return_inverse=True)
+                counts = np.bincount(inverse, weights=theirs.counts, minlength=len(keys)).astype(np.int64)
+                col.pending.append((keys, counts))
                 col.pending_size += len(keys)
                 col.consolidate()
         self.timeline.merge(other.timeline, t)

@@ -284,3 +284,87 @@ def test_parallel_units_describe_their_share_of_the_folded_keys(tmp_path: Path) 
     for key, folded in results[0].folded.items():
         if folded in holding:
             assert (first | second)[folded] == Fingerprinter().class_of(key), key
+
+
+def _sum_all(np, keys, columns, pending):
+    """The reference: every key and chunk sorted together, summed in one pass."""
+    all_keys = np.concatenate([keys] + [c[0] for c in pending])
+    unique, inverse = np.unique(all_keys, return_inverse=True)
+    return unique, [
+        np.bincount(inverse, weights=np.concatenate([col] + [c[i] for c in pending]), minlength=len(unique)).astype(
+            col.dtype
+        )
+        for i, col in enumerate(columns, start=1)
+    ]
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_folding_pending_chunks_equals_sorting_everything_to_the_last_bit(seed: int) -> None:
+    import numpy as np
+
+    from analyzer.stats import _fold_pending
+
+    rng = np.random.default_rng(seed)
+    universe = int(rng.integers(1, 5_000))
+
+    def chunk(n: int) -> tuple:
+        keys = np.unique(rng.integers(-(1 << 40), universe, n) if seed % 7 == 0 else rng.integers(0, universe, n))
+        return keys, rng.integers(1, 1_000, len(keys)), rng.lognormal(-6, 3, len(keys))
+
+    known = chunk(int(rng.integers(0, 3_000))) if seed % 5 else chunk(0)
+    pending = [chunk(int(rng.integers(0, 2_000))) for _ in range(int(rng.integers(1, 12)))]
+    want_keys, want = _sum_all(np, known[0], [known[1], known[2]], pending)
+    got_keys, got = _fold_pending(np, known[0].copy(), [known[1].copy(), known[2].copy()], pending)
+    assert np.array_equal(got_keys, want_keys)
+    assert got[0].dtype == np.int64 and np.array_equal(got[0], want[0])
+    assert got[1].tobytes() == want[1].tobytes()  # the same sums in the same order: bit for bit
+
+
+def test_a_time_line_consolidates_as_one_sort_of_everything_would() -> None:
+    """Many folds over a long span (groups coarsen several times): the same buckets, levels and
+    sums as the former consolidation, which sorted every entry again each time."""
+    import numpy as np
+
+    from analyzer.stats import _TL_OFFSET, _TL_SPAN, TIMELINE_BASE_SECONDS, _TimelineColumns
+
+    def reference(level, keys, calls, times, pending):
+        keys, (calls, times) = _sum_all(np, keys, [calls, times], pending)
+        while len(keys):
+            owners = keys // _TL_SPAN
+            index = keys % _TL_SPAN - _TL_OFFSET
+            low = np.full(len(level), np.iinfo(np.int64).max)
+            high = np.full(len(level), np.iinfo(np.int64).min)
+            np.minimum.at(low, owners, index)
+            np.maximum.at(high, owners, index)
+            over = (high - low + 1 > TIMELINE_MAX_BUCKETS) & (high >= low)
+            if not over.any():
+                break
+            level[over] += 1
+            index = np.where(over[owners], index >> 1, index)
+            keys, (calls, times) = _sum_all(np, owners * _TL_SPAN + index + _TL_OFFSET, [calls, times], [])
+        return level, keys, calls, times
+
+    rng = np.random.default_rng(7)
+    groups = 40
+    tl = _TimelineColumns(np, groups)
+    level, keys, calls, times = np.zeros(groups, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
+    start = 1.7e9
+    for step in range(60):
+        n = 3_000
+        g = rng.integers(0, groups, n)
+        # the span widens step by step (and a few events come from far back): levels go up
+        ts = start + rng.uniform(-5.0 * step, 40.0 * TIMELINE_BASE_SECONDS * step**2 + 1, n)
+        qt = rng.lognormal(-5, 2, n)
+        tl.fold(g, ts, qt)
+        tl.consolidate()
+        pending_keys = g * _TL_SPAN + (np.floor(ts / TIMELINE_BASE_SECONDS).astype(np.int64) >> level[g]) + _TL_OFFSET
+        unique, inverse = np.unique(pending_keys, return_inverse=True)
+        chunk = (
+            unique,
+            np.bincount(inverse, minlength=len(unique)).astype(np.int64),
+            np.bincount(inverse, weights=qt, minlength=len(unique)),
+        )
+        level, keys, calls, times = reference(level, keys, calls, times, [chunk])
+        assert np.array_equal(tl.level, level) and np.array_equal(tl.keys, keys), step
+        assert np.array_equal(tl.calls, calls) and tl.times.tobytes() == times.tobytes(), step
+    assert level.max() >= 3  # the test coarsened groups several times
