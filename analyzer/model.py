@@ -15,6 +15,18 @@ if TYPE_CHECKING:
     from analyzer.stats import GroupStats
 
 
+# Events are dated from 1970 to the end of 2199: a later time (SET timestamp=1000000000000000, a
+# general log entry of year 9999) or an earlier one is damage, and time-lines index seconds in
+# 2**33.
+MAX_EPOCH = 7_258_118_400.0
+
+
+def plausible_time(ts: float) -> bool:
+    """Whether ``ts`` (UTC epoch seconds) is a time a server can have logged: 1970 to 2199.
+    Every reader of times (slow and general logs, state files, the history database) checks it."""
+    return 0.0 <= ts < MAX_EPOCH
+
+
 @dataclass(slots=True)
 class QueryEvent:
     """One statement as a source saw it.

@@ -405,6 +405,29 @@ def test_mysql_times_with_offsets_and_multi_line_statements(tmp_path: Path) -> N
     assert events[1].attrs == {"command": "Execute"}
 
 
+def test_a_time_no_server_logs_is_reported_and_the_entry_keeps_the_last_good_time(tmp_path: Path) -> None:
+    """Year 9999 would have packed into another class's time-line (time-lines index seconds in
+    2**33); year 1 is before any server.  Both are damage, reported with their line."""
+    path = write(
+        tmp_path,
+        "2024-12-01T10:00:00.250000Z\t    8 Query\tSELECT 1\n"
+        "9999-12-31T23:59:59.000000Z\t    8 Query\tSELECT 2\n"
+        "0001-01-01T00:00:00.000000+01:00\t    8 Query\tSELECT 3\n"
+        "2024-12-01T10:00:01.000000Z\t    8 Query\tSELECT 4\n",
+    )
+    reader, events = events_of(path)
+    assert [(e.query, e.ts) for e in events] == [
+        ("SELECT 1", 1733047200.25),
+        ("SELECT 2", 1733047200.25),
+        ("SELECT 3", 1733047200.25),
+        ("SELECT 4", 1733047201.0),
+    ]
+    assert [(m.line, m.reason.split(" '")[0]) for m in reader.malformed] == [
+        (2, "unreadable or impossible time"),
+        (3, "unreadable or impossible time"),
+    ]
+
+
 QUERY = "\t\t     5 Query\t"
 
 

@@ -25,8 +25,7 @@ from collections import Counter
 from typing import Any
 
 from analyzer.errors import InputError
-from analyzer.model import ClassInfo, DigestResult, QueryClass, SourceSummary
-from analyzer.sources.slowlog import MAX_EPOCH
+from analyzer.model import ClassInfo, DigestResult, QueryClass, SourceSummary, plausible_time
 from analyzer.stats import Buckets, Example, GroupStats, MetricStats, TimeBuckets
 
 STATE_VERSION = 1
@@ -153,7 +152,7 @@ def stats_from_value(v: dict[str, Any]) -> GroupStats:
     s.first_ts, s.first_tz = _opt_num(first[0]), _opt_int(first[1])
     s.last_ts, s.last_tz = _opt_num(last[0]), _opt_int(last[1])
     for ts in (s.first_ts, s.last_ts):
-        if ts is not None and not -MAX_EPOCH < ts < MAX_EPOCH:
+        if ts is not None and not plausible_time(ts):
             raise ValueError(f"an impossible time {ts!r}")
     s.databases, s.users, s.hosts, s.tags = (_counter(v[k]) for k in ("databases", "users", "hosts", "tags"))
     s.sources = _counter(v.get("sources", {}))  # not in states written before the per-class sources

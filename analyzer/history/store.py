@@ -50,8 +50,7 @@ from analyzer.digest.state import (  # the underscored readers: how stored value
 )
 from analyzer.errors import AnalyzerError, InputError, UsageError
 from analyzer.failpoints import failpoint
-from analyzer.model import DigestResult
-from analyzer.sources.slowlog import MAX_EPOCH
+from analyzer.model import DigestResult, plausible_time
 
 SCHEMA_VERSION = 1
 
@@ -833,7 +832,7 @@ def _row(cls: type, row: Sequence[Any]) -> Any:
     fs = dataclasses.fields(cls)
     values = _typed(row, [str(f.type) for f in fs[: len(row)]], cls.__name__)
     for f, value in zip(fs, values):
-        if f.name in _TIMES and value is not None and not 0.0 <= value < MAX_EPOCH:
+        if f.name in _TIMES and value is not None and not plausible_time(value):
             raise ValueError(f"{cls.__name__}.{f.name} holds an impossible time {value!r}")
     return cls(*values)
 
@@ -856,7 +855,7 @@ def _reader_state(state: Any) -> dict[str, Any]:
         if key in state:
             _typed([state[key]], [annotation], f"a log position's {key}")
     last_ts = state.get("last_ts")
-    if last_ts is not None and not 0.0 <= last_ts < MAX_EPOCH:
+    if last_ts is not None and not plausible_time(last_ts):
         raise ValueError(f"a log position's last time is impossible: {last_ts!r}")
     for hint in _list(state.get("flavor_hints", [])):
         _str(hint)

@@ -55,7 +55,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from analyzer.model import Malformed, QueryEvent, SourceSummary
+from analyzer.model import Malformed, QueryEvent, SourceSummary, plausible_time
 from analyzer.sources.inputs import LogInput, iter_text_blocks, open_log
 
 # The SQL lexer of the slow-log reader: the state a statement leaves open at a line's end.
@@ -506,7 +506,7 @@ class GeneralLogReader:
         if cur.time is not None:
             parsed = self._time(cur.time)
             if parsed is None:
-                self._bad(cur.line, f"unreadable time {cur.time!r}")
+                self._bad(cur.line, f"unreadable or impossible time {cur.time!r}")
             else:
                 ts, tz = parsed
                 if "T" in cur.time:
@@ -677,7 +677,7 @@ class GeneralLogReader:
         if when:
             parsed = self._time(when.strip())
             if parsed is None:
-                self._bad(line, f"unreadable event_time {when[:40]!r}")
+                self._bad(line, f"unreadable or impossible event_time {when[:40]!r}")
             else:
                 ts, tz = parsed
         return _Record(line, ts, tz, thread.strip(), command.strip(), argument, get("user_host"))
@@ -754,7 +754,13 @@ def _unquote(name: str) -> str:
 
 def _parse_time(text: str) -> tuple[float, int | None] | None:
     """(UTC epoch, offset seconds or None) of an entry's time; local times without an offset are
-    read as UTC wall-clock times with no known offset, as the slow-log reader does."""
+    read as UTC wall-clock times with no known offset, as the slow-log reader does.  None for
+    text that is no time, and for a time no server logs (before 1970, after 2199)."""
+    parsed = _read_time(text)
+    return parsed if parsed is not None and plausible_time(parsed[0]) else None
+
+
+def _read_time(text: str) -> tuple[float, int | None] | None:
     m = _OLD_TIME.fullmatch(text)
     if m:
         yy, mo, dd, hh, mi, ss = map(int, m.groups())

@@ -30,7 +30,7 @@ import re
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 
-from analyzer.model import Malformed, QueryEvent
+from analyzer.model import MAX_EPOCH, Malformed, QueryEvent, plausible_time
 from analyzer.sources.inputs import LogInput, iter_text_blocks, open_log
 
 # A header line that may start an event after a statement: "# Key: ..." with a capitalised
@@ -983,7 +983,7 @@ class SlowLogReader:
         else:
             ts = float(timestamp.group(1)) + query_time
             tz = self.naive_offset if self.naive_offset is not None else self.last_tz or 0
-        if not 0.0 <= ts < MAX_EPOCH:
+        if not 0.0 <= ts < MAX_EPOCH:  # plausible_time, inline on the fast path
             return None
         user, host, user_thread = self._user_host_cache.get(user_host) or (None, None, None)
         if user is None:
@@ -1256,7 +1256,7 @@ class _Pending:
             ts = self.set_ts + (qt or 0.0)
             # An exact UTC instant: show it in the server's offset when known, else in UTC.
             tz = reader.naive_offset if reader.naive_offset is not None else reader.last_tz or 0
-        if ts is not None and not 0.0 <= ts < MAX_EPOCH:
+        if ts is not None and not plausible_time(ts):
             self.abandon(f"impossible time {ts!r} (before 1970 or after 2199)")
             return None
         if ts is None:
@@ -1289,10 +1289,6 @@ _MAX_QUERY_TIME = 10_000_000.0
 # A header value no server writes: a count of 2**63 or more (Rows_examined: 18446744073709551616,
 # 1e308), a negative value, nan or inf.  Such an event is damage (or a forgery), not a measurement.
 _MAX_COUNT = 2.0**63
-
-# Events are dated from 1970 to the end of 2199: a later time (SET timestamp=1000000000000000) is
-# damage, and time-lines index seconds in 2**33.
-MAX_EPOCH = 7_258_118_400.0
 
 
 def _plausible(metrics: dict[str, float]) -> bool:

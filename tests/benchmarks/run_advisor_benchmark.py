@@ -847,7 +847,8 @@ def main(argv: list[str] | None = None) -> int:
             },
         }
         a.json.parent.mkdir(parents=True, exist_ok=True)
-        a.json.write_text(json.dumps(doc, indent=2, default=str) + "\n")
+        # committed: paths inside this repository are written relative to it
+        a.json.write_text(json.dumps(doc, indent=2, default=str).replace(f"{REPO}/", "") + "\n")
         say(f"wrote {a.json}")
     return 0 if all(r["target_met"] for r in results.values()) else 1
 

@@ -445,6 +445,12 @@ def render_markdown(tools: list[Tool], stats: dict, facts: dict, log: dict, runs
 
 
 # ---------------------------------------------------------------------------------------------
+def _repo_relative(text: str) -> str:
+    """Results are committed: paths inside this repository are written relative to it (the
+    machine's checkout path means nothing to a reader)."""
+    return text.replace(f"{REPO}/", "")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description="Time `mqa digest` against `pt-query-digest` on the same slow log.")
     ap.add_argument("--events", type=int, default=1_000_000, help="events in the generated log (default 1,000,000)")
@@ -560,7 +566,7 @@ def main(argv: list[str] | None = None) -> int:
             "largest_process_rss_mib": summarize([r["maxrss_kib"] / 1024 for r in t.runs]),
             "cpu": summarize([r["user"] + r["sys"] for r in t.runs]),
         }
-    md = render_markdown(tools, stats, facts, log, a.runs, timer)
+    md = _repo_relative(render_markdown(tools, stats, facts, log, a.runs, timer))
     print(md)
     if a.json_out:
         doc = {
@@ -592,7 +598,7 @@ def main(argv: list[str] | None = None) -> int:
                 if t.key != "pt"
             }
         a.json_out.parent.mkdir(parents=True, exist_ok=True)
-        a.json_out.write_text(json.dumps(doc, indent=2) + "\n")
+        a.json_out.write_text(_repo_relative(json.dumps(doc, indent=2)) + "\n")
         print(f"wrote {a.json_out}", file=sys.stderr)
     return 0
 
