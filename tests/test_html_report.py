@@ -404,13 +404,14 @@ def test_a_link_to_a_class_opens_its_section(browser, reports, sample_json) -> N
     last = sample_json["classes"][-1]["id"]
     assert page.page.get_attribute(f"#c-{last}", "open") is None
     page.page.click(f"#profile a[href='#c-{last}']")
-    assert page.page.get_attribute(f"#c-{last}", "open") is not None
+    # the page opens the target on "hashchange", which fires after the click returns: wait for it
+    page.page.wait_for_selector(f"#c-{last}[open]", state="attached", timeout=5_000)
     page.close()
     advise = Page(browser, reports["advise"])
     target = advise.page.locator("#details a[href^='#a-']").first.get_attribute("href")[1:]
     advise.page.evaluate(f"document.getElementById('{target}').open = false")
     advise.page.evaluate(f"location.hash = '{target}'")  # what the link in a class's details does
-    assert advise.page.get_attribute(f"#{target}", "open") is not None
+    advise.page.wait_for_selector(f"#{target}[open]", state="attached", timeout=5_000)
     advise.close()
 
 
