@@ -180,6 +180,15 @@ class ClassReport:
         return f"Sources ({len(self.sources)} of {self.source_total})" if self.source_total > 1 else ""
 
     @property
+    def attribute_counts(self) -> list[tuple[str, dict[str, int]]]:
+        """The per-class detail's labelled counts, in the order every format shows them:
+        databases, users, hosts, tags, and the inputs (hosts) of a fleet's report."""
+        rows = [("Databases", self.databases), ("Users", self.users), ("Hosts", self.hosts), ("Tags", self.tags)]
+        if self.sources_label:
+            rows.append((self.sources_label, self.sources))
+        return rows
+
+    @property
     def timed(self) -> bool:
         """Whether the class's executions were timed (a general log's are not)."""
         return "query_time" in self.metrics

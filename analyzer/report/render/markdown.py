@@ -207,13 +207,7 @@ def _details(cls: ClassReport) -> list[str]:
             out.append(f"{label:>6} {bar or ('.' if n else '')}{f' {n:,}' if n else ''}")
         out.append("```")
     out.append("")
-    for label, values in (
-        ("Databases", cls.databases),
-        ("Users", cls.users),
-        ("Hosts", cls.hosts),
-        ("Tags", cls.tags),
-        (cls.sources_label, cls.sources if cls.sources_label else {}),
-    ):
+    for label, values in cls.attribute_counts:
         if values:
             shown = ", ".join(f"{_escape(k)} ({v:,})" for k, v in list(values.items())[:10])
             more = f", and {len(values) - 10} more" if len(values) > 10 else ""

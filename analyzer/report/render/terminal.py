@@ -354,13 +354,7 @@ def _details(cls: ClassReport) -> RenderableType:
     if any(cls.histogram):
         parts.append(_histogram(cls.histogram))
     attributes = Text()
-    for label, values in (
-        ("Databases", cls.databases),
-        ("Users", cls.users),
-        ("Hosts", cls.hosts),
-        ("Tags", cls.tags),
-        (cls.sources_label, cls.sources if cls.sources_label else {}),
-    ):
+    for label, values in cls.attribute_counts:
         if values:
             attributes.append(f"{label}: ", style="bold")
             shown = list(values.items())[:5]
