@@ -40,6 +40,14 @@ CLASS_COLUMNS = (
     "source_count",
     "histogram",
 )
+# The type of each class column that is not a string: "counts" a map of name to count.
+_CLASS_KINDS = {
+    **dict.fromkeys(("databases", "users", "hosts", "tags", "sources", "histogram"), "counts"),
+    **dict.fromkeys(("count", "rank", "variants", "source_count"), "int"),
+    **dict.fromkeys(("share", "qps"), "float"),
+    "parsed": "bool",
+    "tables": "list",
+}
 METRIC_FIGURES = ("count", "sum", "min", "max", "avg", "p50", "p95", "p99", "stddev")
 # Per event, before one float column per metric (query_time, lock_time, rows_sent, ...).
 EVENT_COLUMNS = ("ts", "class_id", "database", "user", "host", "source", "line", "thread_id")
@@ -59,30 +67,15 @@ def class_table(report: Report):
     """A pyarrow table of the report's classes (every class of the report)."""
     pa, _ = _pyarrow()
     classes = report.to_json_dict()["classes"]
-    counts = pa.map_(pa.string(), pa.int64())
+    kinds = {
+        "counts": pa.map_(pa.string(), pa.int64()),
+        "int": pa.int64(),
+        "float": pa.float64(),
+        "bool": pa.bool_(),
+        "list": pa.list_(pa.string()),
+    }
     fields: list[tuple[str, Any]] = [
-        ("id", pa.string()),
-        ("pt_id", pa.string()),
-        ("fingerprint", pa.string()),
-        ("example", pa.string()),
-        ("count", pa.int64()),
-        ("first_seen", pa.string()),
-        ("last_seen", pa.string()),
-        ("databases", counts),
-        ("users", counts),
-        ("hosts", counts),
-        ("tags", counts),
-        ("tables", pa.list_(pa.string())),
-        ("rank", pa.int64()),
-        ("kind", pa.string()),
-        ("parsed", pa.bool_()),
-        ("parse_error", pa.string()),
-        ("share", pa.float64()),
-        ("qps", pa.float64()),
-        ("variants", pa.int64()),
-        ("sources", counts),
-        ("source_count", pa.int64()),
-        ("histogram", counts),
+        (name, kinds.get(_CLASS_KINDS.get(name, ""), pa.string())) for name in CLASS_COLUMNS
     ]
     metrics: list[str] = []
     for c in classes:
@@ -92,7 +85,7 @@ def class_table(report: Report):
         for name, _ in fields:
             if name == "source_count":
                 value: Any = len(c["sources"])
-            elif name in ("databases", "users", "hosts", "tags", "sources", "histogram"):
+            elif _CLASS_KINDS.get(name) == "counts":
                 value = list(c[name].items())
             else:
                 value = c[name]
