@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import subprocess
+import sys
 from pathlib import Path
 from typing import NoReturn
 
@@ -44,6 +46,24 @@ def require_executable(name: str, hint: str) -> str:
     )
     if path is None:
         skip_or_fail(f"{name} is not installed ({hint})")
+    return path
+
+
+def generate_slowlog(path: Path, *options: str, timeout: float = 300) -> Path:
+    """Write a deterministic generated slow log to ``path`` (``generate_slowlog.py`` options, such as
+    ``--events N``); the benchmarks' generator, run as its own process."""
+    subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "tests" / "benchmarks" / "generate_slowlog.py"),
+            *options,
+            "--output",
+            str(path),
+            "--quiet",
+        ],
+        check=True,
+        timeout=timeout,
+    )
     return path
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, terminal_signals
+from tests.conftest import REPO, generate_slowlog, terminal_signals
 
 SAMPLE = str(REPO / "sample_workloads" / "shop" / "slow.log.gz")
 MQA = [sys.executable, "-m", "cli"]
@@ -28,21 +28,7 @@ def run(*args: str, **kwargs) -> subprocess.CompletedProcess:
 @pytest.fixture(scope="module")
 def big_log(tmp_path_factory) -> Path:
     """A log large enough to be read in parallel byte ranges, and for a few seconds."""
-    path = tmp_path_factory.mktemp("big") / "slow.log"
-    subprocess.run(
-        [
-            sys.executable,
-            str(REPO / "tests" / "benchmarks" / "generate_slowlog.py"),
-            "--events",
-            "400000",
-            "--output",
-            str(path),
-            "--quiet",
-        ],
-        check=True,
-        timeout=300,
-    )
-    return path
+    return generate_slowlog(tmp_path_factory.mktemp("big") / "slow.log", "--events", "400000")
 
 
 def _children(pid: int) -> list[int]:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import FIXTURES, REPO, skip_or_fail
+from tests.conftest import FIXTURES, REPO, generate_slowlog, skip_or_fail
 
 SLOWLOGS = FIXTURES / "percona-toolkit" / "t" / "lib" / "samples" / "slowlogs"
 # Three dialects: MariaDB 10.11 (the shop workload), MySQL (slow052), Percona Server (slow030).
@@ -351,23 +351,8 @@ def dask_cluster(tmp_path_factory):
 @pytest.fixture(scope="module")
 def large_log(tmp_path_factory) -> str:
     """A plain log over twice the parallel range size: read in byte ranges."""
-    path = tmp_path_factory.mktemp("large") / "host4-slow.log"
-    subprocess.run(
-        [
-            sys.executable,
-            str(REPO / "tests" / "benchmarks" / "generate_slowlog.py"),
-            "--events",
-            "110000",
-            "--seed",
-            "4",
-            "--templates",
-            "300",
-            "--output",
-            str(path),
-            "--quiet",
-        ],
-        check=True,
-        timeout=300,
+    path = generate_slowlog(
+        tmp_path_factory.mktemp("large") / "host4-slow.log", "--events", "110000", "--seed", "4", "--templates", "300"
     )
     from analyzer.digest.parallel import MIN_RANGE_BYTES
 

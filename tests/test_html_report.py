@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, require_executable
+from tests.conftest import REPO, generate_slowlog, require_executable
 
 LOG = str(REPO / "sample_workloads" / "shop" / "slow.log.gz")
 SCHEMA = str(REPO / "sample_workloads" / "shop" / "schema.sql")
@@ -173,22 +173,7 @@ def test_times_are_the_logs_own_or_the_chosen_zone(tmp_path) -> None:
 def test_size_of_a_two_thousand_class_report(tmp_path) -> None:
     """Every class in the profile, details as many as fit: under 4 MB with --limit 0, under 500 KB
     with the default --limit (the load time is measured by tests/benchmarks/run_html_benchmark.py)."""
-    log = tmp_path / "shapes.log"
-    subprocess.run(
-        [
-            sys.executable,
-            str(REPO / "tests" / "benchmarks" / "generate_slowlog.py"),
-            "--events",
-            "60000",
-            "--templates",
-            "2000",
-            "--output",
-            str(log),
-            "--quiet",
-        ],
-        check=True,
-        timeout=600,
-    )
+    log = generate_slowlog(tmp_path / "shapes.log", "--events", "60000", "--templates", "2000", timeout=600)
     every, default = tmp_path / "every.html", tmp_path / "default.html"
     mqa("digest", str(log), "--limit", "0", "-f", "html", "-o", str(every))
     mqa("digest", str(log), "-f", "html", "-o", str(default))
