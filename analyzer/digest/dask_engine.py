@@ -84,11 +84,8 @@ def digest_on_dask(
             stored,
             mode,
             event_filter,
-            progress,
-            None,
-            views,
             started,
-            digest=lambda rest: digest_on_dask(
+            lambda rest: digest_on_dask(
                 rest,
                 scheduler=scheduler,
                 mode=mode,
@@ -106,7 +103,7 @@ def digest_on_dask(
     try:
         slots = max(2, sum(client.nthreads().values()) or 1)
         units = parallel.plan(paths, slots, event_filter)
-        total = None if any(u.size is None for u in units) else sum(_unit_bytes(u) for u in units)
+        total = parallel.total_bytes(units)
         token = uuid.uuid4().hex[:8]
         futures = {
             client.submit(
@@ -126,7 +123,7 @@ def digest_on_dask(
             results[index] = result
             if on_unit is not None:
                 on_unit(units[index], address, pid)
-            done += _unit_bytes(units[index])
+            done += units[index].byte_count
             if progress is not None:
                 progress(done, total)
             future.release()
@@ -138,9 +135,3 @@ def digest_on_dask(
     merged = DigestAccumulator(mode, event_filter, views)
     parallel._merge_in_order(merged, units, results)
     return logs_module._checked(merged.result(started))
-
-
-def _unit_bytes(unit: parallel.Unit) -> int:
-    if unit.is_range:
-        return (unit.end or 0) - unit.start
-    return unit.size or 0

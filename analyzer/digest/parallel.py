@@ -54,6 +54,16 @@ class Unit:
     def is_range(self) -> bool:
         return self.end is not None
 
+    @property
+    def byte_count(self) -> int:
+        """Input bytes this unit reads (0 for a whole input of unknown size)."""
+        return self.end - self.start if self.end is not None else self.size or 0
+
+
+def total_bytes(units: Sequence[Unit]) -> int | None:
+    """Input bytes all units read, or None when the size of one is unknown (stdin, a URL)."""
+    return None if any(u.size is None for u in units) else sum(u.byte_count for u in units)
+
 
 # The default number of processes: all CPUs, but no more than this.  Each process holds its
 # own interpreter and statistics (about 60 MB), and mqa often runs on a database host.
@@ -205,14 +215,7 @@ def digest_units(
 
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
     slots = context.RawArray("q", len(units))
-    total = (
-        None
-        if any(u.size is None for u in units)
-        else sum(
-            (u.end - u.start) if u.is_range else (u.size or 0)
-            for u in units  # type: ignore[operator]
-        )
-    )
+    total = total_bytes(units)
     results: dict[int, UnitResult] = {}
     queue = list(range(len(units)))
     helpers = min(workers, len(units)) - 1
