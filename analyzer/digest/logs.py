@@ -52,7 +52,16 @@ def digest_logs(
 
     stored = [p for p in paths if state.is_state_file(p)]
     if stored:
-        return _with_states(paths, stored, mode, event_filter, progress, jobs, views, started)
+        return _with_states(
+            paths,
+            stored,
+            mode,
+            event_filter,
+            started,
+            lambda logs: digest_logs(
+                logs, mode=mode, event_filter=event_filter, progress=progress, jobs=jobs, views=views
+            ),
+        )
     _same_kind({path: log_kind(path) for path in paths if path != "-"})
     workers = parallel.default_workers() if jobs is None else max(1, jobs)
     units = parallel.plan(paths, workers, event_filter)
@@ -83,14 +92,11 @@ def _with_states(
     stored: list[str],
     mode: Mode,
     event_filter: EventFilter | None,
-    progress: ProgressCallback | None,
-    jobs: int | None,
-    views: Views | None,
     started: float,
-    digest: Callable[[list[str]], DigestResult] | None = None,
+    digest: Callable[[list[str]], DigestResult],
 ) -> DigestResult:
     """State files (``--save-state``) among the inputs: each is a digest already, merged exactly
-    with the others and with the digest of the logs given beside them."""
+    with the others and with ``digest`` of the logs given beside them."""
     from analyzer.digest.state import merge_results, read_state_file
 
     if event_filter is not None and event_filter.active and not event_filter.only_sources:
@@ -103,12 +109,7 @@ def _with_states(
         results = [r for r in results if _keeps_sources(r, event_filter)]
     logs = [p for p in paths if p not in stored]
     if logs:
-        if digest is not None:
-            results.append(digest(logs))
-        else:
-            results.append(
-                digest_logs(logs, mode=mode, event_filter=event_filter, progress=progress, jobs=jobs, views=views)
-            )
+        results.append(digest(logs))
     if not results:
         raise InputError(f"--source {' '.join(event_filter.sources)}: no input is such a source")  # type: ignore[union-attr]
     if any(r.mode != mode for r in results):
