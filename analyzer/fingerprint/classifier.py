@@ -109,10 +109,13 @@ class Fingerprinter:
         else:
             fingerprint = form.fingerprint
             info = ClassInfo(class_id(fingerprint), fingerprint, form.kind, form.tables, True, None, folded)
+        self._remember_folded(folded, info)
+        return info
+
+    def _remember_folded(self, folded: str, info: ClassInfo) -> None:
         if len(self._folded) >= _CLASS_CACHE_ENTRIES:
             self._folded.clear()
         self._folded[folded] = info
-        return info
 
     def folded_class(self, folded: str) -> ClassInfo | None:
         """The class of a folded key, or None when the fold does not hold (its fast keys are
@@ -127,9 +130,7 @@ class Fingerprinter:
         """Take the classes of folded keys that another process described (``folded_class``)."""
         for folded, info in classes.items():
             if folded not in self._folded:
-                if len(self._folded) >= _CLASS_CACHE_ENTRIES:
-                    self._folded.clear()
-                self._folded[folded] = info
+                self._remember_folded(folded, info)
 
     def describe(self, key: str, example: str, admin: bool = False) -> ClassInfo:
         """Class text, kind and tables for a group key (``example`` is one of its statements)."""
