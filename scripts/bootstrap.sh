@@ -31,6 +31,13 @@ ensure_venv() {
     fi
     apt_install "${missing[@]}"
     [ "${#missing[@]}" -eq 0 ] || python=python3
+    # A C compiler and Python's headers build mqa's compiled fast paths (analyzer/_speedups.c);
+    # without them mqa still works, in pure Python, about half as fast.
+    local build=()
+    command -v cc >/dev/null 2>&1 || build+=(gcc)
+    "$python" -c 'import os, sys, sysconfig; sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")))' \
+        || build+=(python3-dev)
+    apt_install "${build[@]}"
     if ! "$python" -c 'import sys; sys.exit(sys.version_info < (3, 10))'; then
         echo "mqa: Python 3.10 or newer is needed ($("$python" --version 2>&1) found)" >&2
         exit 2

@@ -19,6 +19,8 @@ from __future__ import annotations
 import re
 from urllib.parse import unquote
 
+from analyzer.native import speedups
+
 # Quoted strings, written as "unrolled loops" (much faster in Python's re than alternation).
 _STRING = (
     r"'[^'\\]*+(?:(?:\\.|'')[^'\\]*+)*+(?:'|\Z)"
@@ -78,6 +80,10 @@ _CUT_IN_LIST = re.compile(
     r"(?<=[^\w$][Ii][Nn] )\( ?-?\?(?: ?, ?-?\?)*+ ?,? ?\Z|(?<=[^\w$][Ii][Nn])\( ?-?\?(?: ?, ?-?\?)*+ ?,? ?\Z"
 )
 _CUT_ROW = re.compile(r" ?, ?(?:\([^()]*+)?\Z")
+# _LITERALS.sub("?", query) when no backquoted identifier holds more than word characters, or None
+_literals = speedups.literals if speedups is not None else None
+# _fast_key(query)[0] before the list folds (with the body of its one comment, if any), or None
+_plain_key = speedups.plain_key if speedups is not None else None
 
 
 def fast_key(query: str) -> tuple[str, tuple[str, ...]]:
@@ -89,22 +95,40 @@ def fast_key(query: str) -> tuple[str, tuple[str, ...]]:
 
 
 def _fast_key(query: str) -> tuple[str, tuple[str, ...]]:
+    if _plain_key is not None:
+        # compiled, up to the list folds: a statement without comments, or with one tag comment
+        # before or after it (the comment's body comes back with the key)
+        found = _plain_key(query)
+        if found is not None:
+            tags: tuple[str, ...] = ()
+            if type(found) is tuple:
+                found, body = found
+                tags = _body_tags(body) if body[:1] not in ("!", "+") else ()
+            return (_fold_lists(found) if "?," in found or "? ," in found else found), tags
     tags: tuple[str, ...] = ()
     if "/*" in query or "--" in query or "#" in query:
         query, tags = _without_comments(query)
-    if "`" in query and _PLAIN_BACKTICKS.fullmatch(query) is None:
-        text = _TOKENS.sub(_replace_token, query)
-    else:
-        text = _LITERALS.sub("?", query)
+    text = _literals(query) if _literals is not None else None  # the same, compiled, or None
+    if text is None:
+        if "`" in query and _PLAIN_BACKTICKS.fullmatch(query) is None:
+            text = _TOKENS.sub(_replace_token, query)
+        else:
+            text = _LITERALS.sub("?", query)
     if "  " in text or "\n" in text or "\t" in text or "\r" in text or text[:1] == " " or text[-1:] == " ":
         key = " ".join(text.split())
     else:
         key = text  # already single-spaced: most statements are
     if "?," in key or "? ," in key:
-        key = _IN_LIST.sub("(?)", key)
-        if "VALUE" in key or "value" in key or "Value" in key:
-            key = _VALUES.sub(r"\1 \2", key)
+        key = _fold_lists(key)
     return key, tags
+
+
+def _fold_lists(key: str) -> str:
+    """``IN (?, ?, ...)`` to ``IN (?)`` and multi-row ``VALUES`` to their first row."""
+    key = _IN_LIST.sub("(?)", key)
+    if "VALUE" in key or "value" in key or "Value" in key:
+        key = _VALUES.sub(r"\1 \2", key)
+    return key
 
 
 def _without_comments(query: str) -> tuple[str, tuple[str, ...]]:

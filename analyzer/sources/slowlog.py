@@ -31,6 +31,7 @@ from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 
 from analyzer.model import MAX_EPOCH, Malformed, QueryEvent, plausible_time
+from analyzer.native import speedups
 from analyzer.sources.inputs import LogInput, iter_text_blocks, open_log
 
 # A header line that may start an event after a statement: "# Key: ..." with a capitalised
@@ -377,6 +378,7 @@ class SlowLogReader:
         ev = _Pending(self)
         lineno = 0
         fast_event = self._fast_event
+        scan_classic = speedups.scan_classic if speedups is not None else None
         source = iter_text_blocks(self.log)
         # Text to read again before the next block: the lines from one whose role depends on
         # lines not read yet (a header that may go on in the next block), or a statement cut
@@ -454,6 +456,20 @@ class SlowLogReader:
                     if event is not None:
                         yield event
                 if ev.start == 0 and line.startswith(("# Time: ", "# User@Host: ")):
+                    if scan_classic is not None:
+                        run = scan_classic(
+                            block, offset, lineno, self._utc_second, self._utc_second_base,
+                            self._user_host_cache, self._use_cache, self.last_db, self.name, QueryEvent,
+                        )  # fmt: skip
+                        if run is not None:  # a run of common events, read as _fast_event reads them
+                            events, consumed, offset, self.last_db, self.last_ts, *second = run
+                            self._utc_second, self._utc_second_base = second
+                            self.last_tz = 0
+                            self.events_read += len(events)
+                            index += consumed
+                            lineno += consumed
+                            yield from events
+                            continue
                     fast = fast_event(ev, block, offset, lineno)
                     if fast is not None:
                         event, consumed, offset = fast
