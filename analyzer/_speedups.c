@@ -275,6 +275,9 @@ statement_end(int kind, const void *data, Py_ssize_t n, Py_ssize_t at)
     return -1;
 }
 
+/* The characters that can open a literal, an identifier or a comment. */
+static const unsigned char LEXICAL[128] = {['\''] = 1, ['"'] = 1, ['`'] = 1, ['/'] = 1, ['-'] = 1, ['#'] = 1};
+
 /* Does text[start:end] leave no string, quoted identifier or comment open (slowlog._top_level,
  * MySQL's lexical rules: backslash escapes in '...' and "...", none in `...`, "-- " and "#"
  * comments to the end of the line, the markers of executable comments skipped)? */
@@ -284,6 +287,10 @@ top_level(int kind, const void *data, Py_ssize_t start, Py_ssize_t end)
     Py_ssize_t i = start;
     while (i < end) {
         Py_UCS4 c = READ(i);
+        if (c < 128 && !LEXICAL[c]) {
+            i++;
+            continue;
+        }
         if (c == '\'' || c == '"') {
             Py_ssize_t j = i + 1;
             for (;;) {
@@ -334,6 +341,11 @@ top_level(int kind, const void *data, Py_ssize_t start, Py_ssize_t end)
     return 1;
 }
 
+/* The characters plain_statement looks at; every other one it skips. */
+static const unsigned char NOTABLE[128] = {
+    ['\''] = 1, ['`'] = 1, ['"'] = 1, ['\\'] = 1, ['#'] = 1, ['*'] = 1, ['-'] = 1, ['T'] = 1, [':'] = 1,
+};
+
 /* Is text[start:end] a statement the fast path takes whole (slowlog._plain_statement)?  The
  * doubtful cases (a blank or indented first line, no ";" last) are handed back. */
 HOT int
@@ -360,9 +372,11 @@ plain_statement(int kind, const void *data, Py_ssize_t n, Py_ssize_t start, Py_s
     }
     Py_ssize_t quotes = 0;
     int special = 0;
-    Py_UCS4 prev = 0;
     for (Py_ssize_t i = start; i < end; i++) {
         Py_UCS4 c = READ(i);
+        if (c >= 128 || !NOTABLE[c])
+            continue;
+        Py_UCS4 prev = i > start ? READ(i - 1) : 0;
         switch (c) {
         case '\'':
             quotes++;
@@ -389,12 +403,11 @@ plain_statement(int kind, const void *data, Py_ssize_t n, Py_ssize_t start, Py_s
             if (prev == '\n')
                 return 0;
             break;
-        case ' ':
-            if (prev == ':' && i - start >= 8 && starts(kind, data, end, i - 8, "Version"))
+        case ':':
+            if (i + 1 < end && READ(i + 1) == ' ' && i - start >= 7 && starts(kind, data, end, i - 7, "Version"))
                 return 0;
             break;
         }
-        prev = c;
     }
     if (special)
         return top_level(kind, data, start, end);
@@ -448,6 +461,7 @@ iso_second(int kind, const void *data, Py_ssize_t at, double *epoch)
 static PyObject *METRIC_NAMES[4]; /* interned "query_time", "lock_time", "rows_sent", "rows_examined" */
 static PyObject *ZERO;             /* the int 0 */
 
+#define LONG_STATEMENT (1 << 20) /* fastkey.LONG_STATEMENT */
 #define MAX_QUERY_TIME 10000000.0
 #define MAX_EPOCH 7258118400.0
 #define VALUE_LIMIT 1152921504606846976.0 /* 2**60: four of them sum to far less than 2**63 */
@@ -641,6 +655,95 @@ scan_classic(PyObject *self, PyObject *args)
 /* literals(query) -> str | None: fastkey._LITERALS.sub("?", query), for a query whose
  * backquoted identifiers hold only word characters (else fastkey uses its tokenizer), or None
  * whenever the pattern's backtracking could decide otherwise than a greedy reading. */
+static inline int
+is_in_keyword_before(const Py_UCS4 *t, Py_ssize_t k)
+{
+    /* (?<=[^\w$][Ii][Nn] \()|(?<=[^\w$][Ii][Nn]\() for the "(" at k */
+    Py_ssize_t e = k;
+    if (e >= 1 && t[e - 1] == ' ')
+        e--;
+    return e >= 3 && (t[e - 1] == 'N' || t[e - 1] == 'n') && (t[e - 2] == 'I' || t[e - 2] == 'i') &&
+           !is_word_or_dollar(t[e - 3]);
+}
+
+/* The end of " ?-?\?" at j in t[0:o], or -1. */
+static inline Py_ssize_t
+list_item(const Py_UCS4 *t, Py_ssize_t o, Py_ssize_t j)
+{
+    if (j < o && t[j] == '-')
+        j++;
+    return j < o && t[j] == '?' ? j + 1 : -1;
+}
+
+/* fastkey._fold_lists on out[0:o], in place: every "IN (?, ?, ...)" to "IN (?)" (the _IN_LIST
+ * pattern, left to right, its lookbehind on the text before the fold); returns the new length,
+ * -1 when the key needs the Python fold (a multi-row VALUES may be left: the key then has a
+ * "VALUE" spelled as _fold_lists looks for it), or -2 without memory.  Keys without "?," or
+ * "? ," are left as they are, as _fast_key leaves them. */
+static Py_ssize_t
+fold_in_lists(Py_UCS4 *out, Py_ssize_t o)
+{
+    int lists = 0;
+    for (Py_ssize_t k = 0; k + 1 < o && !lists; k++)
+        lists = out[k] == '?' && (out[k + 1] == ',' || (out[k + 1] == ' ' && k + 2 < o && out[k + 2] == ','));
+    if (!lists)
+        return o;
+    Py_UCS4 *t = PyMem_Malloc(sizeof(Py_UCS4) * (size_t)o); /* the text as it was */
+    if (t == NULL)
+        return -2;
+    memcpy(t, out, sizeof(Py_UCS4) * (size_t)o);
+    Py_ssize_t w = 0, k = 0;
+    while (k < o) {
+        if (t[k] == '(' && is_in_keyword_before(t, k)) {
+            /* \( ?-?\?(?: ?, ?-?\?)++ ?\) */
+            Py_ssize_t j = k + 1;
+            if (j < o && t[j] == ' ')
+                j++;
+            j = list_item(t, o, j);
+            int more = 0;
+            while (j >= 0) {
+                Py_ssize_t m = j;
+                if (m < o && t[m] == ' ')
+                    m++;
+                if (!(m < o && t[m] == ','))
+                    break;
+                m++;
+                if (m < o && t[m] == ' ')
+                    m++;
+                m = list_item(t, o, m);
+                if (m < 0)
+                    break;
+                j = m;
+                more = 1;
+            }
+            if (j >= 0 && more) {
+                if (j < o && t[j] == ' ')
+                    j++;
+                if (j < o && t[j] == ')') {
+                    out[w++] = '(';
+                    out[w++] = '?';
+                    out[w++] = ')';
+                    k = j + 1;
+                    continue;
+                }
+            }
+        }
+        out[w++] = t[k++];
+    }
+    PyMem_Free(t);
+    static const char *values[3] = {"VALUE", "value", "Value"};
+    for (int v = 0; v < 3; v++) {
+        for (Py_ssize_t k2 = 0; k2 + 5 <= w; k2++) {
+            int same = 1;
+            for (int c = 0; c < 5 && same; c++)
+                same = out[k2 + c] == (Py_UCS4)values[v][c];
+            if (same)
+                return -1;
+        }
+    }
+    return w;
+}
+
 HOT PyObject *
 replace_run(int kind, PyObject *arg, int collapse)
 {
@@ -766,6 +869,17 @@ replace_run(int kind, PyObject *arg, int collapse)
             o = w;
         }
     }
+    if (collapse == 2) {
+        /* simple_key: fastkey._fold_lists when the key has "?," or "? ," */
+        Py_ssize_t w = fold_in_lists(out, o);
+        if (w == -2) {
+            PyMem_Free(out);
+            return PyErr_NoMemory();
+        }
+        if (w < 0)
+            goto give_up;
+        o = w;
+    }
     PyObject *result = PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, out, o);
     PyMem_Free(out);
     return result;
@@ -885,9 +999,34 @@ plain_key(PyObject *self, PyObject *arg)
     return Py_BuildValue("(NN)", key, body);
 }
 
+/* simple_key(query) -> str | None: fastkey.fast_key(query) for the common statement, whose
+ * tags are (): no comment, not longer than fastkey.LONG_STATEMENT, its lists IN lists (None
+ * when the Python path has more to do). */
+static PyObject *
+simple_key(PyObject *self, PyObject *arg)
+{
+    (void)self;
+    if (!PyUnicode_Check(arg)) {
+        PyErr_SetString(PyExc_TypeError, "simple_key() takes a str");
+        return NULL;
+    }
+    int kind = PyUnicode_KIND(arg);
+    const void *data = PyUnicode_DATA(arg);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(arg);
+    if (n > LONG_STATEMENT)
+        Py_RETURN_NONE;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_UCS4 c = READ(i);
+        if (c == '#' || (i > 0 && ((c == '*' && READ(i - 1) == '/') || (c == '-' && READ(i - 1) == '-'))))
+            Py_RETURN_NONE;
+    }
+    return replace_literals(arg, 2);
+}
+
 static PyMethodDef methods[] = {
     {"scan_classic", scan_classic, METH_VARARGS, "Read a run of common slow-log events (see slowlog.py)."},
     {"literals", literals, METH_O, "fastkey._LITERALS.sub('?', query), or None to let Python decide."},
+    {"simple_key", simple_key, METH_O, "fastkey.fast_key(query)[0] of a statement whose tags are (), or None."},
     {"plain_key", plain_key, METH_O, "fastkey's key of a statement without comments, before its list folds."},
     {NULL, NULL, 0, NULL},
 };

@@ -196,6 +196,10 @@ def key_both_ways(query: str) -> tuple[tuple[str, tuple[str, ...]], tuple[str, .
     literal = fastkey._literals(query) if fastkey._literals is not None else None
     if literal is not None:
         assert literal == fastkey._LITERALS.sub("?", query), query
+    simple = fastkey.simple_key(query) if fastkey.simple_key is not None else None
+    if simple is not None:  # the digest's hot path: the key, when the tags are none
+        with pure_python():
+            assert (simple, ()) == fastkey.fast_key(query), query
     return fast
 
 
@@ -231,6 +235,14 @@ EDGE_CASES = [
     "SELECT 1/*/ 2",
     "SELECT 1 /*/ 2 */",
     "SELECT a-1, a - -1, a--1",
+    "SELECT * FROM t WHERE a IN (1,2) AND b IN ( -1 , 2 ) AND c in(3, 4) AND d IN (5) AND e xIN (1, 2)",
+    "SELECT * FROM t WHERE a IN (1, 2) AND (x, y) IN ((1, 2), (3, 4)) AND f(1, 2)",
+    "INSERT INTO t (a) VALUES (1), (2) ON DUPLICATE KEY UPDATE b = b IN (1, 2)",
+    "SELECT * FROM t WHERE a IN (1, 2) AND Values_x = 1",
+    "IN (1, 2)",
+    " IN (1, 2)",
+    "$IN (1, 2), _IN (1, 2), éIN (1, 2), ,IN (1,2)",
+    "SELECT 1 FROM t WHERE a IN (1, 2, 'x\n  y')",
 ]
 
 
@@ -249,6 +261,35 @@ def test_fast_key_the_same_both_ways_on_random_token_streams(text: str) -> None:
 @given(text=st.text(alphabet=st.sampled_from(list("'\"`\\/*-#.0123456789eExXbB+$_ a\n(),?é١")), max_size=60))
 def test_fast_key_the_same_both_ways_on_random_punctuation(text: str) -> None:
     key_both_ways(text)
+
+
+LIST_TOKENS = [
+    "IN",
+    "in",
+    "In",
+    "xIN",
+    "(",
+    ")",
+    "?",
+    ",",
+    " ",
+    "  ",
+    "-",
+    "1",
+    "-2",
+    "'a'",
+    "VALUES",
+    "Value",
+    "value",
+]
+LIST_TOKENS += ["x", "$", "_", "é", "\n", "/*", "*/", "--", "#", "`b`"]
+
+
+@fuzz(2000)
+@given(tokens=st.lists(st.sampled_from(LIST_TOKENS), max_size=30))
+def test_fast_key_the_same_both_ways_on_random_lists(tokens: list[str]) -> None:
+    """IN lists and VALUES rows, which the compiled key folds (IN) or hands back (VALUES)."""
+    key_both_ways("".join(tokens))
 
 
 def test_fast_key_the_same_both_ways_on_generated_spellings(tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ from analyzer.digest.filters import EventFilter
 from analyzer.digest.groups import GroupAccumulator
 from analyzer.digest.requests import RequestAccumulator
 from analyzer.digest.views import Views
+from analyzer.fingerprint import fastkey
 from analyzer.fingerprint.classifier import Fingerprinter, Mode
 from analyzer.fingerprint.fastkey import folded_key
 from analyzer.model import ClassInfo, DigestResult, QueryClass, QueryEvent, SourceSummary
@@ -158,11 +159,18 @@ class DigestAccumulator:
         requests = self.requests
         every_request = requests.wants("")  # else only statements with a trace (see wants)
         grouping = self.grouping
+        # the common statement's fast key, compiled (None for anything else; sqlglot mode only)
+        simple = fastkey.simple_key if self.fingerprinter.mode == "sqlglot" else None
+        no_tags: tuple[str, ...] = ()
         for event in events:
             admin = event.admin
             query = event.query
-            keyed = None if admin else known_keys.get(query)
-            key, tags = keyed if keyed is not None else key_of(query, admin)
+            key = simple(query) if simple is not None and not admin else None
+            if key is not None:
+                tags = no_tags
+            else:
+                keyed = None if admin else known_keys.get(query)
+                key, tags = keyed if keyed is not None else key_of(query, admin)
             if keep is not None and not keep(event, tags):
                 continue
             gi = (admin_slots if admin else slots).get(key)

@@ -82,6 +82,9 @@ _CUT_IN_LIST = re.compile(
 _CUT_ROW = re.compile(r" ?, ?(?:\([^()]*+)?\Z")
 # _LITERALS.sub("?", query) when no backquoted identifier holds more than word characters, or None
 _literals = speedups.literals if speedups is not None else None
+# fast_key(query)[0] of a statement whose tags are () (no comment, lists only IN lists), or None:
+# the digest's hot path calls it first (compiled only)
+simple_key = speedups.simple_key if speedups is not None else None
 # _fast_key(query)[0] before the list folds (with the body of its one comment, if any), or None
 _plain_key = speedups.plain_key if speedups is not None else None
 
