@@ -1023,9 +1023,74 @@ simple_key(PyObject *self, PyObject *arg)
     return replace_literals(arg, 2);
 }
 
+/* metric_rows(dicts) -> (names, bytearray) | None: the values of a batch's metric dicts as the
+ * rows of one float64 matrix (stats._metric_columns), when every dict has the first one's keys
+ * in the same order and only float values; None for anything else. */
+static PyObject *
+metric_rows(PyObject *self, PyObject *arg)
+{
+    (void)self;
+    if (!PyList_Check(arg)) {
+        PyErr_SetString(PyExc_TypeError, "metric_rows() takes a list of dicts");
+        return NULL;
+    }
+    Py_ssize_t n = PyList_GET_SIZE(arg);
+    if (n == 0 || !PyDict_CheckExact(PyList_GET_ITEM(arg, 0)))
+        Py_RETURN_NONE;
+    PyObject *first = PyList_GET_ITEM(arg, 0);
+    Py_ssize_t k = PyDict_GET_SIZE(first);
+    PyObject *names = PyTuple_New(k);
+    if (names == NULL)
+        return NULL;
+    {
+        Py_ssize_t pos = 0, j = 0;
+        PyObject *key, *value;
+        while (PyDict_Next(first, &pos, &key, &value)) {
+            if (!PyUnicode_CheckExact(key)) {
+                Py_DECREF(names);
+                Py_RETURN_NONE;
+            }
+            Py_INCREF(key);
+            PyTuple_SET_ITEM(names, j++, key);
+        }
+    }
+    PyObject *rows = PyByteArray_FromStringAndSize(NULL, (Py_ssize_t)sizeof(double) * n * k);
+    if (rows == NULL) {
+        Py_DECREF(names);
+        return NULL;
+    }
+    double *out = (double *)PyByteArray_AS_STRING(rows);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *d = PyList_GET_ITEM(arg, i);
+        if (!PyDict_CheckExact(d) || PyDict_GET_SIZE(d) != k)
+            goto other;
+        Py_ssize_t pos = 0, j = 0;
+        PyObject *key, *value;
+        while (PyDict_Next(d, &pos, &key, &value)) {
+            PyObject *name = PyTuple_GET_ITEM(names, j);
+            if (key != name) {
+                if (!PyUnicode_CheckExact(key))
+                    goto other;
+                int equal = PyUnicode_Compare(key, name) == 0;
+                if (!equal)
+                    goto other;
+            }
+            if (!PyFloat_CheckExact(value))
+                goto other;
+            out[i * k + j++] = PyFloat_AS_DOUBLE(value);
+        }
+    }
+    return Py_BuildValue("(NN)", names, rows);
+other:
+    Py_DECREF(names);
+    Py_DECREF(rows);
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef methods[] = {
     {"scan_classic", scan_classic, METH_VARARGS, "Read a run of common slow-log events (see slowlog.py)."},
     {"literals", literals, METH_O, "fastkey._LITERALS.sub('?', query), or None to let Python decide."},
+    {"metric_rows", metric_rows, METH_O, "The metric dicts of a batch as matrix rows, or None (stats.py)."},
     {"simple_key", simple_key, METH_O, "fastkey.fast_key(query)[0] of a statement whose tags are (), or None."},
     {"plain_key", plain_key, METH_O, "fastkey's key of a statement without comments, before its list folds."},
     {NULL, NULL, 0, NULL},

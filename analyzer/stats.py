@@ -16,6 +16,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from analyzer.model import QueryEvent
+from analyzer.native import speedups
 
 RELATIVE_ACCURACY = 0.02
 _GAMMA = (1 + RELATIVE_ACCURACY) / (1 - RELATIVE_ACCURACY)
@@ -1071,11 +1072,21 @@ def _representatives(table: GroupTable, targets: list[int]):
     )
 
 
+# the rows of _metric_columns' matrix when every dict has one shape, compiled, or None
+_metric_rows = speedups.metric_rows if speedups is not None else None
+
+
 def _metric_columns(np, metric_dicts: list[dict[str, float]]) -> dict[str, object]:
     """The metrics of a batch of events as one float64 column each, NaN where an event lacks
     one.  Events of one log line shape have the same keys in the same order: their values are
     read as rows of one matrix, instead of looking each metric up in each event."""
     n = len(metric_dicts)
+    if _metric_rows is not None:
+        found = _metric_rows(metric_dicts)  # compiled, when every dict has the first one's shape
+        if found is not None:
+            names, rows = found
+            matrix = np.frombuffer(rows, dtype=np.float64).reshape(n, len(names))
+            return {name: matrix[:, j] for j, name in enumerate(names)}
     shapes: dict[tuple[str, ...], list[int]] = {}
     for i, m in enumerate(metric_dicts):
         key = tuple(m)
