@@ -341,6 +341,51 @@ top_level(int kind, const void *data, Py_ssize_t start, Py_ssize_t end)
     return 1;
 }
 
+/* Does ASCII ``word`` follow at text[at:end], letters compared case-insensitively?  1 yes, 0 no,
+ * -1 when a non-ASCII character stands where it is compared (re's IGNORECASE folds some). */
+static int
+word_at(int kind, const void *data, Py_ssize_t at, Py_ssize_t end, const char *word, Py_ssize_t *after)
+{
+    Py_ssize_t i = at;
+    for (const char *w = word; *w; w++, i++) {
+        if (i >= end)
+            return 0;
+        Py_UCS4 c = READ(i);
+        if (c >= 128)
+            return -1;
+        if (c != (Py_UCS4)*w && !((*w >= 'a' && *w <= 'z') && c == (Py_UCS4)(*w - 32)))
+            return 0;
+    }
+    *after = i;
+    return 1;
+}
+
+/* Does text[start:end], which starts with "set" in any case, match slowlog._SET_HEADER,
+ * SET\s+(?:last_insert_id|insert_id|timestamp)\s*= ignoring case?  1 yes, 0 no, -1 doubt. */
+static int
+set_header(int kind, const void *data, Py_ssize_t start, Py_ssize_t end)
+{
+    Py_ssize_t i = start + 3;
+    if (i >= end || !Py_UNICODE_ISSPACE(READ(i)))
+        return 0;
+    while (i < end && Py_UNICODE_ISSPACE(READ(i)))
+        i++;
+    static const char *words[3] = {"last_insert_id", "insert_id", "timestamp"};
+    for (int w = 0; w < 3; w++) {
+        Py_ssize_t after = 0;
+        int found = word_at(kind, data, i, end, words[w], &after);
+        if (found < 0)
+            return -1;
+        if (found) {
+            while (after < end && Py_UNICODE_ISSPACE(READ(after)))
+                after++;
+            if (after < end && READ(after) == '=')
+                return 1;
+        }
+    }
+    return 0;
+}
+
 /* The characters plain_statement looks at; every other one it skips. */
 static const unsigned char NOTABLE[128] = {
     ['\''] = 1, ['`'] = 1, ['"'] = 1, ['\\'] = 1, ['#'] = 1, ['*'] = 1, ['-'] = 1, ['T'] = 1, [':'] = 1,
@@ -367,8 +412,11 @@ plain_statement(int kind, const void *data, Py_ssize_t n, Py_ssize_t start, Py_s
             if (READ(start + k) >= 128)
                 return 0; /* str.upper() of non-ASCII letters: let Python judge */
         }
-        if ((READ(start) | 0x20) == 's' && (READ(start + 1) | 0x20) == 'e' && (READ(start + 2) | 0x20) == 't')
-            return 0;
+        if ((READ(start) | 0x20) == 's' && (READ(start + 1) | 0x20) == 'e' && (READ(start + 2) | 0x20) == 't') {
+            int header = set_header(kind, data, start, end);
+            if (header != 0)
+                return 0; /* a second SET header line (or a doubt): the line machine decides */
+        }
     }
     Py_ssize_t quotes = 0;
     int special = 0;
@@ -467,14 +515,33 @@ static PyObject *ZERO;             /* the int 0 */
 #define VALUE_LIMIT 1152921504606846976.0 /* 2**60: four of them sum to far less than 2**63 */
 
 /* scan_classic(block, offset, lineno, utc_second, utc_base, user_host_cache, use_cache,
- *              last_db, name, event_type) -> None | (events, lines, offset, last_db, last_ts)
+ *              last_db, name, event_type, learn)
+ *   -> None | (events, lines, offset, last_db, last_ts, utc_second, utc_base)
  *
  * Reads events from block[offset:] while each is a common event the pure-Python fast path
  * (SlowLogReader._fast_event and _direct_event) would read with the reader's caches as they
  * are, and stops before the first one it cannot take.  None when it took none. */
+/* cache[text[start:end]], or learn(text[start:end]) when it is not there: a new reference, or
+ * NULL (with an exception set when learn raised). */
+static PyObject *
+lookup(PyObject *text, Py_ssize_t start, Py_ssize_t end, PyObject *cache, PyObject *learn)
+{
+    PyObject *key = PyUnicode_Substring(text, start, end);
+    if (key == NULL)
+        return NULL;
+    PyObject *value = PyDict_GetItemWithError(cache, key);
+    if (value != NULL)
+        Py_INCREF(value);
+    else if (!PyErr_Occurred())
+        value = PyObject_CallOneArg(learn, key);
+    Py_DECREF(key);
+    return value;
+}
+
 HOT PyObject *
 scan_run(int kind, PyObject *block, Py_ssize_t offset, Py_ssize_t lineno, PyObject *utc_second, double utc_base,
-         PyObject *uh_cache, PyObject *use_cache, PyObject *last_db, PyObject *name, PyObject *event_type)
+         PyObject *uh_cache, PyObject *use_cache, PyObject *last_db, PyObject *name, PyObject *event_type,
+         PyObject *learn)
 {
     const void *data = PyUnicode_DATA(block);
     Py_ssize_t n = PyUnicode_GET_LENGTH(block);
@@ -495,7 +562,12 @@ scan_run(int kind, PyObject *block, Py_ssize_t offset, Py_ssize_t lineno, PyObje
         goto done;
     for (;;) {
         Py_ssize_t end = statement_end(kind, data, n, h.body);
-        if (end < 0 || !plain_statement(kind, data, n, h.body, end))
+        if (end < 0)
+            break;
+        /* "# administrator command: Quit;" is the whole statement of its event (finish_admin) */
+        int admin = starts(kind, data, end, h.body, "# administrator command:") &&
+                    line_end(kind, data, end, h.body) < 0;
+        if (!admin && !plain_statement(kind, data, n, h.body, end))
             break;
         if (!parse_header(kind, data, n, end + 1, &next))
             break; /* the following header must be one the fast path reads */
@@ -504,6 +576,8 @@ scan_run(int kind, PyObject *block, Py_ssize_t offset, Py_ssize_t lineno, PyObje
         double lt = number(kind, data, h.lt[0], h.lt[1]);
         double rs = number(kind, data, h.rs[0], h.rs[1]);
         double rx = number(kind, data, h.rx[0], h.rx[1]);
+        if (admin && rs >= 0.0 && rx >= 0.0)
+            rs = rx = 0.0; /* the server repeats the previous statement's row counts */
         if (qt < 0.0 || lt < 0.0 || rs < 0.0 || rx < 0.0 || !(qt < MAX_QUERY_TIME) || !(lt < VALUE_LIMIT) ||
             !(rs < VALUE_LIMIT) || !(rx < VALUE_LIMIT))
             break;
@@ -539,41 +613,51 @@ scan_run(int kind, PyObject *block, Py_ssize_t offset, Py_ssize_t lineno, PyObje
         double ts = utc_base + fraction;
         if (!(ts >= 0.0 && ts < MAX_EPOCH))
             break;
-        /* user, host, thread: from the reader's cache (the Python path fills it) */
-        PyObject *uh = PyUnicode_Substring(block, h.uh_at, h.uh_end);
-        if (uh == NULL)
-            goto error;
-        PyObject *who = PyDict_GetItemWithError(uh_cache, uh); /* borrowed */
-        Py_DECREF(uh);
+        /* user, host, thread: from the reader's cache, or read by learn() (SlowLogReader._learn,
+         * which fills the cache as the Python path does) */
+        PyObject *who = lookup(block, h.uh_at, h.uh_end, uh_cache, learn);
         if (who == NULL) {
             if (PyErr_Occurred())
                 goto error;
             break;
         }
-        if (!PyTuple_Check(who) || PyTuple_GET_SIZE(who) != 3 || PyTuple_GET_ITEM(who, 0) == Py_None)
+        if (!PyTuple_Check(who) || PyTuple_GET_SIZE(who) != 3 || PyTuple_GET_ITEM(who, 0) == Py_None) {
+            Py_DECREF(who);
             break;
-        PyObject *db = db_now; /* borrowed from db_now */
+        }
+        PyObject *db; /* owned */
         if (h.use_at >= 0) {
-            PyObject *line = PyUnicode_Substring(block, h.use_at, h.use_end);
-            if (line == NULL)
-                goto error;
-            db = PyDict_GetItemWithError(use_cache, line);
-            Py_DECREF(line);
-            if (db == NULL) {
-                if (PyErr_Occurred())
+            db = lookup(block, h.use_at, h.use_end, use_cache, learn);
+            if (db == NULL || db == Py_None) {
+                Py_DECREF(who);
+                if (db == NULL && PyErr_Occurred())
                     goto error;
+                Py_XDECREF(db);
                 break;
             }
         }
+        else {
+            db = db_now;
+            Py_INCREF(db);
+        }
         /* the statement, without its ";" and the white space before it */
-        Py_ssize_t qend = end - 1;
-        while (qend > h.body && Py_UNICODE_ISSPACE(READ(qend - 1)))
+        Py_ssize_t qstart = h.body, qend = end;
+        if (admin) {
+            qstart += 2; /* "administrator command: ..." */
+            while (qend > qstart && Py_UNICODE_ISSPACE(READ(qend - 1)))
+                qend--;
+            if (qend > qstart && READ(qend - 1) == ';')
+                qend--;
+        }
+        else
+            qend--; /* the ";" plain_statement found last */
+        while (qend > qstart && Py_UNICODE_ISSPACE(READ(qend - 1)))
             qend--;
         Py_ssize_t consumed = 1;
         for (Py_ssize_t i = h.start; (i = line_end(kind, data, end, i)) >= 0; i++)
             consumed++;
 
-        PyObject *query = PyUnicode_Substring(block, h.body, qend);
+        PyObject *query = PyUnicode_Substring(block, qstart, qend);
         PyObject *metrics = PyDict_New();
         PyObject *attrs = PyDict_New();
         PyObject *event = NULL;
@@ -594,7 +678,7 @@ scan_run(int kind, PyObject *block, Py_ssize_t offset, Py_ssize_t lineno, PyObje
                 if (pts != NULL && tz != NULL && line != NULL)
                     event = PyObject_CallFunctionObjArgs(event_type, query, metrics, pts, tz, PyTuple_GET_ITEM(who, 0),
                                                          PyTuple_GET_ITEM(who, 1), db, PyTuple_GET_ITEM(who, 2), attrs,
-                                                         Py_False, Py_None, name, line, NULL);
+                                                         admin ? Py_True : Py_False, Py_None, name, line, NULL);
                 Py_XDECREF(pts);
                 Py_XDECREF(tz);
                 Py_XDECREF(line);
@@ -603,16 +687,16 @@ scan_run(int kind, PyObject *block, Py_ssize_t offset, Py_ssize_t lineno, PyObje
         Py_XDECREF(query);
         Py_XDECREF(metrics);
         Py_XDECREF(attrs);
-        if (event == NULL)
+        Py_DECREF(who);
+        if (event == NULL) {
+            Py_DECREF(db);
             goto error;
+        }
         int appended = PyList_Append(events, event);
         Py_DECREF(event);
+        Py_SETREF(db_now, db);
         if (appended < 0)
             goto error;
-        if (db != db_now) {
-            Py_INCREF(db);
-            Py_SETREF(db_now, db);
-        }
         last_ts = ts;
         lines += consumed;
         offset = end + 1;
@@ -637,17 +721,17 @@ static PyObject *
 scan_classic(PyObject *self, PyObject *args)
 {
     (void)self;
-    PyObject *block, *utc_second, *uh_cache, *use_cache, *last_db, *name, *event_type;
+    PyObject *block, *utc_second, *uh_cache, *use_cache, *last_db, *name, *event_type, *learn;
     Py_ssize_t offset, lineno;
     double utc_base;
-    if (!PyArg_ParseTuple(args, "UnnUdO!O!OOO", &block, &offset, &lineno, &utc_second, &utc_base,
-                          &PyDict_Type, &uh_cache, &PyDict_Type, &use_cache, &last_db, &name, &event_type))
+    if (!PyArg_ParseTuple(args, "UnnUdO!O!OOOO", &block, &offset, &lineno, &utc_second, &utc_base, &PyDict_Type,
+                          &uh_cache, &PyDict_Type, &use_cache, &last_db, &name, &event_type, &learn))
         return NULL;
     if (PyUnicode_KIND(block) == PyUnicode_1BYTE_KIND)
         return scan_run(PyUnicode_1BYTE_KIND, block, offset, lineno, utc_second, utc_base, uh_cache, use_cache,
-                        last_db, name, event_type);
+                        last_db, name, event_type, learn);
     return scan_run(PyUnicode_KIND(block), block, offset, lineno, utc_second, utc_base, uh_cache, use_cache, last_db,
-                    name, event_type);
+                    name, event_type, learn);
 }
 
 /* ------------------------------------------------------------------ literals */

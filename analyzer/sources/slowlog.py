@@ -401,12 +401,42 @@ class SlowLogReader:
             elif carry:
                 block, carry = carry + block, ""
             offset = 0  # of lines[index] in block
-            lines = block.split("\n")
-            if block.endswith("\n"):
-                lines.pop()
-            count = len(lines)
+            # The fast paths read the block itself; its lines are split when the line machine
+            # needs them, from there on (the lines before are never read again: "" stands in).
+            lines: list[str] | None = None
+            count = block.count("\n") + (not block.endswith("\n"))
             index = 0
+            tried = -1  # the line where the fast paths last gave up
             while index < count:
+                if ev.start == 0 and ev.qlines is None and block.startswith(("# Time: ", "# User@Host: "), offset):
+                    if scan_classic is not None:
+                        run = scan_classic(
+                            block, offset, lineno, self._utc_second, self._utc_second_base,
+                            self._user_host_cache, self._use_cache, self.last_db, self.name, QueryEvent,
+                            self._learn,
+                        )  # fmt: skip
+                        if run is not None:  # a run of common events, read as _fast_event reads them
+                            events, consumed, offset, self.last_db, self.last_ts, *second = run
+                            self._utc_second, self._utc_second_base = second
+                            self.last_tz = 0
+                            self.events_read += len(events)
+                            index += consumed
+                            lineno += consumed
+                            yield from events
+                            continue
+                    fast = fast_event(ev, block, offset, lineno)
+                    if fast is not None:
+                        event, consumed, offset = fast
+                        index += consumed
+                        lineno += consumed
+                        if event is not None:
+                            yield event
+                        continue
+                    tried = index
+                if lines is None:
+                    lines = [""] * index + block[offset:].split("\n")
+                    if block.endswith("\n"):
+                        lines.pop()
                 line = lines[index]
                 first = line[:1]
                 qlines = ev.qlines
@@ -455,21 +485,7 @@ class SlowLogReader:
                     event = ev.finish()
                     if event is not None:
                         yield event
-                if ev.start == 0 and line.startswith(("# Time: ", "# User@Host: ")):
-                    if scan_classic is not None:
-                        run = scan_classic(
-                            block, offset, lineno, self._utc_second, self._utc_second_base,
-                            self._user_host_cache, self._use_cache, self.last_db, self.name, QueryEvent,
-                        )  # fmt: skip
-                        if run is not None:  # a run of common events, read as _fast_event reads them
-                            events, consumed, offset, self.last_db, self.last_ts, *second = run
-                            self._utc_second, self._utc_second_base = second
-                            self.last_tz = 0
-                            self.events_read += len(events)
-                            index += consumed
-                            lineno += consumed
-                            yield from events
-                            continue
+                if ev.start == 0 and index != tried and line.startswith(("# Time: ", "# User@Host: ")):
                     fast = fast_event(ev, block, offset, lineno)
                     if fast is not None:
                         event, consumed, offset = fast
@@ -1021,6 +1037,30 @@ class SlowLogReader:
         self.events_read += 1
         return QueryEvent(query, metrics, ts, tz, user, host, db, thread, attrs, False, None, self.name, start)
 
+    def _user_host(self, line: str) -> tuple[str, str | None, str | None]:
+        """(user, host, thread id) of a ``# User@Host:`` line, cached: one entry per connection."""
+        cache = self._user_host_cache
+        parsed = cache.get(line)
+        if parsed is None:
+            m = _USER_HOST.match(line)
+            parsed = (m.group(1).strip(), m.group(2) or m.group(3), m.group(4) or None) if m else ("", None, None)
+            if len(cache) > 50_000:  # one entry per connection; bound it anyway
+                cache.clear()
+            cache[line] = parsed
+        return parsed
+
+    def _learn(self, line: str) -> tuple[str, str | None, str | None] | str | None:
+        """What the compiled reader did not find in a cache: a ``# User@Host:`` line's user,
+        host and thread id, or the database of a ``use db;`` line (None when it is none),
+        read and cached as the Python fast path does."""
+        if line.startswith("# User@Host:"):
+            return self._user_host(line)
+        use = _USE.match(line)
+        if use is None:
+            return None
+        db = self._use_cache[line] = use.group(1).strip().strip("`")
+        return db
+
     @property
     def flag_metrics(self) -> frozenset[str]:
         """Metric names that are Yes/No or non-zero flags (0/1 per event)."""
@@ -1180,15 +1220,7 @@ class _Pending:
         flushed = None
         if self.user is not None or (self.has_header and self.metrics):
             flushed = self.flush_headerless()
-        cache = self.reader._user_host_cache
-        parsed = cache.get(line)
-        if parsed is None:
-            m = _USER_HOST.match(line)
-            parsed = (m.group(1).strip(), m.group(2) or m.group(3), m.group(4) or None) if m else ("", None, None)
-            if len(cache) > 50_000:  # one entry per connection; bound it anyway
-                cache.clear()
-            cache[line] = parsed
-        self.user, self.host, thread = parsed
+        self.user, self.host, thread = self.reader._user_host(line)
         if thread is not None:
             self.thread = thread
         self.open(lineno)
