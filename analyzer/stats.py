@@ -282,8 +282,11 @@ class TimeBuckets:
         if other.level > self.level:
             self.coarsen(other.level)
         shift = self.level - other.level
+        calls, times, other_times = self.calls, self.times, other.times  # add_bucket, inline
         for index, n in other.calls.items():
-            self.add_bucket(index >> shift, n, other.times[index])
+            k = index >> shift
+            calls[k] = calls.get(k, 0) + n
+            times[k] = times.get(k, 0.0) + other_times[index]
         self._fit()
 
     def dense(self) -> tuple[float, int, list[int], list[float]] | None:

@@ -168,6 +168,21 @@ def test_forged_headers_read_the_same_both_ways(tmp_path: Path, dialect: str, pl
         assert_same_reading(path)
 
 
+@pytest.mark.parametrize("size", [97, 4096, 65_536])
+def test_small_blocks_read_the_same_both_ways_and_as_one_block(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, size: int
+) -> None:
+    """Blocks that end inside every kind of event (a block's last event is read again with the
+    next block when its end is not in this one): the same events both ways, and the same as
+    with the usual 1 MiB blocks."""
+    path = generate_slowlog(tmp_path / "gen.log", "--events", "3000", "--seed", "14", "--inject-headers", "0.02")
+    whole = read_all(path)
+    blocks = slowlog.iter_text_blocks
+    monkeypatch.setattr(slowlog, "iter_text_blocks", lambda log, size=size: blocks(log, size))
+    assert read_all(path) == whole
+    assert_same_reading(path)
+
+
 @fuzz(300)
 @given(seed=st.sampled_from(SEEDS), ops=st.lists(mutations, min_size=1, max_size=6))
 def test_mutated_logs_read_the_same_both_ways(tmp_path_factory, seed: Path, ops: list) -> None:
@@ -328,3 +343,39 @@ def test_pure_python_switch_gives_the_same_digest(tmp_path: Path) -> None:
         )
         outputs.append([line for line in out.read_text().splitlines() if '"generated_at"' not in line])
     assert outputs[0] == outputs[1]
+
+
+# ---------------------------------------------------------------- the statistics' batch matrix
+
+
+def test_metric_rows_matches_the_python_grouping(tmp_path: Path) -> None:
+    """stats._metric_columns with the compiled matrix and without, on the batches of real logs
+    (one shape), of mixed shapes (handed back) and with values Python would convert."""
+    import numpy as np
+
+    import analyzer.stats as stats
+
+    log = generate_slowlog(tmp_path / "gen.log", "--events", "3000", "--seed", "12")
+    extra = generate_slowlog(tmp_path / "extra.log", "--events", "3000", "--seed", "13", "--extra")
+    batches = []
+    for path in (log, extra):
+        events, _malformed, _state = read_all(path)
+        batches.append([dict(e[1]) for e in events])
+    batches.append(batches[0][:100] + batches[1][:100])  # two shapes: handed back
+    batches.append([{"query_time": 1.0, "rows_sent": 2}])  # an int: handed back
+    batches.append([{"rows_sent": 2.0, "query_time": 1.0}, {"query_time": 1.0, "rows_sent": 2.0}])  # order differs
+    batches.append([{}, {}])  # a general log's events measure nothing
+    compiled = 0
+    for dicts in batches:
+        fast = stats._metric_columns(np, dicts)
+        compiled += speedups.metric_rows(dicts) is not None
+        saved, stats._metric_rows = stats._metric_rows, None
+        try:
+            slow = stats._metric_columns(np, dicts)
+        finally:
+            stats._metric_rows = saved
+        assert list(fast) == list(slow)
+        for name in fast:
+            assert np.array_equal(fast[name], slow[name], equal_nan=True), name
+    assert speedups.metric_rows(batches[0]) is not None  # the classic log's batch is one shape
+    assert compiled >= 2, compiled

@@ -70,6 +70,9 @@ _FAST_HEADER_PATTERN = (
     r"(SET (?:last_insert_id|insert_id|timestamp)=[^\n]*)\n"
 )
 _FAST_HEADER = re.compile(_FAST_HEADER_PATTERN).match
+# A block's tail from an event the fast paths could not read is read again with the next block
+# when it is shorter than this (the event goes on there); longer ones go to the line machine.
+_CARRY_TAIL = 1 << 16
 _SET_TIMESTAMP_ONLY = re.compile(r"SET timestamp=(\d+(?:\.\d+)?);").fullmatch
 # What MySQL writes before an INSERT into an AUTO_INCREMENT table: "SET insert_id=N,timestamp=T;".
 _SET_IDS_TIMESTAMP = re.compile(r"SET (?:(?:last_insert_id|insert_id)=\d+,)+timestamp=(\d+(?:\.\d+)?);").fullmatch
@@ -432,6 +435,11 @@ class SlowLogReader:
                         if event is not None:
                             yield event
                         continue
+                    if not final and len(block) - offset < _CARRY_TAIL:
+                        # Most likely the block's last event, whose end is in the next block: read
+                        # it there, whole, instead of splitting this block and the next into lines.
+                        carry = block[offset:]
+                        break
                     tried = index
                 if lines is None:
                     lines = [""] * index + block[offset:].split("\n")

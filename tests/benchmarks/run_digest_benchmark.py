@@ -11,6 +11,7 @@ Rows timed (each run in a fresh process, runs interleaved round-robin between th
     pt-query-digest --output json --limit 1000000 --no-version-check LOG > /dev/null
     mqa digest LOG --format json --output /dev/null
     mqa digest LOG --fingerprint pt --format json --output /dev/null
+    env MQA_PURE_PYTHON=1 mqa digest LOG --format json --output /dev/null    (unless --skip-pure)
 
 For every run: wall time, peak RSS of the whole process tree (the sum over the tool's processes,
 sampled every 50 ms from /proc, so parallel workers count; never less than ``ru_maxrss`` of the
@@ -359,6 +360,10 @@ def machine_facts(mqa: list[str] | None, with_pt: bool) -> dict:
                 v = None
         facts["mqa"] = v
         facts["mqa_command"] = " ".join(mqa)
+        python = Path(shutil.which(mqa[0]) or mqa[0]).parent / "python"
+        if python.exists():  # were mqa's compiled fast paths (analyzer/_speedups.c) built?
+            built = sh([str(python), "-c", "from analyzer.native import speedups; print(speedups is not None)"])
+            facts["mqa_compiled"] = built == "True"
     rev = sh(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"])
     if rev:
         dirty = subprocess.run(
@@ -427,7 +432,8 @@ def render_markdown(tools: list[Tool], stats: dict, facts: dict, log: dict, runs
     if facts.get("pt_query_digest"):
         vers.append(f"{facts['pt_query_digest']} (Perl {facts.get('perl')})")
     if facts.get("mqa"):
-        vers.append(f"mqa: {facts['mqa']}")
+        compiled = {True: ", compiled fast paths built", False: ", compiled fast paths NOT built"}
+        vers.append(f"mqa: {facts['mqa']}{compiled.get(facts.get('mqa_compiled'), '')}")
     if facts.get("git"):
         vers.append(f"git {facts['git']}")
     lines.append(f"Versions: {'; '.join(vers)}.")
@@ -463,6 +469,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--log", type=Path, help="use this existing slow log instead of generating one")
     ap.add_argument("--mqa", help="mqa command (default: mqa next to this Python, %(prog)s's venv)")
     ap.add_argument("--skip-pt", action="store_true", help="do not run pt-query-digest")
+    ap.add_argument(
+        "--skip-pure", action="store_true", help="do not time mqa without its compiled fast paths (MQA_PURE_PYTHON=1)"
+    )
     ap.add_argument("--runs", type=int, default=3, help="timed runs per tool (default 3)")
     ap.add_argument(
         "--timer",
@@ -504,6 +513,16 @@ def main(argv: list[str] | None = None) -> int:
             False,
         )
     )
+    if not a.skip_pure:
+        # what an install without a C compiler gets: the pure-Python paths (same results)
+        tools.append(
+            Tool(
+                "mqa_pure",
+                "mqa digest, pure Python",
+                ["env", "MQA_PURE_PYTHON=1", *mqa, "digest", "{LOG}", "--format", "json", "--output", os.devnull],
+                False,
+            )
+        )
 
     timer = a.timer
     if timer == "auto":
