@@ -514,13 +514,6 @@ static PyObject *ZERO;             /* the int 0 */
 #define MAX_EPOCH 7258118400.0
 #define VALUE_LIMIT 1152921504606846976.0 /* 2**60: four of them sum to far less than 2**63 */
 
-/* scan_classic(block, offset, lineno, utc_second, utc_base, user_host_cache, use_cache,
- *              last_db, name, event_type, learn)
- *   -> None | (events, lines, offset, last_db, last_ts, utc_second, utc_base)
- *
- * Reads events from block[offset:] while each is a common event the pure-Python fast path
- * (SlowLogReader._fast_event and _direct_event) would read with the reader's caches as they
- * are, and stops before the first one it cannot take.  None when it took none. */
 /* cache[text[start:end]], or learn(text[start:end]) when it is not there: a new reference, or
  * NULL (with an exception set when learn raised). */
 static PyObject *
@@ -538,6 +531,13 @@ lookup(PyObject *text, Py_ssize_t start, Py_ssize_t end, PyObject *cache, PyObje
     return value;
 }
 
+/* scan_classic(block, offset, lineno, utc_second, utc_base, user_host_cache, use_cache,
+ *              last_db, name, event_type, learn)
+ *   -> None | (events, lines, offset, last_db, last_ts, utc_second, utc_base)
+ *
+ * Reads events from block[offset:] while each is a common event the pure-Python fast path
+ * (SlowLogReader._fast_event and _direct_event) would read with the reader's caches as they
+ * are, and stops before the first one it cannot take.  None when it took none. */
 HOT PyObject *
 scan_run(int kind, PyObject *block, Py_ssize_t offset, Py_ssize_t lineno, PyObject *utc_second, double utc_base,
          PyObject *uh_cache, PyObject *use_cache, PyObject *last_db, PyObject *name, PyObject *event_type,
@@ -547,12 +547,11 @@ scan_run(int kind, PyObject *block, Py_ssize_t offset, Py_ssize_t lineno, PyObje
     Py_ssize_t n = PyUnicode_GET_LENGTH(block);
     if (offset < 0 || offset > n)
         Py_RETURN_NONE;
-    Py_INCREF(utc_second);
-    PyObject *second = utc_second; /* owned: the second whose epoch is utc_base */
-
     PyObject *events = PyList_New(0);
     if (events == NULL)
         return NULL;
+    Py_INCREF(utc_second);
+    PyObject *second = utc_second; /* owned: the second whose epoch is utc_base */
     Py_INCREF(last_db);
     PyObject *db_now = last_db; /* owned */
     double last_ts = 0.0;

@@ -34,7 +34,7 @@ ensure_venv() {
     # A C compiler and Python's headers build mqa's compiled fast paths (analyzer/_speedups.c);
     # without them mqa still works, in pure Python, about half as fast.
     local build=()
-    command -v cc >/dev/null 2>&1 || build+=(gcc)
+    command -v gcc >/dev/null 2>&1 || build+=(gcc)
     "$python" -c 'import os, sys, sysconfig; sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")))' \
         || build+=(python3-dev)
     apt_install "${build[@]}"
