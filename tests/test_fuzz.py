@@ -211,12 +211,17 @@ def check_log(path: Path, target: str, formats=tuple(RENDERERS)) -> None:
 @given(seed=st.sampled_from(SEEDS), ops=st.lists(mutations, min_size=1, max_size=6))
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
 def test_reader_keeps_its_promise_on_mutated_logs(tmp_path_factory, seed: Path, ops: list) -> None:
+    check_log(mutated_log(tmp_path_factory, seed, ops), "slow-log reader, every format")
+
+
+def mutated_log(tmp_path_factory, seed: Path, ops: list) -> Path:
+    """``seed`` with the mutations ``ops`` applied, as a new file."""
     data = seed.read_bytes()
     for op in ops:
         data = mutate(data, op)
     path = tmp_path_factory.mktemp("fuzz") / "mutated.log"
     path.write_bytes(data)
-    check_log(path, "slow-log reader, every format")
+    return path
 
 
 def test_a_2_mb_line_of_comment_and_quote_marks(tmp_path: Path) -> None:

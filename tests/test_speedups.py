@@ -26,7 +26,7 @@ import analyzer.sources.slowlog as slowlog
 from analyzer.native import speedups
 from analyzer.sources.inputs import open_log
 from tests.conftest import FIXTURES, REPO, generate_slowlog
-from tests.test_fuzz import SEEDS, fuzz, mutate, mutations, token_streams
+from tests.test_fuzz import SEEDS, fuzz, mutated_log, mutations, token_streams
 from tests.test_slowlog_injection import CONTAINERS, DIALECTS, LINE_ENDS, forged_log
 
 
@@ -186,11 +186,7 @@ def test_small_blocks_read_the_same_both_ways_and_as_one_block(
 @fuzz(300)
 @given(seed=st.sampled_from(SEEDS), ops=st.lists(mutations, min_size=1, max_size=6))
 def test_mutated_logs_read_the_same_both_ways(tmp_path_factory, seed: Path, ops: list) -> None:
-    data = seed.read_bytes()
-    for op in ops:
-        data = mutate(data, op)
-    path = tmp_path_factory.mktemp("mutated") / "mutated.log"
-    path.write_bytes(data)
+    path = mutated_log(tmp_path_factory, seed, ops)
     try:
         assert_same_reading(path)
     except Exception as exc:

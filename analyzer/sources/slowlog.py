@@ -409,7 +409,6 @@ class SlowLogReader:
             lines: list[str] | None = None
             count = block.count("\n") + (not block.endswith("\n"))
             index = 0
-            tried = -1  # the line where the fast paths last gave up
             while index < count:
                 if ev.start == 0 and ev.qlines is None and block.startswith(("# Time: ", "# User@Host: "), offset):
                     if scan_classic is not None:
@@ -440,7 +439,6 @@ class SlowLogReader:
                         # it there, whole, instead of splitting this block and the next into lines.
                         carry = block[offset:]
                         break
-                    tried = index
                 if lines is None:
                     lines = [""] * index + block[offset:].split("\n")
                     if block.endswith("\n"):
@@ -493,15 +491,7 @@ class SlowLogReader:
                     event = ev.finish()
                     if event is not None:
                         yield event
-                if ev.start == 0 and index != tried and line.startswith(("# Time: ", "# User@Host: ")):
-                    fast = fast_event(ev, block, offset, lineno)
-                    if fast is not None:
-                        event, consumed, offset = fast
-                        index += consumed
-                        lineno += consumed
-                        if event is not None:
-                            yield event
-                        continue
+                    continue  # this line starts the next event: the fast paths first, as above
                 index += 1
                 offset += len(line) + 1
                 lineno += 1
