@@ -137,7 +137,7 @@ typedef struct {
     Py_ssize_t start;            /* first character of the header */
     Py_ssize_t time_at, time_end; /* "# Time:" value, time_at < 0 when absent */
     Py_ssize_t uh_at, uh_end;     /* the whole "# User@Host: ..." line */
-    Py_ssize_t qt[2], lt[2], rs[2], rx[2];
+    Py_ssize_t value[4][2];       /* Query_time, Lock_time, Rows_sent, Rows_examined (METRIC_NAMES) */
     Py_ssize_t use_at, use_end;   /* "use ...", without its newline; use_at < 0 when absent */
     Py_ssize_t body;              /* where the statement starts */
 } Header;
@@ -188,35 +188,20 @@ parse_header(int kind, const void *data, Py_ssize_t n, Py_ssize_t p, Header *h)
     h->uh_at = p;
     h->uh_end = e;
     p = e + 1;
-    /* "# Query_time: N  Lock_time: N Rows_sent: N  Rows_examined: N" */
-    if (!starts(kind, data, n, p, "# Query_time: "))
-        return 0;
-    p += 14;
-    h->qt[0] = p;
-    if ((p = run_of(kind, data, n, p, 1)) < 0)
-        return 0;
-    h->qt[1] = p;
-    if ((p = spaces(kind, data, n, p)) < 0 || !starts(kind, data, n, p, "Lock_time: "))
-        return 0;
-    p += 11;
-    h->lt[0] = p;
-    if ((p = run_of(kind, data, n, p, 1)) < 0)
-        return 0;
-    h->lt[1] = p;
-    if ((p = spaces(kind, data, n, p)) < 0 || !starts(kind, data, n, p, "Rows_sent: "))
-        return 0;
-    p += 11;
-    h->rs[0] = p;
-    if ((p = run_of(kind, data, n, p, 0)) < 0)
-        return 0;
-    h->rs[1] = p;
-    if ((p = spaces(kind, data, n, p)) < 0 || !starts(kind, data, n, p, "Rows_examined: "))
-        return 0;
-    p += 15;
-    h->rx[0] = p;
-    if ((p = run_of(kind, data, n, p, 0)) < 0)
-        return 0;
-    h->rx[1] = p;
+    /* "# Query_time: N  Lock_time: N Rows_sent: N  Rows_examined: N": times with dots, counts
+     * digits only, spaces between */
+    static const char *labels[4] = {"# Query_time: ", "Lock_time: ", "Rows_sent: ", "Rows_examined: "};
+    for (int f = 0; f < 4; f++) {
+        if (f > 0 && (p = spaces(kind, data, n, p)) < 0)
+            return 0;
+        if (!starts(kind, data, n, p, labels[f]))
+            return 0;
+        p += (Py_ssize_t)strlen(labels[f]);
+        h->value[f][0] = p;
+        if ((p = run_of(kind, data, n, p, f < 2)) < 0)
+            return 0;
+        h->value[f][1] = p;
+    }
     while (p < n && (READ(p) == ' ' || READ(p) == '\t'))
         p++;
     if (p >= n || READ(p) != '\n')
@@ -571,14 +556,15 @@ scan_run(int kind, PyObject *block, Py_ssize_t offset, Py_ssize_t lineno, PyObje
         if (!parse_header(kind, data, n, end + 1, &next))
             break; /* the following header must be one the fast path reads */
         /* metrics */
-        double qt = number(kind, data, h.qt[0], h.qt[1]);
-        double lt = number(kind, data, h.lt[0], h.lt[1]);
-        double rs = number(kind, data, h.rs[0], h.rs[1]);
-        double rx = number(kind, data, h.rx[0], h.rx[1]);
-        if (admin && rs >= 0.0 && rx >= 0.0)
-            rs = rx = 0.0; /* the server repeats the previous statement's row counts */
-        if (qt < 0.0 || lt < 0.0 || rs < 0.0 || rx < 0.0 || !(qt < MAX_QUERY_TIME) || !(lt < VALUE_LIMIT) ||
-            !(rs < VALUE_LIMIT) || !(rx < VALUE_LIMIT))
+        double values[4];
+        for (int k = 0; k < 4; k++)
+            values[k] = number(kind, data, h.value[k][0], h.value[k][1]);
+        if (admin && values[2] >= 0.0 && values[3] >= 0.0)
+            values[2] = values[3] = 0.0; /* the server repeats the previous statement's row counts */
+        int valid = 1;
+        for (int k = 0; k < 4; k++)
+            valid = valid && values[k] >= 0.0 && values[k] < (k == 0 ? MAX_QUERY_TIME : VALUE_LIMIT);
+        if (!valid)
             break;
         /* "# Time: YYYY-MM-DDTHH:MM:SS.ffffffZ" (MySQL 5.7+) */
         if (h.time_at < 0 || h.time_end - h.time_at != 27 || READ(h.time_at + 19) != '.' ||
@@ -663,7 +649,6 @@ scan_run(int kind, PyObject *block, Py_ssize_t offset, Py_ssize_t lineno, PyObje
         if (query != NULL && metrics != NULL && attrs != NULL) {
             PyObject *v;
             int bad = 0;
-            double values[4] = {qt, lt, rs, rx};
             for (int k = 0; k < 4 && !bad; k++) {
                 v = PyFloat_FromDouble(values[k]);
                 bad = v == NULL || PyDict_SetItem(metrics, METRIC_NAMES[k], v) < 0;
@@ -990,6 +975,45 @@ literals(PyObject *self, PyObject *arg)
     return replace_literals(arg, 0);
 }
 
+/* The comment markers of a statement as fastkey._fast_key looks for them. */
+typedef struct {
+    Py_ssize_t open_at;    /* where the one slash-star opener is */
+    int backslash;         /* a backslash anywhere */
+    Py_ssize_t single, dbl; /* single and double quotes before the opener */
+} Markers;
+
+/* -1 when text[0:n] has a "#", a "--" or more than one slash-star opener; else the number of
+ * openers (0 or 1), with ``m`` filled. */
+static int
+markers(int kind, const void *data, Py_ssize_t n, Markers *m)
+{
+    Py_UCS4 prev = 0;
+    int opens = 0;
+    m->open_at = -1;
+    m->backslash = 0;
+    m->single = m->dbl = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_UCS4 c = READ(i);
+        if (c == '#' || (c == '-' && prev == '-'))
+            return -1;
+        if (c == '*' && prev == '/') {
+            if (opens++)
+                return -1;
+            m->open_at = i - 1;
+            prev = 0; /* an opener cannot overlap another */
+            continue;
+        }
+        if (c == '\\')
+            m->backslash = 1;
+        else if (opens == 0 && c == '\'')
+            m->single++;
+        else if (opens == 0 && c == '"')
+            m->dbl++;
+        prev = c;
+    }
+    return opens;
+}
+
 /* Is text[start:end] white space only (str.strip() would leave nothing)? */
 static int
 blank(int kind, const void *data, Py_ssize_t start, Py_ssize_t end)
@@ -1019,33 +1043,17 @@ plain_key(PyObject *self, PyObject *arg)
     int kind = PyUnicode_KIND(arg);
     const void *data = PyUnicode_DATA(arg);
     Py_ssize_t n = PyUnicode_GET_LENGTH(arg);
-    Py_UCS4 prev = 0;
-    Py_ssize_t opens = 0, open_at = -1, backslash = 0, single = 0, dbl = 0;
-    for (Py_ssize_t i = 0; i < n; i++) {
-        Py_UCS4 c = READ(i);
-        if (c == '#' || (c == '-' && prev == '-'))
-            Py_RETURN_NONE;
-        if (c == '*' && prev == '/') {
-            if (opens++)
-                Py_RETURN_NONE;
-            open_at = i - 1;
-            prev = 0; /* an opener cannot overlap another */
-            continue;
-        }
-        if (c == '\\')
-            backslash = 1;
-        else if (opens == 0 && c == '\'')
-            single++;
-        else if (opens == 0 && c == '"')
-            dbl++;
-        prev = c;
-    }
+    Markers m;
+    int opens = markers(kind, data, n, &m);
+    if (opens < 0)
+        Py_RETURN_NONE;
     if (opens == 0)
         return replace_literals(arg, 1);
     /* one opener: its closer must be the only one after it, and the comment must stand before or
      * after the statement, with no backslash anywhere and no quote open before it */
-    if (backslash || (single & 1) || (dbl & 1))
+    if (m.backslash || (m.single & 1) || (m.dbl & 1))
         Py_RETURN_NONE;
+    Py_ssize_t open_at = m.open_at;
     Py_ssize_t close_at = -1;
     for (Py_ssize_t i = open_at + 2; i + 1 < n; i++) {
         if (READ(i) == '*' && READ(i + 1) == '/') {
@@ -1098,11 +1106,9 @@ simple_key(PyObject *self, PyObject *arg)
     Py_ssize_t n = PyUnicode_GET_LENGTH(arg);
     if (n > LONG_STATEMENT)
         Py_RETURN_NONE;
-    for (Py_ssize_t i = 0; i < n; i++) {
-        Py_UCS4 c = READ(i);
-        if (c == '#' || (i > 0 && ((c == '*' && READ(i - 1) == '/') || (c == '-' && READ(i - 1) == '-'))))
-            Py_RETURN_NONE;
-    }
+    Markers m;
+    if (markers(kind, data, n, &m) != 0)
+        Py_RETURN_NONE;
     return replace_literals(arg, 2);
 }
 

@@ -161,13 +161,12 @@ class DigestAccumulator:
         grouping = self.grouping
         # the common statement's fast key, compiled (None for anything else; sqlglot mode only)
         simple = fastkey.simple_key if self.fingerprinter.mode == "sqlglot" else None
-        no_tags: tuple[str, ...] = ()
         for event in events:
             admin = event.admin
             query = event.query
             key = simple(query) if simple is not None and not admin else None
             if key is not None:
-                tags = no_tags
+                tags: tuple[str, ...] = ()
             else:
                 keyed = None if admin else known_keys.get(query)
                 key, tags = keyed if keyed is not None else key_of(query, admin)

@@ -888,13 +888,10 @@ class SlowLogReader:
         if use_line is not None:
             line += 1
             use_line = use_line[:-1]
-            db = self._use_cache.get(use_line)
+            db = self._use_db(use_line)
             if db is None:
-                use = _USE.match(use_line)
-                if use is None:
-                    ev.reset()
-                    return None  # cannot happen for a line the header pattern accepted; be safe
-                db = self._use_cache[use_line] = use.group(1).strip().strip("`")
+                ev.reset()
+                return None  # cannot happen for a line the header pattern accepted; be safe
             ev.db_line = self.last_db = db
             ev.use_line = use_line
         line += 1
@@ -1051,12 +1048,16 @@ class SlowLogReader:
         """What the compiled reader did not find in a cache: a ``# User@Host:`` line's user,
         host and thread id, or the database of a ``use db;`` line (None when it is none),
         read and cached as the Python fast path does."""
-        if line.startswith("# User@Host:"):
-            return self._user_host(line)
-        use = _USE.match(line)
-        if use is None:
-            return None
-        db = self._use_cache[line] = use.group(1).strip().strip("`")
+        return self._user_host(line) if line.startswith("# User@Host:") else self._use_db(line)
+
+    def _use_db(self, line: str) -> str | None:
+        """The database of a ``use db;`` line (None when it is none), cached."""
+        db = self._use_cache.get(line)
+        if db is None:
+            use = _USE.match(line)
+            if use is None:
+                return None
+            db = self._use_cache[line] = use.group(1).strip().strip("`")
         return db
 
     @property
